@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Every map ordergate's BPF programs share, pinned by name under OG_PIN_DIR. */
+#ifndef OG_MAPS_H
+#define OG_MAPS_H
+
+#include "ordergate/og_shared.h"
+
+/*
+ * Each program file includes this header and the objects are linked into one
+ * (bpftool gen object), so every definition is __weak: the linker keeps one.
+ * Sizes here are defaults; the loader sets max_entries from config at load time.
+ */
+
+/* Per-flow packet/byte counters and the flow's cached lane; written by og_xdp. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, OG_DEF_FLOWS);
+	__type(key, struct og_flow_key);
+	__type(value, struct og_flow_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} og_flows SEC(".maps") __weak;
+
+/* Per-lane counters (index OG_LANE_*), per CPU; written by og_xdp and og_tc_*. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, OG_LANE_MAX);
+	__type(key, __u32);
+	__type(value, struct og_lane_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} og_lane_stats SEC(".maps") __weak;
+
+/* Source prefix -> lane and/or block; written by ordergatectl and the daemon. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, OG_DEF_SRC_RULES);
+	__type(key, struct og_lpm_key);
+	__type(value, struct og_src_rule);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} og_src_rules SEC(".maps") __weak;
+
+/* Destination port -> lane; written from config. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, OG_DEF_PORTS);
+	__type(key, struct og_port_key);
+	__type(value, struct og_lane_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} og_port_lane SEC(".maps") __weak;
+
+/* Flow -> lane pinned by the daemon's L7 classifier; wins over every other rule. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, OG_DEF_FLOW_PINS);
+	__type(key, struct og_flow_key);
+	__type(value, struct og_flow_pin);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} og_flow_lane SEC(".maps") __weak;
+
+/* Source address -> token bucket; set by the controller, drained by og_xdp. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, OG_DEF_THROTTLES);
+	__type(key, struct og_addr_key);
+	__type(value, struct og_throttle);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} og_throttle SEC(".maps") __weak;
+
+/* Global knobs (key 0); written by ordergatectl and the daemon. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct og_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} og_config SEC(".maps") __weak;
+
+/* Notable events (struct og_event) for the daemon's log; lossy when full. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, OG_DEF_EVENTS_BYTES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} og_events SEC(".maps") __weak;
+
+#endif /* OG_MAPS_H */
