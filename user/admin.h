@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The admin HTTP server (/metrics, /healthz, /readyz, /config) on its own thread and event_base. */
+#ifndef OG_ADMIN_H
+#define OG_ADMIN_H
+
+#include <stddef.h>
+
+struct og_daemon;
+
+/*
+ * Bind the admin listener at the running config's admin.listen (loopback by default)
+ * and start the admin thread. Does nothing and returns 0 when the config turns admin off.
+ * Returns 0, or -errno with "admin.listen ADDR: why" in <err> (e.g. address in use).
+ * Main thread, once, after <d>->rt is set. Endpoints:
+ *   GET /metrics  Prometheus text 0.0.4 (metrics_render)
+ *   GET /healthz  200 "ok" while the process runs
+ *   GET /readyz   200 "ready" or 503 with the reason (og_daemon_ready)
+ *   GET /config   the effective config as YAML (config_dump)
+ * Other paths get 404; other methods than GET/HEAD get 405.
+ */
+int admin_start(struct og_daemon *d, char *err, size_t errlen);
+/* Stop the admin thread and close its listener. Main thread; safe when not started. */
+void admin_stop(void);
+
+#endif /* OG_ADMIN_H */
