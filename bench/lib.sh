@@ -1,0 +1,152 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Helpers for bench/bench-http.sh: processes we start, /proc accounting, wrk output, statistics.
+
+# Every PID started through bench_start, so the EXIT trap stops exactly those.
+BENCH_PIDS=()
+CLK_TCK=$(getconf CLK_TCK)
+
+bench_log() { echo "bench: $*" >&2; }
+
+# bench_free_port: an unused TCP port on loopback, chosen by the kernel.
+bench_free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# bench_fill TEMPLATE OUT VAR=VALUE...: copy TEMPLATE to OUT replacing each @VAR@.
+bench_fill() {
+	local tpl=$1 out=$2 kv args=()
+	shift 2
+	for kv in "$@"; do args+=(-e "s|@${kv%%=*}@|${kv#*=}|g"); done
+	sed "${args[@]}" "$tpl" >"$out"
+	if grep -q '@[A-Z_]*@' "$out"; then
+		bench_log "unfilled placeholder in $out: $(grep -o '@[A-Z_]*@' "$out" | sort -u | tr '\n' ' ')"
+		return 1
+	fi
+}
+
+# bench_start NAME CPU CMD...: run CMD in the background pinned to CPU, output in $BENCH_TMP/NAME.log.
+# Sets BENCH_LAST_PID. taskset execs CMD, so the PID is the program's own.
+bench_start() {
+	local name=$1 cpu=$2
+	shift 2
+	taskset -c "$cpu" "$@" >"$BENCH_TMP/$name.log" 2>&1 &
+	BENCH_LAST_PID=$!
+	BENCH_PIDS+=("$BENCH_LAST_PID")
+}
+
+# bench_tree PID: PID and all its descendants (nginx master + worker), one per line.
+bench_tree() {
+	local pid=$1 t c
+	[ -d "/proc/$pid" ] || return 0
+	echo "$pid"
+	for t in /proc/"$pid"/task/*/children; do
+		for c in $(cat "$t" 2>/dev/null); do bench_tree "$c"; done
+	done
+}
+
+# bench_alive PID: the process exists and is not a zombie.
+bench_alive() {
+	local st
+	st=$(awk '{sub(/.*\) /, ""); print $1}' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
+# bench_cpu_ticks PID...: user+sys clock ticks of these processes, all their threads included
+# (/proc/PID/stat fields 14 and 15 cover the whole thread group). The command name may hold
+# spaces or parentheses, so fields are counted after the last ')'.
+bench_cpu_ticks() {
+	local pid total=0 t
+	for pid in "$@"; do
+		t=$(awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$pid/stat" 2>/dev/null) || continue
+		total=$((total + ${t:-0}))
+	done
+	echo "$total"
+}
+
+# bench_cpu1_ticks: "BUSY STEAL" ticks of CPU 1 from /proc/stat; busy = user nice system irq
+# softirq. Steal is time a hypervisor ran something else: the tasks' own times still include part
+# of it (they are scaled to their on-CPU wall time), so a high steal makes every figure larger.
+bench_cpu1_ticks() {
+	awk '$1 == "cpu1" { print $2 + $3 + $4 + $7 + $8, $9 }' /proc/stat
+}
+
+# bench_rss_kib PID...: resident memory summed over the processes, KiB (smaps_rollup is exact;
+# VmRSS is the fallback on kernels without it).
+bench_rss_kib() {
+	local pid total=0 r
+	for pid in "$@"; do
+		r=$(awk '/^Rss:/ { print $2; exit }' "/proc/$pid/smaps_rollup" 2>/dev/null)
+		[ -n "$r" ] || r=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+		total=$((total + ${r:-0}))
+	done
+	echo "$total"
+}
+
+# bench_wait_http URL WANT_BODY SECS PID: poll until URL answers 200 with WANT_BODY, the process
+# dies, or SECS pass. Returns 0 when it answered.
+bench_wait_http() {
+	local url=$1 want=$2 secs=$3 pid=$4 end body
+	end=$((SECONDS + secs))
+	while [ "$SECONDS" -le "$end" ]; do
+		bench_alive "$pid" || return 1
+		body=$(curl -fsS --max-time 1 "$url" 2>/dev/null) && [ "$body" = "$want" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# bench_stop PID...: SIGTERM, up to 3 s to exit, then SIGKILL; only the PIDs given (and the
+# children they leave behind, e.g. an nginx worker whose master was killed).
+bench_stop() {
+	local pid kids=() i
+	for pid in "$@"; do
+		bench_alive "$pid" || continue
+		mapfile -t -O "${#kids[@]}" kids < <(bench_tree "$pid" | tail -n +2)
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for i in $(seq 30); do
+		local any=0
+		for pid in "$@" "${kids[@]}"; do bench_alive "$pid" && any=1; done
+		[ "$any" = 0 ] && break
+		sleep 0.1
+	done
+	for pid in "$@" "${kids[@]}"; do bench_alive "$pid" && kill -KILL "$pid" 2>/dev/null; done
+	for pid in "$@"; do wait "$pid" 2>/dev/null; done
+	return 0
+}
+
+# bench_to_us VALUE: a wrk duration ("412.00us", "1.23ms", "2.01s") in microseconds.
+bench_to_us() {
+	awk -v v="$1" 'BEGIN {
+		if (v ~ /us$/) { sub(/us$/, "", v); printf "%.1f\n", v }
+		else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.1f\n", v * 1000 }
+		else if (v ~ /m$/) { sub(/m$/, "", v); printf "%.1f\n", v * 60000000 }
+		else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.1f\n", v * 1000000 }
+		else print "nan" }'
+}
+
+# bench_parse_wrk FILE: "REQUESTS RPS P50_US P99_US ERRORS NON2XX" from wrk --latency output.
+bench_parse_wrk() {
+	local f=$1 reqs rps p50 p99 errs non2xx
+	reqs=$(awk '/ requests in / { print $1; exit }' "$f")
+	rps=$(awk '/^Requests\/sec:/ { print $2; exit }' "$f")
+	p50=$(awk '$1 == "50%" { print $2; exit }' "$f")
+	p99=$(awk '$1 == "99%" { print $2; exit }' "$f")
+	errs=$(awk '/Socket errors:/ { gsub(/,/, ""); print $4 + $6 + $8 + $10; exit }' "$f")
+	non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF; exit }' "$f")
+	echo "${reqs:-0} ${rps:-0} $(bench_to_us "${p50:-nan}") $(bench_to_us "${p99:-nan}") ${errs:-0} ${non2xx:-0}"
+}
+
+# bench_median FILE COLUMN: median of a whitespace-separated column (mean of the middle two
+# when the count is even).
+bench_median() {
+	awk -v c="$2" '{ print $c }' "$1" | sort -g | awk '{ v[NR] = $1 } END {
+		if (NR == 0) { print "nan"; exit }
+		if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# bench_calc EXPR: floating-point arithmetic through awk; comparisons give 1 or 0. The
+# parentheses matter: a bare ">" after printf would redirect the output to a file.
+bench_calc() {
+	awk "BEGIN { printf \"%.6g\n\", ($1) }" 2>/dev/null || echo nan
+}
