@@ -18,6 +18,7 @@
 #define HTTP_MAX_HEAD 32768 /* bytes of header section: longer -> 431 */
 #define HTTP_MAX_HEADERS 100 /* header fields: more -> 431 */
 #define HTTP_MAX_CHUNK_EXT 256 /* bytes of chunk extensions per chunk: more -> 400 */
+#define HTTP_MAX_METHOD 32 /* bytes of method token: longer -> 400 (longest registered: 17) */
 
 /* Return values of http_parse_request_head / http_parse_response_head. */
 #define HTTP_PARSE_AGAIN 0 /* need more bytes */
@@ -85,6 +86,12 @@ struct http_msg {
 	uint32_t line_start; /* start of the line being parsed */
 	uint8_t state; /* internal */
 	uint8_t is_response; /* internal */
+	uint8_t n_host; /* internal: Host fields seen */
+	uint8_t te; /* internal: HTTP_TE_* bits gathered over all Transfer-Encoding fields */
+	uint8_t cl_seen; /* internal: a Content-Length field was seen */
+	uint8_t conn; /* internal: Connection tokens seen (close / keep-alive) */
+	uint16_t err; /* internal: status of the refusal, repeated on later calls */
+	uint32_t hdr_start; /* internal: offset of the first header line (limit HTTP_MAX_HEAD) */
 
 	/* request line (requests) */
 	uint8_t method; /* enum http_method */
@@ -92,6 +99,13 @@ struct http_msg {
 	struct http_span target; /* request-target as sent */
 	struct http_span path; /* target up to '?' (origin-form) */
 	struct http_span query; /* after '?', without it; len 0 when absent */
+	/*
+	 * Added: host[:port] of an absolute-form or authority-form target (len 0 for
+	 * origin-form). For absolute-form, path is the part after the authority and
+	 * may be EMPTY ("GET http://h HTTP/1.1"): an empty path means "/".
+	 * For asterisk-form (OPTIONS only) path is "*".
+	 */
+	struct http_span authority;
 
 	/* status line (responses) */
 	uint16_t status; /* 100..999 */
