@@ -80,7 +80,7 @@ uint64_t alog_dropped(void);
 uint64_t alog_written(void);
 
 /* Format <e> with wall-clock time <ts_ns> (CLOCK_REALTIME) as one JSON line ending in '\n'
- * into <buf> (<cap> >= 512). Returns the length. Pure; exposed for tests. */
+ * into <buf>. Returns the length, 0 when <cap> < ALOG_LINE_MAX. Pure; exposed for tests. */
 size_t alog_format(char *buf, size_t cap, const struct alog_entry *e, uint64_t ts_ns);
 
 #endif /* OG_ACCESSLOG_H */
