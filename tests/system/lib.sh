@@ -1,0 +1,193 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Shared helpers for system tests: unique names, a cleanup stack run on EXIT, netns/veth,
+# waiting for ports, a throwaway nginx, private bpffs pin dirs. Source after tests/lib/tap.sh.
+#
+# Usage:
+#   . tests/lib/tap.sh; . tests/system/lib.sh
+#   sys_require_root || exit 0          # prints a TAP skip with the reason
+#   sys_cleanup_push ip netns del foo   # run at exit, newest first, even on failure
+#   id=$(sys_uid)                       # short unique suffix (<= 6 chars) for names
+#
+# Every helper that creates something registers its removal on the cleanup stack, so a
+# test only has to create things through these helpers to leave nothing behind. The stack
+# runs from an EXIT trap (also on INT/TERM, which are turned into exit). Helpers never stop
+# a process they did not start: they kill by the PID they recorded.
+
+SYS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+SYS_BUILD=${BUILD:-build}
+case $SYS_BUILD in /*) ;; *) SYS_BUILD=$SYS_ROOT/$SYS_BUILD ;; esac
+# /usr/bin/python3 is Debian's; the pyenv one on PATH has the stdlib only, which is all we use.
+SYS_PY=${SYS_PY:-python3}
+
+_sys_cleanup=()
+
+# sys_cleanup_push CMD [ARGS...]: run CMD at exit (LIFO). Errors in CMD are ignored.
+sys_cleanup_push() {
+	local q
+	q=$(printf '%q ' "$@")
+	_sys_cleanup+=("$q")
+}
+
+# sys_cleanup_run: run and clear the stack now (the EXIT trap calls it; safe to call twice).
+sys_cleanup_run() {
+	local i
+	for ((i = ${#_sys_cleanup[@]} - 1; i >= 0; i--)); do
+		eval "${_sys_cleanup[$i]}" >/dev/null 2>&1 || true
+	done
+	_sys_cleanup=()
+}
+trap 'sys_cleanup_run' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# sys_require_root: returns 1 (after printing a TAP skip plan) when not root or no netns.
+sys_require_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "1..0 # SKIP needs root (network namespaces, BPF)"
+		return 1
+	fi
+	if ! ip netns list >/dev/null 2>&1; then
+		echo "1..0 # SKIP ip netns not usable here"
+		return 1
+	fi
+	return 0
+}
+
+# sys_uid: a short suffix unique among concurrently running tests: the PID in base 36
+# plus one random base-36 digit (max 6 chars), so "og" + uid + "c0" fits IFNAMSIZ.
+sys_uid() {
+	local n=$$ s="" d=0123456789abcdefghijklmnopqrstuvwxyz
+	while [ "$n" -gt 0 ]; do s=${d:$((n % 36)):1}$s; n=$((n / 36)); done
+	echo "${s}${d:$((RANDOM % 36)):1}"
+}
+
+# sys_netns_add NAME: create a namespace with lo up; removed at exit.
+sys_netns_add() {
+	ip netns add "$1" || return 1
+	sys_cleanup_push ip netns del "$1"
+	ip -n "$1" link set lo up
+}
+
+# sys_veth_add A B [NS_B]: a veth pair A (root ns) <-> B (moved into NS_B if given), both up.
+# Deleting A at exit removes B too.
+sys_veth_add() {
+	local a=$1 b=$2 ns=${3:-}
+	ip link add "$a" type veth peer name "$b" || return 1
+	sys_cleanup_push ip link del "$a"
+	if [ -n "$ns" ]; then ip link set "$b" netns "$ns" || return 1; fi
+	ip link set "$a" up
+	if [ -n "$ns" ]; then ip -n "$ns" link set "$b" up; else ip link set "$b" up; fi
+}
+
+# sys_in NS CMD...: run CMD in namespace NS ("" = root namespace).
+sys_in() {
+	local ns=$1; shift
+	if [ -n "$ns" ]; then ip netns exec "$ns" "$@"; else "$@"; fi
+}
+
+# sys_wait_port ADDR PORT [NS] [TIMEOUT_S]: wait until something listens on ADDR:PORT
+# (TCP) in NS. Returns 0 when it does, 1 on timeout (default 5 s).
+sys_wait_port() {
+	local addr=$1 port=$2 ns=${3:-} t=${4:-5} i
+	for ((i = 0; i < t * 20; i++)); do
+		sys_in "$ns" ss -Hltn "sport = :$port" 2>/dev/null | grep -qF "$addr" && return 0
+		sys_in "$ns" ss -Hltn "sport = :$port" 2>/dev/null | grep -qE '(\*|0\.0\.0\.0|\[::\]):' \
+			&& return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# sys_free_port [NS]: a TCP port no socket in NS uses, chosen by the kernel.
+sys_free_port() {
+	sys_in "${1:-}" "$SYS_PY" -c \
+		'import socket; s=socket.socket(); s.bind(("0.0.0.0",0)); print(s.getsockname()[1])'
+}
+
+# sys_kill_pid PID: stop a process this test started (TERM, then KILL after 2 s).
+sys_kill_pid() {
+	local pid=$1 i
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for ((i = 0; i < 40; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.05; done
+	kill -KILL "$pid" 2>/dev/null || true
+}
+
+# sys_tmpdir: a private directory, removed at exit. Prints its path.
+sys_tmpdir() {
+	local d
+	d=$(mktemp -d "${TMPDIR:-/tmp}/ogsys.XXXXXX") || return 1
+	sys_cleanup_push rm -rf "$d"
+	echo "$d"
+}
+
+# sys_nginx_start DIR LISTEN ROOT [NS]: a foreground nginx (master + 1 worker) serving
+# static files from ROOT on LISTEN ("10.1.2.3:8080" or "[fd00::1]:8080"; several
+# separated by spaces), config, logs and pid under DIR, run in NS. Sets SYS_NGINX_PID and
+# stops that PID at exit. Returns 1 when it does not listen within 5 s (error log printed
+# as TAP diagnostics).
+sys_nginx_start() {
+	local dir=$1 listen=$2 root=$3 ns=${4:-} l first port
+	mkdir -p "$dir/tmp"
+	{
+		echo "daemon off; master_process on; worker_processes 1; pid $dir/nginx.pid;"
+		echo "error_log $dir/error.log warn;"
+		echo "events { worker_connections 1024; }"
+		echo "http { access_log $dir/access.log; sendfile on; keepalive_timeout 5s;"
+		echo "  client_body_temp_path $dir/tmp; proxy_temp_path $dir/tmp;"
+		echo "  fastcgi_temp_path $dir/tmp; uwsgi_temp_path $dir/tmp; scgi_temp_path $dir/tmp;"
+		echo "  default_type application/octet-stream;"
+		echo "  server {"
+		for l in $listen; do echo "    listen $l reuseport;"; done
+		echo "    root $root; location / { }"
+		echo "  }"
+		echo "}"
+	} >"$dir/nginx.conf"
+	sys_in "$ns" nginx -c "$dir/nginx.conf" -p "$dir" -e "$dir/error.log" \
+		>"$dir/stdout.log" 2>&1 &
+	SYS_NGINX_PID=$!
+	sys_cleanup_push sys_kill_pid "$SYS_NGINX_PID"
+	first=${listen%% *}
+	port=${first##*:}
+	if ! sys_wait_port "${first%:*}" "$port" "$ns" 5; then
+		sed 's/^/# nginx: /' "$dir/error.log" "$dir/stdout.log" 2>/dev/null
+		return 1
+	fi
+}
+
+# sys_pin_dir: a private bpffs directory for a test's pinned maps ("/sys/fs/bpf/og-t<PID>"),
+# removed (recursively) at exit. Prints its path; does not create it (attach does).
+sys_pin_dir() {
+	local d=/sys/fs/bpf/og-t$$
+	sys_cleanup_push rm -rf "$d"
+	echo "$d"
+}
+
+# sys_subnet_pick: pick a free pair of IPv4 /24s for a private lab and export LAB_CLIENT_NET,
+# LAB_ORIGIN_NET (first three octets) and LAB_CLIENT_NET6/LAB_ORIGIN_NET6 (/64 prefixes
+# without the "::", e.g. fd00:204:1f).
+# Tests use 10.204.N.0/24 (client) and 10.205.N.0/24 (origin) so they never collide with
+# the default lab (10.203.1/2) or with each other (checked against the root namespace's
+# addresses under a lock).
+sys_subnet_pick() {
+	local n i
+	exec {_sys_lockfd}>/run/ordergate-lab.lock
+	flock -w 10 "$_sys_lockfd" || true
+	for ((i = 0; i < 50; i++)); do
+		n=$((RANDOM % 250 + 2))
+		ip -4 addr show | grep -qE "inet 10\.20[45]\.$n\." && continue
+		# a claim whose owner died (kill -9 skips the trap) is stale and reusable
+		if [ -e "/run/ordergate-lab.claim.$n" ] &&
+			kill -0 "$(cat "/run/ordergate-lab.claim.$n" 2>/dev/null)" 2>/dev/null; then
+			continue
+		fi
+		echo $$ >"/run/ordergate-lab.claim.$n"
+		sys_cleanup_push rm -f "/run/ordergate-lab.claim.$n"
+		export LAB_CLIENT_NET=10.204.$n LAB_ORIGIN_NET=10.205.$n
+		export LAB_CLIENT_NET6=fd00:204:$(printf %x "$n") LAB_ORIGIN_NET6=fd00:205:$(printf %x "$n")
+		flock -u "$_sys_lockfd"
+		return 0
+	done
+	flock -u "$_sys_lockfd"
+	return 1
+}
