@@ -226,13 +226,14 @@ static int parse_request_line(struct http_msg *m, const uint8_t *base, const uin
 	const uint8_t *end = p + n, *q = p, *t, *v;
 	size_t ml;
 
-	if (n > HTTP_MAX_REQUEST_LINE)
-		return -414;
+	/* The method is judged before the length, as partial() does on an unfinished line. */
 	while (q < end && (cls[*q] & C_TCHAR))
 		q++;
 	ml = q - p;
 	if (!ml || q == end || *q != ' ' || ml > HTTP_MAX_METHOD)
 		return -400;
+	if (n > HTTP_MAX_REQUEST_LINE)
+		return -414;
 	m->method_s = mkspan(base, p, ml);
 	m->method = method_id(p, ml);
 	t = ++q;
@@ -257,6 +258,8 @@ static int parse_status_line(struct http_msg *m, const uint8_t *base, const uint
 {
 	const uint8_t *q;
 
+	if (n > HTTP_MAX_REQUEST_LINE)
+		return -502;
 	if (n < 12 || memcmp(p, "HTTP/1.", 7) || (p[7] != '0' && p[7] != '1') || p[8] != ' ')
 		return -502;
 	if (p[9] < '1' || p[9] > '9' || !IS_DIGIT(p[10]) || !IS_DIGIT(p[11]))
@@ -547,17 +550,17 @@ static int partial(struct http_msg *m, const uint8_t *base, size_t len)
 		const uint8_t *p = base + m->line_start;
 		size_t i, lim = ll < HTTP_MAX_METHOD + 1 ? ll : HTTP_MAX_METHOD + 1;
 
+		if (!m->is_response) {
+			/* The method prefix: a TLS hello or binary noise gets its 400 now, not at a timeout. */
+			for (i = 0; i < lim && (cls[p[i]] & C_TCHAR); i++)
+				;
+			if (i < lim && !(p[i] == ' ' || (i == 0 && p[0] == '\r' && ll == 1)))
+				return fail(m, -400);
+			if (i == HTTP_MAX_METHOD + 1)
+				return fail(m, -400);
+		}
 		if (ll > HTTP_MAX_REQUEST_LINE + 1)
 			return fail(m, -414);
-		if (m->is_response)
-			return HTTP_PARSE_AGAIN;
-		/* The method prefix: a TLS hello or binary noise gets its 400 now, not at a timeout. */
-		for (i = 0; i < lim && (cls[p[i]] & C_TCHAR); i++)
-			;
-		if (i < lim && !(p[i] == ' ' || (i == 0 && p[0] == '\r' && ll == 1)))
-			return fail(m, -400);
-		if (i == HTTP_MAX_METHOD + 1)
-			return fail(m, -400);
 	} else if (len - m->hdr_start > HTTP_MAX_HEAD) {
 		return fail(m, -431);
 	}
