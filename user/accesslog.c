@@ -72,7 +72,7 @@ int alog_configure(const struct cfg_access_log *c, char *err, size_t errlen)
 	}
 	if (lg.path && !strcmp(lg.path, c->path) && lg.fd >= 0) {
 		atomic_store(&alog_enabled_, 1);
-		return 0;
+		return alog_start();
 	}
 	fd = open_path(c->path, &own);
 	if (fd < 0) {
@@ -97,7 +97,8 @@ int alog_configure(const struct cfg_access_log *c, char *err, size_t errlen)
 	lg.path = p;
 	pthread_mutex_unlock(&lg.lock);
 	atomic_store(&alog_enabled_, 1);
-	return 0;
+	/* the logger runs whenever the log is on, so no caller can forget to start it */
+	return alog_start();
 }
 
 int alog_reopen(void)
@@ -121,10 +122,8 @@ int alog_reopen(void)
 struct alog_worker *alog_worker_new(int id)
 {
 	struct alog_worker *a;
-	int n = atomic_load(&lg.n);
+	int n;
 
-	if (n >= OG_MAX_WORKERS)
-		return NULL;
 	a = aligned_alloc(64, sizeof(*a));
 	if (!a)
 		return NULL;
@@ -136,8 +135,18 @@ struct alog_worker *alog_worker_new(int id)
 		return NULL;
 	}
 	(void)id;
+	/* workers may register from their own threads: the lock orders the slot claims */
+	pthread_mutex_lock(&lg.lock);
+	n = atomic_load(&lg.n);
+	if (n >= OG_MAX_WORKERS) {
+		pthread_mutex_unlock(&lg.lock);
+		free(a->ring);
+		free(a);
+		return NULL;
+	}
 	lg.w[n] = a;
 	atomic_store(&lg.n, n + 1);
+	pthread_mutex_unlock(&lg.lock);
 	return a;
 }
 

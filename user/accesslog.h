@@ -52,13 +52,14 @@ static inline int alog_on(void)
 
 /*
  * Apply config <c> (start and every reload): opens <c>->path (O_APPEND|O_CREAT, 0640,
- * or stdout/stderr) and turns the log on, or turns it off when disabled/absent. A path
- * that cannot be opened is refused with a message in <err> and leaves the old state.
+ * or stdout/stderr), turns the log on and starts the logger thread (alog_start), or turns
+ * it off when disabled/absent. A path that cannot be opened is refused with a message in
+ * <err> and leaves the old state.
  * Returns 0 or -errno. Main thread.
  */
 int alog_configure(const struct cfg_access_log *c, char *err, size_t errlen);
 /* Allocate worker <id>'s ring and register it with the logger; NULL on ENOMEM/too many.
- * Main thread, before the worker thread and alog_start(). */
+ * Any thread (a worker may register itself); never after alog_stop() began. */
 struct alog_worker *alog_worker_new(int id);
 /* Start the logger thread. Returns 0 or -errno. Main thread. */
 int alog_start(void);
