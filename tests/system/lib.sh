@@ -113,12 +113,13 @@ sys_kill_pid() {
 	kill -KILL "$pid" 2>/dev/null || true
 }
 
-# sys_tmpdir: a private directory, removed at exit. Prints its path.
+# sys_tmpdir: a private directory in SYS_TMPDIR, removed at exit. Call it directly, not in
+# $(...): a command substitution's subshell would lose the cleanup entry. World-readable so
+# nginx workers (which drop root) can serve files from it.
 sys_tmpdir() {
-	local d
-	d=$(mktemp -d "${TMPDIR:-/tmp}/ogsys.XXXXXX") || return 1
-	sys_cleanup_push rm -rf "$d"
-	echo "$d"
+	SYS_TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/ogsys.XXXXXX") || return 1
+	sys_cleanup_push rm -rf "$SYS_TMPDIR"
+	chmod 755 "$SYS_TMPDIR"
 }
 
 # sys_nginx_start DIR LISTEN ROOT [NS]: a foreground nginx (master + 1 worker) serving
@@ -155,12 +156,12 @@ sys_nginx_start() {
 	fi
 }
 
-# sys_pin_dir: a private bpffs directory for a test's pinned maps ("/sys/fs/bpf/og-t<PID>"),
-# removed (recursively) at exit. Prints its path; does not create it (attach does).
+# sys_pin_dir: a private bpffs directory for a test's pinned maps in SYS_PIN
+# ("/sys/fs/bpf/og-t<PID>"), removed (recursively) at exit. Does not create it (attach does).
+# Call it directly, not in $(...), for the same reason as sys_tmpdir.
 sys_pin_dir() {
-	local d=/sys/fs/bpf/og-t$$
-	sys_cleanup_push rm -rf "$d"
-	echo "$d"
+	SYS_PIN=/sys/fs/bpf/og-t$$
+	sys_cleanup_push rm -rf "$SYS_PIN"
 }
 
 # sys_subnet_pick: pick a free pair of IPv4 /24s for a private lab and export LAB_CLIENT_NET,
@@ -191,3 +192,59 @@ sys_subnet_pick() {
 	flock -u "$_sys_lockfd"
 	return 1
 }
+
+# sys_lab_up [VAR=VALUE...]: a private deploy/lab (unique LAB_PREFIX, free subnets, no
+# origin server, no attach unless LAB_ATTACH=1 is passed) torn down at exit. Exports the
+# lab's names (LAB_NS_CLIENT, LAB_IF_CLIENT, LAB_GW4, LAB_CLIENT4, LAB_GW6, LAB_CLIENT6 ...,
+# see `deploy/lab env`). Extra VAR=VALUE pairs go to deploy/lab (e.g. LAB_ORIGIN=nginx).
+sys_lab_up() {
+	local v
+	export LAB_PREFIX=${LAB_PREFIX:-ogt$(sys_uid)} LAB_ATTACH=${LAB_ATTACH:-0}
+	export LAB_ORIGIN=${LAB_ORIGIN:-none}
+	for v in "$@"; do export "${v?}"; done
+	[ -n "${LAB_CLIENT_NET:-}" ] || sys_subnet_pick || { echo "# no free lab subnet" ; return 1; }
+	sys_cleanup_push "$SYS_ROOT/deploy/lab" down
+	"$SYS_ROOT/deploy/lab" up | sed 's/^/# /'
+	[ "${PIPESTATUS[0]}" -eq 0 ] || return 1
+	eval "$("$SYS_ROOT/deploy/lab" env | sed 's/^/export /')"
+}
+
+# Run directly (tests/run does: it runs every tests/system/*.sh), this file tests itself:
+# the helpers above create what they say and the cleanup stack removes all of it.
+if [ "${BASH_SOURCE[0]}" = "$0" ] && [ -z "${_SYS_SELFTEST:-}" ]; then
+	_SYS_SELFTEST=1 # the subshells below source this file again: do not recurse
+	. "$SYS_ROOT/tests/lib/tap.sh"
+	sys_require_root || exit 0
+	u=$(sys_uid)
+	is "$([ ${#u} -le 6 ] && [ ${#u} -ge 2 ] && echo short)" short "sys_uid '$u' is 2..6 chars"
+	(
+		. "$SYS_ROOT/tests/system/lib.sh"
+		sys_netns_add "ogl$u" && sys_veth_add "ogl${u}a" "ogl${u}b" "ogl$u" &&
+			ip addr add 10.206.0.1/30 dev "ogl${u}a" &&
+			ip -n "ogl$u" addr add 10.206.0.2/30 dev "ogl${u}b" || exit 1
+		sys_tmpdir && d=$SYS_TMPDIR && mkdir -p "$d/www" && echo hello >"$d/www/hi" || exit 1
+		port=$(sys_free_port "ogl$u")
+		sys_nginx_start "$d/ngx" "10.206.0.2:$port" "$d/www" "ogl$u" || exit 2
+		[ "$(curl -s -m 3 "http://10.206.0.2:$port/hi")" = hello ] || exit 3
+		echo "$d $SYS_NGINX_PID" >"/tmp/ogl.$u"
+	)
+	ok $? "netns + veth + nginx in the netns answer over the link"
+	read -r d pid <"/tmp/ogl.$u" 2>/dev/null; rm -f "/tmp/ogl.$u"
+	ok "$(ip netns list | grep -c "^ogl$u\b")" "the subshell's EXIT trap removed netns ogl$u"
+	check "and the veth" -- bash -c "! ip link show ogl${u}a"
+	check "and the nginx it started (pid $pid)" -- bash -c "! kill -0 ${pid:-0}"
+	check "and its temp dir" -- test ! -e "${d:-/nonexistent}"
+	(
+		. "$SYS_ROOT/tests/system/lib.sh"
+		sys_lab_up || exit 1
+		echo "$LAB_PREFIX $LAB_NS_CLIENT $LAB_IF_CLIENT" >"/tmp/ogl.$u"
+		ip netns exec "$LAB_NS_CLIENT" ping -c 1 -W 2 "$LAB_GW4" >/dev/null 2>&1 ||
+			ip netns exec "$LAB_NS_CLIENT" bash -c "exec 3<>/dev/tcp/$LAB_GW4/9" 2>&1 |
+			grep -q refused
+	)
+	ok $? "sys_lab_up: client namespace reaches the gateway address"
+	read -r p nsc ifc <"/tmp/ogl.$u" 2>/dev/null; rm -f "/tmp/ogl.$u"
+	check "sys_lab_up's lab $p is gone after exit" -- \
+		bash -c "! ip netns list | grep -q '^$nsc' && ! ip link show $ifc"
+	tap_done
+fi
