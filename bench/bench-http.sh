@@ -14,6 +14,7 @@
 #   BENCH_IDLE_CONNS=10000  idle connections for the RSS test
 #   BENCH_QUICK=1        development mode: 2 s runs, 1 round, 1000 idle connections
 #   BENCH_OUT=FILE       results file (default build/bench/results-<date>.md)
+#   BENCH_UPDATE_DOC=1   also put the results into docs/benchmarks.md (between its markers)
 # Exit status: 0 when every server started and every run was clean (goals that are missed
 # are reported as MISS, not as a failure); 1 when a server failed to start or died, wrk
 # reported socket errors or non-2xx responses, or idle connections could not be opened.
@@ -407,5 +408,8 @@ echo
 cat "$OUT"
 echo
 bench_log "results written to $OUT"
+if [ "${BENCH_UPDATE_DOC:-0}" = 1 ]; then
+	bench_update_doc "$ROOT/docs/benchmarks.md" "$OUT" && bench_log "updated docs/benchmarks.md"
+fi
 ((RC == 0)) || bench_log "FAILED: a server did not start or a run was not clean (see above)"
 exit "$RC"

@@ -150,3 +150,24 @@ bench_median() {
 bench_calc() {
 	awk "BEGIN { printf \"%.6g\n\", ($1) }" 2>/dev/null || echo nan
 }
+
+# bench_update_doc DOC RESULTS: replace what lies between DOC's "<!-- results:begin -->" and
+# "<!-- results:end -->" lines with RESULTS, its headings moved two levels down.
+bench_update_doc() {
+	local doc=$1 res=$2
+	grep -q '^<!-- results:begin -->$' "$doc" && grep -q '^<!-- results:end -->$' "$doc" || {
+		bench_log "$doc has no results markers"
+		return 1
+	}
+	awk -v res="$res" '
+		/^<!-- results:begin -->$/ {
+			print; print ""
+			while ((getline line < res) > 0) {
+				if (line ~ /^#/) line = "##" line
+				print line
+			}
+			print ""; skip = 1; next
+		}
+		/^<!-- results:end -->$/ { skip = 0 }
+		!skip' "$doc" >"$doc.tmp" && mv "$doc.tmp" "$doc"
+}
