@@ -210,12 +210,11 @@ int main(int argc, char **argv)
 	if (reqlen >= sizeof(req))
 		usage(argv[0]);
 
-	rl.rlim_cur = rl.rlim_max = (rlim_t)count + 64;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)count + 64) {
+		/* Raising the hard limit needs CAP_SYS_RESOURCE: without it this fails cleanly. */
 		rl.rlim_cur = (rlim_t)count + 64;
 		if (rl.rlim_max < rl.rlim_cur)
-			rl.rlim_max =
-			    rl.rlim_cur; /* needs CAP_SYS_RESOURCE; fails cleanly without */
+			rl.rlim_max = rl.rlim_cur;
 		if (setrlimit(RLIMIT_NOFILE, &rl)) {
 			fprintf(stderr, "idle_conns: cannot raise RLIMIT_NOFILE to %d: %s\n",
 				count + 64, strerror(errno));
