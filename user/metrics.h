@@ -37,7 +37,9 @@ struct og_daemon;
 	X(UPSTREAM_RESET, "upstream-reset")                                                     \
 	X(UPSTREAM_CLOSED, "upstream-closed")                                                   \
 	X(UPSTREAM_TIMEOUT, "upstream-timeout")                                                 \
-	X(BAD_RESPONSE, "bad-response")                                                         \
+	X(BAD_UPSTREAM_RESPONSE, "bad-upstream-response")                                       \
+	X(BAD_CHUNKED_BODY, "bad-chunked-body")                                                 \
+	X(BODY_TIMEOUT, "body-timeout")                                                         \
 	X(NO_HEALTHY_SERVER, "no-healthy-server")                                               \
 	X(BREAKER_OPEN, "breaker-open")                                                         \
 	X(OVERLOADED, "overloaded")                                                             \
