@@ -209,6 +209,44 @@ sys_lab_up() {
 	eval "$("$SYS_ROOT/deploy/lab" env | sed 's/^/export /')"
 }
 
+# sys_diag TEXT: TEXT as TAP diagnostics, every line prefixed with "# " (tap.sh's diag
+# prefixes only the first, and an unprefixed line could read as a test result).
+sys_diag() {
+	[ -n "$*" ] && printf '%s\n' "$*" | sed 's/^/# /'
+	return 0
+}
+
+# sys_require_ctl: 1 (after a TAP skip plan naming what is missing) unless build/ordergatectl
+# is built. Sets SYS_CTL to its path.
+sys_require_ctl() {
+	SYS_CTL=$SYS_BUILD/ordergatectl
+	if [ ! -x "$SYS_CTL" ]; then
+		echo "1..0 # SKIP $SYS_CTL not built (make build/ordergatectl)"
+		return 1
+	fi
+}
+
+# sys_curl NS URL [CURL-ARGS...]: GET URL from NS; prints the HTTP status ("000" when no
+# answer). Default 3 s overall limit, 1 s to connect; body discarded.
+sys_curl() {
+	local ns=$1 url=$2; shift 2
+	sys_in "$ns" curl -s -o /dev/null -w '%{http_code}' --connect-timeout 1 -m 3 "$@" "$url"
+}
+
+# sys_gw_server PORT...: after sys_lab_up, a Debian nginx in the root namespace on the
+# gateway's client-facing addresses (LAB_GW4 and [LAB_GW6]) on each PORT, serving /ping
+# ("pong"), /1k and /2m (1 KiB, 2 MiB). Sets SYS_NGINX_PID; stopped at exit.
+sys_gw_server() {
+	local p listen=""
+	[ -n "${SYS_TMPDIR:-}" ] || sys_tmpdir || return 1
+	mkdir -p "$SYS_TMPDIR/www"
+	echo pong >"$SYS_TMPDIR/www/ping"
+	head -c 1024 /dev/zero >"$SYS_TMPDIR/www/1k"
+	head -c $((2 * 1024 * 1024)) /dev/zero >"$SYS_TMPDIR/www/2m"
+	for p in "$@"; do listen+="$LAB_GW4:$p [$LAB_GW6]:$p "; done
+	sys_nginx_start "$SYS_TMPDIR/nginx" "${listen% }" "$SYS_TMPDIR/www"
+}
+
 # Run directly (tests/run does: it runs every tests/system/*.sh), this file tests itself:
 # the helpers above create what they say and the cleanup stack removes all of it.
 if [ "${BASH_SOURCE[0]}" = "$0" ] && [ -z "${_SYS_SELFTEST:-}" ]; then

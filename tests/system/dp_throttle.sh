@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# A per-source throttle caps a source's new connections at XDP and lapses after its TTL.
+#
+# --pps 5 --burst 5 lets about 5 + 5/s packets through; a burst of 50 parallel connects
+# (each needs at least its SYN through) must then mostly fail within 1 s, and drop_throttle
+# must rise. After the TTL the entry is ignored and the same burst succeeds.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib/tap.sh
+. tests/system/lib.sh
+sys_require_root || exit 0
+sys_require_ctl || exit 0
+
+sys_lab_up || { ok 1 "lab up"; tap_done; exit 1; }
+sys_pin_dir
+P=$(sys_free_port)
+sys_gw_server "$P"
+ok $? "nginx on the gateway side (port $P)"
+out=$("$SYS_CTL" attach "$LAB_IF_CLIENT" --mode native --pin-path "$SYS_PIN" 2>&1)
+ok $? "attach $LAB_IF_CLIENT"; sys_diag "$out"
+sys_cleanup_push "$SYS_CTL" detach "$LAB_IF_CLIENT" --purge --pin-path "$SYS_PIN"
+
+drops() {
+	"$SYS_CTL" lanes --json --pin-path "$SYS_PIN" 2>/dev/null |
+		jq --arg r "$1" '[.. | objects | .[$r]? | numbers] | add // 0'
+}
+# burst N: open N TCP connections at once from the client namespace, 1 s to complete;
+# prints how many completed the handshake. Bounded: one second, N sockets.
+burst() {
+	ip netns exec "$LAB_NS_CLIENT" "$SYS_PY" - "$LAB_GW4" "$P" "$1" <<'PY'
+import selectors, socket, sys, time
+host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+sel, socks = selectors.DefaultSelector(), []
+for _ in range(n):
+    s = socket.socket(); s.setblocking(False); s.connect_ex((host, port))
+    sel.register(s, selectors.EVENT_WRITE); socks.append(s)
+done, deadline = 0, time.monotonic() + 1.0
+while socks and time.monotonic() < deadline:
+    for key, _ in sel.select(max(0.0, deadline - time.monotonic())):
+        s = key.fileobj; sel.unregister(s); socks.remove(s)
+        if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0: done += 1
+        s.close()
+print(done)
+PY
+}
+
+n=$(burst 50)
+is "$n" 50 "unthrottled: all 50 parallel connections complete"
+d0=$(drops drop_throttle)
+t_set=$(date +%s%N)
+check "throttle set $LAB_CLIENT4 --pps 5 --burst 5 --ttl 3" -- \
+	"$SYS_CTL" throttle set "$LAB_CLIENT4" --pps 5 --burst 5 --ttl 3 --pin-path "$SYS_PIN"
+"$SYS_CTL" throttle list --pin-path "$SYS_PIN" 2>&1 | grep -q "$LAB_CLIENT4"
+ok $? "throttle list shows $LAB_CLIENT4"
+n=$(burst 50)
+ok "$([ "$n" -le 20 ] && echo 0 || echo 1)" "throttled: at most 20 of 50 connections complete ($n)"
+d1=$(drops drop_throttle)
+ok "$([ "$d1" -ge $((d0 + 25)) ] && echo 0 || echo 1)" "drop_throttle rose by >= 25 ($d0 -> $d1)"
+"$SYS_CTL" throttle list --pin-path "$SYS_PIN" 2>&1 | sed 's/^/# /'
+
+# Wait out the TTL (3 s from the set, plus 0.5 s for the coarse clock), bounded.
+while [ $((($(date +%s%N) - t_set) / 1000000)) -lt 3500 ]; do sleep 0.1; done
+n=$(burst 50)
+is "$n" 50 "after the TTL: all 50 connections complete again"
+d2=$(drops drop_throttle)
+is "$d2" "$d1" "after the TTL: no more throttle drops"
+is "$(sys_curl "$LAB_NS_CLIENT" "http://$LAB_GW4:$P/ping")" 200 "after the TTL: curl works"
+
+# clear removes an entry before its TTL.
+check "throttle set again, ttl 60" -- \
+	"$SYS_CTL" throttle set "$LAB_CLIENT4" --pps 1 --burst 1 --ttl 60 --pin-path "$SYS_PIN"
+n=$(burst 20)
+ok "$([ "$n" -le 5 ] && echo 0 || echo 1)" "throttled at 1 pps: at most 5 of 20 complete ($n)"
+check "throttle clear $LAB_CLIENT4" -- "$SYS_CTL" throttle clear "$LAB_CLIENT4" --pin-path "$SYS_PIN"
+n=$(burst 20)
+is "$n" 20 "after clear: all 20 complete"
+out=$("$SYS_CTL" throttle set "$LAB_CLIENT4" --pps 0 --burst 5 --ttl 3 --pin-path "$SYS_PIN" 2>&1)
+rc=$?
+ok "$([ $rc -ne 0 ] && [ -n "$out" ] && echo 0 || echo 1)" "--pps 0 refused with a message (rc $rc: $out)"
+
+tap_done
