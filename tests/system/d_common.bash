@@ -85,6 +85,8 @@ http {
 			proxy_pass http://127.0.0.1:$port/sink;
 		}
 		location = /sink { access_log off; return 200 "stored\n"; }
+		# an origin that hangs: nginx waits on a blackhole (D_HOLE_PORT) that never answers
+		location /hang/ { proxy_pass http://127.0.0.1:${D_HOLE_PORT:-9}; proxy_read_timeout 60s; }
 		# chunked response: gzip of a file has no length known in advance
 		location /gz/ {
 			alias $D_TMP/www/files/;
@@ -97,12 +99,35 @@ http {
 }
 EOF
 	nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/stdout.log" 2>&1 &
+	# one cleanup entry per name, reaping whatever PID the name has at exit (a restarted
+	# origin gets a new PID; an old, reused PID is never signalled)
+	[ -n "${D_ORIGIN_PID[$name]+set}" ] || sys_cleanup_push d_origin_stop "$name"
 	D_ORIGIN_PID[$name]=$!
-	sys_cleanup_push d_kill_tree "${D_ORIGIN_PID[$name]}"
 	if ! sys_wait_port 127.0.0.1 "$port" "" 5; then
 		sed 's/^/# nginx: /' "$dir/error.log" "$dir/stdout.log" 2>/dev/null
 		return 1
 	fi
+}
+
+# d_blackhole PORT: a listener that accepts, reads and never answers (a hung origin); at
+# most 120 s. Sets D_HOLE_PID.
+d_blackhole() {
+	"$SYS_PY" -c '
+import socket, sys, time, select
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(128)
+held = [s]; end = time.time() + 120
+while time.time() < end:
+    r, _, _ = select.select(held, [], [], 1)
+    for x in r:
+        if x is s:
+            held.append(s.accept()[0])
+        elif not x.recv(65536):
+            held.remove(x); x.close()
+' "$1" &
+	D_HOLE_PID=$!
+	sys_cleanup_push sys_kill_pid "$D_HOLE_PID"
+	sys_wait_port 127.0.0.1 "$1" "" 5
 }
 
 # d_kill_tree PID [SIG]: signal PID and its direct children (nginx master + workers we
@@ -122,7 +147,8 @@ d_kill_tree() {
 
 # d_origin_stop NAME: stop origin NAME (KILL: the origin dies, it does not drain).
 d_origin_stop() {
-	d_kill_tree "${D_ORIGIN_PID[$1]}" KILL
+	[ -n "${D_ORIGIN_PID[$1]:-}" ] && d_kill_tree "${D_ORIGIN_PID[$1]}" KILL
+	D_ORIGIN_PID[$1]=
 }
 
 # d_origin_log NAME: the origin's access log (append-only; tests count new lines).
