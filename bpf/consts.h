@@ -29,6 +29,8 @@
 #define TC_ACT_OK 0
 #define TC_ACT_SHOT 2
 
+#define EEXIST 17 /* errno, for bpf_map_update_elem(BPF_NOEXIST) races */
+
 #define OG_VLAN_MAX_DEPTH 2 /* 802.1ad outer + 802.1Q inner */
 #define OG_IPV6_EXT_MAX 6 /* extension headers walked before giving up */
 

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Lane resolution (pin > source prefix > port > default), clock and events shared by all programs. */
+#ifndef OG_LANE_H
+#define OG_LANE_H
+
+#include "maps.h"
+#include "parse.h"
+
+/*
+ * Test clock: og_test_clock is load-time rodata, 0 in production, so the
+ * verifier prunes the og_now_ns branch; tests set it to 1 and step og_now_ns
+ * through the skeleton's .bss. __weak: each program file includes this
+ * header and the static linker keeps one copy of each.
+ */
+const volatile __u8 og_test_clock __weak = 0;
+__u64 og_now_ns __weak = 0;
+
+/* A verdict of a pipeline stage that does not end the packet's journey. */
+#define OG_CONTINUE (-1)
+
+static __always_inline __u64 og_now(void)
+{
+	if (og_test_clock)
+		return og_now_ns;
+	return bpf_ktime_get_coarse_ns();
+}
+
+static __always_inline struct og_config *og_cfg(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&og_config, &zero);
+}
+
+static __always_inline struct og_lane_stats *og_lstats(__u32 lane)
+{
+	if (lane >= OG_LANE_MAX)
+		lane = OG_LANE_NONE;
+	return bpf_map_lookup_elem(&og_lane_stats, &lane);
+}
+
+/* Lane, its source and the block verdict for one flow. */
+struct og_res {
+	__u8 lane;
+	__u8 lane_src;
+	__u8 blocked;
+	__u8 pad;
+};
+
+static __always_inline int og_lane_ok(__u32 lane)
+{
+	return lane > OG_LANE_NONE && lane < OG_LANE_MAX;
+}
+
+/* Longest source prefix rule for the key's source address, or NULL. */
+static __always_inline struct og_src_rule *og_prefix_rule(const struct og_flow_key *k)
+{
+	struct og_lpm_key lk = {};
+
+	lk.prefixlen = OG_LPM_HDR_BITS + (k->family == AF_INET ? 32 : 128);
+	lk.family = k->family;
+	__builtin_memcpy(lk.addr, k->saddr, sizeof(lk.addr));
+	return bpf_map_lookup_elem(&og_src_rules, &lk);
+}
+
+/*
+ * Resolves the lane of the ingress-oriented flow <k>: pinned flow > longest
+ * source prefix > destination port > default. A later fragment (proto 0) has
+ * no ports, so only the prefix and the default apply. The block verdict comes
+ * from the prefix rule whatever chose the lane: a pin does not unblock.
+ */
+static __always_inline void og_resolve(const struct og_config *cfg, const struct og_flow_key *k,
+				       struct og_res *r)
+{
+	struct og_src_rule *rule;
+	struct og_flow_pin *pin;
+	struct og_lane_val *pl;
+	struct og_port_key pk;
+
+	r->blocked = 0;
+	rule = og_prefix_rule(k);
+	if (rule)
+		r->blocked = !!(rule->flags & OG_RULE_BLOCK);
+	if (k->proto) {
+		pin = bpf_map_lookup_elem(&og_flow_lane, k);
+		if (pin && og_lane_ok(pin->lane)) {
+			r->lane = pin->lane;
+			r->lane_src = OG_LSRC_PIN;
+			return;
+		}
+	}
+	if (rule && og_lane_ok(rule->lane)) {
+		r->lane = rule->lane;
+		r->lane_src = OG_LSRC_PREFIX;
+		return;
+	}
+	if (k->proto) {
+		pk.port = bpf_ntohs(k->dport);
+		pl = bpf_map_lookup_elem(&og_port_lane, &pk);
+		if (pl && og_lane_ok(pl->lane)) {
+			r->lane = pl->lane;
+			r->lane_src = OG_LSRC_PORT;
+			return;
+		}
+	}
+	r->lane = og_lane_ok(cfg->default_lane) ? cfg->default_lane : OG_LANE_NORMAL;
+	r->lane_src = OG_LSRC_DEFAULT;
+}
+
+/* A flow value holds a usable cached lane when it was resolved on this CPU
+ * (lane_src != 0: LRU_PERCPU slots of other CPUs read as zeroes) at the
+ * current rules generation. */
+static __always_inline int og_cached(const struct og_flow_stats *v, const struct og_config *cfg)
+{
+	return v->lane_src != OG_LSRC_NONE && v->gen == cfg->rules_gen;
+}
+
+/* Best-effort event: the ring buffer silently drops it when full. */
+static __always_inline void og_event(__u32 type, __u32 lane, const struct og_flow_key *k, __u64 now)
+{
+	struct og_event ev = {};
+
+	ev.ts_ns = now;
+	ev.type = type;
+	ev.lane = lane;
+	__builtin_memcpy(&ev.key, k, sizeof(ev.key));
+	bpf_ringbuf_output(&og_events, &ev, sizeof(ev), 0);
+}
+
+/* Turns an ingress-oriented key into the egress one or back. */
+static __always_inline void og_key_reverse(struct og_flow_key *k)
+{
+	__be32 a[4];
+	__be16 p;
+
+	p = k->sport;
+	k->sport = k->dport;
+	k->dport = p;
+	__builtin_memcpy(a, k->saddr, sizeof(a));
+	__builtin_memcpy(k->saddr, k->daddr, sizeof(a));
+	__builtin_memcpy(k->daddr, a, sizeof(a));
+}
+
+/* Lane of a packet whose (ingress-oriented) key is classifiable, as og_tc_in and
+ * og_tc_out see it: <pin_first> asks og_flow_lane before the cached lane. */
+static __always_inline __u32 og_lane_of(const struct og_config *cfg, const struct og_pkt *p,
+					int pin_first, __u8 *src)
+{
+	struct og_flow_stats *v;
+	struct og_flow_pin *pin;
+	struct og_res r;
+
+	if (pin_first && p->kind == OG_PK_L4) {
+		pin = bpf_map_lookup_elem(&og_flow_lane, &p->key);
+		if (pin && og_lane_ok(pin->lane)) {
+			*src = OG_LSRC_PIN;
+			return pin->lane;
+		}
+	}
+	v = bpf_map_lookup_elem(&og_flows, &p->key);
+	if (v && og_cached(v, cfg) && og_lane_ok(v->lane)) {
+		*src = v->lane_src;
+		return v->lane;
+	}
+	og_resolve(cfg, &p->key, &r);
+	*src = r.lane_src;
+	return r.lane;
+}
+
+/* Bytes of headers worth pulling into the linear area for a TC parse. */
+#define OG_PULL_LEN 256
+
+/* Parses an skb from its mac header; pulls non-linear headers in only when the
+ * linear part was too short, so a TSO skb with linear headers costs no copy. */
+static __always_inline int og_skb_parse(struct __sk_buff *skb, struct og_pkt *p)
+{
+	__u32 lin = skb->data_end - skb->data;
+	__u32 want = skb->len < OG_PULL_LEN ? skb->len : OG_PULL_LEN;
+
+	if (og_parse_pkt((void *)(long)skb->data, (void *)(long)skb->data_end, p) != OG_PK_BAD ||
+	    lin >= want)
+		return p->kind;
+	if (bpf_skb_pull_data(skb, want))
+		return p->kind;
+	__builtin_memset(p, 0, sizeof(*p));
+	return og_parse_pkt((void *)(long)skb->data, (void *)(long)skb->data_end, p);
+}
+
+#endif /* OG_LANE_H */

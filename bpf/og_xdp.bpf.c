@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* og_xdp: parse, assign a lane, keep flow/lane stats, drop blocked and throttled sources. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "lane.h"
+#include "throttle.h"
+
+/* The one license section of the linked object (og_tc_*.bpf.c carry none). */
+char LICENSE[] SEC("license") = "GPL";
+
+/* Which og_lane_stats counter, besides rx_pkts/rx_bytes, a packet adds to. */
+#define OG_R_PASS 0
+#define OG_R_OTHER 1
+#define OG_R_MALFORMED 2
+#define OG_R_BLOCK 3
+#define OG_R_THROTTLE 4
+#define OG_R_ERROR 5
+
+/* Per-packet state handed from stage to stage. */
+struct og_xctx {
+	struct og_pkt p;
+	__u64 now;
+	__u32 len;
+	__u8 lane;
+	__u8 lane_src;
+	__u8 reason; /* OG_R_* */
+	__u8 new_flow;
+};
+
+/*
+ * The single exit: every packet lands in exactly one lane's rx counters and
+ * at most one reason counter, then passed packets get the lane as metadata.
+ */
+static __always_inline int og_finish(struct xdp_md *ctx, struct og_xctx *x, int verdict, int meta)
+{
+	struct og_lane_stats *s = og_lstats(x->lane);
+	struct og_xdp_meta *m;
+	void *data;
+
+	if (s) {
+		s->rx_pkts++;
+		s->rx_bytes += x->len;
+		switch (x->reason) {
+		case OG_R_OTHER:
+			s->other++;
+			break;
+		case OG_R_MALFORMED:
+			s->malformed++;
+			break;
+		case OG_R_BLOCK:
+			s->drop_block++;
+			break;
+		case OG_R_THROTTLE:
+			s->drop_throttle++;
+			break;
+		case OG_R_ERROR:
+			s->drop_error++;
+			break;
+		}
+		if (x->p.kind == OG_PK_FRAG)
+			s->fragments++;
+		s->new_flows += x->new_flow;
+	}
+	if (verdict != XDP_PASS || !meta)
+		return verdict;
+	/* Drivers without metadata support refuse this; og_tc_in then looks the flow up. */
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
+		return verdict;
+	m = (void *)(long)ctx->data_meta;
+	data = (void *)(long)ctx->data;
+	if ((void *)(m + 1) > data)
+		return verdict;
+	m->magic = OG_META_MAGIC;
+	m->lane = x->lane;
+	m->lane_src = x->lane_src;
+	m->pad = 0;
+	return verdict;
+}
+
+/* Packets that never get a lane: non-IP, non-TCP/UDP and malformed ones. */
+static __always_inline int og_stage_unclassified(struct og_xctx *x)
+{
+	struct og_src_rule *rule;
+
+	switch (x->p.kind) {
+	case OG_PK_NONIP:
+		x->reason = OG_R_OTHER;
+		return XDP_PASS;
+	case OG_PK_BAD:
+		x->reason = OG_R_MALFORMED;
+		og_event(OG_EV_MALFORMED, OG_LANE_NONE, &x->p.key, og_now());
+		return XDP_PASS;
+	case OG_PK_OTHER_L4:
+		/* Operators expect "block CIDR" to stop ICMP and friends too. */
+		rule = og_prefix_rule(&x->p.key);
+		if (rule && (rule->flags & OG_RULE_BLOCK)) {
+			x->reason = OG_R_BLOCK;
+			return XDP_DROP;
+		}
+		x->reason = OG_R_OTHER;
+		return XDP_PASS;
+	}
+	return OG_CONTINUE;
+}
+
+/* A flow the map could not take: pass it with its lane, or drop it when fail-closed. */
+static __always_inline int og_flow_failed(const struct og_config *cfg, struct og_xctx *x,
+					  const struct og_res *r)
+{
+	x->lane = r->lane;
+	x->lane_src = r->lane_src;
+	if (cfg->fail_mode == OG_FAIL_CLOSED) {
+		x->reason = OG_R_ERROR;
+		return XDP_DROP;
+	}
+	if (r->blocked) {
+		x->reason = OG_R_BLOCK;
+		return XDP_DROP;
+	}
+	return OG_CONTINUE;
+}
+
+/*
+ * Known flow with a current cached lane: one hash lookup and in-place per-CPU
+ * increments, no map update. Rules are consulted only for a new flow, for a
+ * flow first seen on this CPU, or after a writer bumped rules_gen.
+ */
+static __always_inline int og_stage_flow(const struct og_config *cfg, struct og_xctx *x)
+{
+	struct og_flow_stats *v, nv = {};
+	int err, ev = 0;
+	struct og_res r;
+
+	x->now = og_now();
+	v = bpf_map_lookup_elem(&og_flows, &x->p.key);
+	if (!v) {
+		og_resolve(cfg, &x->p.key, &r);
+		nv.pkts = 1;
+		nv.bytes = x->len;
+		nv.first_ns = x->now;
+		nv.last_ns = x->now;
+		nv.syns = x->p.syn;
+		nv.gen = cfg->rules_gen;
+		nv.lane = r.lane;
+		nv.lane_src = r.lane_src;
+		nv.blocked = r.blocked;
+		err = bpf_map_update_elem(&og_flows, &x->p.key, &nv, BPF_NOEXIST);
+		if (err == -EEXIST) {
+			/* Another CPU inserted it first: count on our own slot below. */
+			v = bpf_map_lookup_elem(&og_flows, &x->p.key);
+			if (!v)
+				return og_flow_failed(cfg, x, &r);
+		} else if (err) {
+			return og_flow_failed(cfg, x, &r);
+		} else {
+			x->new_flow = 1;
+			x->lane = r.lane;
+			x->lane_src = r.lane_src;
+			if (r.blocked) {
+				og_event(OG_EV_BLOCK, r.lane, &x->p.key, x->now);
+				x->reason = OG_R_BLOCK;
+				return XDP_DROP;
+			}
+			return OG_CONTINUE;
+		}
+	}
+	if (!og_cached(v, cfg)) {
+		ev = !(v->lane_src != OG_LSRC_NONE && v->blocked);
+		og_resolve(cfg, &x->p.key, &r);
+		v->lane = r.lane;
+		v->lane_src = r.lane_src;
+		v->blocked = r.blocked;
+		v->gen = cfg->rules_gen;
+		if (!v->first_ns)
+			v->first_ns = x->now;
+		ev = ev && r.blocked;
+	}
+	v->pkts++;
+	v->bytes += x->len;
+	v->last_ns = x->now;
+	v->syns += x->p.syn;
+	x->lane = v->lane;
+	x->lane_src = v->lane_src;
+	if (v->blocked) {
+		if (ev)
+			og_event(OG_EV_BLOCK, x->lane, &x->p.key, x->now);
+		x->reason = OG_R_BLOCK;
+		return XDP_DROP;
+	}
+	return OG_CONTINUE;
+}
+
+/* Per-source token bucket; skipped entirely while no throttle is set. */
+static __always_inline int og_stage_throttle(const struct og_config *cfg, struct og_xctx *x)
+{
+	struct og_addr_key ak = {};
+	struct og_tb_result res;
+	struct og_throttle *t;
+	__u64 old;
+
+	if (!cfg->throttle_count)
+		return OG_CONTINUE;
+	ak.family = x->p.key.family;
+	__builtin_memcpy(ak.addr, x->p.key.saddr, sizeof(ak.addr));
+	t = bpf_map_lookup_elem(&og_throttle, &ak);
+	if (!t || x->now >= t->expires_ns)
+		return OG_CONTINUE;
+	og_tb_take(t, x->now, &res);
+	t->tokens = res.tokens;
+	t->last_ns = res.last_ns;
+	if (res.pass) {
+		__sync_fetch_and_add(&t->passed, 1);
+		return OG_CONTINUE;
+	}
+	old = t->dropped;
+	__sync_fetch_and_add(&t->dropped, 1);
+	if (!old)
+		og_event(OG_EV_THROTTLE, x->lane, &x->p.key, x->now);
+	x->reason = OG_R_THROTTLE;
+	return XDP_DROP;
+}
+
+SEC("xdp")
+int og_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct og_xctx x = {};
+	struct og_config *cfg;
+	int v;
+
+	x.len = end - data;
+	cfg = og_cfg();
+	if (!cfg || !cfg->enabled)
+		return og_finish(ctx, &x, XDP_PASS, 0);
+	og_parse_pkt(data, end, &x.p);
+	v = og_stage_unclassified(&x);
+	if (v == OG_CONTINUE)
+		v = og_stage_flow(cfg, &x);
+	if (v == OG_CONTINUE)
+		v = og_stage_throttle(cfg, &x);
+	if (v == OG_CONTINUE)
+		v = XDP_PASS;
+	return og_finish(ctx, &x, v, 1);
+}
