@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* libogdp: load, attach and detach ordergate's datapath, and read/write its maps. */
+#ifndef OG_DP_H
+#define OG_DP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include <ordergate/og_shared.h>
+
+/*
+ * Every function returns 0 or a negative errno; those that can fail for a reason an
+ * operator must act on take (char *err, size_t errlen) and write one line there that
+ * says what to do. None of them keeps global state, so different threads may use
+ * different struct dp_maps at once; one struct dp_maps is not thread-safe for the
+ * few calls that use its scratch buffers (dp_flows_foreach).
+ */
+
+/* TC filter handle and priority ordergate's programs use on clsact ingress/egress. */
+#define DP_TC_HANDLE 0x6f67
+#define DP_TC_PRIO 0x6f67
+#define DP_STATE_DIR "/run/ordergate"
+
+/* ---- pure helpers (dp_parse.c) ------------------------------------------------- */
+
+/* An IPv4 or IPv6 prefix; addr is in network byte order, IPv4 in word 0. */
+struct dp_prefix {
+	__u8 family; /* AF_INET or AF_INET6 */
+	__u8 len; /* prefix length in bits */
+	__be32 addr[4];
+};
+
+/*
+ * Parse "10.1.2.0/24", "2001:db8::/32" or a bare address (full-length prefix) into <p>.
+ * Host bits set below the prefix are cleared and *<normalized> set to 1 (may be NULL).
+ * Refuses (-EINVAL) a bad address, a length out of range, or trailing junk.
+ */
+int dp_prefix_parse(const char *s, struct dp_prefix *p, int *normalized, char *err,
+		    size_t errlen);
+/* Format <p> as "addr/len" into <buf>; returns <buf>. */
+const char *dp_prefix_str(const struct dp_prefix *p, char *buf, size_t len);
+/* Parse a bare IPv4/IPv6 address into an og_addr_key. Returns 0 or -EINVAL. */
+int dp_addr_parse(const char *s, struct og_addr_key *k, char *err, size_t errlen);
+/* Format an address of <family> (4 words, network order) into <buf>; returns <buf>. */
+const char *dp_addr_str(__u8 family, const __be32 addr[4], char *buf, size_t len);
+/* Convert between the LPM map key and a prefix. */
+void dp_prefix_to_lpm(const struct dp_prefix *p, struct og_lpm_key *k);
+void dp_lpm_to_prefix(const struct og_lpm_key *k, struct dp_prefix *p);
+
+/* Lane name ("none", "order", "normal", "bulk") of <lane>; "?" when out of range. */
+const char *dp_lane_name(unsigned int lane);
+/* Lane id of <name> (case-insensitive; also accepts the digits 0-3); -EINVAL if unknown. */
+int dp_lane_parse(const char *name);
+/* Name of a lane source OG_LSRC_* ("pin", "prefix", "port", "default", "none"). */
+const char *dp_lsrc_name(unsigned int lsrc);
+/* Name of an IP protocol number ("tcp", "udp", "frag" for 0, else the number in <buf>). */
+const char *dp_proto_name(unsigned int proto, char *buf, size_t len);
+
+/*
+ * Parse a tc-style rate ("1gbit", "100mbit", "64kbit", "500kbps", "1000000", "1.5gbit")
+ * into bits per second. Plain numbers are bits/s; "*bps" suffixes are bytes/s as in tc.
+ * Refuses (-EINVAL) junk, zero, and (-ERANGE) rates above 10 tbit.
+ */
+int dp_rate_parse(const char *s, __u64 *bps, char *err, size_t errlen);
+/* Format <bps> as the shortest exact tc rate ("1gbit", "400mbit", "1500bit"). */
+const char *dp_rate_str(__u64 bps, char *buf, size_t len);
+/* Format an HTB class id (0x00010010) as "1:10". */
+const char *dp_class_str(__u32 classid, char *buf, size_t len);
+/* Parse "major:minor" (hex, like tc) into a class id; -EINVAL if malformed. */
+int dp_class_parse(const char *s, __u32 *classid);
+
+/* ---- environment checks (dp_env.c) --------------------------------------------- */
+
+/* 0 when running with euid 0, else -EPERM and the message ordergatectl prints. */
+int dp_check_root(char *err, size_t errlen);
+/* 0 when <dir> (or its nearest existing parent) lies on a bpffs; -ENOTSUP otherwise. */
+int dp_check_bpffs(const char *dir, char *err, size_t errlen);
+/* ifindex of <ifname> (> 0), or -ENODEV with a message naming the interface. */
+int dp_ifindex(const char *ifname, char *err, size_t errlen);
+/* Directory the state files live in: $ORDERGATE_STATE_DIR or DP_STATE_DIR. */
+const char *dp_state_dir(void);
+/* Current CLOCK_MONOTONIC time in ns (the clock og_throttle.expires_ns is in). */
+__u64 dp_now_ns(void);
+/* Current CLOCK_MONOTONIC_COARSE time in ns (the clock og_xdp's timestamps use). */
+__u64 dp_now_coarse_ns(void);
+
+/* ---- loading and attaching (dp_load.c, dp_attach.c) ---------------------------- */
+
+enum dp_xdp_mode {
+	DP_XDP_AUTO = 0, /* native, falling back to generic (skb) if the driver refuses */
+	DP_XDP_NATIVE,
+	DP_XDP_GENERIC,
+};
+
+struct dp_opts {
+	const char *pin_dir; /* NULL: OG_PIN_DIR */
+	bool unpinned; /* dp_open/dp_load only: maps are not pinned (tests) */
+	enum dp_xdp_mode mode;
+	__u32 flows, src_rules, ports, pins, throttles; /* 0: the OG_DEF_* default */
+};
+
+struct og_bpf;
+
+/*
+ * Open the skeleton and prepare it for loading: pin paths <pin_dir>/<map>, map sizes
+ * from <o>. When maps are already pinned there, checks each one against this build
+ * (type, key and value size, flags, og_config.abi_version) and refuses with -EPROTO
+ * and a message naming the fix (<ifname> is only used in that message; may be NULL).
+ * Pinned maps keep their size. On success *<skel> must be freed with og_bpf__destroy().
+ */
+int dp_open(const struct dp_opts *o, const char *ifname, struct og_bpf **skel, char *err,
+	    size_t errlen);
+/* dp_open() followed by loading the object and writing og_config (dp_init_config). */
+int dp_load(const struct dp_opts *o, struct og_bpf **skel, char *err, size_t errlen);
+/*
+ * Write the default og_config into a freshly loaded skeleton's og_config map unless it
+ * already holds one of this ABI (reused pins keep their values). Returns 0 or -errno.
+ */
+int dp_init_config(struct og_bpf *skel, char *err, size_t errlen);
+
+/* What an attach did, as recorded in <state_dir>/<ifname>.state. */
+struct dp_state {
+	char ifname[16];
+	int ifindex;
+	char pin_dir[256];
+	enum dp_xdp_mode mode; /* DP_XDP_NATIVE or DP_XDP_GENERIC actually used */
+	bool multiprog; /* true: through libxdp's dispatcher; false: a single legacy program */
+	bool clsact_created; /* we created the clsact qdisc, so detach removes it */
+	__u32 xdp_prog_id;
+};
+
+/*
+ * Load the datapath with maps pinned under <o>->pin_dir and attach it to <ifname>:
+ * og_xdp through libxdp (dispatcher or legacy), og_tc_in/og_tc_out on clsact at
+ * DP_TC_HANDLE/DP_TC_PRIO. Idempotent: ordergate's own programs are replaced in place.
+ * Refuses (-EBUSY) when a foreign program holds the XDP hook in legacy mode or our TC
+ * slot, (-EPROTO) pins of another layout, (-ENODEV) an unknown interface. Writes the
+ * state file; fills <st> if non-NULL. Not thread-safe (uses libxdp and netlink).
+ */
+int dp_attach(const char *ifname, const struct dp_opts *o, struct dp_state *st, char *err,
+	      size_t errlen);
+/*
+ * Remove what dp_attach added to <ifname>: our XDP program, our TC filters, the clsact
+ * qdisc only if the state file says we created it, the state file. With <purge>, also
+ * unpin the maps under <pin_dir> (NULL: the state file's, else OG_PIN_DIR) and remove
+ * the directory if empty. Nothing attached is not an error: returns 0 and describes
+ * what was (or was not) removed in <note>. Foreign programs are left alone.
+ */
+int dp_detach(const char *ifname, const char *pin_dir, bool purge, char *note, size_t notelen,
+	      char *err, size_t errlen);
+
+/* State file I/O (dp_state.c). read returns -ENOENT when there is none. */
+int dp_state_write(const struct dp_state *st, char *err, size_t errlen);
+int dp_state_read(const char *ifname, struct dp_state *st);
+int dp_state_remove(const char *ifname);
+/* Call <cb> for each state file; stops at and returns a non-zero <cb> result. */
+int dp_state_foreach(int (*cb)(const struct dp_state *st, void *ctx), void *ctx);
+
+/* Live view of an interface (dp_status.c). */
+struct dp_live {
+	bool xdp_attached; /* og_xdp runs on the interface */
+	bool xdp_multiprog; /* ... through the libxdp dispatcher (else a legacy program) */
+	enum dp_xdp_mode xdp_mode;
+	int xdp_prog_count; /* programs on the dispatcher (including ours) */
+	__u32 xdp_prog_id; /* og_xdp's id */
+	char xdp_foreign[64]; /* name of a foreign legacy program holding the hook, or "" */
+	bool tc_in, tc_out; /* our filters present at DP_TC_HANDLE/DP_TC_PRIO */
+	bool clsact; /* a clsact qdisc exists */
+};
+/* Query the kernel (libxdp, bpf_tc_query) about <ifindex>. Returns 0 or -errno. */
+int dp_live_query(int ifindex, struct dp_live *lv);
+/* Program name of BPF program <id> into <name> (16 bytes); returns 0 or -errno. */
+int dp_prog_name(__u32 id, char *name, size_t len);
+
+/* ---- map access (dp_maps.c and friends) ---------------------------------------- */
+
+enum dp_map_id {
+	DP_MAP_FLOWS,
+	DP_MAP_LANE_STATS,
+	DP_MAP_SRC_RULES,
+	DP_MAP_PORT_LANE,
+	DP_MAP_FLOW_LANE,
+	DP_MAP_THROTTLE,
+	DP_MAP_CONFIG,
+	DP_MAP_COUNT,
+};
+
+/* File/map names, indexed by enum dp_map_id ("og_flows", ...). */
+extern const char *const dp_map_names[DP_MAP_COUNT];
+
+struct dp_maps {
+	int fd[DP_MAP_COUNT]; /* -1 when not open */
+	int ncpus; /* libbpf_num_possible_cpus() */
+	/* scratch for dp_flows_foreach, grown on demand and kept between calls */
+	void *keys, *vals;
+	size_t batch;
+	bool no_batch; /* the kernel refused batch lookups once: use get_next_key */
+};
+
+/*
+ * Open every map pinned under <pin_dir> (NULL: OG_PIN_DIR). Refuses with -ENOENT
+ * ("nothing pinned; run ordergatectl attach") and -EPROTO on a layout mismatch.
+ */
+int dp_maps_open(struct dp_maps *m, const char *pin_dir, char *err, size_t errlen);
+/* Fill <m> with dup()ed fds of a loaded skeleton's maps (unpinned use, tests). */
+int dp_maps_from_skel(struct dp_maps *m, struct og_bpf *skel, char *err, size_t errlen);
+/* Close fds and free scratch; safe on a zeroed or already closed <m>. */
+void dp_maps_close(struct dp_maps *m);
+/* Number of entries in map <id> (O(n) walk of its keys). */
+int dp_map_count(struct dp_maps *m, enum dp_map_id id, __u64 *n);
+
+/* og_config read/write; dp_config_bump_gen increments rules_gen (read-modify-write). */
+int dp_config_get(struct dp_maps *m, struct og_config *c);
+int dp_config_put(struct dp_maps *m, const struct og_config *c);
+int dp_config_bump_gen(struct dp_maps *m);
+/* The og_config a fresh datapath starts with. */
+void dp_config_default(struct og_config *c);
+
+/*
+ * Walk og_flows and call <cb> once per flow with the per-CPU values summed: pkts,
+ * bytes and syns added; first_ns the smallest non-zero, last_ns the largest; lane,
+ * lane_src, blocked and gen from the CPU that saw the flow last. Uses batch lookups
+ * (falling back to get_next_key); buffers live in <m>, so repeated calls do not
+ * allocate. <cb> returning non-zero stops the walk and is returned.
+ */
+int dp_flows_foreach(struct dp_maps *m,
+		     int (*cb)(const struct og_flow_key *k, const struct og_flow_stats *s,
+			       void *ctx),
+		     void *ctx);
+/* Sum og_lane_stats over CPUs into <out>[OG_LANE_MAX]. */
+int dp_lane_stats_read(struct dp_maps *m, struct og_lane_stats out[OG_LANE_MAX]);
+
+/*
+ * Source rules. dp_src_rule_set writes <r> for <p>; dp_src_block sets/clears the
+ * block flag keeping any lane (a rule left with no lane and no flag is deleted).
+ * dp_src_rule_del deletes (-ENOENT if absent). Each bumps rules_gen.
+ */
+int dp_src_rule_set(struct dp_maps *m, const struct dp_prefix *p, const struct og_src_rule *r);
+int dp_src_block(struct dp_maps *m, const struct dp_prefix *p, bool block);
+int dp_src_rule_del(struct dp_maps *m, const struct dp_prefix *p);
+int dp_src_rules_foreach(struct dp_maps *m,
+			 int (*cb)(const struct dp_prefix *p, const struct og_src_rule *r,
+				   void *ctx),
+			 void *ctx);
+
+/* Port lanes: <lane> OG_LANE_NONE deletes. Refuses port > 65535, lane > BULK. */
+int dp_port_lane_set(struct dp_maps *m, unsigned int port, unsigned int lane);
+int dp_port_lanes_foreach(struct dp_maps *m, int (*cb)(unsigned int port, unsigned int lane,
+						       void *ctx),
+			  void *ctx);
+
+/* Flow pins (og_flow_lane): set <lane> for <k>, or clear. Each bumps rules_gen. */
+int dp_flow_pin_set(struct dp_maps *m, const struct og_flow_key *k, unsigned int lane);
+int dp_flow_pin_clear(struct dp_maps *m, const struct og_flow_key *k);
+
+/*
+ * Throttles. dp_throttle_set installs a full bucket of <burst> packets refilled at
+ * <pps>, expiring <ttl_ns> from now; refuses pps 0 or above OG_TB_MAX_RATE, burst 0.
+ * After every change og_config.throttle_count is recomputed (unexpired entries).
+ */
+int dp_throttle_set(struct dp_maps *m, const struct og_addr_key *k, __u64 pps, __u64 burst,
+		    __u64 ttl_ns);
+int dp_throttle_clear(struct dp_maps *m, const struct og_addr_key *k);
+int dp_throttle_recount(struct dp_maps *m, __u32 *live);
+int dp_throttle_foreach(struct dp_maps *m,
+			int (*cb)(const struct og_addr_key *k, const struct og_throttle *t,
+				  void *ctx),
+			void *ctx);
+
+/* ---- HTB qdisc through iproute2 tc (dp_qdisc.c) -------------------------------- */
+
+struct dp_qdisc_opts {
+	__u64 rate; /* bits/s of the parent class 1:1 */
+	__u64 ceil; /* 0: <rate> */
+	__u64 lane_rate[OG_LANE_MAX]; /* 0: 40 % order, 40 % normal, 20 % bulk of <rate> */
+	bool dry_run; /* print the commands only */
+};
+/*
+ * Build the tc argv lists that install HTB root 1: (default 20), class 1:1 and the
+ * lane classes 1:10/1:20/1:30 on <ifname>; print each command to <out> (may be NULL)
+ * and run it unless dry_run. Refuses a child rate above the ceiling.
+ */
+int dp_qdisc_apply(const char *ifname, const struct dp_qdisc_opts *q, FILE *out, char *err,
+		   size_t errlen);
+/* Run `tc -s class show dev <ifname>` (stdout inherited). */
+int dp_qdisc_show(const char *ifname, char *err, size_t errlen);
+/* Run `tc qdisc del dev <ifname> root`. */
+int dp_qdisc_del(const char *ifname, FILE *out, char *err, size_t errlen);
+/* Run argv[0] with execvp (no shell), wait; returns 0, or -EIO with stderr's tail. */
+int dp_run(char *const argv[], char *err, size_t errlen);
+
+#endif /* OG_DP_H */

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Open ordergate's pinned maps by path, check their layout, and read/write og_config. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "og.skel.h"
+#include "dp/dp_int.h"
+
+const char *const dp_map_names[DP_MAP_COUNT] = {
+	[DP_MAP_FLOWS] = "og_flows",	     [DP_MAP_LANE_STATS] = "og_lane_stats",
+	[DP_MAP_SRC_RULES] = "og_src_rules", [DP_MAP_PORT_LANE] = "og_port_lane",
+	[DP_MAP_FLOW_LANE] = "og_flow_lane", [DP_MAP_THROTTLE] = "og_throttle",
+	[DP_MAP_CONFIG] = "og_config",
+};
+
+const struct dp_map_shape dp_map_shapes[DP_MAP_COUNT] = {
+	[DP_MAP_FLOWS] = { BPF_MAP_TYPE_LRU_PERCPU_HASH, sizeof(struct og_flow_key),
+			   sizeof(struct og_flow_stats) },
+	[DP_MAP_LANE_STATS] = { BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
+				sizeof(struct og_lane_stats) },
+	[DP_MAP_SRC_RULES] = { BPF_MAP_TYPE_LPM_TRIE, sizeof(struct og_lpm_key),
+			       sizeof(struct og_src_rule) },
+	[DP_MAP_PORT_LANE] = { BPF_MAP_TYPE_HASH, sizeof(struct og_port_key),
+			       sizeof(struct og_lane_val) },
+	[DP_MAP_FLOW_LANE] = { BPF_MAP_TYPE_LRU_HASH, sizeof(struct og_flow_key),
+			       sizeof(struct og_flow_pin) },
+	[DP_MAP_THROTTLE] = { BPF_MAP_TYPE_LRU_HASH, sizeof(struct og_addr_key),
+			      sizeof(struct og_throttle) },
+	[DP_MAP_CONFIG] = { BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct og_config) },
+};
+
+static void maps_init(struct dp_maps *m)
+{
+	int i;
+
+	memset(m, 0, sizeof(*m));
+	for (i = 0; i < DP_MAP_COUNT; i++)
+		m->fd[i] = -1;
+	m->ncpus = libbpf_num_possible_cpus();
+	if (m->ncpus < 1)
+		m->ncpus = 1;
+}
+
+void dp_maps_close(struct dp_maps *m)
+{
+	int i;
+
+	for (i = 0; i < DP_MAP_COUNT; i++) {
+		if (m->fd[i] > 0)
+			close(m->fd[i]);
+		m->fd[i] = -1;
+	}
+	free(m->keys);
+	free(m->vals);
+	m->keys = m->vals = NULL;
+	m->batch = 0;
+}
+
+/* Check the map open at <fd> has the shape map <id> must have. */
+static int check_shape(int fd, int id, const char *dir, char *err, size_t errlen)
+{
+	const struct dp_map_shape *want = &dp_map_shapes[id];
+	const char *name = dp_map_names[id];
+	struct bpf_map_info info;
+	struct og_config c;
+	int ret;
+
+	ret = dp_map_info(fd, &info);
+	if (ret) {
+		snprintf(err, errlen, "%s/%s: cannot read map info: %s", dir, name, strerror(-ret));
+		return ret;
+	}
+	if (info.type != want->type) {
+		dp_layout_msg(err, errlen, dir, NULL, name, "type", info.type, want->type);
+		return -EPROTO;
+	}
+	if (info.key_size != want->key_size) {
+		dp_layout_msg(err, errlen, dir, NULL, name, "key", info.key_size, want->key_size);
+		return -EPROTO;
+	}
+	if (info.value_size != want->value_size) {
+		dp_layout_msg(err, errlen, dir, NULL, name, "value", info.value_size,
+			      want->value_size);
+		return -EPROTO;
+	}
+	if (id == DP_MAP_CONFIG && dp_config_read_fd(fd, &c) == 0 &&
+	    c.abi_version != OG_ABI_VERSION) {
+		dp_layout_msg(err, errlen, dir, NULL, name, "abi_version", c.abi_version,
+			      OG_ABI_VERSION);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int dp_maps_open(struct dp_maps *m, const char *pin_dir, char *err, size_t errlen)
+{
+	const char *dir = pin_dir ? pin_dir : OG_PIN_DIR;
+	char path[PATH_MAX];
+	int i, ret;
+
+	maps_init(m);
+	ret = dp_check_bpffs(dir, err, errlen);
+	if (ret)
+		return ret;
+	for (i = 0; i < DP_MAP_COUNT; i++) {
+		ret = dp_pin_path(path, sizeof(path), dir, dp_map_names[i]);
+		if (ret) {
+			snprintf(err, errlen, "%s: path too long", dir);
+			goto fail;
+		}
+		m->fd[i] = bpf_obj_get(path);
+		if (m->fd[i] < 0) {
+			ret = -errno;
+			if (errno == ENOENT)
+				snprintf(err, errlen,
+					 "no ordergate maps pinned in %s (%s missing); run `ordergatectl "
+					 "attach IFACE%s%s` first",
+					 dir, dp_map_names[i], pin_dir ? " --pin-path " : "",
+					 pin_dir ? pin_dir : "");
+			else if (errno == EACCES || errno == EPERM)
+				snprintf(err, errlen, "%s: %s; ordergatectl must run as root "
+						      "(CAP_BPF + CAP_NET_ADMIN)",
+					 path, strerror(errno));
+			else
+				snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		ret = check_shape(m->fd[i], i, dir, err, errlen);
+		if (ret)
+			goto fail;
+	}
+	return 0;
+fail:
+	dp_maps_close(m);
+	return ret;
+}
+
+int dp_maps_from_skel(struct dp_maps *m, struct og_bpf *skel, char *err, size_t errlen)
+{
+	int i;
+
+	maps_init(m);
+	for (i = 0; i < DP_MAP_COUNT; i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(skel->obj, dp_map_names[i]);
+		int fd = map ? bpf_map__fd(map) : -1;
+
+		m->fd[i] = fd >= 0 ? dup(fd) : -1;
+		if (m->fd[i] < 0) {
+			snprintf(err, errlen, "%s: skeleton not loaded", dp_map_names[i]);
+			dp_maps_close(m);
+			return -EBADF;
+		}
+	}
+	return 0;
+}
+
+int dp_map_count(struct dp_maps *m, enum dp_map_id id, __u64 *n)
+{
+	char key[64], next[64];
+	void *prev = NULL;
+	__u64 cnt = 0;
+
+	if (m->fd[id] < 0)
+		return -EBADF;
+	if (id == DP_MAP_LANE_STATS || id == DP_MAP_CONFIG) {
+		struct bpf_map_info info;
+		int ret = dp_map_info(m->fd[id], &info);
+
+		*n = ret ? 0 : info.max_entries;
+		return ret;
+	}
+	while (bpf_map_get_next_key(m->fd[id], prev, next) == 0) {
+		memcpy(key, next, sizeof(key));
+		prev = key;
+		if (++cnt > (1ULL << 32))
+			break; /* a map cannot hold more; guards a kernel bug looping us */
+	}
+	*n = cnt;
+	return 0;
+}
+
+int dp_config_get(struct dp_maps *m, struct og_config *c)
+{
+	return dp_config_read_fd(m->fd[DP_MAP_CONFIG], c);
+}
+
+int dp_config_put(struct dp_maps *m, const struct og_config *c)
+{
+	__u32 key = 0;
+
+	return bpf_map_update_elem(m->fd[DP_MAP_CONFIG], &key, c, BPF_ANY) ? -errno : 0;
+}
+
+int dp_config_bump_gen(struct dp_maps *m)
+{
+	struct og_config c;
+	int ret;
+
+	/* Two writers racing may bump once instead of twice; either bump invalidates every
+	 * cached flow verdict, which is all rules_gen is for. */
+	ret = dp_config_get(m, &c);
+	if (ret)
+		return ret;
+	c.rules_gen++;
+	if (!c.rules_gen)
+		c.rules_gen = 1;
+	return dp_config_put(m, &c);
+}

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Write og_src_rules, og_port_lane and og_flow_lane; every write bumps rules_gen. */
+#include <errno.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+#include "dp/dp_int.h"
+
+static int bump(struct dp_maps *m, int ret)
+{
+	/* bump even after a failed write: a partial change must not stay cached */
+	int r2 = dp_config_bump_gen(m);
+
+	return ret ? ret : r2;
+}
+
+int dp_src_rule_set(struct dp_maps *m, const struct dp_prefix *p, const struct og_src_rule *r)
+{
+	struct og_lpm_key k;
+	struct og_src_rule v = *r;
+
+	if (v.lane >= OG_LANE_MAX)
+		return -EINVAL;
+	memset(v.pad, 0, sizeof(v.pad));
+	dp_prefix_to_lpm(p, &k);
+	return bump(m, bpf_map_update_elem(m->fd[DP_MAP_SRC_RULES], &k, &v, BPF_ANY) ? -errno : 0);
+}
+
+/* Exact-prefix lookup: an LPM trie's lookup is longest-match, so walk keys instead. */
+static int rule_get(struct dp_maps *m, const struct og_lpm_key *want, struct og_src_rule *r)
+{
+	struct og_lpm_key k, next, *prev = NULL;
+	int fd = m->fd[DP_MAP_SRC_RULES];
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		k = next;
+		prev = &k;
+		if (!memcmp(&k, want, sizeof(k)))
+			return bpf_map_lookup_elem(fd, &k, r) ? -errno : 0;
+	}
+	return -ENOENT;
+}
+
+int dp_src_block(struct dp_maps *m, const struct dp_prefix *p, bool block)
+{
+	struct og_src_rule r = { 0 };
+	struct og_lpm_key k;
+	int ret;
+
+	dp_prefix_to_lpm(p, &k);
+	ret = rule_get(m, &k, &r);
+	if (ret && ret != -ENOENT)
+		return ret;
+	if (!block && ret == -ENOENT)
+		return -ENOENT;
+	if (block)
+		r.flags |= OG_RULE_BLOCK;
+	else
+		r.flags &= ~OG_RULE_BLOCK;
+	if (!r.flags && r.lane == OG_LANE_NONE)
+		return dp_src_rule_del(m, p);
+	return dp_src_rule_set(m, p, &r);
+}
+
+int dp_src_rule_del(struct dp_maps *m, const struct dp_prefix *p)
+{
+	struct og_lpm_key k;
+
+	dp_prefix_to_lpm(p, &k);
+	if (bpf_map_delete_elem(m->fd[DP_MAP_SRC_RULES], &k))
+		return -errno;
+	return bump(m, 0);
+}
+
+int dp_src_rules_foreach(struct dp_maps *m,
+			 int (*cb)(const struct dp_prefix *p, const struct og_src_rule *r,
+				   void *ctx),
+			 void *ctx)
+{
+	struct og_lpm_key k, next, *prev = NULL;
+	int fd = m->fd[DP_MAP_SRC_RULES], ret;
+	struct og_src_rule r;
+	struct dp_prefix p;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &r))
+			continue;
+		dp_lpm_to_prefix(&k, &p);
+		ret = cb(&p, &r, ctx);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int dp_port_lane_set(struct dp_maps *m, unsigned int port, unsigned int lane)
+{
+	struct og_port_key k = { .port = port };
+	struct og_lane_val v = { .lane = lane };
+	int fd = m->fd[DP_MAP_PORT_LANE];
+
+	if (port > 65535 || lane >= OG_LANE_MAX)
+		return -EINVAL;
+	if (lane == OG_LANE_NONE) {
+		if (bpf_map_delete_elem(fd, &k))
+			return -errno;
+		return bump(m, 0);
+	}
+	return bump(m, bpf_map_update_elem(fd, &k, &v, BPF_ANY) ? -errno : 0);
+}
+
+int dp_port_lanes_foreach(struct dp_maps *m, int (*cb)(unsigned int port, unsigned int lane,
+						       void *ctx),
+			  void *ctx)
+{
+	struct og_port_key k, next, *prev = NULL;
+	int fd = m->fd[DP_MAP_PORT_LANE], ret;
+	struct og_lane_val v;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &v))
+			continue;
+		ret = cb(k.port, v.lane, ctx);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int dp_flow_pin_set(struct dp_maps *m, const struct og_flow_key *k, unsigned int lane)
+{
+	struct og_flow_pin v = { .lane = lane, .pinned_ns = dp_now_ns() };
+
+	if (lane >= OG_LANE_MAX)
+		return -EINVAL;
+	return bump(m, bpf_map_update_elem(m->fd[DP_MAP_FLOW_LANE], k, &v, BPF_ANY) ? -errno : 0);
+}
+
+int dp_flow_pin_clear(struct dp_maps *m, const struct og_flow_key *k)
+{
+	if (bpf_map_delete_elem(m->fd[DP_MAP_FLOW_LANE], k))
+		return -errno;
+	return bump(m, 0);
+}
