@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# The quick ordergated system suites again against the ASan+UBSan build: pass, and no sanitizer report.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib/tap.sh
+. tests/system/lib.sh
+ASAN_BIN=${OG_DAEMON_ASAN:-$SYS_BUILD/ordergated-asan}
+SUITES=${D_ASAN_SUITES:-d_methods d_keepalive d_admin d_failures}
+if [ ! -x "$ASAN_BIN" ]; then
+	ok 1 "ASan daemon $ASAN_BIN exists (make asan)"
+	tap_done
+	exit 1
+fi
+sys_tmpdir
+logs=$SYS_TMPDIR
+for s in $SUITES; do
+	mkdir -p "$logs/$s"
+	OG_DAEMON=$ASAN_BIN OG_STDERR_DIR=$logs/$s timeout -k 5 400 bash "tests/system/$s.sh" \
+		>"$logs/$s.tap" 2>&1
+	rc=$?
+	nf=$(grep -c '^not ok' "$logs/$s.tap")
+	np=$(grep -c '^ok' "$logs/$s.tap")
+	grep '^not ok' "$logs/$s.tap" | head -20 | sed 's/^/# /'
+	ok $([ "$rc" -eq 0 ] && [ "$nf" -eq 0 ] && [ "$np" -gt 0 ]; echo $?) \
+		"$s passes against the ASan build ($np ok, $nf not ok, exit $rc)"
+	nerr=$(ls "$logs/$s"/*.err 2>/dev/null | wc -l)
+	ok $([ "$nerr" -gt 0 ]; echo $?) "$s: kept the stderr of $nerr daemon run(s)"
+	rep=$(grep -lE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: (Address|Undefined|Leak)' \
+		"$logs/$s"/*.err 2>/dev/null)
+	for f in $rep; do
+		grep -m3 -E 'ERROR: |runtime error:|SUMMARY:' "$f" | sed "s|^|# $(basename "$f"): |"
+	done
+	is "$(echo $rep | wc -w)" 0 "$s: no sanitizer report in any daemon's stderr"
+done
+tap_done
