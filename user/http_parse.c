@@ -561,8 +561,15 @@ static int partial(struct http_msg *m, const uint8_t *base, size_t len)
 		}
 		if (ll > HTTP_MAX_REQUEST_LINE + 1)
 			return fail(m, -414);
-	} else if (len - m->hdr_start > HTTP_MAX_HEAD) {
-		return fail(m, -431);
+	} else if (ll) {
+		uint8_t c0 = base[m->line_start];
+
+		/* obs-fold or junk starts the line: refuse now (parse_head checks it first too) */
+		if (!(cls[c0] & C_TCHAR) && !(c0 == '\r' && ll == 1))
+			return fail(m, -400);
+		/* a lone CR may still become the final CRLF or a bad line: decide when it ends */
+		if (ll > 1 && len - m->hdr_start > HTTP_MAX_HEAD)
+			return fail(m, -431);
 	}
 	return HTTP_PARSE_AGAIN;
 }
@@ -606,10 +613,11 @@ static int parse_head(struct http_msg *m, const char *buf, size_t len, int req_m
 			m->state = S_HEADERS;
 			continue;
 		}
+		if (n && !(cls[*ls] & C_TCHAR))
+			return fail(m, -400); /* obs-fold (RFC 9112 5.2), empty name, junk */
 		if (m->line_start - m->hdr_start > HTTP_MAX_HEAD)
 			return fail(m, -431);
 		if (n) {
-			/* A field line starting with SP/HTAB is obs-fold (RFC 9112 5.2): no tchar -> 400. */
 			rc = parse_field_line(m, base, ls, n);
 			if (rc)
 				return fail(m, rc);

@@ -212,6 +212,13 @@ def rebuild_probe(pid, raw):
     if pid == "MAL-CHUNK-EXT-64K":
         return ("POST / HTTP/1.1\r\n" + HOST_LINE + "Transfer-Encoding: chunked\r\n\r\n"
                 "5;ext=" + "a" * 65536 + "\r\nhello\r\n0\r\n\r\n")
+    # Non-ASCII bytes were recorded as '?': restore the bytes the descriptions name.
+    if pid == "MAL-NON-ASCII-URL":
+        return "GET /caf\xc3\xa9 HTTP/1.1\r\n" + HOST_LINE + "\r\n"
+    if pid == "MAL-URL-OVERLONG-UTF8":
+        return "GET /\xc0\xaf HTTP/1.1\r\n" + HOST_LINE + "\r\n"
+    if pid == "MAL-NON-ASCII-HEADER-NAME":
+        return "GET / HTTP/1.1\r\n" + HOST_LINE + "X-T\xc3\xabst: value\r\n\r\n"
     return raw
 
 

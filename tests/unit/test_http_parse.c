@@ -125,6 +125,8 @@ static const struct req_case reqs[] = {
 
 	/* --- header fields --- */
 	{ "obs-fold", "GET / HTTP/1.1\r\n" H "X-A: a\r\n b\r\n\r\n", -400 },
+	{ "obs-fold refused before the head ends", "GET / HTTP/1.1\r\n" H " X", -400 },
+	{ "TLS hello refused at once", "\x16\x03", -400 },
 	{ "whitespace line after start line", "GET / HTTP/1.1\r\n \r\n" H "\r\n", -400 },
 	{ "SP before colon", "GET / HTTP/1.1\r\n" H "X-A : a\r\n\r\n", -400 },
 	{ "HTAB before colon", "GET / HTTP/1.1\r\n" H "X-A\t: a\r\n\r\n", -400 },
@@ -308,6 +310,10 @@ static void test_details(void)
 	OK(!strcmp(http_reason(431), "Request Header Fields Too Large") &&
 		   !strcmp(http_reason(799), "Unknown"),
 	   "http_reason");
+
+	const char *part = "POST / HTTP/1.1\r\nHost: h\r\nContent-Le";
+	rc = parse_req(&m, part, strlen(part));
+	OK(rc == HTTP_PARSE_AGAIN && m.pos == strlen(part), "incomplete head: AGAIN, all bytes seen");
 
 	const char *abs = "GET http://h.example:81 HTTP/1.1\r\nHost: x\r\n\r\n";
 	rc = parse_req(&m, abs, strlen(abs));
