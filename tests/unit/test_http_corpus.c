@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "http_parse.h"
-#include "og_test.h"
+#include "../lib/og_test.h"
 
 /*
  * What the gateway would do with these bytes, decided by the parser alone: the refusal status,

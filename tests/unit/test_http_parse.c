@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "http_parse.h"
-#include "og_test.h"
+#include "../lib/og_test.h"
 
 #define OKV 1 /* want: head parsed */
 #define KA HTTP_F_KEEP_ALIVE
