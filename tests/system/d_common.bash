@@ -164,7 +164,7 @@ d_gw_start() {
 	sys_cleanup_push d_gw_reap "$name"
 	for ((i = 0; i < 100 * D_SLOW; i++)); do
 		if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$D_ADMIN_PORT/healthz" &&
-			sys_wait_port 127.0.0.1 "$D_GW_PORT" "" 0; then
+			ss -Hltn "sport = :$D_GW_PORT" | grep -q .; then
 			return 0
 		fi
 		kill -0 "${D_GW_PID[$name]}" 2>/dev/null || break
