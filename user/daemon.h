@@ -56,9 +56,9 @@ struct og_upstream_rt {
 
 /* Per-route data precomputed when a config is loaded (hot path never formats it). */
 struct og_route_rt {
-	char *resp; /* full direct response bytes (status line .. body), keep-alive form */
-	uint32_t resp_len;
-	uint32_t resp_head_len; /* bytes up to the empty line (HEAD answers only these) */
+	char *resp; /* direct response: status line + headers, then "\r\n" + body */
+	uint32_t resp_len; /* bytes in resp */
+	uint32_t resp_head_len; /* bytes before the final "\r\n" (Date/Connection go there) */
 };
 
 /*
@@ -129,6 +129,7 @@ struct og_daemon {
 	uint64_t start_mono_ms; /* CLOCK_MONOTONIC ms at start */
 	uint64_t start_wall_s; /* wall clock at start (build/uptime info) */
 	_Atomic uint32_t draining; /* 1 after SIGTERM/SIGINT */
+	_Atomic uint64_t drain_deadline_ms; /* CLOCK_MONOTONIC ms: in-flight work is cut after it */
 	_Atomic uint32_t ready; /* 1 once every worker's listeners are bound */
 	_Atomic uint64_t reloads_ok; /* successful reloads */
 	_Atomic uint64_t reloads_failed; /* reloads refused (bad config) */
@@ -146,7 +147,8 @@ static inline struct og_rt *og_daemon_rt(void)
 }
 
 /* Readiness for /readyz: listeners up and, for each upstream a route uses, at least one
- * server usable (healthy, not ejected, breaker not open). Any thread; lock-free. */
+ * server usable (healthy, not ejected, breaker not open). Returns 1 when ready, 0 when
+ * not (with the reason in <why>). Any thread; lock-free. */
 int og_daemon_ready(char *why, size_t whylen);
 
 /* Monotonic milliseconds (CLOCK_MONOTONIC_COARSE; cheap, ~4 ms resolution). */

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Hot-path calls into metrics and the access log: one place, cheap when logging is off. */
+#include <string.h>
+#include <time.h>
+
+#include "accesslog.h"
+#include "conn.h"
+#include "hooks.h"
+#include "metrics.h"
+
+static inline uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void hook_request_done(struct og_worker *w, const struct og_conn *c)
+{
+	uint64_t dur = c->t_start_ns ? mono_ns() - c->t_start_ns : 0;
+
+	metrics_req_done(w->metrics, c->route, c->status, dur);
+	if (c->lb && w->alog && alog_on()) {
+		/* lb: u16 id_len, u16 method_len, u16 path_len, pad, id[64], method, path */
+		const uint16_t *h = (const uint16_t *)c->lb->data;
+		size_t il = h[0], ml = h[1], pl = h[2];
+		const char *s = c->lb->data + 8, *mp = c->lb->data + 72;
+		const struct config *cfg = c->rt ? c->rt->cfg : NULL;
+		struct alog_entry e = {
+			.req_id = il ? s : NULL,
+			.req_id_len = il,
+			.client = (const struct sockaddr *)&c->peer,
+			.method = mp,
+			.method_len = ml,
+			.path = mp + ml,
+			.path_len = pl,
+			.route = cfg && c->route >= 0 ? cfg->routes[c->route].name : NULL,
+			.status = c->status,
+			.bytes_in = c->bytes_in,
+			.bytes_out = c->bytes_out,
+			.dur_ns = dur,
+			.upstream = cfg && c->up_srv >= 0
+					    ? cfg->upstreams[c->up_srv >> 8].servers[c->up_srv & 0xff].text
+					    : NULL,
+			.up_ns = c->up_ns,
+		};
+
+		alog_write(w->alog, &e);
+	}
+}
+
+void hook_upstream_done(struct og_worker *w, const struct og_conn *c, int ups, int srv,
+			int status, uint64_t ns)
+{
+	struct og_conn *cc = (struct og_conn *)c;
+
+	metrics_upstream_done(w->metrics, ups, srv, ns, status);
+	if (cc) {
+		cc->up_ns = ns;
+		cc->up_srv = (int16_t)(ups << 8 | srv);
+	}
+}
+
+void hook_error(struct og_worker *w, const char *reason)
+{
+	metrics_error(w->metrics, reason);
+}
+
+void hook_worker_init(struct og_worker *w)
+{
+	w->metrics = metrics_worker_new();
+	w->alog = alog_worker_new(w->id);
+}
+
+void hook_worker_tick(struct og_worker *w)
+{
+}
+
+void hook_worker_exit(struct og_worker *w)
+{
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Worker threads: one event_base each, its own listeners, free lists, pools and timer wheel. */
+#ifndef OG_WORKER_H
+#define OG_WORKER_H
+
+#include <event2/event.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "buf.h"
+#include "daemon.h"
+#include "http_parse.h"
+#include "twheel.h"
+
+struct og_conn;
+struct og_upconn;
+
+/* Idle upstream connections to one server, and this worker's requests in flight to it. */
+struct og_wpool {
+	struct og_upconn *idle; /* LIFO stack: the most recently used is the warmest */
+	uint32_t n_idle;
+	uint32_t inflight; /* for least_request (per worker, like nginx without a shared zone) */
+};
+
+#define OG_MAX_OLD_RT 16
+
+/* Everything only the worker thread touches. */
+struct og_worker_priv {
+	struct og_worker *w;
+	struct og_rt *rt; /* runtime new requests use */
+	uint32_t rt_refs; /* requests in flight that started under rt */
+	struct {
+		struct og_rt *rt;
+		uint32_t refs;
+	} old[OG_MAX_OLD_RT]; /* older runtimes still referenced by requests in flight */
+	int n_old;
+
+	/* pools for rt: [flat server index] and per-upstream round-robin cursors */
+	struct og_wpool *pools;
+	uint32_t *srv_base; /* [n_upstreams]: first flat index of each upstream's servers */
+	uint32_t *rr; /* [n_upstreams] */
+
+	struct og_bufpool bufs;
+	struct og_conn *conn_free;
+	uint32_t n_conn_free;
+	struct og_upconn *upc_free;
+	uint32_t n_upc_free;
+	struct http_msg *msg; /* scratch head for parsing; a partial head keeps it */
+	struct http_msg *msg_free;
+
+	struct og_conn *conns; /* every open client connection (drain walks it) */
+	struct og_conn *zombies; /* closed this callback; back to conn_free at its end */
+	struct og_upconn *up_zombies; /* same for upstream connections */
+	uint32_t n_conns;
+	uint32_t n_upconns; /* upstream connections open (any state) */
+
+	struct og_twheel tw;
+	struct event *tick;
+	uint64_t now_ms; /* CLOCK_MONOTONIC_COARSE, refreshed per event callback */
+
+	char date_line[48]; /* "Date: Mon, 23 Nov 2026 09:00:00 GMT\r\n" */
+	uint32_t date_len;
+	time_t date_sec;
+
+	int n_listen;
+	int lfd[CFG_MAX_LISTEN];
+	struct event *lev[CFG_MAX_LISTEN];
+
+	uint64_t reqid_seq; /* X-Request-Id counter */
+	int draining; /* SIGTERM seen: no accepts, close idle conns, answer with close */
+	uint64_t drain_deadline_ms;
+};
+
+/* Create the workers (event bases, listeners on SO_REUSEPORT sockets) for runtime <rt>.
+ * Returns 0 or -errno with a message in <err>. Main thread, before starting them. */
+int worker_create_all(struct og_rt *rt, char *err, size_t errlen);
+/* Start every worker thread. */
+int worker_start_all(void);
+/* Workers pick up a new runtime (og_d.rt) and a drain request (og_d.draining) by
+ * themselves: on their next request or tick (16 ms). No cross-thread calls. */
+/* Join every worker thread (after drain). */
+void worker_join_all(void);
+/* Worker threads still running (drain is over at 0). Any thread. */
+int worker_alive(void);
+/* Lowest runtime generation any worker still references (for freeing old runtimes). */
+uint64_t worker_min_gen(void);
+
+/* Refresh the worker's cached clock (one cheap vDSO read). */
+static inline uint64_t worker_clock(struct og_worker_priv *p)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	p->now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return p->now_ms;
+}
+
+/* Take a reference on the worker's current runtime for a new request; adopts a newly
+ * published runtime first. Worker thread only. */
+struct og_rt *worker_rt_get(struct og_worker_priv *p);
+/* Drop a reference taken by worker_rt_get. */
+void worker_rt_put(struct og_worker_priv *p, struct og_rt *rt);
+/* Called by conn.c when a client connection closes: exits the loop when draining is done. */
+void worker_conn_closed(struct og_worker_priv *p);
+
+#endif /* OG_WORKER_H */
