@@ -333,9 +333,10 @@ static void proxy_attempt(struct og_conn *c, struct og_buf *hb, int prev_status,
 		u->keepalive = 0;
 		u->status = 0;
 		u->rpos = u->rlen = 0;
-		u->counted = 1;
+		u->counted = rt == p->rt;
 		u->t_sent_ns = mono_ns();
-		p->pools[u->flat].inflight++;
+		if (u->counted)
+			p->pools[u->flat].inflight++;
 		if (u->state == UC_CONNECTING) {
 			upstream_want(u, EV_WRITE);
 			proxy_start_upstream_timer(u, 1);

@@ -72,7 +72,7 @@ int upstream_pick(struct og_worker_priv *p, struct og_rt *rt, int ups, uint32_t 
 {
 	struct og_upstream_rt *ur = &rt->ups[ups];
 	const struct cfg_upstream *cu = ur->cfg;
-	int n = ur->n_servers, best = -1, start, any_breaker = 0, any_up = 0;
+	int n = ur->n_servers, best = -1, start, any_breaker = 0, any_up = 0, old_gen;
 	uint32_t best_load = UINT32_MAX;
 	uint64_t now = p->now_ms;
 
@@ -80,13 +80,15 @@ int upstream_pick(struct og_worker_priv *p, struct og_rt *rt, int ups, uint32_t 
 		*reason = "no-healthy-server";
 		return -1;
 	}
+	/* A request of an older generation (retry after a reload) has no pools here. */
+	old_gen = rt != p->rt;
 	switch (cu->balance) {
 	case CFG_BAL_HASH_HEADER:
 	case CFG_BAL_HASH_SOURCE:
 		start = (int)(hash % (uint32_t)n);
 		break;
 	default:
-		start = (int)(p->rr[ups]++ % (uint32_t)n);
+		start = (int)((old_gen ? p->reqid_seq : p->rr[ups]++) % (uint32_t)n);
 	}
 	for (int k = 0; k < n; k++) {
 		int i = (start + k) % n;
@@ -106,7 +108,7 @@ int upstream_pick(struct og_worker_priv *p, struct og_rt *rt, int ups, uint32_t 
 			continue;
 		}
 		if (cu->balance == CFG_BAL_LEAST_REQUEST) {
-			uint32_t load = p->pools[p->srv_base[ups] + i].inflight;
+			uint32_t load = old_gen ? 0 : p->pools[p->srv_base[ups] + i].inflight;
 
 			if (load < best_load || best == avoid) {
 				best = i;
@@ -159,10 +161,10 @@ static void pool_unlink(struct og_upconn *u)
 
 struct og_upconn *upstream_get(struct og_worker_priv *p, struct og_rt *rt, int ups, int srv)
 {
-	uint32_t flat = p->srv_base[ups] + srv;
-	struct og_wpool *wp = &p->pools[flat];
+	int cur = rt == p->rt; /* older generations get fresh, never pooled connections */
+	uint32_t flat = cur ? p->srv_base[ups] + srv : 0;
 	const struct cfg_addr *a = rt->ups[ups].servers[srv].addr;
-	struct og_upconn *u = wp->idle;
+	struct og_upconn *u = cur ? p->pools[flat].idle : NULL;
 	int fd, one = 1;
 
 	if (u) {
