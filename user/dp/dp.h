@@ -239,6 +239,8 @@ int dp_lane_stats_read(struct dp_maps *m, struct og_lane_stats out[OG_LANE_MAX])
  */
 int dp_src_rule_set(struct dp_maps *m, const struct dp_prefix *p, const struct og_src_rule *r);
 int dp_src_block(struct dp_maps *m, const struct dp_prefix *p, bool block);
+/* Read the rule for exactly <p> (not a longest match) into <r>; -ENOENT if none. */
+int dp_src_rule_get(struct dp_maps *m, const struct dp_prefix *p, struct og_src_rule *r);
 int dp_src_rule_del(struct dp_maps *m, const struct dp_prefix *p);
 int dp_src_rules_foreach(struct dp_maps *m,
 			 int (*cb)(const struct dp_prefix *p, const struct og_src_rule *r,

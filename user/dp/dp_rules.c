@@ -26,7 +26,8 @@ int dp_src_rule_set(struct dp_maps *m, const struct dp_prefix *p, const struct o
 	return bump(m, bpf_map_update_elem(m->fd[DP_MAP_SRC_RULES], &k, &v, BPF_ANY) ? -errno : 0);
 }
 
-/* Exact-prefix lookup: an LPM trie's lookup is longest-match, so walk keys instead. */
+/* Exact-prefix lookup: an LPM trie's lookup is longest-match, so walk keys instead
+ * (O(rules); fine for the CLI and config loads, not for a per-packet path). */
 static int rule_get(struct dp_maps *m, const struct og_lpm_key *want, struct og_src_rule *r)
 {
 	struct og_lpm_key k, next, *prev = NULL;
@@ -39,6 +40,14 @@ static int rule_get(struct dp_maps *m, const struct og_lpm_key *want, struct og_
 			return bpf_map_lookup_elem(fd, &k, r) ? -errno : 0;
 	}
 	return -ENOENT;
+}
+
+int dp_src_rule_get(struct dp_maps *m, const struct dp_prefix *p, struct og_src_rule *r)
+{
+	struct og_lpm_key k;
+
+	dp_prefix_to_lpm(p, &k);
+	return rule_get(m, &k, r);
 }
 
 int dp_src_block(struct dp_maps *m, const struct dp_prefix *p, bool block)
