@@ -321,6 +321,36 @@ static void test_details(void)
 	   "absolute-form authority span, empty path");
 }
 
+/* Every byte value at every position of a 20-byte value: refused exactly when it is a CTL. */
+static void test_value_bytes(void)
+{
+	static struct http_msg m;
+	char req[128];
+	int bad = 0;
+
+	for (int b = 0; b < 256; b++) {
+		if (b == '\r' || b == '\n')
+			continue; /* line structure: covered by the bare CR / LF cases */
+		for (int pos = 0; pos < 20; pos++) {
+			int n = sprintf(req, "GET / HTTP/1.1\r\nHost: h\r\nX-V: ");
+			int want_ok = b >= 0x20 ? b != 0x7f : b == '\t';
+
+			memset(req + n, 'v', 20);
+			req[n + pos] = (char)b;
+			n += 20;
+			n += sprintf(req + n, "\r\n\r\n");
+			int rc = parse_req(&m, req, (size_t)n);
+			if ((rc > 0) != want_ok) {
+				if (!bad)
+					og_diag("byte 0x%02x at %d: rc %d", b, pos, rc);
+				bad++;
+			}
+		}
+	}
+	OK(!bad, "value bytes: CTL (except HTAB) and DEL refused, all else kept, at every offset (%d wrong)",
+	   bad);
+}
+
 static void test_limits(void)
 {
 	static struct http_msg m;
@@ -610,6 +640,7 @@ int main(void)
 {
 	test_request_table();
 	test_details();
+	test_value_bytes();
 	test_limits();
 	test_pipelining();
 	test_responses();
