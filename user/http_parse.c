@@ -10,17 +10,18 @@
  * a compile-time constant (no init race, no constructor).
  */
 #define C_TCHAR 0x01 /* token char, RFC 9110 5.6.2 */
-#define C_FVAL 0x02 /* field-vchar / obs-text / SP / HTAB: a header value byte, RFC 9110 5.5 */
-#define C_URI 0x04 /* request-target byte, RFC 3986 (no '#': fragments are refused) */
-#define C_HEX 0x08
+#define C_FVAL	0x02 /* field-vchar / obs-text / SP / HTAB: a header value byte, RFC 9110 5.5 */
+#define C_URI	0x04 /* request-target byte, RFC 3986 (no '#': fragments are refused) */
+#define C_HEX	0x08
 #define C_DIGIT 0x10
-#define C_HOST 0x20 /* reg-name byte: unreserved / sub-delims / '%', RFC 3986 3.2.2 */
-#define C_QD 0x40 /* qdtext, RFC 9110 5.6.4 */
+#define C_HOST	0x20 /* reg-name byte: unreserved / sub-delims / '%', RFC 3986 3.2.2 */
+#define C_QD	0x40 /* qdtext, RFC 9110 5.6.4 */
 
 #define IS_ALPHA(c) (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z'))
 #define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
-#define IS_HEXL(c) (IS_DIGIT(c) || ((c) >= 'a' && (c) <= 'f') || ((c) >= 'A' && (c) <= 'F'))
-#define IS_UNRES(c) (IS_ALPHA(c) || IS_DIGIT(c) || (c) == '-' || (c) == '.' || (c) == '_' || (c) == '~')
+#define IS_HEXL(c)  (IS_DIGIT(c) || ((c) >= 'a' && (c) <= 'f') || ((c) >= 'A' && (c) <= 'F'))
+#define IS_UNRES(c)                                                                                \
+	(IS_ALPHA(c) || IS_DIGIT(c) || (c) == '-' || (c) == '.' || (c) == '_' || (c) == '~')
 #define IS_SUBDELIM(c)                                                                             \
 	((c) == '!' || (c) == '$' || (c) == '&' || (c) == '\'' || (c) == '(' || (c) == ')' ||      \
 	 (c) == '*' || (c) == '+' || (c) == ',' || (c) == ';' || (c) == '=')
@@ -34,28 +35,28 @@
 	 (c) == ']' || (c) == '@' || (c) == '%')
 #define CLS(c)                                                                                     \
 	((IS_TCHAR(c) ? C_TCHAR : 0) | (IS_VCHAR(c) || (c) == ' ' || (c) == '\t' ? C_FVAL : 0) |   \
-	 (IS_URI(c) ? C_URI : 0) | (IS_HEXL(c) ? C_HEX : 0) | (IS_DIGIT(c) ? C_DIGIT : 0) |       \
-	 (IS_UNRES(c) || IS_SUBDELIM(c) || (c) == '%' ? C_HOST : 0) |                               \
+	 (IS_URI(c) ? C_URI : 0) | (IS_HEXL(c) ? C_HEX : 0) | (IS_DIGIT(c) ? C_DIGIT : 0) |        \
+	 (IS_UNRES(c) || IS_SUBDELIM(c) || (c) == '%' ? C_HOST : 0) |                              \
 	 ((c) == '\t' || (c) == ' ' || (c) == 0x21 || ((c) >= 0x23 && (c) <= 0x5b) ||              \
-			  ((c) >= 0x5d && (c) <= 0x7e) || (c) >= 0x80 ?                            \
-		  C_QD :                                                                           \
-		  0))
-#define R4(c) CLS(c), CLS((c) + 1), CLS((c) + 2), CLS((c) + 3)
+		  ((c) >= 0x5d && (c) <= 0x7e) || (c) >= 0x80                                      \
+	      ? C_QD                                                                               \
+	      : 0))
+#define R4(c)  CLS(c), CLS((c) + 1), CLS((c) + 2), CLS((c) + 3)
 #define R16(c) R4(c), R4((c) + 4), R4((c) + 8), R4((c) + 12)
 #define R64(c) R16(c), R16((c) + 16), R16((c) + 32), R16((c) + 48)
-static const uint8_t cls[256] = { R64(0), R64(64), R64(128), R64(192) };
+static const uint8_t cls[256] = {R64(0), R64(64), R64(128), R64(192)};
 
 /* Transfer-Encoding summary bits (http_msg.te). */
-#define TE_SEEN 0x01
-#define TE_LAST_CHUNKED 0x02 /* the last coding seen so far is chunked */
+#define TE_SEEN		 0x01
+#define TE_LAST_CHUNKED	 0x02 /* the last coding seen so far is chunked */
 #define TE_CHUNKED_TWICE 0x04
-#define TE_OTHER 0x08 /* a coding other than chunked: we decode none */
-#define TE_BAD 0x10 /* empty element, parameters on chunked, bad syntax */
-#define TE_CHUNKED_ANY 0x20
+#define TE_OTHER	 0x08 /* a coding other than chunked: we decode none */
+#define TE_BAD		 0x10 /* empty element, parameters on chunked, bad syntax */
+#define TE_CHUNKED_ANY	 0x20
 
 /* Connection token bits (http_msg.conn). */
 #define CONN_CLOSE 0x01
-#define CONN_KA 0x02
+#define CONN_KA	   0x02
 
 enum { S_START = 0, S_HEADERS, S_DONE, S_ERROR };
 
@@ -90,7 +91,7 @@ static inline int tok_ieq(const uint8_t *p, const char *lit, size_t n)
 
 static inline struct http_span mkspan(const uint8_t *base, const uint8_t *p, size_t n)
 {
-	struct http_span s = { (uint32_t)(p - base), (uint32_t)n };
+	struct http_span s = {(uint32_t)(p - base), (uint32_t)n};
 	return s;
 }
 
@@ -152,7 +153,8 @@ static int host_check(const uint8_t *p, size_t n, int need_port)
 
 	if (!n)
 		return -1;
-	if (*q == '[') { /* IP-literal: hex, ':' and '.'; IPvFuture: 'v' and unreserved/sub-delims */
+	if (*q ==
+	    '[') { /* IP-literal: hex, ':' and '.'; IPvFuture: 'v' and unreserved/sub-delims */
 		q++;
 		while (q < end && *q != ']' && ((cls[*q] & C_HOST) || *q == ':') && *q != '%')
 			q++;
@@ -187,7 +189,8 @@ static int parse_target(struct http_msg *m, const uint8_t *base, const uint8_t *
 
 	m->target = mkspan(base, t, n);
 	if (m->method == HTTP_M_CONNECT) {
-		/* authority-form only; we do not tunnel (docs/http.md): 501 once it is well formed */
+		/* authority-form only; we do not tunnel (docs/http.md): 501 once it is well formed
+		 */
 		if (host_check(t, n, 1))
 			return -400;
 		m->authority = m->target;
@@ -339,7 +342,8 @@ static void hdr_transfer_encoding(struct http_msg *m, const uint8_t *v, size_t n
 		chunked = tl == 7 && tok_ieq(tk, "chunked", 7);
 		while (q < end && ows(*q))
 			q++;
-		if (q < end && *q == ';') { /* parameters: chunked has none; others we refuse anyway */
+		if (q < end &&
+		    *q == ';') { /* parameters: chunked has none; others we refuse anyway */
 			if (chunked) {
 				m->te |= TE_BAD;
 				return;
@@ -490,7 +494,8 @@ static int parse_field_line(struct http_msg *m, const uint8_t *base, const uint8
 				return -400;
 			break;
 		case HTTP_H_EXPECT:
-			/* RFC 9110 10.1.1: ignore it on HTTP/1.0; 417 for an expectation we cannot meet */
+			/* RFC 9110 10.1.1: ignore it on HTTP/1.0; 417 for an expectation we cannot
+			 * meet */
 			if (!m->is_response && m->version_minor == 1) {
 				if (ve - v == 12 && tok_ieq(v, "100-continue", 12))
 					m->flags |= HTTP_F_EXPECT_CONTINUE;
@@ -506,8 +511,8 @@ static int parse_field_line(struct http_msg *m, const uint8_t *base, const uint8
 
 static void set_keep_alive(struct http_msg *m)
 {
-	int ka = m->version_minor == 1 ? !(m->conn & CONN_CLOSE) :
-					 (m->conn & CONN_KA) && !(m->conn & CONN_CLOSE);
+	int ka = m->version_minor == 1 ? !(m->conn & CONN_CLOSE)
+				       : (m->conn & CONN_KA) && !(m->conn & CONN_CLOSE);
 
 	if (ka)
 		m->flags |= HTTP_F_KEEP_ALIVE;
@@ -540,8 +545,8 @@ static int finish_response(struct http_msg *m, int req_method)
 {
 	if (m->te && (m->cl_seen || m->version_minor == 0 || (m->te & (TE_BAD | TE_CHUNKED_TWICE))))
 		return -502; /* possible response smuggling: refuse rather than guess */
-	if (req_method == HTTP_M_HEAD || m->status < 200 || m->status == 204 ||
-	    m->status == 304 || (req_method == HTTP_M_CONNECT && m->status < 300))
+	if (req_method == HTTP_M_HEAD || m->status < 200 || m->status == 204 || m->status == 304 ||
+	    (req_method == HTTP_M_CONNECT && m->status < 300))
 		m->body = HTTP_BODY_NONE;
 	else if (m->te)
 		m->body = (m->te & TE_LAST_CHUNKED) ? HTTP_BODY_CHUNKED : HTTP_BODY_EOF;
@@ -576,7 +581,8 @@ static int partial(struct http_msg *m, const uint8_t *base, size_t len)
 		size_t i, lim = ll < HTTP_MAX_METHOD + 1 ? ll : HTTP_MAX_METHOD + 1;
 
 		if (!m->is_response) {
-			/* The method prefix: a TLS hello or binary noise gets its 400 now, not at a timeout. */
+			/* The method prefix: a TLS hello or binary noise gets its 400 now, not at a
+			 * timeout. */
 			for (i = 0; i < lim && (cls[p[i]] & C_TCHAR); i++)
 				;
 			if (i < lim && !(p[i] == ' ' || (i == 0 && p[0] == '\r' && ll == 1)))
@@ -625,13 +631,14 @@ static int parse_head(struct http_msg *m, const char *buf, size_t len, int req_m
 		n = lf - 1 - ls;
 		m->pos = m->line_start = (uint32_t)(lf + 1 - base);
 		if (m->state == S_START) {
-			if (!n) { /* empty line before the request line: RFC 9112 2.2 lets us skip it */
+			if (!n) { /* empty line before the request line: RFC 9112 2.2 lets us skip
+				     it */
 				if (m->is_response || m->line_start > 64)
 					return fail(m, -400);
 				continue;
 			}
-			rc = m->is_response ? parse_status_line(m, base, ls, n) :
-					      parse_request_line(m, base, ls, n);
+			rc = m->is_response ? parse_status_line(m, base, ls, n)
+					    : parse_request_line(m, base, ls, n);
 			if (rc)
 				return fail(m, rc);
 			m->hdr_start = m->line_start;
@@ -745,12 +752,12 @@ int http_is_hop_by_hop(const struct http_msg *m, const char *buf, int i)
 
 enum {
 	CH_SIZE0 = 0, /* first hex digit of chunk-size */
-	CH_SIZE, /* more hex digits */
-	CH_WS, /* BWS after size or ext value: only SP/HTAB or ';' may follow */
+	CH_SIZE,      /* more hex digits */
+	CH_WS,	      /* BWS after size or ext value: only SP/HTAB or ';' may follow */
 	CH_EXT_NAME0, /* after ';': BWS, then a token */
 	CH_EXT_NAME,
 	CH_EXT_NAME_WS, /* BWS after a name: '=' or ';' */
-	CH_EXT_VAL0, /* after '=': BWS, then token or quoted-string */
+	CH_EXT_VAL0,	/* after '=': BWS, then token or quoted-string */
 	CH_EXT_VAL,
 	CH_EXT_QS,
 	CH_EXT_QS_ESC,
@@ -782,8 +789,10 @@ long http_chunked_scan(struct http_chunked *c, const char *in, size_t len)
 	while (p < end) {
 		uint8_t ch;
 
-		if (c->state == CH_DATA) { /* the bulk of the bytes: skipped without a per-byte loop */
-			size_t take = (size_t)(end - p) < c->remaining ? (size_t)(end - p) : c->remaining;
+		if (c->state ==
+		    CH_DATA) { /* the bulk of the bytes: skipped without a per-byte loop */
+			size_t take =
+			    (size_t)(end - p) < c->remaining ? (size_t)(end - p) : c->remaining;
 
 			p += take;
 			c->remaining -= take;
@@ -813,8 +822,9 @@ long http_chunked_scan(struct http_chunked *c, const char *in, size_t len)
 			if (cls[ch] & C_HEX) {
 				if (++c->line_len > 16)
 					goto bad; /* overflow: at most 16 hex digits, no padding */
-				c->remaining = (c->remaining << 4) |
-					       ((cls[ch] & C_DIGIT) ? ch - '0' : (ch | 0x20) - 'a' + 10);
+				c->remaining =
+				    (c->remaining << 4) |
+				    ((cls[ch] & C_DIGIT) ? ch - '0' : (ch | 0x20) - 'a' + 10);
 			} else if (ch == '\r') {
 				c->state = CH_SIZE_LF;
 			} else if (ch == ';') {
@@ -954,10 +964,10 @@ bad:
 const char *http_method_name(int method)
 {
 	static const char *const names[HTTP_M__COUNT] = {
-		[HTTP_M_OTHER] = "OTHER",     [HTTP_M_GET] = "GET",	    [HTTP_M_HEAD] = "HEAD",
-		[HTTP_M_POST] = "POST",	      [HTTP_M_PUT] = "PUT",	    [HTTP_M_DELETE] = "DELETE",
-		[HTTP_M_PATCH] = "PATCH",     [HTTP_M_OPTIONS] = "OPTIONS", [HTTP_M_TRACE] = "TRACE",
-		[HTTP_M_CONNECT] = "CONNECT",
+	    [HTTP_M_OTHER] = "OTHER",	  [HTTP_M_GET] = "GET",		[HTTP_M_HEAD] = "HEAD",
+	    [HTTP_M_POST] = "POST",	  [HTTP_M_PUT] = "PUT",		[HTTP_M_DELETE] = "DELETE",
+	    [HTTP_M_PATCH] = "PATCH",	  [HTTP_M_OPTIONS] = "OPTIONS", [HTTP_M_TRACE] = "TRACE",
+	    [HTTP_M_CONNECT] = "CONNECT",
 	};
 
 	if (method < 0 || method >= HTTP_M__COUNT)
@@ -968,36 +978,66 @@ const char *http_method_name(int method)
 const char *http_reason(int status)
 {
 	switch (status) {
-	case 100: return "Continue";
-	case 101: return "Switching Protocols";
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 206: return "Partial Content";
-	case 301: return "Moved Permanently";
-	case 302: return "Found";
-	case 304: return "Not Modified";
-	case 307: return "Temporary Redirect";
-	case 308: return "Permanent Redirect";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 411: return "Length Required";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 417: return "Expectation Failed";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	case 505: return "HTTP Version Not Supported";
+	case 100:
+		return "Continue";
+	case 101:
+		return "Switching Protocols";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 202:
+		return "Accepted";
+	case 204:
+		return "No Content";
+	case 206:
+		return "Partial Content";
+	case 301:
+		return "Moved Permanently";
+	case 302:
+		return "Found";
+	case 304:
+		return "Not Modified";
+	case 307:
+		return "Temporary Redirect";
+	case 308:
+		return "Permanent Redirect";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 411:
+		return "Length Required";
+	case 413:
+		return "Content Too Large";
+	case 414:
+		return "URI Too Long";
+	case 417:
+		return "Expectation Failed";
+	case 429:
+		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	case 505:
+		return "HTTP Version Not Supported";
 	}
 	return "Unknown";
 }

@@ -14,11 +14,11 @@
  * No allocation, no I/O, no global state: safe to fuzz and to call from any thread.
  */
 
-#define HTTP_MAX_REQUEST_LINE 8192 /* bytes, without CRLF: longer -> 414 */
-#define HTTP_MAX_HEAD 32768 /* bytes of header section: longer -> 431 */
-#define HTTP_MAX_HEADERS 100 /* header fields: more -> 431 */
-#define HTTP_MAX_CHUNK_EXT 256 /* bytes of chunk extensions per chunk: more -> 400 */
-#define HTTP_MAX_METHOD 32 /* bytes of method token: longer -> 400 (longest registered: 17) */
+#define HTTP_MAX_REQUEST_LINE 8192  /* bytes, without CRLF: longer -> 414 */
+#define HTTP_MAX_HEAD	      32768 /* bytes of header section: longer -> 431 */
+#define HTTP_MAX_HEADERS      100   /* header fields: more -> 431 */
+#define HTTP_MAX_CHUNK_EXT    256   /* bytes of chunk extensions per chunk: more -> 400 */
+#define HTTP_MAX_METHOD	      32 /* bytes of method token: longer -> 400 (longest registered: 17) */
 
 /* Return values of http_parse_request_head / http_parse_response_head. */
 #define HTTP_PARSE_AGAIN 0 /* need more bytes */
@@ -42,9 +42,9 @@ enum http_method {
 /* Body framing decided from the head (RFC 9112 section 6.3). */
 enum http_body {
 	HTTP_BODY_NONE = 0, /* no body (no CL/TE, or a response that cannot have one) */
-	HTTP_BODY_LENGTH, /* Content-Length: content_length bytes */
-	HTTP_BODY_CHUNKED, /* Transfer-Encoding ending in chunked */
-	HTTP_BODY_EOF, /* responses only: read until the upstream closes */
+	HTTP_BODY_LENGTH,   /* Content-Length: content_length bytes */
+	HTTP_BODY_CHUNKED,  /* Transfer-Encoding ending in chunked */
+	HTTP_BODY_EOF,	    /* responses only: read until the upstream closes */
 };
 
 struct http_span {
@@ -75,30 +75,30 @@ enum http_known_hdr {
 };
 
 /* Flags (http_msg.flags) */
-#define HTTP_F_KEEP_ALIVE 0x01 /* connection persists after this message */
+#define HTTP_F_KEEP_ALIVE      0x01 /* connection persists after this message */
 #define HTTP_F_EXPECT_CONTINUE 0x02 /* Expect: 100-continue */
 #define HTTP_F_CONN_HAS_TOKENS 0x04 /* Connection lists extra hop-by-hop field names */
 
 /* One message head: a request or a response. */
 struct http_msg {
 	/* parse state (opaque to callers) */
-	uint32_t pos; /* bytes consumed so far */
+	uint32_t pos;	     /* bytes consumed so far */
 	uint32_t line_start; /* start of the line being parsed */
-	uint8_t state; /* internal */
+	uint8_t state;	     /* internal */
 	uint8_t is_response; /* internal */
-	uint8_t n_host; /* internal: Host fields seen */
-	uint8_t te; /* internal: HTTP_TE_* bits gathered over all Transfer-Encoding fields */
+	uint8_t n_host;	     /* internal: Host fields seen */
+	uint8_t te;	 /* internal: HTTP_TE_* bits gathered over all Transfer-Encoding fields */
 	uint8_t cl_seen; /* internal: a Content-Length field was seen */
-	uint8_t conn; /* internal: Connection tokens seen (close / keep-alive) */
-	uint16_t err; /* internal: status of the refusal, repeated on later calls */
+	uint8_t conn;	 /* internal: Connection tokens seen (close / keep-alive) */
+	uint16_t err;	 /* internal: status of the refusal, repeated on later calls */
 	uint32_t hdr_start; /* internal: offset of the first header line (limit HTTP_MAX_HEAD) */
 
 	/* request line (requests) */
-	uint8_t method; /* enum http_method */
+	uint8_t method;		   /* enum http_method */
 	struct http_span method_s; /* the method token as sent */
-	struct http_span target; /* request-target as sent */
-	struct http_span path; /* target up to '?' (origin-form) */
-	struct http_span query; /* after '?', without it; len 0 when absent */
+	struct http_span target;   /* request-target as sent */
+	struct http_span path;	   /* target up to '?' (origin-form) */
+	struct http_span query;	   /* after '?', without it; len 0 when absent */
 	/*
 	 * Added: host[:port] of an absolute-form or authority-form target (len 0 for
 	 * origin-form). For absolute-form, path is the part after the authority and
@@ -111,11 +111,11 @@ struct http_msg {
 	uint16_t status; /* 100..999 */
 	struct http_span reason;
 
-	uint8_t version_minor; /* HTTP/1.<minor>: 0 or 1 */
-	uint8_t body; /* enum http_body */
-	uint8_t flags; /* HTTP_F_* */
+	uint8_t version_minor;	 /* HTTP/1.<minor>: 0 or 1 */
+	uint8_t body;		 /* enum http_body */
+	uint8_t flags;		 /* HTTP_F_* */
 	uint64_t content_length; /* bytes, when body == HTTP_BODY_LENGTH */
-	uint32_t head_len; /* bytes of the whole head, set when complete */
+	uint32_t head_len;	 /* bytes of the whole head, set when complete */
 
 	uint16_t n_headers;
 	int16_t known[HTTP_H__COUNT]; /* index into headers[] of the first such field, or -1 */
@@ -157,13 +157,13 @@ int http_is_hop_by_hop(const struct http_msg *m, const char *buf, int i);
 
 /* Chunked body scanner: validates framing so chunked bytes can be forwarded verbatim. */
 struct http_chunked {
-	uint64_t remaining; /* data bytes left in the current chunk */
-	uint32_t ext_len; /* bytes of chunk extension seen in the current size line */
-	uint32_t line_len; /* bytes in the current size/trailer line */
+	uint64_t remaining;	/* data bytes left in the current chunk */
+	uint32_t ext_len;	/* bytes of chunk extension seen in the current size line */
+	uint32_t line_len;	/* bytes in the current size/trailer line */
 	uint32_t trailer_bytes; /* bytes of trailer section so far (limit HTTP_MAX_HEAD) */
-	uint8_t state; /* internal */
-	uint8_t done; /* 1 when the last chunk and trailers are complete */
-	uint64_t body_bytes; /* data bytes (excluding framing) seen so far */
+	uint8_t state;		/* internal */
+	uint8_t done;		/* 1 when the last chunk and trailers are complete */
+	uint64_t body_bytes;	/* data bytes (excluding framing) seen so far */
 };
 
 void http_chunked_init(struct http_chunked *c);

@@ -46,7 +46,8 @@ static void check_msg(const struct http_msg *m, int rc, size_t len, int is_resp)
 		CHECK(m->method_s.len > 0 && m->method_s.len <= HTTP_MAX_METHOD);
 		CHECK(m->target.len > 0);
 		/* framing decided strictly: never both, never chunked on 1.0 */
-		CHECK(!(m->known[HTTP_H_CONTENT_LENGTH] >= 0 && m->known[HTTP_H_TRANSFER_ENCODING] >= 0));
+		CHECK(!(m->known[HTTP_H_CONTENT_LENGTH] >= 0 &&
+			m->known[HTTP_H_TRANSFER_ENCODING] >= 0));
 		if (m->body == HTTP_BODY_CHUNKED)
 			CHECK(m->version_minor == 1);
 		if (m->version_minor == 1)

@@ -76,11 +76,21 @@ static long json_str(const char *line, const char *key, char *out, size_t cap)
 		if (ch == '\\') {
 			p++;
 			switch (*p) {
-			case 'n': ch = '\n'; break;
-			case 'r': ch = '\r'; break;
-			case 't': ch = '\t'; break;
-			case 'b': ch = '\b'; break;
-			case 'f': ch = '\f'; break;
+			case 'n':
+				ch = '\n';
+				break;
+			case 'r':
+				ch = '\r';
+				break;
+			case 't':
+				ch = '\t';
+				break;
+			case 'b':
+				ch = '\b';
+				break;
+			case 'f':
+				ch = '\f';
+				break;
 			case 'u': {
 				unsigned v = 0;
 
@@ -89,7 +99,9 @@ static long json_str(const char *line, const char *key, char *out, size_t cap)
 				ch = v < 256 ? (unsigned char)v : '?';
 				break;
 			}
-			default: ch = (unsigned char)*p; break;
+			default:
+				ch = (unsigned char)*p;
+				break;
 			}
 		}
 		out[n++] = (char)ch;
@@ -100,7 +112,8 @@ static long json_str(const char *line, const char *key, char *out, size_t cap)
 
 static size_t b64_decode(const char *in, char *out)
 {
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char tbl[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	unsigned acc = 0;
 	int bits = 0;
 	size_t n = 0;
@@ -128,12 +141,13 @@ static size_t rebuild(const char *id, char *buf, size_t n, size_t cap)
 	const char *host = "Host: localhost:8080\r\n";
 	size_t k = 0;
 
-#define PUT(s) (k += (size_t)snprintf(buf + k, cap - k, "%s", (s)))
+#define PUT(s)	     (k += (size_t)snprintf(buf + k, cap - k, "%s", (s)))
 #define RUN(ch, cnt) (memset(buf + k, (ch), (cnt)), k += (cnt))
 	if (!strcmp(id, "MAL-LONG-URL")) {
 		PUT("GET /"), RUN('A', 102400), PUT(" HTTP/1.1\r\n"), PUT(host), PUT("\r\n");
 	} else if (!strcmp(id, "MAL-LONG-HEADER-VALUE")) {
-		PUT("GET / HTTP/1.1\r\n"), PUT(host), PUT("X-Big: "), RUN('B', 102400), PUT("\r\n\r\n");
+		PUT("GET / HTTP/1.1\r\n"), PUT(host), PUT("X-Big: "), RUN('B', 102400),
+		    PUT("\r\n\r\n");
 	} else if (!strcmp(id, "MAL-MANY-HEADERS")) {
 		PUT("GET / HTTP/1.1\r\n"), PUT(host);
 		for (int i = 0; i < 10000; i++)
@@ -144,7 +158,8 @@ static size_t rebuild(const char *id, char *buf, size_t n, size_t cap)
 	} else if (!strcmp(id, "MAL-LONG-METHOD")) {
 		RUN('A', 102400), PUT(" / HTTP/1.1\r\n"), PUT(host), PUT("\r\n");
 	} else if (!strcmp(id, "MAL-CHUNK-EXT-64K")) {
-		PUT("POST / HTTP/1.1\r\n"), PUT(host), PUT("Transfer-Encoding: chunked\r\n\r\n5;ext=");
+		PUT("POST / HTTP/1.1\r\n"), PUT(host),
+		    PUT("Transfer-Encoding: chunked\r\n\r\n5;ext=");
 		RUN('a', 65536), PUT("\r\nhello\r\n0\r\n\r\n");
 	} else if (!strcmp(id, "MAL-NON-ASCII-URL")) { /* the record shows non-ASCII as '?' */
 		PUT("GET /caf\xc3\xa9 HTTP/1.1\r\n"), PUT(host), PUT("\r\n");
@@ -178,7 +193,8 @@ static int satisfies(const char *id, const char *expected, int st, int *reject_o
 		} else if (!strcmp(tok, "timeout")) {
 			ok |= st == 0;
 		}
-		/* "close" alone: the daemon always answers before closing, so a status is required */
+		/* "close" alone: the daemon always answers before closing, so a status is required
+		 */
 	}
 	*reject_only = !any2xx && expected[0] != '!';
 	if (!strcmp(id, "MAL-POST-CL-HUGE-NO-BODY") && st == 413)
@@ -225,7 +241,8 @@ static void probes(const char *dir)
 		OK(good, "probe %s (expected %s): parser verdict %d", id, exp, st);
 	}
 	fclose(f);
-	og_diag("Http11Probe: %d probes; %d scored ones demand a rejection or a close; parser refuses %d",
+	og_diag("Http11Probe: %d probes; %d scored ones demand a rejection or a close; parser "
+		"refuses %d",
 		n, asserted, passed);
 }
 
@@ -282,12 +299,15 @@ static void llhttp(const char *dir)
 		n++;
 		agree += want_ok == (st == 200 || st == 0);
 		if (getenv("OG_VERBOSE") && want_ok != (st == 200 || st == 0)) {
-			og_diag("llhttp '%s': llhttp %s, parser %d", title, want_ok ? "ok" : "error", st);
+			og_diag("llhttp '%s': llhttp %s, parser %d", title,
+				want_ok ? "ok" : "error", st);
 		}
 	}
 	fclose(f);
-	og_diag("llhttp: %d strict request cases, parser agrees with llhttp on %d (OG_VERBOSE=1 lists "
-		"the others: mostly methods llhttp does not know, which a gateway proxies)", n, agree);
+	og_diag(
+	    "llhttp: %d strict request cases, parser agrees with llhttp on %d (OG_VERBOSE=1 lists "
+	    "the others: mostly methods llhttp does not know, which a gateway proxies)",
+	    n, agree);
 	OK(n > 100, "llhttp request cases replayed (%d)", n);
 }
 
@@ -302,8 +322,10 @@ int main(void)
 		dir = def;
 	snprintf(p, sizeof(p), "%s/README.md", dir);
 	readme = fopen(p, "r");
-	OK(readme != NULL, "HTTP/1.1 corpus at %s (../shared/corpus/http1 beside the repo, or set "
-			   "OG_HTTP1_CORPUS)", dir);
+	OK(readme != NULL,
+	   "HTTP/1.1 corpus at %s (../shared/corpus/http1 beside the repo, or set "
+	   "OG_HTTP1_CORPUS)",
+	   dir);
 	if (!readme)
 		return og_done();
 	fclose(readme);
