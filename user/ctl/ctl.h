@@ -76,4 +76,8 @@ double ctl_age(__u64 now_ns, __u64 then_ns);
 /* Human byte/packet counts: "1.2M", "532". */
 const char *ctl_human(__u64 v, char *buf, size_t len);
 
+/* Keep libbpf/libxdp to warnings, minus the noise of our own probes
+ * (ORDERGATECTL_DEBUG=1 shows everything). */
+void ctl_quiet_libs(void);
+
 #endif /* OG_CTL_H */

@@ -23,6 +23,7 @@ int main(int argc, char **argv)
 	int i = 1, used, ret;
 	void *opts;
 
+	ctl_quiet_libs();
 	/* the global --pin-path may also come before the command */
 	while (i < argc && !strncmp(argv[i], "--pin-path", 10)) {
 		if (argv[i][10] == '=')

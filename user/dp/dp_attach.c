@@ -169,18 +169,18 @@ int dp_attach(const char *ifname, const struct dp_opts *o, struct dp_state *out,
 	dp_live_query(ifindex, &lv);
 	if (lv.xdp_foreign[0]) {
 		snprintf(err, errlen,
-			 "%s: XDP program %s (not ordergate's, not under the libxdp dispatcher) "
+			 "XDP program %s (not ordergate's, not under the libxdp dispatcher) "
 			 "holds the hook; remove it (`xdp-loader unload %s --all` or `ip link set "
 			 "dev %s xdp off`) and attach again",
-			 ifname, lv.xdp_foreign, ifname, ifname);
+			 lv.xdp_foreign, ifname, ifname);
 		return -EBUSY;
 	}
 	if (dp_tc_slot_check(ifindex, BPF_TC_INGRESS, "og_tc_in") ||
 	    dp_tc_slot_check(ifindex, BPF_TC_EGRESS, "og_tc_out")) {
 		snprintf(err, errlen,
-			 "%s: a TC filter that is not ordergate's holds handle 0x%x prio %u "
+			 "a TC filter that is not ordergate's holds handle 0x%x prio %u "
 			 "(see `tc filter show dev %s ingress` / egress); remove it and attach again",
-			 ifname, DP_TC_HANDLE, DP_TC_PRIO, ifname);
+			 DP_TC_HANDLE, DP_TC_PRIO, ifname);
 		return -EBUSY;
 	}
 	/* Ours already runs on these pins in an acceptable mode: keep it (no XDP gap). */

@@ -22,10 +22,12 @@ int dp_pin_path(char *buf, size_t len, const char *dir, const char *name)
 void dp_layout_msg(char *err, size_t errlen, const char *dir, const char *ifname,
 		   const char *name, const char *what, __u32 got, __u32 want)
 {
+	const char *unit = !strcmp(what, "key") || !strcmp(what, "value") ? " bytes" : "";
+
 	snprintf(err, errlen,
-		 "pinned maps in %s were created by an older ordergate layout (%s %s %u, this build "
-		 "expects %u); run `ordergatectl detach %s --purge` (or remove %s) and attach again",
-		 dir, name, what, got, want, ifname ? ifname : "IFACE", dir);
+		 "pinned maps in %s were created by an older ordergate layout (%s %s %u%s, this "
+		 "build expects %u%s); run `ordergatectl detach %s --purge` (or remove %s) and attach again",
+		 dir, name, what, got, unit, want, unit, ifname ? ifname : "IFACE", dir);
 }
 
 int dp_map_info(int fd, struct bpf_map_info *info)
