@@ -787,7 +787,9 @@ void conn_drain_sweep(struct og_worker_priv *p, uint64_t idle_ms)
 		if (c->state == CS_HEAD && c->rlen == c->rpos && (c->flags & CF_IDLE) &&
 		    c->idle_since_ms + idle_ms <= p->now_ms)
 			conn_close(c);
-		else if (c->state == CS_PROXY || c->state == CS_WRITING)
-			c->flags |= CF_CLOSE;
+		else if (c->state == CS_PROXY && !(c->flags & CF_RESP_STARTED))
+			c->flags |= CF_CLOSE; /* the response will say Connection: close */
+		/* A response already on its way without "close" finishes as keep-alive: closing
+		 * after it would race the client's next request. That request gets the close. */
 	}
 }
