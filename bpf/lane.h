@@ -15,15 +15,50 @@
 const volatile __u8 og_test_clock __weak = 0;
 __u64 og_now_ns __weak = 0;
 
-/* A verdict of a pipeline stage that does not end the packet's journey. */
-#define OG_CONTINUE (-1)
+/*
+ * The fast clock. bpf_ktime_get_coarse_ns is a real helper call: about 25 ns
+ * here (return thunks make every call/return dear), a sixth of the per-packet
+ * budget. bpf_jiffies64 is inlined by the verifier into one load, and the
+ * coarse clock only advances on ticks anyway, so the known-flow path reads
+ * jiffies and adds the offset to CLOCK_MONOTONIC (coarse) that every slow-path
+ * read of the real coarse clock refreshes. The result is the coarse clock to
+ * within one tick. CONFIG_HZ comes from the kernel config; without it (tick
+ * 0) every read takes the helper.
+ */
+extern unsigned int CONFIG_HZ __kconfig __weak;
+__u64 og_clock_off_ns __weak = 0; /* coarse ns - jiffies * tick, learned on slow paths */
+__u64 og_clock_tick_ns __weak = 0; /* ns per jiffy; 0 until the first slow read */
 
-static __always_inline __u64 og_now(void)
+/* A CLOCK_MONOTONIC (coarse) read that also recalibrates the fast clock. */
+static __always_inline __u64 og_now_slow(void)
 {
+	__u64 now;
+
 	if (og_test_clock)
 		return og_now_ns;
-	return bpf_ktime_get_coarse_ns();
+	now = bpf_ktime_get_coarse_ns();
+	if (CONFIG_HZ) {
+		og_clock_off_ns = now - bpf_jiffies64() * (1000000000ULL / CONFIG_HZ);
+		og_clock_tick_ns = 1000000000ULL / CONFIG_HZ;
+	}
+	return now;
 }
+
+/* CLOCK_MONOTONIC (coarse) to within a tick, without a helper call once calibrated. */
+static __always_inline __u64 og_now(void)
+{
+	__u64 tick;
+
+	if (og_test_clock)
+		return og_now_ns;
+	tick = og_clock_tick_ns;
+	if (!tick)
+		return og_now_slow();
+	return bpf_jiffies64() * tick + og_clock_off_ns;
+}
+
+/* A stage's answer that does not end the packet's journey. */
+#define OG_CONTINUE (-1)
 
 static __always_inline struct og_config *og_cfg(void)
 {

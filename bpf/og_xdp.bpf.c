@@ -133,9 +133,9 @@ static __always_inline int og_stage_flow(const struct og_config *cfg, struct og_
 	int err, ev = 0;
 	struct og_res r;
 
-	x->now = og_now();
 	v = bpf_map_lookup_elem(&og_flows, &x->p.key);
 	if (!v) {
+		x->now = og_now_slow();
 		og_resolve(cfg, &x->p.key, &r);
 		nv.pkts = 1;
 		nv.bytes = x->len;
@@ -166,6 +166,7 @@ static __always_inline int og_stage_flow(const struct og_config *cfg, struct og_
 			return OG_CONTINUE;
 		}
 	}
+	x->now = og_now();
 	if (!og_cached(v, cfg)) {
 		ev = !(v->lane_src != OG_LSRC_NONE && v->blocked);
 		og_resolve(cfg, &x->p.key, &r);
