@@ -92,6 +92,11 @@ struct cfg_route {
 	struct cfg_header resp_headers[CFG_MAX_RESP_HEADERS];
 	int upstream; /* index into config.upstreams when !is_respond */
 	uint64_t max_body; /* bytes, default 1 MiB (max_body: "10m" | 1048576) */
+	/* Added: lengths precomputed at load so router_match never calls strlen. */
+	uint32_t path_len; /* bytes of path (exact), 0 when NULL */
+	uint32_t path_prefix_len; /* bytes of path_prefix, 0 when NULL */
+	uint32_t header_value_len; /* bytes of header_value */
+	uint32_t method_name_lens[CFG_MAX_METHODS]; /* bytes of method_names[i] */
 };
 
 struct cfg_access_log {
@@ -118,6 +123,8 @@ struct config {
 	uint32_t keepalive_timeout_ms; /* idle keep-alive, default 60000 */
 	uint32_t write_timeout_ms; /* a blocked write, default 30000 */
 	uint32_t max_connections; /* per worker, default 65536 */
+	/* Added: internal, every string above is one block on this list (config_free). */
+	void *mem;
 };
 
 /* The config `ordergated` runs with no arguments (listen :8080, /ping -> pong, admin 127.0.0.1:9901). */
