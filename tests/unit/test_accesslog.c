@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "accesslog.h"
-#include "og_test.h"
+#include "../lib/og_test.h"
 
 static int count_lines(const char *path)
 {

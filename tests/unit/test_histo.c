@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "histo.h"
-#include "og_test.h"
+#include "../lib/og_test.h"
 
 /* Reference index by brute force over the edges: the bucket with lower <= us < upper. */
 static unsigned ref_index(uint64_t us)

@@ -8,7 +8,7 @@
 
 #include "daemon.h"
 #include "metrics.h"
-#include "og_test.h"
+#include "../lib/og_test.h"
 
 static char *text;
 
