@@ -68,6 +68,13 @@ ip link set dev "$IF" xdpdrv off
 # --- a foreign program through libxdp's dispatcher (xdp-loader) -------------------------
 if xdp-loader load -m native "$IF" "$obj" >/dev/null 2>&1; then
 	sys_cleanup_push xdp-loader unload --all "$IF"
+	# libxdp 1.3 on a recent kernel can fail its dispatcher compatibility check (freplace
+	# EPERM) and fall back to a single legacy program: then this is a foreign hold too.
+	if xdp-loader status "$IF" 2>&1 | grep -q xdp_dispatcher; then
+		diag "xdp-loader used the multi-program dispatcher"
+	else
+		diag "xdp-loader fell back to a single legacy program (no dispatcher on this host)"
+	fi
 	out=$(ctl attach "$IF" --mode native 2>&1)
 	rc=$?
 	diag "attach beside xdp-loader's program: rc $rc: $out"

@@ -57,10 +57,10 @@ test ! -e "$SYS_PIN/og_flows"; ok $? "--purge unpinned the maps"
 
 # --- 2. clsact with foreign filters already there ---------------------------------------
 tc qdisc add dev "$IF" clsact
-tc filter add dev "$IF" ingress prio 7 protocol all matchall action pass 2>/dev/null ||
-	tc filter add dev "$IF" ingress prio 7 protocol ip u32 match u32 0 0 action pass
-tc filter add dev "$IF" egress prio 7 protocol all matchall action pass 2>/dev/null ||
-	tc filter add dev "$IF" egress prio 7 protocol ip u32 match u32 0 0 action pass
+# u32 needs no action module (this kernel has none); it matches only TEST-NET-1, so it
+# never classifies lab traffic ahead of ordergate's filters.
+tc filter add dev "$IF" ingress prio 7 protocol ip u32 match ip src 192.0.2.1/32 flowid 1:1
+tc filter add dev "$IF" egress prio 7 protocol ip u32 match ip dst 192.0.2.1/32 flowid 1:1
 before=$(snap)
 echo "$before" | grep -q 'pref 7'; ok $? "set-up: clsact with a foreign filter at pref 7"
 out=$(ctl attach "$IF" --mode native 2>&1); ok $? "attach next to the existing clsact"; sys_diag "$out"

@@ -44,30 +44,26 @@ is "$(sys_curl "$LAB_NS_CLIENT" "http://[$LAB_GW6]:$PORD/1k")" 200 "client GET o
 is "$(flow_field "$LAB_CLIENT6" "$PORD" lane)" order "flows --json: [$LAB_CLIENT6] -> :$PORD is in lane order"
 
 # bpftool prints the maps with BTF names: key and value fields by name, not hex bytes.
+# Plain output is BTF-formatted; with -j the names sit under "formatted".
+plain=$(bpftool map dump pinned "$SYS_PIN/og_flows" 2>&1)
 dump=$(bpftool -j map dump pinned "$SYS_PIN/og_flows" 2>&1)
 for f in family proto sport dport saddr daddr pkts bytes first_ns last_ns syns lane lane_src; do
-	echo "$dump" | jq -e --arg f "$f" '[.. | objects | has($f)] | any' >/dev/null
-	ok $? "bpftool map dump og_flows shows field '$f'"
+	echo "$plain" | grep -q "\"$f\": " && echo "$dump" | jq -e --arg f "$f" '[.. | objects | has($f)] | any' >/dev/null
+	ok $? "bpftool map dump og_flows names field '$f' (plain and -j)"
 done
 # The client's IPv4 address as bpftool prints saddr[0] (a __be32 read as a host-order
 # number on this little-endian machine).
 IFS=. read -r a b c d <<<"$LAB_CLIENT4"
 be=$(( (d << 24) | (c << 16) | (b << 8) | a ))
-n=$(echo "$dump" | jq --argjson s "$be" '[.[] | select(.key.saddr[0] == $s and .key.family == 2)] | length')
+n=$(echo "$dump" | jq --argjson s "$be" '[.[] | (.formatted // .) | select(.key.saddr[0] == $s and .key.family == 2)] | length')
 ok "$([ "${n:-0}" -ge 2 ] && echo 0 || echo 1)" "bpftool og_flows holds the client's IPv4 flows (found $n)"
+lanes=$(echo "$dump" | jq -r --argjson s "$be" --argjson p "$(( ((PORD & 255) << 8) | (PORD >> 8) ))" \
+	'[.[] | (.formatted // .) | select(.key.saddr[0] == $s and .key.dport == $p) | .values[].value.lane | select(. != 0)] | unique | join(",")')
+is "$lanes" 1 "bpftool: the per-CPU values of that flow carry lane 1 (order)"
 
 # A source prefix rule (lane bulk for the client's /24) beats the port rule for new flows.
-if "$SYS_CTL" help 2>&1 | grep -qE '^\s*src-lane'; then
-	check "src-lane $LAB_CLIENT_NET.0/24 bulk" -- \
-		"$SYS_CTL" src-lane "$LAB_CLIENT_NET.0/24" bulk --pin-path "$SYS_PIN"
-else
-	# ordergatectl has no command to give a prefix a lane (only block): write the LPM
-	# entry with bpftool: prefixlen 32+24, AF_INET, addr; value lane 3 (bulk), flags 0.
-	diag "ordergatectl has no src-lane command: writing og_src_rules with bpftool"
-	check "bpftool: og_src_rules $LAB_CLIENT_NET.0/24 -> bulk" -- bpftool map update pinned \
-		"$SYS_PIN/og_src_rules" key 56 0 0 0 2 0 0 0 $a $b $c 0 0 0 0 0 0 0 0 0 0 0 0 0 \
-		value 3 0 0 0 0 0 0 0
-fi
+check "src-lane $LAB_CLIENT_NET.0/24 bulk" -- \
+	"$SYS_CTL" src-lane "$LAB_CLIENT_NET.0/24" bulk --pin-path "$SYS_PIN"
 rules=$("$SYS_CTL" rules --pin-path "$SYS_PIN" 2>&1)
 echo "$rules" | grep -q "$LAB_CLIENT_NET.0/24"; ok $? "ordergatectl rules lists $LAB_CLIENT_NET.0/24"
 sys_diag "$rules"
