@@ -56,9 +56,17 @@ static int accept_some(struct og_worker_priv *p, int lfd, int max)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno == EMFILE || errno == ENFILE)
-				og_log("error", "event=accept worker=%d err=\"%s\"", p->w->id,
-				       strerror(errno));
+			if (errno == EMFILE || errno == ENFILE) {
+				/* Out of descriptors: the listener stays readable, so stop watching it
+				 * for a moment instead of spinning; the tick resumes it. */
+				if (!p->accept_paused_until)
+					og_log("error", "event=accept worker=%d err=\"%s\" pause_ms=100",
+					       p->w->id, strerror(errno));
+				p->accept_paused_until = p->now_ms + 100;
+				for (int i = 0; i < p->n_listen; i++)
+					if (p->lev[i])
+						event_del(p->lev[i]);
+			}
 			break;
 		}
 		conn_accept(p, fd, (struct sockaddr *)&ss, sl);
@@ -104,6 +112,16 @@ static void listener_close(struct og_worker_priv *p, int i)
 	accept_some(p, p->lfd[i], 1 << 20);
 	close(p->lfd[i]);
 	p->lfd[i] = -1;
+}
+
+void listener_resume(struct og_worker_priv *p)
+{
+	if (!p->accept_paused_until || p->now_ms < p->accept_paused_until)
+		return;
+	p->accept_paused_until = 0;
+	for (int i = 0; i < p->n_listen; i++)
+		if (p->lev[i])
+			event_add(p->lev[i], NULL);
 }
 
 void listener_stop(struct og_worker_priv *p)

@@ -14,6 +14,8 @@ struct og_worker_priv;
 int listener_open(const struct cfg_addr *a, char *err, size_t errlen);
 /* Start accepting on the worker's listeners (worker's base). Returns 0 or -errno. */
 int listener_start(struct og_worker_priv *p);
+/* Resume accepting after a pause for lack of descriptors (worker tick). */
+void listener_resume(struct og_worker_priv *p);
 /* Accept what is queued on every listener, then close them: connections the kernel had
  * already queued to this process are served, not reset. Worker thread. */
 void listener_stop(struct og_worker_priv *p);

@@ -127,6 +127,8 @@ static void worker_tick(evutil_socket_t fd, short what, void *arg)
 		}
 		worker_exit_if_done(p);
 	}
+	if (p->accept_paused_until && !p->draining)
+		listener_resume(p);
 	hook_worker_tick(p->w);
 	conn_reap(p);
 	upstream_reap(p);

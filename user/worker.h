@@ -63,6 +63,7 @@ struct og_worker_priv {
 	time_t date_sec;
 
 	int n_listen;
+	uint64_t accept_paused_until; /* ms; accepting paused after EMFILE until then, 0 = not */
 	int lfd[CFG_MAX_LISTEN];
 	struct event *lev[CFG_MAX_LISTEN];
 
