@@ -42,11 +42,12 @@ fld() { echo "$1" | awk -v n="$2" '{ gsub(/"/, "", $n); print $n }'; }
 for m in GET POST PUT DELETE PATCH OPTIONS; do
 	body=()
 	case $m in POST | PUT | PATCH) body=(--data-binary hello) ;; esac
-	out=$(curl -s --max-time 10 -X "$m" "${body[@]}" -w ' %{http_code}' "$(d_gw "/api/echo?m=$m")")
+	out=$(curl -s --max-time 10 -X "$m" "${body[@]}" -w '|%{http_code}' "$(d_gw "/api/echo?m=$m")" |
+		tr -d '\n')
 	want_len=""
 	[ ${#body[@]} -gt 0 ] && want_len=5
-	is "$out" "origin=o1 method=$m uri=/api/echo?m=$m len=$want_len
- 200" "$m proxied: client got the origin's answer"
+	is "$out" "origin=o1 method=$m uri=/api/echo?m=$m len=$want_len|200" \
+		"$m proxied: client got the origin's answer"
 	line=$(origin_line "/api/echo?m=$m")
 	is "$(fld "$line" 3)" "$m" "$m: origin saw method $m"
 done
@@ -100,10 +101,9 @@ upload() { # upload METHOD FILE ID [CURL ARGS]: status + checks on what the orig
 	local m=$1 f=$2 id=$3; shift 3
 	local out code line bf size
 	size=$(stat -c %s "$f")
-	out=$(curl -s --max-time 60 -X "$m" --data-binary @"$f" "$@" -w ' %{http_code}' \
-		"$(d_gw "/api/upload?id=$id")")
-	is "$out" "stored
- 200" "$m $id ($size B): 200 from the origin"
+	out=$(curl -s --max-time 60 -X "$m" --data-binary @"$f" "$@" -w '|%{http_code}' \
+		"$(d_gw "/api/upload?id=$id")" | tr -d '\n')
+	is "$out" "stored|200" "$m $id ($size B): 200 from the origin"
 	line=$(origin_line "/api/upload?id=$id")
 	ok $([ -n "$line" ]; echo $?) "$m $id: origin saw the request"
 	if [ "$size" -eq 0 ]; then
