@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* libogdp against real kernel maps: per-CPU sums, rules_gen bumps, throttles, pin checks. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "og.skel.h"
+#include "dp/dp.h"
+#include "../lib/og_test.h"
+
+#define NFLOWS 700 /* more than one batch (256), so batch continuation is exercised */
+
+static struct og_flow_key flow_key(int i)
+{
+	struct og_flow_key k = { .family = AF_INET, .proto = 6 };
+
+	k.sport = htons(10000 + i);
+	k.dport = htons(443);
+	k.saddr[0] = htonl(0x0a000000 + i);
+	k.daddr[0] = htonl(0xc0a80001);
+	return k;
+}
+
+struct seen {
+	int count, bad;
+	unsigned char hit[NFLOWS];
+	int ncpus;
+};
+
+/* Flow i on CPU c: pkts i+c+1, bytes 100*(i+1), first (c+1)*1000, last 5000+c, lane from
+ * the last CPU. The expected sums follow from that. */
+static int check_flow(const struct og_flow_key *k, const struct og_flow_stats *s, void *ctx)
+{
+	struct seen *sn = ctx;
+	int i = ntohs(k->sport) - 10000, n = sn->ncpus;
+	__u64 pk = 0;
+	int c;
+
+	sn->count++;
+	if (i < 0 || i >= NFLOWS || sn->hit[i]++) {
+		sn->bad++;
+		return 0;
+	}
+	for (c = 0; c < n; c++)
+		pk += i + c + 1;
+	if (s->pkts != pk || s->bytes != (__u64)100 * (i + 1) * n || s->first_ns != 1000 ||
+	    s->last_ns != (__u64)5000 + n - 1 || s->syns != (__u32)n ||
+	    s->lane != (n - 1) % 3 + 1 || s->lane_src != OG_LSRC_PORT)
+		sn->bad++;
+	return 0;
+}
+
+static void test_flows(struct dp_maps *m)
+{
+	size_t stride = (sizeof(struct og_flow_stats) + 7) & ~7UL;
+	char *vals = calloc(m->ncpus, stride);
+	struct og_lane_stats *ls = calloc(m->ncpus, sizeof(*ls)), sum[OG_LANE_MAX];
+	struct seen sn = { .ncpus = m->ncpus };
+	int i, c, ret, werr = 0;
+	__u32 lane = OG_LANE_ORDER;
+
+	for (i = 0; i < NFLOWS; i++) {
+		struct og_flow_key k = flow_key(i);
+
+		for (c = 0; c < m->ncpus; c++) {
+			struct og_flow_stats *s = (void *)(vals + c * stride);
+
+			memset(s, 0, sizeof(*s));
+			s->pkts = i + c + 1;
+			s->bytes = 100 * (i + 1);
+			s->first_ns = (c + 1) * 1000;
+			s->last_ns = 5000 + c;
+			s->syns = 1;
+			s->lane = c % 3 + 1;
+			s->lane_src = OG_LSRC_PORT;
+		}
+		werr += bpf_map_update_elem(m->fd[DP_MAP_FLOWS], &k, vals, BPF_ANY) != 0;
+	}
+	OK_EQ(werr, 0, "wrote per-CPU flow values");
+	ret = dp_flows_foreach(m, check_flow, &sn);
+	OK(ret == 0 && sn.count == NFLOWS && sn.bad == 0,
+	   "batch walk: %d flows seen once each with per-CPU sums (ret %d, %d bad, %d cpus)",
+	   sn.count, ret, sn.bad, m->ncpus);
+	OK(!m->no_batch, "batch lookups were used");
+
+	memset(&sn, 0, sizeof(sn));
+	sn.ncpus = m->ncpus;
+	m->no_batch = true;
+	ret = dp_flows_foreach(m, check_flow, &sn);
+	OK(ret == 0 && sn.count == NFLOWS && sn.bad == 0,
+	   "get_next_key walk agrees (%d flows, %d bad)", sn.count, sn.bad);
+	m->no_batch = false;
+
+	for (c = 0; c < m->ncpus; c++) {
+		memset(&ls[c], 0, sizeof(ls[c]));
+		ls[c].rx_pkts = 10 + c;
+		ls[c].drop_throttle = 2;
+		ls[c].tc_in_lookup = 7;
+	}
+	bpf_map_update_elem(m->fd[DP_MAP_LANE_STATS], &lane, ls, BPF_ANY);
+	ret = dp_lane_stats_read(m, sum);
+	OK(ret == 0 && sum[OG_LANE_ORDER].rx_pkts == (__u64)10 * m->ncpus +
+							  m->ncpus * (m->ncpus - 1) / 2 &&
+		   sum[OG_LANE_ORDER].drop_throttle == (__u64)2 * m->ncpus &&
+		   sum[OG_LANE_ORDER].tc_in_lookup == (__u64)7 * m->ncpus &&
+		   sum[OG_LANE_BULK].rx_pkts == 0,
+	   "lane stats summed over CPUs (order rx %llu)",
+	   (unsigned long long)sum[OG_LANE_ORDER].rx_pkts);
+	free(vals);
+	free(ls);
+}
+
+static __u32 gen(struct dp_maps *m)
+{
+	struct og_config c;
+
+	dp_config_get(m, &c);
+	return c.rules_gen;
+}
+
+static int count_rule(const struct dp_prefix *p, const struct og_src_rule *r, void *ctx)
+{
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static void test_rules(struct dp_maps *m)
+{
+	struct og_src_rule r = { .lane = OG_LANE_BULK }, got;
+	struct dp_prefix p, p6;
+	char err[128];
+	__u32 g0 = gen(m);
+	int n = 0;
+
+	dp_prefix_parse("10.20.0.0/16", &p, NULL, err, sizeof(err));
+	dp_prefix_parse("2001:db8::/32", &p6, NULL, err, sizeof(err));
+	OK(dp_src_rule_set(m, &p, &r) == 0 && gen(m) == g0 + 1, "src rule set bumps rules_gen");
+	OK(dp_src_block(m, &p, true) == 0 && dp_src_rule_get(m, &p, &got) == 0 &&
+		   got.lane == OG_LANE_BULK && got.flags == OG_RULE_BLOCK && gen(m) == g0 + 2,
+	   "block keeps the prefix's lane and bumps rules_gen");
+	OK(dp_src_block(m, &p, false) == 0 && dp_src_rule_get(m, &p, &got) == 0 &&
+		   got.lane == OG_LANE_BULK && got.flags == 0,
+	   "unblock clears only the flag");
+	OK(dp_src_block(m, &p6, true) == 0 && dp_src_block(m, &p6, false) == 0 &&
+		   dp_src_rule_get(m, &p6, &got) == -ENOENT,
+	   "unblock of a block-only IPv6 rule deletes it");
+	OK(dp_src_block(m, &p6, false) == -ENOENT, "unblock of an absent prefix is -ENOENT");
+	dp_src_rules_foreach(m, count_rule, &n);
+	OK_EQ(n, 1, "one source rule listed");
+	OK(dp_src_rule_del(m, &p) == 0 && dp_src_rule_get(m, &p, &got) == -ENOENT,
+	   "src rule deleted");
+
+	g0 = gen(m);
+	OK(dp_port_lane_set(m, 9443, OG_LANE_ORDER) == 0 && gen(m) == g0 + 1,
+	   "port lane set bumps rules_gen");
+	OK(dp_port_lane_set(m, 70000, OG_LANE_ORDER) == -EINVAL &&
+		   dp_port_lane_set(m, 80, 7) == -EINVAL,
+	   "bad port or lane refused");
+	OK(dp_port_lane_set(m, 9443, OG_LANE_NONE) == 0 && gen(m) == g0 + 2 &&
+		   dp_port_lane_set(m, 9443, OG_LANE_NONE) == -ENOENT,
+	   "lane none deletes the port rule");
+
+	{
+		struct og_flow_key k = flow_key(1);
+		struct og_flow_pin pin;
+
+		g0 = gen(m);
+		OK(dp_flow_pin_set(m, &k, OG_LANE_ORDER) == 0 &&
+			   bpf_map_lookup_elem(m->fd[DP_MAP_FLOW_LANE], &k, &pin) == 0 &&
+			   pin.lane == OG_LANE_ORDER && pin.pinned_ns > 0 && gen(m) == g0 + 1,
+		   "flow pin written with a timestamp, rules_gen bumped");
+		OK(dp_flow_pin_clear(m, &k) == 0 && gen(m) == g0 + 2 &&
+			   dp_flow_pin_clear(m, &k) == -ENOENT,
+		   "flow pin cleared");
+	}
+}
+
+static void test_throttle(struct dp_maps *m)
+{
+	struct og_addr_key a, b;
+	struct og_throttle t;
+	struct og_config c;
+	char err[128];
+	__u32 live = 99;
+	__u64 now;
+
+	dp_addr_parse("192.0.2.1", &a, err, sizeof(err));
+	dp_addr_parse("2001:db8::2", &b, err, sizeof(err));
+	now = dp_now_ns();
+	OK(dp_throttle_set(m, &a, 100, 20, 30000000000ULL) == 0, "throttle set");
+	OK(bpf_map_lookup_elem(m->fd[DP_MAP_THROTTLE], &a, &t) == 0 && t.rate_pps == 100 &&
+		   t.burst == 20 && t.tokens == 20 * OG_TB_NS && t.expires_ns >= now + 30000000000ULL &&
+		   t.expires_ns < now + 31000000000ULL && t.last_ns > 0,
+	   "bucket starts full and expires 30 s from now");
+	dp_config_get(m, &c);
+	OK_EQ(c.throttle_count, 1, "throttle_count counts the live entry");
+	OK(dp_throttle_set(m, &b, 5, 5, 1) == 0, "throttle with a 1 ns ttl accepted");
+	usleep(1000);
+	OK(dp_throttle_recount(m, &live) == 0 && live == 1, "an expired entry is not counted (%u)",
+	   live);
+	OK(dp_throttle_set(m, &a, 0, 1, 1) == -EINVAL &&
+		   dp_throttle_set(m, &a, OG_TB_MAX_RATE + 1, 1, 1) == -EINVAL &&
+		   dp_throttle_set(m, &a, 1, 0, 1) == -EINVAL,
+	   "zero or excessive rate and zero burst refused");
+	OK(dp_throttle_clear(m, &a) == 0 && dp_config_get(m, &c) == 0 && c.throttle_count == 0,
+	   "clear recounts to 0");
+	OK(dp_throttle_clear(m, &a) == -ENOENT, "clearing twice is -ENOENT");
+	dp_throttle_clear(m, &b);
+}
+
+/* Pinned maps of another layout, or another ABI version, are refused with the fix. */
+static void test_pins(void)
+{
+	char dir[64], path[128], err[512];
+	struct dp_opts o = { 0 };
+	struct og_bpf *skel = NULL;
+	struct og_config c;
+	struct dp_maps m;
+	int fd, ret;
+	__u32 key = 0;
+
+	snprintf(dir, sizeof(dir), "/sys/fs/bpf/og-unit-%d", getpid());
+	o.pin_dir = dir;
+	ret = dp_maps_open(&m, dir, err, sizeof(err));
+	OK(ret == -ENOENT && strstr(err, "attach"), "nothing pinned: %s", err);
+
+	o.flows = 1024;
+	ret = dp_load(&o, &skel, err, sizeof(err));
+	OK(ret == 0, "dp_load pinned in %s (%s)", dir, ret ? err : "ok");
+	if (ret)
+		return;
+	OK_EQ(bpf_map__max_entries(skel->maps.og_flows), 1024, "og_flows sized from options");
+	og_bpf__destroy(skel);
+	OK(dp_maps_open(&m, dir, err, sizeof(err)) == 0, "pinned maps open by path");
+	dp_config_get(&m, &c);
+	c.default_lane = OG_LANE_BULK;
+	dp_config_put(&m, &c);
+	dp_maps_close(&m);
+
+	o.flows = 4096;
+	ret = dp_load(&o, &skel, err, sizeof(err));
+	OK(ret == 0 && bpf_map__max_entries(skel->maps.og_flows) == 1024,
+	   "reload reuses the pins and adopts their size (%s)", ret ? err : "ok");
+	if (!ret) {
+		dp_maps_from_skel(&m, skel, err, sizeof(err));
+		dp_config_get(&m, &c);
+		OK_EQ(c.default_lane, OG_LANE_BULK, "reused og_config keeps the operator's knobs");
+		c.abi_version = 99;
+		bpf_map_update_elem(m.fd[DP_MAP_CONFIG], &key, &c, BPF_ANY);
+		dp_maps_close(&m);
+		og_bpf__destroy(skel);
+	}
+	ret = dp_load(&o, &skel, err, sizeof(err));
+	OK(ret == -EPROTO && strstr(err, "abi_version 99") && strstr(err, "--purge"),
+	   "another ABI version refused: %s", err);
+	ret = dp_maps_open(&m, dir, err, sizeof(err));
+	OK(ret == -EPROTO, "dp_maps_open refuses it too");
+
+	snprintf(path, sizeof(path), "%s/og_flows", dir);
+	unlink(path);
+	fd = bpf_map_create(BPF_MAP_TYPE_LRU_PERCPU_HASH, "og_flows", sizeof(struct og_flow_key),
+			    40, 16, NULL);
+	OK(fd >= 0 && bpf_obj_pin(fd, path) == 0, "pinned an og_flows with 40-byte values");
+	ret = dp_open(&o, "eth9", &skel, err, sizeof(err));
+	OK(ret == -EPROTO && strstr(err, "og_flows value 40 bytes, this build expects 48") &&
+		   strstr(err, "ordergatectl detach eth9 --purge"),
+	   "old layout refused with the fix: %s", err);
+	if (fd >= 0)
+		close(fd);
+	{
+		static const char *const names[] = { "og_flows",     "og_lane_stats", "og_src_rules",
+						     "og_port_lane", "og_flow_lane",  "og_throttle",
+						     "og_config",    "og_events" };
+		size_t i;
+
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+			unlink(path);
+		}
+		OK(rmdir(dir) == 0, "test pins removed");
+	}
+}
+
+static void test_state(void)
+{
+	char dir[] = "/tmp/og-state-XXXXXX", err[256];
+	struct dp_state st = { .ifindex = 42, .mode = DP_XDP_GENERIC, .multiprog = true,
+			       .clsact_created = true, .xdp_prog_id = 77 }, got;
+
+	if (!mkdtemp(dir)) {
+		OK(0, "mkdtemp");
+		return;
+	}
+	setenv("ORDERGATE_STATE_DIR", dir, 1);
+	strcpy(st.ifname, "vethX");
+	strcpy(st.pin_dir, "/sys/fs/bpf/x");
+	OK(dp_state_write(&st, err, sizeof(err)) == 0 && dp_state_read("vethX", &got) == 0,
+	   "state file written and read");
+	OK(!strcmp(got.ifname, "vethX") && got.ifindex == 42 && got.mode == DP_XDP_GENERIC &&
+		   got.multiprog && got.clsact_created && got.xdp_prog_id == 77 &&
+		   !strcmp(got.pin_dir, "/sys/fs/bpf/x"),
+	   "state round-trips every field");
+	OK(dp_state_remove("vethX") == 0 && dp_state_read("vethX", &got) == -ENOENT,
+	   "state removed");
+	rmdir(dir);
+	unsetenv("ORDERGATE_STATE_DIR");
+}
+
+static void test_qdisc_dry(void)
+{
+	struct dp_qdisc_opts q = { .rate = 1000000000ULL, .dry_run = true };
+	char *buf = NULL, err[256];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int ret;
+
+	ret = dp_qdisc_apply("eth9", &q, f, err, sizeof(err));
+	fclose(f);
+	OK(ret == 0 && strstr(buf, "tc qdisc replace dev eth9 root handle 1: htb default 20\n") &&
+		   strstr(buf, "classid 1:1 htb rate 1gbit ceil 1gbit") &&
+		   strstr(buf, "classid 1:10 htb rate 400mbit ceil 1gbit prio 0") &&
+		   strstr(buf, "classid 1:20 htb rate 400mbit ceil 1gbit prio 1") &&
+		   strstr(buf, "classid 1:30 htb rate 200mbit ceil 1gbit prio 2"),
+	   "HTB commands: root 1: default 20, 40/40/20 %% split under 1:1");
+	free(buf);
+	q.lane_rate[OG_LANE_ORDER] = 2000000000ULL;
+	OK(dp_qdisc_apply("eth9", &q, NULL, err, sizeof(err)) == -EINVAL && strstr(err, "ceiling"),
+	   "a lane rate above the ceiling is refused: %s", err);
+}
+
+int main(void)
+{
+	struct dp_opts o = { .unpinned = true, .flows = 4096 };
+	struct og_bpf *skel = NULL;
+	struct og_config c;
+	struct dp_maps m;
+	char err[512];
+	int ret;
+
+	test_state();
+	test_qdisc_dry();
+	if (geteuid() != 0) {
+		og_skip("map tests need root (CAP_BPF)");
+		return og_done();
+	}
+	ret = dp_load(&o, &skel, err, sizeof(err));
+	OK(ret == 0, "unpinned skeleton loads (%s)", ret ? err : "ok");
+	if (ret)
+		return og_done();
+	OK(dp_maps_from_skel(&m, skel, err, sizeof(err)) == 0, "maps from skeleton");
+	OK(dp_config_get(&m, &c) == 0 && c.abi_version == OG_ABI_VERSION && c.enabled == 1 &&
+		   c.default_lane == OG_LANE_NORMAL && c.fail_mode == OG_FAIL_OPEN &&
+		   c.rules_gen >= 1 && c.lane_class[OG_LANE_ORDER] == OG_CLASS_ORDER &&
+		   c.lane_class[OG_LANE_NORMAL] == OG_CLASS_NORMAL &&
+		   c.lane_class[OG_LANE_BULK] == OG_CLASS_BULK && c.lane_class[0] == 0,
+	   "fresh og_config has the defaults");
+	test_flows(&m);
+	test_rules(&m);
+	test_throttle(&m);
+	dp_maps_close(&m);
+	og_bpf__destroy(skel);
+	test_pins();
+	return og_done();
+}
