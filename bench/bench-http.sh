@@ -12,7 +12,7 @@
 #   BENCH_SECS=10        seconds per measured wrk run        BENCH_RUNS=3    rounds
 #   BENCH_CONNS=50       wrk keep-alive connections          BENCH_WARM_SECS=2
 #   BENCH_IDLE_CONNS=10000  idle connections for the RSS test
-#   BENCH_QUICK=1        development mode: 2 s runs, 1 round, 1000 idle connections
+#   BENCH_QUICK=1        development mode: 2 s runs, 1 round, 3000 idle connections
 #   BENCH_OUT=FILE       results file (default build/bench/results-<date>.md)
 #   BENCH_UPDATE_DOC=1   also put the results into docs/benchmarks.md (between its markers)
 # Exit status: 0 when every server started and every run was clean (goals that are missed
@@ -26,7 +26,7 @@ BUILD=$(cd "$ROOT" && realpath -m "${BUILD:-build}")
 . "$ROOT/bench/lib.sh"
 
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
-	SECS=${BENCH_SECS:-2} RUNS=${BENCH_RUNS:-1} IDLE=${BENCH_IDLE_CONNS:-1000} WARM=${BENCH_WARM_SECS:-1}
+	SECS=${BENCH_SECS:-2} RUNS=${BENCH_RUNS:-1} IDLE=${BENCH_IDLE_CONNS:-3000} WARM=${BENCH_WARM_SECS:-1}
 else
 	SECS=${BENCH_SECS:-10} RUNS=${BENCH_RUNS:-3} IDLE=${BENCH_IDLE_CONNS:-10000} WARM=${BENCH_WARM_SECS:-2}
 fi
