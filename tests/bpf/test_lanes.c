@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* og_xdp lane precedence, rule-generation caching, block rules, the enabled switch and the clock. */
+#include <time.h>
+
+#include "bpf_fixture.h"
+
+#define V4 .family = AF_INET
+#define V6 .family = AF_INET6
+#define TCP .proto = IPPROTO_TCP
+#define UDP .proto = IPPROTO_UDP
+
+static int n_events[8];
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	const struct og_event *ev = data;
+
+	if (len >= sizeof(*ev) && ev->type < 8)
+		n_events[ev->type]++;
+	return 0;
+}
+
+/* Sends one packet; returns the verdict and fills the flow entry (or zeroes). */
+static __u32 xsend(struct og_bpf *s, const struct pkt_spec *ps, struct og_xdp_meta *meta,
+		  struct og_flow_stats *fs)
+{
+	struct og_flow_key k;
+	struct fx_xdp_out o;
+	__u8 pkt[PKT_MAX];
+	size_t len = pkt_build(ps, pkt, NULL);
+
+	fx_xdp(s, pkt, len, &o);
+	if (meta)
+		*meta = o.meta;
+	fx_key(ps, &k);
+	if (fs && fx_flow(s, &k, fs))
+		memset(fs, 0, sizeof(*fs));
+	return o.ret ? 0xffff : o.verdict;
+}
+
+static void lane_is(struct og_bpf *s, const char *what, const struct pkt_spec *ps, __u8 lane,
+		    __u8 src)
+{
+	struct og_flow_stats fs;
+	struct og_xdp_meta m;
+	__u32 v = xsend(s, ps, &m, &fs);
+
+	OK(v == XDP_PASS && m.lane == lane && m.lane_src == src && fs.lane == lane &&
+		   fs.lane_src == src,
+	   "%s: lane %u src %u (want %u/%u; flow %u/%u)", what, m.lane, m.lane_src, lane, src,
+	   fs.lane, fs.lane_src);
+}
+
+static void precedence(struct og_bpf *s)
+{
+	struct pkt_spec a = { V4, TCP, .src = "10.30.5.9", .sport = 50001, .dport = 9443 };
+	struct pkt_spec b = { V4, TCP, .src = "10.30.6.1", .sport = 50002, .dport = 9443 };
+	struct pkt_spec c = { V4, TCP, .src = "10.99.0.1", .sport = 50003, .dport = 9443 };
+	struct pkt_spec d = { V4, TCP, .src = "10.99.0.1", .sport = 50004, .dport = 80 };
+	struct pkt_spec e = { V6, UDP, .src = "fd00:30:0:5::7", .sport = 50005, .dport = 80 };
+	struct pkt_spec f = { V6, UDP, .src = "fd00:30:0:6::7", .sport = 50006, .dport = 80 };
+	struct pkt_spec g = { V4, TCP, .src = "10.30.5.9", .sport = 50007, .dport = 9443 };
+	struct og_config cfg;
+	struct og_flow_key k;
+
+	OK(fx_prefix(s, "10.30.0.0/16", OG_LANE_BULK, 0) == 0, "rule 10.30.0.0/16 -> bulk");
+	OK(fx_prefix(s, "10.30.5.0/24", OG_LANE_ORDER, 0) == 0, "rule 10.30.5.0/24 -> order");
+	OK(fx_prefix(s, "fd00:30::/32", OG_LANE_BULK, 0) == 0, "rule fd00:30::/32 -> bulk");
+	OK(fx_prefix(s, "fd00:30:0:5::/64", OG_LANE_ORDER, 0) == 0, "rule fd00:30:0:5::/64 -> order");
+	OK(fx_port(s, 9443, OG_LANE_ORDER) == 0, "rule port 9443 -> order");
+	OK(fx_port(s, 8080, OG_LANE_BULK) == 0, "rule port 8080 -> bulk");
+
+	lane_is(s, "longest ipv4 prefix wins", &a, OG_LANE_ORDER, OG_LSRC_PREFIX);
+	lane_is(s, "shorter ipv4 prefix", &b, OG_LANE_BULK, OG_LSRC_PREFIX);
+	lane_is(s, "port without prefix", &c, OG_LANE_ORDER, OG_LSRC_PORT);
+	lane_is(s, "default without rules", &d, OG_LANE_NORMAL, OG_LSRC_DEFAULT);
+	lane_is(s, "longest ipv6 prefix wins", &e, OG_LANE_ORDER, OG_LSRC_PREFIX);
+	lane_is(s, "shorter ipv6 prefix", &f, OG_LANE_BULK, OG_LSRC_PREFIX);
+
+	/* A pin beats the prefix, on the exact flow only. */
+	fx_key(&g, &k);
+	OK(fx_pin(s, &k, OG_LANE_BULK) == 0, "pin flow -> bulk");
+	lane_is(s, "pin beats longest prefix", &g, OG_LANE_BULK, OG_LSRC_PIN);
+	lane_is(s, "pin is per flow", &a, OG_LANE_ORDER, OG_LSRC_PREFIX);
+
+	/* A prefix rule with no lane only blocks or nothing: the port decides. */
+	OK(fx_prefix(s, "10.99.0.0/16", OG_LANE_NONE, 0) == 0, "rule 10.99.0.0/16 without lane");
+	lane_is(s, "lane-less prefix falls through to port", &c, OG_LANE_ORDER, OG_LSRC_PORT);
+
+	/* The default lane follows og_config; 0 means normal. */
+	cfg = fx_get_cfg(s);
+	cfg.default_lane = OG_LANE_BULK;
+	cfg.rules_gen++;
+	fx_set_cfg(s, &cfg);
+	lane_is(s, "default lane from config", &d, OG_LANE_BULK, OG_LSRC_DEFAULT);
+	cfg.default_lane = 0;
+	cfg.rules_gen++;
+	fx_set_cfg(s, &cfg);
+	lane_is(s, "default lane 0 means normal", &d, OG_LANE_NORMAL, OG_LSRC_DEFAULT);
+}
+
+/* The lane is cached per flow until rules_gen moves. */
+static void generation(struct og_bpf *s)
+{
+	struct pkt_spec p = { V4, TCP, .src = "10.40.0.1", .sport = 50100, .dport = 7000 };
+	struct og_port_key pk = { .port = 7000 };
+	struct og_lane_val lv = { .lane = OG_LANE_ORDER };
+	struct og_lane_stats b[OG_LANE_MAX], a[OG_LANE_MAX];
+	struct og_flow_stats fs;
+
+	lane_is(s, "gen: resolved to default", &p, OG_LANE_NORMAL, OG_LSRC_DEFAULT);
+	/* Write a rule without bumping rules_gen: the cached lane stays. */
+	bpf_map_update_elem(bpf_map__fd(s->maps.og_port_lane), &pk, &lv, BPF_ANY);
+	lane_is(s, "gen: cached lane kept while rules_gen is unchanged", &p, OG_LANE_NORMAL,
+		OG_LSRC_DEFAULT);
+	fx_bump_gen(s);
+	fx_lanes(s, b);
+	lane_is(s, "gen: bump re-resolves the cached flow", &p, OG_LANE_ORDER, OG_LSRC_PORT);
+	fx_lanes(s, a);
+	OK_EQ(a[OG_LANE_ORDER].new_flows - b[OG_LANE_ORDER].new_flows, 0,
+	      "re-resolution is not a new flow");
+	xsend(s, &p, NULL, &fs);
+	OK(fs.pkts == 4 && fs.gen == fx_get_cfg(s).rules_gen, "gen: flow kept its counters (%llu)",
+	   (unsigned long long)fs.pkts);
+}
+
+static void blocking(struct og_bpf *s, struct ring_buffer *rb)
+{
+	struct pkt_spec t = { V4, TCP, .src = "10.66.1.1", .sport = 50200, .dport = 9443 };
+	struct pkt_spec u = { V6, UDP, .src = "fd00:66::1", .sport = 50201, .dport = 53 };
+	struct pkt_spec icmp = { V4, .proto = IPPROTO_ICMP, .src = "10.66.1.1" };
+	struct pkt_spec frag = { V4, UDP, .src = "10.66.1.1", .frag_off = 9, .payload = 16 };
+	struct pkt_spec other = { V4, TCP, .src = "10.67.1.1", .sport = 50202, .dport = 9443 };
+	struct og_lane_stats b[OG_LANE_MAX], a[OG_LANE_MAX];
+	struct og_flow_stats fs;
+	int ev0;
+
+	OK(fx_prefix(s, "10.66.0.0/16", OG_LANE_BULK, OG_RULE_BLOCK) == 0, "block 10.66.0.0/16");
+	OK(fx_prefix(s, "fd00:66::/32", 0, OG_RULE_BLOCK) == 0, "block fd00:66::/32");
+	ring_buffer__consume(rb);
+	ev0 = n_events[OG_EV_BLOCK];
+	fx_lanes(s, b);
+	OK_EQ(xsend(s, &t, NULL, &fs), XDP_DROP, "blocked tcp flow dropped");
+	OK_EQ(xsend(s, &t, NULL, &fs), XDP_DROP, "blocked tcp flow dropped again (cached verdict)");
+	OK(fs.blocked == 1 && fs.pkts == 2 && fs.lane == OG_LANE_BULK,
+	   "blocked flow recorded: blocked %u pkts %llu lane %u", fs.blocked,
+	   (unsigned long long)fs.pkts, fs.lane);
+	OK_EQ(xsend(s, &u, NULL, &fs), XDP_DROP, "blocked ipv6 udp dropped");
+	OK(fs.blocked == 1 && fs.lane == OG_LANE_NORMAL, "lane-less block keeps the default lane");
+	OK_EQ(xsend(s, &icmp, NULL, NULL), XDP_DROP, "icmp from a blocked prefix dropped");
+	OK_EQ(xsend(s, &frag, NULL, NULL), XDP_DROP, "later fragment from a blocked prefix dropped");
+	OK_EQ(xsend(s, &other, NULL, NULL), XDP_PASS, "neighbouring prefix passes");
+	fx_lanes(s, a);
+	OK_EQ(a[OG_LANE_BULK].drop_block - b[OG_LANE_BULK].drop_block, 3,
+	      "drop_block in the bulk lane (2 tcp + 1 fragment)");
+	OK_EQ(a[OG_LANE_NORMAL].drop_block - b[OG_LANE_NORMAL].drop_block, 1,
+	      "drop_block in the normal lane (ipv6)");
+	OK_EQ(a[OG_LANE_NONE].drop_block - b[OG_LANE_NONE].drop_block, 1,
+	      "drop_block in lane none (icmp)");
+	OK_EQ(a[OG_LANE_NONE].other - b[OG_LANE_NONE].other, 0, "a dropped icmp is not 'other'");
+	ring_buffer__consume(rb);
+	OK_EQ(n_events[OG_EV_BLOCK] - ev0, 3, "one block event per blocked flow (tcp, udp, frag)");
+
+	OK(fx_unprefix(s, "10.66.0.0/16") == 0, "unblock 10.66.0.0/16");
+	OK_EQ(xsend(s, &t, NULL, &fs), XDP_PASS, "unblocked flow passes");
+	OK(fs.blocked == 0 && fs.pkts == 3, "flow verdict re-resolved after unblock");
+	OK(fx_prefix(s, "10.66.0.0/16", 0, OG_RULE_BLOCK) == 0, "block again");
+	OK_EQ(xsend(s, &t, NULL, &fs), XDP_DROP, "re-blocked flow dropped");
+	ring_buffer__consume(rb);
+	OK_EQ(n_events[OG_EV_BLOCK] - ev0, 4, "block event again on the flow's first re-blocked packet");
+	fx_unprefix(s, "10.66.0.0/16");
+	fx_unprefix(s, "fd00:66::/32");
+}
+
+static void disabled(struct og_bpf *s)
+{
+	struct pkt_spec p = { V4, TCP, .src = "10.50.0.1", .sport = 50300, .dport = 9443 };
+	struct og_config cfg = fx_get_cfg(s), off = cfg;
+	struct og_lane_stats b[OG_LANE_MAX], a[OG_LANE_MAX];
+	struct og_flow_stats fs;
+	struct fx_xdp_out o;
+	__u8 pkt[PKT_MAX];
+	size_t len = pkt_build(&p, pkt, NULL);
+
+	OK(fx_prefix(s, "10.50.0.0/16", 0, OG_RULE_BLOCK) == 0, "block 10.50.0.0/16");
+	off.enabled = 0;
+	fx_set_cfg(s, &off);
+	fx_lanes(s, b);
+	fx_xdp(s, pkt, len, &o);
+	fx_lanes(s, a);
+	OK(o.verdict == XDP_PASS && o.meta_len == 0, "disabled: even a blocked source passes, no metadata");
+	OK(a[OG_LANE_NONE].rx_pkts - b[OG_LANE_NONE].rx_pkts == 1 &&
+		   a[OG_LANE_NONE].drop_block == b[OG_LANE_NONE].drop_block &&
+		   a[OG_LANE_NONE].other == b[OG_LANE_NONE].other,
+	   "disabled: counted in lane none rx only");
+	{
+		struct og_flow_key k;
+
+		fx_key(&p, &k);
+		OK(fx_flow(s, &k, &fs) == -ENOENT, "disabled: no flow entry");
+	}
+	fx_set_cfg(s, &cfg);
+	OK_EQ(xsend(s, &p, NULL, NULL), XDP_DROP, "re-enabled: blocked again");
+	fx_unprefix(s, "10.50.0.0/16");
+}
+
+/* With the production clock (no test knob), flow times follow
+ * CLOCK_MONOTONIC_COARSE to within a tick, on the slow and the fast path. */
+static void real_clock(void)
+{
+	struct pkt_spec p = { V4, UDP, .sport = 50400, .dport = 53 };
+	struct og_config cfg = fx_cfg_default();
+	struct og_flow_stats fs;
+	struct og_flow_key k;
+	struct timespec ts;
+	struct bpf_map *m;
+	struct og_bpf *s;
+	__u64 t0, t1, slack = 20000000; /* 20 ms: five ticks at HZ=250 */
+	int err;
+
+	s = og_bpf__open();
+	if (!s) {
+		OK(0, "production-clock skeleton opens");
+		return;
+	}
+	bpf_object__for_each_map(m, s->obj)
+		bpf_map__set_pin_path(m, NULL);
+	err = og_bpf__load(s);
+	OK(err == 0, "skeleton loads with the production clock (verifier prunes the test clock)");
+	if (err) {
+		og_bpf__destroy(s);
+		return;
+	}
+	fx_set_cfg(s, &cfg);
+	fx_key(&p, &k);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	t0 = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	xsend(s, &p, NULL, NULL);
+	usleep(30000);
+	xsend(s, &p, NULL, &fs);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	t1 = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	OK(fs.first_ns + slack >= t0 && fs.first_ns <= t1 + slack,
+	   "first_ns %llu within [%llu, %llu] (coarse helper)", (unsigned long long)fs.first_ns,
+	   (unsigned long long)t0, (unsigned long long)t1);
+	OK(fs.last_ns + slack >= t0 + 30000000 && fs.last_ns <= t1 + slack && fs.last_ns > fs.first_ns,
+	   "last_ns %llu moved ~30 ms later (jiffies fast clock, offset %llu ns, tick %llu ns)",
+	   (unsigned long long)fs.last_ns, (unsigned long long)s->bss->og_clock_off_ns,
+	   (unsigned long long)s->bss->og_clock_tick_ns);
+	og_bpf__destroy(s);
+}
+
+int main(void)
+{
+	struct og_config cfg = fx_cfg_default();
+	struct ring_buffer *rb;
+	struct og_bpf *s;
+
+	s = fx_load();
+	OK(s != NULL, "skeleton loads unpinned with the test clock");
+	if (!s)
+		return og_done();
+	rb = ring_buffer__new(bpf_map__fd(s->maps.og_events), on_event, NULL, NULL);
+	fx_clock(s, 5000);
+	fx_set_cfg(s, &cfg);
+	precedence(s);
+	cfg = fx_get_cfg(s);
+	cfg.default_lane = OG_LANE_NORMAL;
+	cfg.rules_gen++;
+	fx_set_cfg(s, &cfg);
+	generation(s);
+	blocking(s, rb);
+	disabled(s);
+	ring_buffer__free(rb);
+	og_bpf__destroy(s);
+	real_clock();
+	return og_done();
+}
