@@ -61,10 +61,13 @@ ok "$([ "$d1" -ge $((d0 + 25)) ] && echo 0 || echo 1)" "drop_throttle rose by >=
 
 # Wait out the TTL (3 s from the set, plus 0.5 s for the coarse clock), bounded.
 while [ $((($(date +%s%N) - t_set) / 1000000)) -lt 3500 ]; do sleep 0.1; done
+# (FINs and late retransmits of the throttled burst may still have been dropped before the
+# TTL ran out: count from here.)
+d1=$(drops drop_throttle)
 n=$(burst 50)
 is "$n" 50 "after the TTL: all 50 connections complete again"
 d2=$(drops drop_throttle)
-is "$d2" "$d1" "after the TTL: no more throttle drops"
+is "$d2" "$d1" "after the TTL: the burst of 50 caused no throttle drop"
 is "$(sys_curl "$LAB_NS_CLIENT" "http://$LAB_GW4:$P/ping")" 200 "after the TTL: curl works"
 
 # clear removes an entry before its TTL.
