@@ -44,7 +44,11 @@ wait_port() { # wait_port PORT PID: up to 10 s for a listener, while PID lives
 }
 
 # --- origin: nginx answering 200 with the request line it saw, logging one line per request --
+# The front server reads the whole request body before it answers (proxy_request_buffering,
+# the default), like an application would: an origin that answered before the body arrived
+# would hide whether the gateway waits for incomplete bodies. The sink behind it only echoes.
 oport=$(free_port)
+sport=$(free_port)
 mkdir -p "$tmp/origin"
 cat >"$tmp/origin/nginx.conf" <<EOF
 daemon off; master_process on; worker_processes 1; pid $tmp/origin/nginx.pid;
@@ -52,16 +56,23 @@ error_log $tmp/origin/error.log;
 events { worker_connections 1024; }
 http {
 	log_format seen '\$connection \$request_length "\$request" host="\$http_host" cl="\$http_content_length" te="\$http_transfer_encoding"';
-	access_log $tmp/origin/access.log seen;
 	client_body_temp_path $tmp/origin/body; proxy_temp_path $tmp/origin/proxy;
 	fastcgi_temp_path $tmp/origin/fcgi; uwsgi_temp_path $tmp/origin/uwsgi; scgi_temp_path $tmp/origin/scgi;
 	keepalive_requests 100000;
+	client_max_body_size 100m;
 	server {
 		listen 127.0.0.1:$oport;
+		access_log $tmp/origin/access.log seen;
 		location / {
+			proxy_pass http://127.0.0.1:$sport;
+			proxy_set_header X-Seen "\$request";
 			add_header X-Origin nginx always;
-			return 200 "origin saw: \$request\n";
 		}
+	}
+	server {
+		listen 127.0.0.1:$sport;
+		access_log off;
+		location / { return 200 "origin saw: \$http_x_seen\n"; }
 	}
 }
 EOF

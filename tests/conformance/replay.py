@@ -270,6 +270,9 @@ RULINGS = {
     "SMUG-CHUNKED-WITH-PARAMS": ("ordergate", "chunked has no parameters (RFC 9112 7): malformed, 400"),
     "SMUG-TE-TAB-BEFORE-VALUE": ("ordergate", "HTAB is OWS; TE with CL is refused 400 (RFC 9112 6.3 item 3)"),
     "SMUG-CL-COMMA-SAME": ("both", "a list of identical values MAY be accepted (RFC 9110 8.6); ordergate refuses lists"),
+    "SMUG-CHUNK-EXT-LF": ("ordergate", "a chunk-size line ends in CRLF (RFC 9112 7.1); the bare-LF MAY of 2.2 covers start-line and fields only"),
+    "SMUG-CHUNK-LF-TERM": ("ordergate", "chunk-data is followed by CRLF (RFC 9112 7.1)"),
+    "SMUG-CHUNK-LF-TRAILER": ("both", "the trailer section is fields: RFC 9112 2.2 lets a recipient accept a bare LF there, or refuse it"),
     "MAL-CL-TAB-BEFORE-VALUE": ("ordergate", "HTAB is OWS (RFC 9110 5.6.3): 'Content-Length:\\t5' is valid"),
     "MAL-URL-BACKSLASH": ("ordergate", "'\\' is not a URI character (RFC 3986 2)"),
     "MAL-CHUNK-EXT-64K": ("ordergate", "a server ought to limit chunk extensions and answer 4xx (RFC 9112 7.1.1)"),
@@ -429,7 +432,10 @@ def garden_set(args, tap, base):
         n = bl.get((g["category"], g["n"]))
         if n is not None and n["codes"] == res["codes"]:
             same += 1
-        if seen > r.origin:
+        # A connection still open may have one request in flight (an incomplete body, say):
+        # the origin may log it without an answer. More than that is a desync.
+        allowed = r.origin + (0 if r.closed else 1)
+        if seen > allowed:
             desync.append("%s #%d: origin saw %d requests, client got %d origin answers (%s)" % (
                 g["category"], g["n"], seen, r.origin, r.summary()))
         if args.verbose:
@@ -439,8 +445,8 @@ def garden_set(args, tap, base):
     for d in desync:
         tap.diag("  desync: " + d)
     if args.origin_log:
-        tap.ok(not desync, "HTTP Garden: the origin never saw a request the client did not get an origin answer for "
-               "(%d payloads)" % len(rows))
+        tap.ok(not desync, "HTTP Garden: the origin never saw more requests than the client got origin answers "
+               "for, plus one in flight (%d payloads)" % len(rows))
     return out
 
 
