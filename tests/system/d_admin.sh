@@ -30,8 +30,8 @@ d_gw_start gw "$D_TMP/gw.yaml"
 ok $? "gateway starts"
 
 # --- /healthz /readyz, unknown paths and methods ----------------------------------------------
-is "$(curl -s --max-time 5 -w ' %{http_code}' "$(d_admin /healthz)")" "ok
- 200" "/healthz: 200 ok"
+is "$(curl -s --max-time 5 -w '|%{http_code}' "$(d_admin /healthz)" | tr -d '\n')" "ok|200" \
+	"/healthz: 200 ok"
 is "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "$(d_admin /readyz)")" 200 \
 	"/readyz: 200 with listeners up and the origin healthy"
 is "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "$(d_admin /nope)")" 404 "unknown path: 404"
@@ -126,23 +126,28 @@ diff <(sed "s/$ALT_ADMIN/ADM/; s/$ALT_PORT/GW/" "$D_TMP/dump3.yaml" | grep -v '^
 ok $? "a daemon run from the dump dumps the same config$( [ -s "$D_TMP/dump.diff" ] && echo ": $(head -3 "$D_TMP/dump.diff" | tr '\n' ' ')")"
 
 # --- access log: one valid JSON object per request with every field ----------------------------
-curl -s --max-time 5 -o /dev/null -H 'X-Request-Id: adm-1' "$(d_gw '/api/echo?q="quoted"')"
+curl -s --max-time 5 -o /dev/null -H 'X-Request-Id: adm-1' "$(d_gw '/api/echo?q=a%22b&x=1')"
+# a request the parser refuses (space in the target) is still a request: it gets a line
+printf 'GET /bad path HTTP/1.1\r\nHost: x\r\n\r\n' |
+	timeout 5 "$SYS_PY" -c 'import socket,sys; s=socket.create_connection(("127.0.0.1",int(sys.argv[1])),timeout=3); s.sendall(sys.stdin.buffer.read()); s.recv(4096)' "$D_GW_PORT"
 curl -s --max-time 5 -o /dev/null -H 'X-Request-Id: adm-2' "$(d_gw /ping)"
 for ((i = 0; i < 60; i++)); do grep -q '"adm-2"' "$ALOG" 2>/dev/null && break; sleep 0.05; done
 n=$(wc -l <"$ALOG")
-ok $([ "$n" -ge 22 ]; echo $?) "access log has a line per request ($n lines >= 22)"
+ok $([ "$n" -ge 28 ]; echo $?) "access log has a line per request ($n lines >= 28)"
 jq -e . "$ALOG" >/dev/null 2>&1
 ok $? "every access log line is valid JSON"
 bad=$(jq -c 'select((keys - ["ts","req_id","client","method","path","route","status","bytes_in","bytes_out","duration_ms","upstream","upstream_ms"] | length) > 0 or (["ts","req_id","client","method","path","route","status","bytes_in","bytes_out","duration_ms","upstream","upstream_ms"] - keys | length) > 0)' "$ALOG" | wc -l)
 is "$bad" 0 "every line has exactly the 12 fields"
 l1=$(jq -c 'select(.req_id == "adm-1")' "$ALOG")
 is "$(echo "$l1" | jq -r '[.method, .path, .route, .status, .upstream] | map(tostring) | join(" ")')" \
-	"GET /api/echo?q=\"quoted\" api 200 127.0.0.1:$D_O1_PORT" "proxied request logged with route and upstream"
+	"GET /api/echo?q=a%22b&x=1 api 200 127.0.0.1:$D_O1_PORT" "proxied request logged with route and upstream"
 echo "$l1" | jq -e '(.ts | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$")) and (.client | startswith("127.0.0.1:")) and .bytes_in > 0 and .bytes_out > 0 and .duration_ms >= .upstream_ms and .upstream_ms > 0' >/dev/null
 ok $? "ts is RFC 3339 UTC with ms; client, bytes, durations plausible"
 l2=$(jq -c 'select(.req_id == "adm-2")' "$ALOG")
 is "$(echo "$l2" | jq -r '[.route, .status, .upstream, .upstream_ms] | map(tostring) | join(" ")')" \
 	"ping 200 null null" "direct response: upstream and upstream_ms null"
+is "$(jq -r 'select(.status == 400) | .status' "$ALOG" | head -1)" 400 \
+	"the request refused by the parser is logged too (status 400)"
 nreq=$(jq -r 'select(.route == "api") | .req_id' "$ALOG" | sort -u | wc -l)
 napi=$(jq -r 'select(.route == "api") | .req_id' "$ALOG" | wc -l)
 is "$nreq" "$napi" "generated request ids are unique ($napi api lines)"
