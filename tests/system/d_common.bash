@@ -141,7 +141,7 @@ d_kill_tree() {
 		sleep 0.05
 	done
 	kill -KILL "$pid" $kids 2>/dev/null
-	wait "$pid" 2>/dev/null
+	{ wait "$pid"; } 2>/dev/null # braces: also silence bash's "Killed" job notice
 	return 0
 }
 

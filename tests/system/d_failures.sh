@@ -158,8 +158,8 @@ ok $([[ $got =~ ^o1:([0-9]+)\ o3:([0-9]+)\ $ ]] && [ "${BASH_REMATCH[1]}" -ge 5 
 d_origin_stop o3
 wait_metric "$H3" 0 3
 ok $? "o3 stopped: the health check marks it down (fall 2 x 200 ms)"
-is "$(curl -s --max-time 5 -w ' %{http_code}' "$(d_admin /readyz)")" "ready
- 200" "/readyz still 200 with one healthy server"
+is "$(curl -s --max-time 5 -w '|%{http_code}' "$(d_admin /readyz)" | tr -d '\n')" "ready|200" \
+	"/readyz still 200 with one healthy server"
 is "$(who 20)" "o1:20 " "all traffic goes to the healthy server"
 d_origin_stop o1
 wait_metric "$H1" 0 3
