@@ -34,11 +34,13 @@ flow_field() {
 
 is "$(sys_curl "$LAB_NS_CLIENT" "http://$LAB_GW4:$PORD/1k")" 200 "client GET /1k on the order port"
 is "$(flow_field "$LAB_CLIENT4" "$PORD" lane)" order "flows --json: $LAB_CLIENT4 -> :$PORD is in lane order"
+is "$(flow_field "$LAB_CLIENT4" "$PORD" lane_src)" port "flows --json: chosen by the port rule"
 pk=$(flow_field "$LAB_CLIENT4" "$PORD" pkts)
 ok "$([ "${pk:-0}" -ge 4 ] && echo 0 || echo 1)" "flow counted the handshake, request and ACKs (pkts=$pk >= 4)"
 is "$(sys_curl "$LAB_NS_CLIENT" "http://$LAB_GW4:$PNORM/1k")" 200 "client GET /1k on an unmapped port"
 ln=$(flow_field "$LAB_CLIENT4" "$PNORM" lane)
 is "$ln" normal "flows --json: the unmapped port gets the default lane"
+is "$(flow_field "$LAB_CLIENT4" "$PNORM" lane_src)" default "flows --json: chosen by the default"
 
 is "$(sys_curl "$LAB_NS_CLIENT" "http://[$LAB_GW6]:$PORD/1k")" 200 "client GET over IPv6 on the order port"
 is "$(flow_field "$LAB_CLIENT6" "$PORD" lane)" order "flows --json: [$LAB_CLIENT6] -> :$PORD is in lane order"
@@ -72,6 +74,6 @@ is "$(sys_curl "$LAB_NS_CLIENT" "http://$LAB_GW4:$PORD/1k" --local-port 41001)" 
 	"client GET on the order port from source port 41001"
 lanes=$("$SYS_CTL" flows --json --pin-path "$SYS_PIN" 2>/dev/null | jq -r --arg a "$LAB_CLIENT4" \
 	'[.. | objects | select(has("sport") and (.sport == 41001 or .sport == "41001"))] | .[0] | "\(.lane) \(.lane_src // .source // "")"')
-is "${lanes%% *}" bulk "the new flow takes the prefix's lane over the port's (lane_src: ${lanes#* })"
+is "$lanes" "bulk prefix" "the new flow takes the prefix's lane over the port's (lane, lane_src)"
 
 tap_done
