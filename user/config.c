@@ -496,7 +496,7 @@ static int load_admin(struct ld *ld, const struct cfg_node *v)
 	if (v->type != CFG_N_MAP)
 		return fail(ld, v, "\"admin\" must be off or a mapping { listen: \"host:port\" }, got %s",
 			    got(v, g, sizeof(g)));
-	if ((r = want_map(ld, v, "\"admin\"", "")))
+	if ((r = want_map(ld, v, "\"admin\"", "in admin")))
 		return r;
 	for (int i = 0; i < v->n; i++) {
 		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
@@ -531,7 +531,7 @@ static int load_access_log(struct ld *ld, const struct cfg_node *v)
 			    "\"access_log\" must be off or a mapping { path: FILE|stderr|stdout|off "
 			    "}, got %s",
 			    got(v, g, sizeof(g)));
-	if ((r = want_map(ld, v, "\"access_log\"", "")))
+	if ((r = want_map(ld, v, "\"access_log\"", "in access_log")))
 		return r;
 	for (int i = 0; i < v->n; i++) {
 		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
@@ -801,7 +801,7 @@ static int load_upstreams(struct ld *ld, const struct cfg_node *v)
 		return fail(ld, v,
 			    "\"upstreams\" must be a mapping of name: { servers: [...] }, got %s",
 			    got(v, g, sizeof(g)));
-	if ((r = want_map(ld, v, "\"upstreams\"", "")))
+	if ((r = want_map(ld, v, "\"upstreams\"", "in upstreams")))
 		return r;
 	if (v->n > CFG_MAX_UPSTREAMS)
 		return fail(ld, v->kids[2 * CFG_MAX_UPSTREAMS], "at most %d upstreams",
