@@ -545,6 +545,8 @@ static int finish_response(struct http_msg *m, int req_method)
 {
 	if (m->te && (m->cl_seen || m->version_minor == 0 || (m->te & (TE_BAD | TE_CHUNKED_TWICE))))
 		return -502; /* possible response smuggling: refuse rather than guess */
+	if (m->status == 101)
+		return -502; /* we never forward Upgrade, so no upstream may switch protocols */
 	if (req_method == HTTP_M_HEAD || m->status < 200 || m->status == 204 || m->status == 304 ||
 	    (req_method == HTTP_M_CONNECT && m->status < 300))
 		m->body = HTTP_BODY_NONE;
@@ -613,6 +615,8 @@ static int parse_head(struct http_msg *m, const char *buf, size_t len, int req_m
 		return (int)m->head_len;
 	if (m->state == S_ERROR)
 		return -(int)m->err;
+	if (len < m->pos)
+		return HTTP_PARSE_AGAIN; /* the buffer only grows between calls; a shorter one is a caller bug */
 	if (len > UINT32_MAX / 2)
 		len = UINT32_MAX / 2; /* spans are 32-bit; a head is far below this anyway */
 	for (;;) {

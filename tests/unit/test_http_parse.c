@@ -495,6 +495,8 @@ static const struct resp_case resps[] = {
     {"TE on 1.0 response", "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", HTTP_M_GET,
      -502},
     {"leading CRLF response", "\r\nHTTP/1.1 200 OK\r\n\r\n", HTTP_M_GET, -502},
+    {"101 without an Upgrade we sent", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: ws\r\n\r\n",
+     HTTP_M_GET, -502},
 };
 
 static void test_responses(void)
