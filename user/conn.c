@@ -405,10 +405,16 @@ void conn_respond_error(struct og_conn *c, int status, const char *reason, int c
 static void conn_reject(struct og_conn *c, int status, const char *reason)
 {
 	OG_WSTAT_ADD(c->p->w, parse_errors, 1);
-	if (!c->rt)
+	if (!c->rt) {
+		/* no head was accepted: a fresh request record for metrics and the log */
 		c->rt = worker_rt_get(c->p);
-	if (!c->t_start_ns)
 		c->t_start_ns = mono_ns();
+		c->route = -1;
+		c->up_srv = -1;
+		c->bytes_in = c->rlen - c->rpos;
+		c->bytes_out = 0;
+		c->status = 0;
+	}
 	c->body_kind = HTTP_BODY_NONE;
 	conn_respond_error(c, status, reason, 1);
 }

@@ -21,19 +21,20 @@ void hook_request_done(struct og_worker *w, const struct og_conn *c)
 	uint64_t dur = c->t_start_ns ? mono_ns() - c->t_start_ns : 0;
 
 	metrics_req_done(w->metrics, c->route, c->status, dur);
-	if (c->lb && w->alog && alog_on()) {
-		/* lb: u16 id_len, u16 method_len, u16 path_len, pad, id[64], method, path */
-		const uint16_t *h = (const uint16_t *)c->lb->data;
-		size_t il = h[0], ml = h[1], pl = h[2];
-		const char *s = c->lb->data + 8, *mp = c->lb->data + 72;
+	if (w->alog && alog_on()) {
+		/* lb: u16 id_len, u16 method_len, u16 path_len, pad, id[64], method, path; no lb
+		 * when the parser refused the head (method and path are then null) */
+		const uint16_t *h = c->lb ? (const uint16_t *)c->lb->data : NULL;
+		size_t il = h ? h[0] : 0, ml = h ? h[1] : 0, pl = h ? h[2] : 0;
+		const char *s = h ? c->lb->data + 8 : NULL, *mp = h ? c->lb->data + 72 : NULL;
 		const struct config *cfg = c->rt ? c->rt->cfg : NULL;
 		struct alog_entry e = {
 			.req_id = il ? s : NULL,
 			.req_id_len = il,
 			.client = (const struct sockaddr *)&c->peer,
-			.method = mp,
+			.method = h ? mp : NULL,
 			.method_len = ml,
-			.path = mp + ml,
+			.path = h ? mp + ml : NULL,
 			.path_len = pl,
 			.route = cfg && c->route >= 0 ? cfg->routes[c->route].name : NULL,
 			.status = c->status,
