@@ -103,6 +103,7 @@ EOF
 	# origin gets a new PID; an old, reused PID is never signalled)
 	[ -n "${D_ORIGIN_PID[$name]+set}" ] || sys_cleanup_push d_origin_stop "$name"
 	D_ORIGIN_PID[$name]=$!
+	disown "${D_ORIGIN_PID[$name]}" # killing it on purpose is no news: no "Killed" notice
 	if ! sys_wait_port 127.0.0.1 "$port" "" 5; then
 		sed 's/^/# nginx: /' "$dir/error.log" "$dir/stdout.log" 2>/dev/null
 		return 1
