@@ -18,7 +18,7 @@
 
 static struct og_flow_key flow_key(int i)
 {
-	struct og_flow_key k = { .family = AF_INET, .proto = 6 };
+	struct og_flow_key k = {.family = AF_INET, .proto = 6};
 
 	k.sport = htons(10000 + i);
 	k.dport = htons(443);
@@ -61,7 +61,7 @@ static void test_flows(struct dp_maps *m)
 	size_t stride = (sizeof(struct og_flow_stats) + 7) & ~7UL;
 	char *vals = calloc(m->ncpus, stride);
 	struct og_lane_stats *ls = calloc(m->ncpus, sizeof(*ls)), sum[OG_LANE_MAX];
-	struct seen sn = { .ncpus = m->ncpus };
+	struct seen sn = {.ncpus = m->ncpus};
 	int i, c, ret, werr = 0;
 	__u32 lane = OG_LANE_ORDER;
 
@@ -105,11 +105,11 @@ static void test_flows(struct dp_maps *m)
 	}
 	bpf_map_update_elem(m->fd[DP_MAP_LANE_STATS], &lane, ls, BPF_ANY);
 	ret = dp_lane_stats_read(m, sum);
-	OK(ret == 0 && sum[OG_LANE_ORDER].rx_pkts == (__u64)10 * m->ncpus +
-							  m->ncpus * (m->ncpus - 1) / 2 &&
-		   sum[OG_LANE_ORDER].drop_throttle == (__u64)2 * m->ncpus &&
-		   sum[OG_LANE_ORDER].tc_in_lookup == (__u64)7 * m->ncpus &&
-		   sum[OG_LANE_BULK].rx_pkts == 0,
+	OK(ret == 0 &&
+	       sum[OG_LANE_ORDER].rx_pkts == (__u64)10 * m->ncpus + m->ncpus * (m->ncpus - 1) / 2 &&
+	       sum[OG_LANE_ORDER].drop_throttle == (__u64)2 * m->ncpus &&
+	       sum[OG_LANE_ORDER].tc_in_lookup == (__u64)7 * m->ncpus &&
+	       sum[OG_LANE_BULK].rx_pkts == 0,
 	   "lane stats summed over CPUs (order rx %llu)",
 	   (unsigned long long)sum[OG_LANE_ORDER].rx_pkts);
 	free(vals);
@@ -132,7 +132,7 @@ static int count_rule(const struct dp_prefix *p, const struct og_src_rule *r, vo
 
 static void test_rules(struct dp_maps *m)
 {
-	struct og_src_rule r = { .lane = OG_LANE_BULK }, got;
+	struct og_src_rule r = {.lane = OG_LANE_BULK}, got;
 	struct dp_prefix p, p6;
 	char err[128];
 	__u32 g0 = gen(m);
@@ -142,13 +142,13 @@ static void test_rules(struct dp_maps *m)
 	dp_prefix_parse("2001:db8::/32", &p6, NULL, err, sizeof(err));
 	OK(dp_src_rule_set(m, &p, &r) == 0 && gen(m) == g0 + 1, "src rule set bumps rules_gen");
 	OK(dp_src_block(m, &p, true) == 0 && dp_src_rule_get(m, &p, &got) == 0 &&
-		   got.lane == OG_LANE_BULK && got.flags == OG_RULE_BLOCK && gen(m) == g0 + 2,
+	       got.lane == OG_LANE_BULK && got.flags == OG_RULE_BLOCK && gen(m) == g0 + 2,
 	   "block keeps the prefix's lane and bumps rules_gen");
 	OK(dp_src_block(m, &p, false) == 0 && dp_src_rule_get(m, &p, &got) == 0 &&
-		   got.lane == OG_LANE_BULK && got.flags == 0,
+	       got.lane == OG_LANE_BULK && got.flags == 0,
 	   "unblock clears only the flag");
 	OK(dp_src_block(m, &p6, true) == 0 && dp_src_block(m, &p6, false) == 0 &&
-		   dp_src_rule_get(m, &p6, &got) == -ENOENT,
+	       dp_src_rule_get(m, &p6, &got) == -ENOENT,
 	   "unblock of a block-only IPv6 rule deletes it");
 	OK(dp_src_block(m, &p6, false) == -ENOENT, "unblock of an absent prefix is -ENOENT");
 	dp_src_rules_foreach(m, count_rule, &n);
@@ -160,10 +160,10 @@ static void test_rules(struct dp_maps *m)
 	OK(dp_port_lane_set(m, 9443, OG_LANE_ORDER) == 0 && gen(m) == g0 + 1,
 	   "port lane set bumps rules_gen");
 	OK(dp_port_lane_set(m, 70000, OG_LANE_ORDER) == -EINVAL &&
-		   dp_port_lane_set(m, 80, 7) == -EINVAL,
+	       dp_port_lane_set(m, 80, 7) == -EINVAL,
 	   "bad port or lane refused");
 	OK(dp_port_lane_set(m, 9443, OG_LANE_NONE) == 0 && gen(m) == g0 + 2 &&
-		   dp_port_lane_set(m, 9443, OG_LANE_NONE) == -ENOENT,
+	       dp_port_lane_set(m, 9443, OG_LANE_NONE) == -ENOENT,
 	   "lane none deletes the port rule");
 
 	{
@@ -172,11 +172,11 @@ static void test_rules(struct dp_maps *m)
 
 		g0 = gen(m);
 		OK(dp_flow_pin_set(m, &k, OG_LANE_ORDER) == 0 &&
-			   bpf_map_lookup_elem(m->fd[DP_MAP_FLOW_LANE], &k, &pin) == 0 &&
-			   pin.lane == OG_LANE_ORDER && pin.pinned_ns > 0 && gen(m) == g0 + 1,
+		       bpf_map_lookup_elem(m->fd[DP_MAP_FLOW_LANE], &k, &pin) == 0 &&
+		       pin.lane == OG_LANE_ORDER && pin.pinned_ns > 0 && gen(m) == g0 + 1,
 		   "flow pin written with a timestamp, rules_gen bumped");
 		OK(dp_flow_pin_clear(m, &k) == 0 && gen(m) == g0 + 2 &&
-			   dp_flow_pin_clear(m, &k) == -ENOENT,
+		       dp_flow_pin_clear(m, &k) == -ENOENT,
 		   "flow pin cleared");
 	}
 }
@@ -195,8 +195,8 @@ static void test_throttle(struct dp_maps *m)
 	now = dp_now_ns();
 	OK(dp_throttle_set(m, &a, 100, 20, 30000000000ULL) == 0, "throttle set");
 	OK(bpf_map_lookup_elem(m->fd[DP_MAP_THROTTLE], &a, &t) == 0 && t.rate_pps == 100 &&
-		   t.burst == 20 && t.tokens == 20 * OG_TB_NS && t.expires_ns >= now + 30000000000ULL &&
-		   t.expires_ns < now + 31000000000ULL && t.last_ns > 0,
+	       t.burst == 20 && t.tokens == 20 * OG_TB_NS && t.expires_ns >= now + 30000000000ULL &&
+	       t.expires_ns < now + 31000000000ULL && t.last_ns > 0,
 	   "bucket starts full and expires 30 s from now");
 	dp_config_get(m, &c);
 	OK_EQ(c.throttle_count, 1, "throttle_count counts the live entry");
@@ -205,8 +205,8 @@ static void test_throttle(struct dp_maps *m)
 	OK(dp_throttle_recount(m, &live) == 0 && live == 1, "an expired entry is not counted (%u)",
 	   live);
 	OK(dp_throttle_set(m, &a, 0, 1, 1) == -EINVAL &&
-		   dp_throttle_set(m, &a, OG_TB_MAX_RATE + 1, 1, 1) == -EINVAL &&
-		   dp_throttle_set(m, &a, 1, 0, 1) == -EINVAL,
+	       dp_throttle_set(m, &a, OG_TB_MAX_RATE + 1, 1, 1) == -EINVAL &&
+	       dp_throttle_set(m, &a, 1, 0, 1) == -EINVAL,
 	   "zero or excessive rate and zero burst refused");
 	OK(dp_throttle_clear(m, &a) == 0 && dp_config_get(m, &c) == 0 && c.throttle_count == 0,
 	   "clear recounts to 0");
@@ -218,7 +218,7 @@ static void test_throttle(struct dp_maps *m)
 static void test_pins(void)
 {
 	char dir[64], path[128], err[512];
-	struct dp_opts o = { 0 };
+	struct dp_opts o = {0};
 	struct og_bpf *skel = NULL;
 	struct og_config c;
 	struct dp_maps m;
@@ -269,14 +269,14 @@ static void test_pins(void)
 	OK(fd >= 0 && bpf_obj_pin(fd, path) == 0, "pinned an og_flows with 40-byte values");
 	ret = dp_open(&o, "eth9", &skel, err, sizeof(err));
 	OK(ret == -EPROTO && strstr(err, "og_flows value 40 bytes, this build expects 48") &&
-		   strstr(err, "ordergatectl detach eth9 --purge"),
+	       strstr(err, "ordergatectl detach eth9 --purge"),
 	   "old layout refused with the fix: %s", err);
 	if (fd >= 0)
 		close(fd);
 	{
-		static const char *const names[] = { "og_flows",     "og_lane_stats", "og_src_rules",
-						     "og_port_lane", "og_flow_lane",  "og_throttle",
-						     "og_config",    "og_events" };
+		static const char *const names[] = {"og_flows",	    "og_lane_stats", "og_src_rules",
+						    "og_port_lane", "og_flow_lane",  "og_throttle",
+						    "og_config",    "og_events"};
 		size_t i;
 
 		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -290,8 +290,12 @@ static void test_pins(void)
 static void test_state(void)
 {
 	char dir[] = "/tmp/og-state-XXXXXX", err[256];
-	struct dp_state st = { .ifindex = 42, .mode = DP_XDP_GENERIC, .multiprog = true,
-			       .clsact_created = true, .xdp_prog_id = 77 }, got;
+	struct dp_state st = {.ifindex = 42,
+			      .mode = DP_XDP_GENERIC,
+			      .multiprog = true,
+			      .clsact_created = true,
+			      .xdp_prog_id = 77},
+			got;
 
 	if (!mkdtemp(dir)) {
 		OK(0, "mkdtemp");
@@ -303,8 +307,8 @@ static void test_state(void)
 	OK(dp_state_write(&st, err, sizeof(err)) == 0 && dp_state_read("vethX", &got) == 0,
 	   "state file written and read");
 	OK(!strcmp(got.ifname, "vethX") && got.ifindex == 42 && got.mode == DP_XDP_GENERIC &&
-		   got.multiprog && got.clsact_created && got.xdp_prog_id == 77 &&
-		   !strcmp(got.pin_dir, "/sys/fs/bpf/x"),
+	       got.multiprog && got.clsact_created && got.xdp_prog_id == 77 &&
+	       !strcmp(got.pin_dir, "/sys/fs/bpf/x"),
 	   "state round-trips every field");
 	OK(dp_state_remove("vethX") == 0 && dp_state_read("vethX", &got) == -ENOENT,
 	   "state removed");
@@ -314,7 +318,7 @@ static void test_state(void)
 
 static void test_qdisc_dry(void)
 {
-	struct dp_qdisc_opts q = { .rate = 1000000000ULL, .dry_run = true };
+	struct dp_qdisc_opts q = {.rate = 1000000000ULL, .dry_run = true};
 	char *buf = NULL, err[256];
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -323,10 +327,10 @@ static void test_qdisc_dry(void)
 	ret = dp_qdisc_apply("eth9", &q, f, err, sizeof(err));
 	fclose(f);
 	OK(ret == 0 && strstr(buf, "tc qdisc replace dev eth9 root handle 1: htb default 20\n") &&
-		   strstr(buf, "classid 1:1 htb rate 1gbit ceil 1gbit") &&
-		   strstr(buf, "classid 1:10 htb rate 400mbit ceil 1gbit prio 0") &&
-		   strstr(buf, "classid 1:20 htb rate 400mbit ceil 1gbit prio 1") &&
-		   strstr(buf, "classid 1:30 htb rate 200mbit ceil 1gbit prio 2"),
+	       strstr(buf, "classid 1:1 htb rate 1gbit ceil 1gbit") &&
+	       strstr(buf, "classid 1:10 htb rate 400mbit ceil 1gbit prio 0") &&
+	       strstr(buf, "classid 1:20 htb rate 400mbit ceil 1gbit prio 1") &&
+	       strstr(buf, "classid 1:30 htb rate 200mbit ceil 1gbit prio 2"),
 	   "HTB commands: root 1: default 20, 40/40/20 %% split under 1:1");
 	free(buf);
 	q.lane_rate[OG_LANE_ORDER] = 2000000000ULL;
@@ -336,7 +340,7 @@ static void test_qdisc_dry(void)
 
 int main(void)
 {
-	struct dp_opts o = { .unpinned = true, .flows = 4096 };
+	struct dp_opts o = {.unpinned = true, .flows = 4096};
 	struct og_bpf *skel = NULL;
 	struct og_config c;
 	struct dp_maps m;
@@ -355,10 +359,10 @@ int main(void)
 		return og_done();
 	OK(dp_maps_from_skel(&m, skel, err, sizeof(err)) == 0, "maps from skeleton");
 	OK(dp_config_get(&m, &c) == 0 && c.abi_version == OG_ABI_VERSION && c.enabled == 1 &&
-		   c.default_lane == OG_LANE_NORMAL && c.fail_mode == OG_FAIL_OPEN &&
-		   c.rules_gen >= 1 && c.lane_class[OG_LANE_ORDER] == OG_CLASS_ORDER &&
-		   c.lane_class[OG_LANE_NORMAL] == OG_CLASS_NORMAL &&
-		   c.lane_class[OG_LANE_BULK] == OG_CLASS_BULK && c.lane_class[0] == 0,
+	       c.default_lane == OG_LANE_NORMAL && c.fail_mode == OG_FAIL_OPEN &&
+	       c.rules_gen >= 1 && c.lane_class[OG_LANE_ORDER] == OG_CLASS_ORDER &&
+	       c.lane_class[OG_LANE_NORMAL] == OG_CLASS_NORMAL &&
+	       c.lane_class[OG_LANE_BULK] == OG_CLASS_BULK && c.lane_class[0] == 0,
 	   "fresh og_config has the defaults");
 	test_flows(&m);
 	test_rules(&m);

@@ -11,20 +11,19 @@ struct attach_opts {
 };
 
 static const struct ctl_enum modes[] = {
-	{ "native", DP_XDP_NATIVE }, { "generic", DP_XDP_GENERIC }, { "skb", DP_XDP_GENERIC }, { 0 }
-};
+    {"native", DP_XDP_NATIVE}, {"generic", DP_XDP_GENERIC}, {"skb", DP_XDP_GENERIC}, {0}};
 
 static int do_attach(const void *p)
 {
 	const struct attach_opts *a = p;
 	struct dp_opts o = {
-		.pin_dir = ctl_pin_path,
-		.mode = a->mode,
-		.flows = a->flows,
-		.src_rules = a->src_rules,
-		.ports = a->ports,
-		.pins = a->pins,
-		.throttles = a->throttles,
+	    .pin_dir = ctl_pin_path,
+	    .mode = a->mode,
+	    .flows = a->flows,
+	    .src_rules = a->src_rules,
+	    .ports = a->ports,
+	    .pins = a->pins,
+	    .throttles = a->throttles,
 	};
 	struct dp_state st;
 	char err[512];
@@ -39,31 +38,31 @@ static int do_attach(const void *p)
 }
 
 static const struct ctl_opt attach_opts[] = {
-	{ "IFACE", 0, CTL_IFACE, offsetof(struct attach_opts, ifname), NULL,
-	  "interface to attach to", .positional = true, .required = true },
-	{ "mode", 'm', CTL_ENUM, offsetof(struct attach_opts, mode), "MODE",
-	  "XDP mode (default: native, falling back to generic)", modes },
-	{ "flows", 0, CTL_U64, offsetof(struct attach_opts, flows), "N",
-	  "og_flows size for new maps (default 65536)" },
-	{ "src-rules", 0, CTL_U64, offsetof(struct attach_opts, src_rules), "N",
-	  "og_src_rules size (default 16384)" },
-	{ "ports", 0, CTL_U64, offsetof(struct attach_opts, ports), "N",
-	  "og_port_lane size (default 1024)" },
-	{ "pins", 0, CTL_U64, offsetof(struct attach_opts, pins), "N",
-	  "og_flow_lane size (default 65536)" },
-	{ "throttles", 0, CTL_U64, offsetof(struct attach_opts, throttles), "N",
-	  "og_throttle size (default 16384)" },
-	CTL_END,
+    {"IFACE", 0, CTL_IFACE, offsetof(struct attach_opts, ifname), NULL, "interface to attach to",
+     .positional = true, .required = true},
+    {"mode", 'm', CTL_ENUM, offsetof(struct attach_opts, mode), "MODE",
+     "XDP mode (default: native, falling back to generic)", modes},
+    {"flows", 0, CTL_U64, offsetof(struct attach_opts, flows), "N",
+     "og_flows size for new maps (default 65536)"},
+    {"src-rules", 0, CTL_U64, offsetof(struct attach_opts, src_rules), "N",
+     "og_src_rules size (default 16384)"},
+    {"ports", 0, CTL_U64, offsetof(struct attach_opts, ports), "N",
+     "og_port_lane size (default 1024)"},
+    {"pins", 0, CTL_U64, offsetof(struct attach_opts, pins), "N",
+     "og_flow_lane size (default 65536)"},
+    {"throttles", 0, CTL_U64, offsetof(struct attach_opts, throttles), "N",
+     "og_throttle size (default 16384)"},
+    CTL_END,
 };
 
 const struct ctl_cmd ctl_cmd_attach = {
-	.name = "attach",
-	.summary = "Attach og_xdp (via libxdp) and og_tc_in/og_tc_out (clsact) to IFACE; "
-		   "idempotent",
-	.opts = attach_opts,
-	.size = sizeof(struct attach_opts),
-	.uses_maps = true,
-	.run = do_attach,
+    .name = "attach",
+    .summary = "Attach og_xdp (via libxdp) and og_tc_in/og_tc_out (clsact) to IFACE; "
+	       "idempotent",
+    .opts = attach_opts,
+    .size = sizeof(struct attach_opts),
+    .uses_maps = true,
+    .run = do_attach,
 };
 
 struct detach_opts {
@@ -83,18 +82,18 @@ static int do_detach(const void *p)
 }
 
 static const struct ctl_opt detach_opts[] = {
-	{ "IFACE", 0, CTL_STR, offsetof(struct detach_opts, ifname), NULL,
-	  "interface to detach from", .positional = true, .required = true },
-	{ "purge", 0, CTL_FLAG, offsetof(struct detach_opts, purge), NULL,
-	  "also unpin the maps (counters, rules and throttles are lost)" },
-	CTL_END,
+    {"IFACE", 0, CTL_STR, offsetof(struct detach_opts, ifname), NULL, "interface to detach from",
+     .positional = true, .required = true},
+    {"purge", 0, CTL_FLAG, offsetof(struct detach_opts, purge), NULL,
+     "also unpin the maps (counters, rules and throttles are lost)"},
+    CTL_END,
 };
 
 const struct ctl_cmd ctl_cmd_detach = {
-	.name = "detach",
-	.summary = "Remove exactly what attach added to IFACE (a clsact it did not create stays)",
-	.opts = detach_opts,
-	.size = sizeof(struct detach_opts),
-	.uses_maps = true,
-	.run = do_detach,
+    .name = "detach",
+    .summary = "Remove exactly what attach added to IFACE (a clsact it did not create stays)",
+    .opts = detach_opts,
+    .size = sizeof(struct detach_opts),
+    .uses_maps = true,
+    .run = do_detach,
 };

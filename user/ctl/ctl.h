@@ -10,13 +10,13 @@
 #include "dp/dp.h"
 
 enum ctl_opt_type {
-	CTL_FLAG, /* bool, no argument */
-	CTL_STR, /* const char * */
-	CTL_U64, /* __u64, decimal or 0x hex */
-	CTL_ENUM, /* int, one of ctl_opt.enums */
-	CTL_RATE, /* __u64 bits/s, tc syntax (1gbit) */
-	CTL_SECS, /* __u64 ns, from seconds (fractions allowed) */
-	CTL_LANE, /* int OG_LANE_* by name (none|order|normal|bulk) */
+	CTL_FLAG,  /* bool, no argument */
+	CTL_STR,   /* const char * */
+	CTL_U64,   /* __u64, decimal or 0x hex */
+	CTL_ENUM,  /* int, one of ctl_opt.enums */
+	CTL_RATE,  /* __u64 bits/s, tc syntax (1gbit) */
+	CTL_SECS,  /* __u64 ns, from seconds (fractions allowed) */
+	CTL_LANE,  /* int OG_LANE_* by name (none|order|normal|bulk) */
 	CTL_IFACE, /* const char *, must name an existing interface */
 };
 
@@ -27,27 +27,30 @@ struct ctl_enum {
 
 struct ctl_opt {
 	const char *name; /* long name without "--"; for positionals the metavar */
-	char short_name; /* 0: none */
+	char short_name;  /* 0: none */
 	enum ctl_opt_type type;
-	size_t off; /* offsetof() into the command's options struct */
+	size_t off;	     /* offsetof() into the command's options struct */
 	const char *metavar; /* argument placeholder in help */
 	const char *help;
 	const struct ctl_enum *enums; /* CTL_ENUM: NULL-name terminated */
-	bool positional; /* filled from bare arguments, in table order */
+	bool positional;	      /* filled from bare arguments, in table order */
 	bool required;
 };
 
 struct ctl_cmd {
-	const char *name; /* "attach", or "throttle set" for a two-word command */
-	const char *summary; /* one line for the command list and help */
-	const struct ctl_opt *opts; /* terminated by an entry with name NULL */
-	size_t size; /* sizeof the options struct */
-	const void *defaults; /* initial options (size bytes), or NULL for zeros */
-	bool uses_maps; /* takes the global --pin-path */
+	const char *name;	      /* "attach", or "throttle set" for a two-word command */
+	const char *summary;	      /* one line for the command list and help */
+	const struct ctl_opt *opts;   /* terminated by an entry with name NULL */
+	size_t size;		      /* sizeof the options struct */
+	const void *defaults;	      /* initial options (size bytes), or NULL for zeros */
+	bool uses_maps;		      /* takes the global --pin-path */
 	int (*run)(const void *opts); /* returns the exit code */
 };
 
-#define CTL_END { 0 }
+#define CTL_END                                                                                    \
+	{                                                                                          \
+		0                                                                                  \
+	}
 
 /* The command table (commands.c), NULL-terminated. */
 extern const struct ctl_cmd *const ctl_cmds[];

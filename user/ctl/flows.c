@@ -75,7 +75,7 @@ static int by_age(const void *a, const void *b)
 static int do_flows(const void *p)
 {
 	const struct flows_opts *o = p;
-	struct flow_vec fv = { 0 };
+	struct flow_vec fv = {0};
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], pb[16], b1[16], b2[16];
 	struct dp_maps m;
 	size_t i, n;
@@ -92,7 +92,9 @@ static int do_flows(const void *p)
 	}
 	now = dp_now_ns();
 	qsort(fv.v, fv.n, sizeof(*fv.v),
-	      o->sort == SORT_PKTS ? by_pkts : o->sort == SORT_AGE ? by_age : by_bytes);
+	      o->sort == SORT_PKTS  ? by_pkts
+	      : o->sort == SORT_AGE ? by_age
+				    : by_bytes);
 	n = o->top && o->top < fv.n ? o->top : fv.n;
 	if (o->json)
 		printf("{\"count\":%zu,\"shown\":%zu,\"flows\":[", fv.n, n);
@@ -124,8 +126,9 @@ static int do_flows(const void *p)
 			printf("%-5s %-39s %5u  %-39s %5u %-6s %-7s %10s %12s %6u %8.1f %8.1f %s\n",
 			       proto, src, ntohs(k->sport), dst, ntohs(k->dport),
 			       dp_lane_name(s->lane), dp_lsrc_name(s->lane_src),
-			       ctl_human(s->pkts, b1, sizeof(b1)), ctl_human(s->bytes, b2, sizeof(b2)),
-			       s->syns, ctl_age(now, s->first_ns), ctl_age(now, s->last_ns),
+			       ctl_human(s->pkts, b1, sizeof(b1)),
+			       ctl_human(s->bytes, b2, sizeof(b2)), s->syns,
+			       ctl_age(now, s->first_ns), ctl_age(now, s->last_ns),
 			       s->blocked ? "yes" : "no");
 	}
 	if (o->json)
@@ -137,29 +140,28 @@ static int do_flows(const void *p)
 }
 
 static const struct ctl_enum sorts[] = {
-	{ "bytes", SORT_BYTES }, { "pkts", SORT_PKTS }, { "age", SORT_AGE }, { 0 }
-};
+    {"bytes", SORT_BYTES}, {"pkts", SORT_PKTS}, {"age", SORT_AGE}, {0}};
 
-static const struct flows_opts flows_defaults = { .top = 20, .sort = SORT_BYTES };
+static const struct flows_opts flows_defaults = {.top = 20, .sort = SORT_BYTES};
 
 static const struct ctl_opt flows_opts[] = {
-	{ "top", 'n', CTL_U64, offsetof(struct flows_opts, top), "N",
-	  "show the first N flows (default 20, 0 = all)" },
-	{ "sort", 's', CTL_ENUM, offsetof(struct flows_opts, sort), "KEY",
-	  "order: bytes/pkts descending, age oldest first (default bytes)", sorts },
-	{ "json", 'j', CTL_FLAG, offsetof(struct flows_opts, json), NULL,
-	  "print {\"count\",\"shown\",\"flows\":[...]} as JSON" },
-	CTL_END,
+    {"top", 'n', CTL_U64, offsetof(struct flows_opts, top), "N",
+     "show the first N flows (default 20, 0 = all)"},
+    {"sort", 's', CTL_ENUM, offsetof(struct flows_opts, sort), "KEY",
+     "order: bytes/pkts descending, age oldest first (default bytes)", sorts},
+    {"json", 'j', CTL_FLAG, offsetof(struct flows_opts, json), NULL,
+     "print {\"count\",\"shown\",\"flows\":[...]} as JSON"},
+    CTL_END,
 };
 
 const struct ctl_cmd ctl_cmd_flows = {
-	.name = "flows",
-	.summary = "Per-flow packets, bytes, lane and age from og_flows (per-CPU values summed)",
-	.opts = flows_opts,
-	.size = sizeof(struct flows_opts),
-	.defaults = &flows_defaults,
-	.uses_maps = true,
-	.run = do_flows,
+    .name = "flows",
+    .summary = "Per-flow packets, bytes, lane and age from og_flows (per-CPU values summed)",
+    .opts = flows_opts,
+    .size = sizeof(struct flows_opts),
+    .defaults = &flows_defaults,
+    .uses_maps = true,
+    .run = do_flows,
 };
 
 struct lanes_opts {
@@ -171,12 +173,15 @@ static const struct {
 	const char *name, *head;
 	size_t off;
 } lane_fields[] = {
-#define F(f, h) { #f, h, offsetof(struct og_lane_stats, f) }
-	F(rx_pkts, "RX_PKTS"),	       F(rx_bytes, "RX_BYTES"),	 F(tx_pkts, "TX_PKTS"),
-	F(tx_bytes, "TX_BYTES"),       F(drop_block, "DROP_BLK"), F(drop_throttle, "DROP_THR"),
-	F(drop_error, "DROP_ERR"),     F(other, "OTHER"),	 F(malformed, "MALFORM"),
-	F(fragments, "FRAGS"),	       F(new_flows, "NEWFLOWS"),	 F(tc_in_meta, "TC_META"),
-	F(tc_in_lookup, "TC_LOOKUP"),
+#define F(f, h)                                                                                    \
+	{                                                                                          \
+#f, h, offsetof(struct og_lane_stats, f)                                           \
+	}
+    F(rx_pkts, "RX_PKTS"),	  F(rx_bytes, "RX_BYTES"),   F(tx_pkts, "TX_PKTS"),
+    F(tx_bytes, "TX_BYTES"),	  F(drop_block, "DROP_BLK"), F(drop_throttle, "DROP_THR"),
+    F(drop_error, "DROP_ERR"),	  F(other, "OTHER"),	     F(malformed, "MALFORM"),
+    F(fragments, "FRAGS"),	  F(new_flows, "NEWFLOWS"),  F(tc_in_meta, "TC_META"),
+    F(tc_in_lookup, "TC_LOOKUP"),
 #undef F
 };
 #define NFIELDS (sizeof(lane_fields) / sizeof(lane_fields[0]))
@@ -204,11 +209,13 @@ static int do_lanes(const void *p)
 		for (lane = 0; lane < OG_LANE_MAX; lane++) {
 			printf("%s\"%s\":{\"id\":%d,\"class\":\"%s\"", lane ? "," : "",
 			       dp_lane_name(lane), lane,
-			       c.lane_class[lane] ? dp_class_str(c.lane_class[lane], buf, sizeof(buf))
-						  : "");
+			       c.lane_class[lane]
+				   ? dp_class_str(c.lane_class[lane], buf, sizeof(buf))
+				   : "");
 			for (f = 0; f < NFIELDS; f++)
 				printf(",\"%s\":%llu", lane_fields[f].name,
-				       *(unsigned long long *)((char *)&ls[lane] + lane_fields[f].off));
+				       *(unsigned long long *)((char *)&ls[lane] +
+							       lane_fields[f].off));
 			printf("}");
 		}
 		printf("}}\n");
@@ -220,27 +227,27 @@ static int do_lanes(const void *p)
 	printf("\n");
 	for (lane = 0; lane < OG_LANE_MAX; lane++) {
 		printf("%-7s %-6s", dp_lane_name(lane),
-		       c.lane_class[lane] ? dp_class_str(c.lane_class[lane], buf, sizeof(buf)) : "-");
+		       c.lane_class[lane] ? dp_class_str(c.lane_class[lane], buf, sizeof(buf))
+					  : "-");
 		for (f = 0; f < NFIELDS; f++)
-			printf(" %9s",
-			       ctl_human(*(__u64 *)((char *)&ls[lane] + lane_fields[f].off), buf,
-					 sizeof(buf)));
+			printf(" %9s", ctl_human(*(__u64 *)((char *)&ls[lane] + lane_fields[f].off),
+						 buf, sizeof(buf)));
 		printf("\n");
 	}
 	return 0;
 }
 
 static const struct ctl_opt lanes_opts[] = {
-	{ "json", 'j', CTL_FLAG, offsetof(struct lanes_opts, json), NULL,
-	  "print {\"lanes\":{\"order\":{...},...}} as JSON (exact counters)" },
-	CTL_END,
+    {"json", 'j', CTL_FLAG, offsetof(struct lanes_opts, json), NULL,
+     "print {\"lanes\":{\"order\":{...},...}} as JSON (exact counters)"},
+    CTL_END,
 };
 
 const struct ctl_cmd ctl_cmd_lanes = {
-	.name = "lanes",
-	.summary = "Per-lane packet, byte and drop counters from og_lane_stats",
-	.opts = lanes_opts,
-	.size = sizeof(struct lanes_opts),
-	.uses_maps = true,
-	.run = do_lanes,
+    .name = "lanes",
+    .summary = "Per-lane packet, byte and drop counters from og_lane_stats",
+    .opts = lanes_opts,
+    .size = sizeof(struct lanes_opts),
+    .uses_maps = true,
+    .run = do_lanes,
 };

@@ -49,7 +49,8 @@ int main(int argc, char **argv)
 		for (c = ctl_cmds; *c; c++)
 			if (!strncmp((*c)->name, argv[i], strlen(argv[i])) &&
 			    (*c)->name[strlen(argv[i])] == ' ')
-				fprintf(stderr, "  ordergatectl %-16s %s\n", (*c)->name, (*c)->summary);
+				fprintf(stderr, "  ordergatectl %-16s %s\n", (*c)->name,
+					(*c)->summary);
 		return ctl_fail("unknown command '%s'; see `ordergatectl --help`", argv[i]), 2;
 	}
 	opts = calloc(1, (*c)->size ? (*c)->size : 1);

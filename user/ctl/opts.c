@@ -115,8 +115,7 @@ static int parse_u64(const char *s, __u64 *v)
 }
 
 /* Store <arg> for option <o> at <opts> + <o>->off; prints a usage error on failure. */
-static int set_opt(const struct ctl_cmd *cmd, const struct ctl_opt *o, const char *arg,
-		   void *opts)
+static int set_opt(const struct ctl_cmd *cmd, const struct ctl_opt *o, const char *arg, void *opts)
 {
 	char *p = (char *)opts + o->off, err[256];
 	int lane, ret;
@@ -184,7 +183,7 @@ static int set_opt(const struct ctl_cmd *cmd, const struct ctl_opt *o, const cha
 int ctl_parse(const struct ctl_cmd *cmd, int argc, char **argv, void *opts)
 {
 	const struct ctl_opt *o, *pos = cmd->opts;
-	bool seen[64] = { false }, dashdash = false;
+	bool seen[64] = {false}, dashdash = false;
 	int i;
 
 	if (cmd->defaults)
@@ -230,8 +229,9 @@ int ctl_parse(const struct ctl_cmd *cmd, int argc, char **argv, void *opts)
 
 			if (o->positional)
 				continue;
-			if (a[1] != '-' ? (o->short_name && a[1] == o->short_name && !a[2])
-					: (!strncmp(a + 2, o->name, n) && (!a[2 + n] || a[2 + n] == '=')))
+			if (a[1] != '-'
+				? (o->short_name && a[1] == o->short_name && !a[2])
+				: (!strncmp(a + 2, o->name, n) && (!a[2 + n] || a[2 + n] == '=')))
 				break;
 		}
 		if (!o->name) {

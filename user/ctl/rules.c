@@ -68,7 +68,7 @@ static int do_unblock(const void *p)
 static int do_src_lane(const void *p)
 {
 	const struct cidr_opts *o = p;
-	struct og_src_rule r = { 0 };
+	struct og_src_rule r = {0};
 	struct dp_prefix pf;
 	struct dp_maps m;
 	char buf[64];
@@ -101,46 +101,45 @@ static int do_src_lane(const void *p)
 }
 
 static const struct ctl_opt cidr_only[] = {
-	{ "CIDR", 0, CTL_STR, offsetof(struct cidr_opts, cidr), NULL,
-	  "source prefix, IPv4 or IPv6 (10.0.0.0/8, 2001:db8::/32, or one address)",
-	  .positional = true, .required = true },
-	CTL_END,
+    {"CIDR", 0, CTL_STR, offsetof(struct cidr_opts, cidr), NULL,
+     "source prefix, IPv4 or IPv6 (10.0.0.0/8, 2001:db8::/32, or one address)", .positional = true,
+     .required = true},
+    CTL_END,
 };
 
 const struct ctl_cmd ctl_cmd_block = {
-	.name = "block",
-	.summary = "Drop every packet from CIDR at XDP (counted as drop_block)",
-	.opts = cidr_only,
-	.size = sizeof(struct cidr_opts),
-	.uses_maps = true,
-	.run = do_block,
+    .name = "block",
+    .summary = "Drop every packet from CIDR at XDP (counted as drop_block)",
+    .opts = cidr_only,
+    .size = sizeof(struct cidr_opts),
+    .uses_maps = true,
+    .run = do_block,
 };
 
 const struct ctl_cmd ctl_cmd_unblock = {
-	.name = "unblock",
-	.summary = "Remove the block on exactly CIDR (a lane the prefix assigns stays)",
-	.opts = cidr_only,
-	.size = sizeof(struct cidr_opts),
-	.uses_maps = true,
-	.run = do_unblock,
+    .name = "unblock",
+    .summary = "Remove the block on exactly CIDR (a lane the prefix assigns stays)",
+    .opts = cidr_only,
+    .size = sizeof(struct cidr_opts),
+    .uses_maps = true,
+    .run = do_unblock,
 };
 
 static const struct ctl_opt src_lane_opts[] = {
-	{ "CIDR", 0, CTL_STR, offsetof(struct cidr_opts, cidr), NULL, "source prefix",
-	  .positional = true, .required = true },
-	{ "LANE", 0, CTL_LANE, offsetof(struct cidr_opts, lane), NULL,
-	  "order|normal|bulk, or none to delete the rule", .positional = true,
-	  .required = true },
-	CTL_END,
+    {"CIDR", 0, CTL_STR, offsetof(struct cidr_opts, cidr), NULL, "source prefix",
+     .positional = true, .required = true},
+    {"LANE", 0, CTL_LANE, offsetof(struct cidr_opts, lane), NULL,
+     "order|normal|bulk, or none to delete the rule", .positional = true, .required = true},
+    CTL_END,
 };
 
 const struct ctl_cmd ctl_cmd_src_lane = {
-	.name = "src-lane",
-	.summary = "Assign flows from CIDR to LANE (longest prefix wins; `none` deletes)",
-	.opts = src_lane_opts,
-	.size = sizeof(struct cidr_opts),
-	.uses_maps = true,
-	.run = do_src_lane,
+    .name = "src-lane",
+    .summary = "Assign flows from CIDR to LANE (longest prefix wins; `none` deletes)",
+    .opts = src_lane_opts,
+    .size = sizeof(struct cidr_opts),
+    .uses_maps = true,
+    .run = do_src_lane,
 };
 
 struct port_opts {
@@ -161,32 +160,34 @@ static int do_port_lane(const void *p)
 	ret = dp_port_lane_set(&m, o->port, o->lane);
 	dp_maps_close(&m);
 	if (ret == -ENOENT)
-		return ctl_fail("port-lane: no lane set for port %llu", (unsigned long long)o->port);
+		return ctl_fail("port-lane: no lane set for port %llu",
+				(unsigned long long)o->port);
 	if (ret)
 		return ctl_fail("port-lane %llu: %s", (unsigned long long)o->port, strerror(-ret));
 	if (o->lane == OG_LANE_NONE)
 		printf("port %llu: lane rule removed\n", (unsigned long long)o->port);
 	else
-		printf("port %llu -> lane %s\n", (unsigned long long)o->port, dp_lane_name(o->lane));
+		printf("port %llu -> lane %s\n", (unsigned long long)o->port,
+		       dp_lane_name(o->lane));
 	return 0;
 }
 
 static const struct ctl_opt port_opts[] = {
-	{ "PORT", 0, CTL_U64, offsetof(struct port_opts, port), NULL,
-	  "destination port (TCP or UDP) of the flow's first direction", .positional = true,
-	  .required = true },
-	{ "LANE", 0, CTL_LANE, offsetof(struct port_opts, lane), NULL,
-	  "order|normal|bulk, or none to delete", .positional = true, .required = true },
-	CTL_END,
+    {"PORT", 0, CTL_U64, offsetof(struct port_opts, port), NULL,
+     "destination port (TCP or UDP) of the flow's first direction", .positional = true,
+     .required = true},
+    {"LANE", 0, CTL_LANE, offsetof(struct port_opts, lane), NULL,
+     "order|normal|bulk, or none to delete", .positional = true, .required = true},
+    CTL_END,
 };
 
 const struct ctl_cmd ctl_cmd_port_lane = {
-	.name = "port-lane",
-	.summary = "Assign flows to destination PORT to LANE (`none` deletes)",
-	.opts = port_opts,
-	.size = sizeof(struct port_opts),
-	.uses_maps = true,
-	.run = do_port_lane,
+    .name = "port-lane",
+    .summary = "Assign flows to destination PORT to LANE (`none` deletes)",
+    .opts = port_opts,
+    .size = sizeof(struct port_opts),
+    .uses_maps = true,
+    .run = do_port_lane,
 };
 
 struct rules_opts {
@@ -214,7 +215,8 @@ static int print_port(unsigned int port, unsigned int lane, void *ctx)
 	struct rules_opts *o = ctx;
 
 	if (o->json)
-		printf("%s{\"port\":%u,\"lane\":\"%s\"}", o->n++ ? "," : "", port, dp_lane_name(lane));
+		printf("%s{\"port\":%u,\"lane\":\"%s\"}", o->n++ ? "," : "", port,
+		       dp_lane_name(lane));
 	else
 		printf("%-6u %s\n", port, dp_lane_name(lane));
 	return 0;
@@ -245,15 +247,15 @@ static int do_rules(const void *p)
 }
 
 static const struct ctl_opt rules_opts[] = {
-	{ "json", 'j', CTL_FLAG, offsetof(struct rules_opts, json), NULL, "print as JSON" },
-	CTL_END,
+    {"json", 'j', CTL_FLAG, offsetof(struct rules_opts, json), NULL, "print as JSON"},
+    CTL_END,
 };
 
 const struct ctl_cmd ctl_cmd_rules = {
-	.name = "rules",
-	.summary = "List source-prefix rules (lane, block) and destination-port lanes",
-	.opts = rules_opts,
-	.size = sizeof(struct rules_opts),
-	.uses_maps = true,
-	.run = do_rules,
+    .name = "rules",
+    .summary = "List source-prefix rules (lane, block) and destination-port lanes",
+    .opts = rules_opts,
+    .size = sizeof(struct rules_opts),
+    .uses_maps = true,
+    .run = do_rules,
 };

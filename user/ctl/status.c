@@ -21,7 +21,7 @@ static int print_iface(const struct dp_state *st, void *ctx)
 {
 	struct status_opts *o = ctx;
 	int ifindex = if_nametoindex(st->ifname);
-	struct dp_live lv = { 0 };
+	struct dp_live lv = {0};
 	char xdp[96], tc[32];
 
 	if (ifindex)
@@ -33,21 +33,23 @@ static int print_iface(const struct dp_state *st, void *ctx)
 			 lv.xdp_multiprog ? "dispatcher" : "single", lv.xdp_prog_id,
 			 lv.xdp_prog_count);
 	else
-		snprintf(xdp, sizeof(xdp), "NOT attached%s%s", lv.xdp_foreign[0] ? " (holder: " : "",
+		snprintf(xdp, sizeof(xdp), "NOT attached%s%s",
+			 lv.xdp_foreign[0] ? " (holder: " : "",
 			 lv.xdp_foreign[0] ? lv.xdp_foreign : "");
 	if (lv.xdp_foreign[0] && ifindex)
 		strcat(xdp, ")");
 	snprintf(tc, sizeof(tc), "%s%s%s", lv.tc_in ? "ingress" : "",
 		 lv.tc_in && lv.tc_out ? "+" : "", lv.tc_out ? "egress" : "");
 	if (o->json) {
-		printf("%s{\"ifname\":\"%s\",\"present\":%s,\"xdp_attached\":%s,\"xdp_mode\":\"%s\","
-		       "\"xdp\":\"%s\",\"xdp_prog_id\":%u,\"xdp_progs_on_hook\":%d,"
-		       "\"tc_ingress\":%s,\"tc_egress\":%s,\"clsact_created\":%s,\"pin_dir\":\"%s\"}",
-		       o->n++ ? "," : "", st->ifname, ifindex ? "true" : "false",
-		       lv.xdp_attached ? "true" : "false", mode_name(lv.xdp_mode),
-		       lv.xdp_multiprog ? "dispatcher" : "single", lv.xdp_prog_id, lv.xdp_prog_count,
-		       lv.tc_in ? "true" : "false", lv.tc_out ? "true" : "false",
-		       st->clsact_created ? "true" : "false", st->pin_dir);
+		printf(
+		    "%s{\"ifname\":\"%s\",\"present\":%s,\"xdp_attached\":%s,\"xdp_mode\":\"%s\","
+		    "\"xdp\":\"%s\",\"xdp_prog_id\":%u,\"xdp_progs_on_hook\":%d,"
+		    "\"tc_ingress\":%s,\"tc_egress\":%s,\"clsact_created\":%s,\"pin_dir\":\"%s\"}",
+		    o->n++ ? "," : "", st->ifname, ifindex ? "true" : "false",
+		    lv.xdp_attached ? "true" : "false", mode_name(lv.xdp_mode),
+		    lv.xdp_multiprog ? "dispatcher" : "single", lv.xdp_prog_id, lv.xdp_prog_count,
+		    lv.tc_in ? "true" : "false", lv.tc_out ? "true" : "false",
+		    st->clsact_created ? "true" : "false", st->pin_dir);
 	} else {
 		printf("  %-15s xdp: %-44s tc: %-14s clsact: %-8s maps: %s\n", st->ifname, xdp,
 		       tc[0] ? tc : "NONE", st->clsact_created ? "ours" : "foreign", st->pin_dir);
@@ -58,13 +60,13 @@ static int print_iface(const struct dp_state *st, void *ctx)
 static int do_status(const void *p)
 {
 	struct status_opts o = *(const struct status_opts *)p;
-	static const enum dp_map_id counted[] = { DP_MAP_FLOWS, DP_MAP_THROTTLE, DP_MAP_SRC_RULES,
-						  DP_MAP_PORT_LANE, DP_MAP_FLOW_LANE };
-	struct og_config c = { 0 };
+	static const enum dp_map_id counted[] = {DP_MAP_FLOWS, DP_MAP_THROTTLE, DP_MAP_SRC_RULES,
+						 DP_MAP_PORT_LANE, DP_MAP_FLOW_LANE};
+	struct og_config c = {0};
 	char err[512], cls[OG_LANE_MAX][16];
 	bool have_maps;
 	struct dp_maps m;
-	__u64 n[5] = { 0 };
+	__u64 n[5] = {0};
 	size_t i;
 	int lane;
 
@@ -80,13 +82,17 @@ static int do_status(const void *p)
 	for (lane = 0; lane < OG_LANE_MAX; lane++)
 		dp_class_str(c.lane_class[lane], cls[lane], sizeof(cls[lane]));
 	if (o.json) {
-		printf("{\"pin_dir\":\"%s\",\"maps\":%s", ctl_pin_dir(), have_maps ? "true" : "false");
+		printf("{\"pin_dir\":\"%s\",\"maps\":%s", ctl_pin_dir(),
+		       have_maps ? "true" : "false");
 		if (have_maps) {
-			printf(",\"abi_version\":%u,\"build_abi_version\":%d,\"config\":{\"enabled\":%u,"
+			printf(",\"abi_version\":%u,\"build_abi_version\":%d,\"config\":{"
+			       "\"enabled\":%u,"
 			       "\"default_lane\":\"%s\",\"fail_mode\":\"%s\",\"rules_gen\":%u,"
-			       "\"throttle_count\":%u,\"lane_class\":{\"order\":\"%s\",\"normal\":\"%s\","
+			       "\"throttle_count\":%u,\"lane_class\":{\"order\":\"%s\",\"normal\":"
+			       "\"%s\","
 			       "\"bulk\":\"%s\"}},\"entries\":{",
-			       c.abi_version, OG_ABI_VERSION, c.enabled, dp_lane_name(c.default_lane),
+			       c.abi_version, OG_ABI_VERSION, c.enabled,
+			       dp_lane_name(c.default_lane),
 			       c.fail_mode == OG_FAIL_CLOSED ? "closed" : "open", c.rules_gen,
 			       c.throttle_count, cls[1], cls[2], cls[3]);
 			for (i = 0; i < 5; i++)
@@ -124,15 +130,15 @@ static int do_status(const void *p)
 }
 
 static const struct ctl_opt status_opts[] = {
-	{ "json", 'j', CTL_FLAG, offsetof(struct status_opts, json), NULL, "print as JSON" },
-	CTL_END,
+    {"json", 'j', CTL_FLAG, offsetof(struct status_opts, json), NULL, "print as JSON"},
+    CTL_END,
 };
 
 const struct ctl_cmd ctl_cmd_status = {
-	.name = "status",
-	.summary = "Pin dir, ABI, knobs, map entry counts, and each attached interface live",
-	.opts = status_opts,
-	.size = sizeof(struct status_opts),
-	.uses_maps = true,
-	.run = do_status,
+    .name = "status",
+    .summary = "Pin dir, ABI, knobs, map entry counts, and each attached interface live",
+    .opts = status_opts,
+    .size = sizeof(struct status_opts),
+    .uses_maps = true,
+    .run = do_status,
 };

@@ -37,28 +37,28 @@ static int do_set(const void *p)
 	return 0;
 }
 
-static const struct tset_opts tset_defaults = { .ttl_ns = 60000000000ULL };
+static const struct tset_opts tset_defaults = {.ttl_ns = 60000000000ULL};
 
 static const struct ctl_opt tset_opts[] = {
-	{ "ADDR", 0, CTL_STR, offsetof(struct tset_opts, addr), NULL,
-	  "source address (IPv4 or IPv6)", .positional = true, .required = true },
-	{ "pps", 'r', CTL_U64, offsetof(struct tset_opts, pps), "N",
-	  "packets per second let through", .required = true },
-	{ "burst", 'b', CTL_U64, offsetof(struct tset_opts, burst), "N",
-	  "bucket depth in packets (default: one second's worth)" },
-	{ "ttl", 't', CTL_SECS, offsetof(struct tset_opts, ttl_ns), "S",
-	  "seconds until the throttle lapses (default 60)" },
-	CTL_END,
+    {"ADDR", 0, CTL_STR, offsetof(struct tset_opts, addr), NULL, "source address (IPv4 or IPv6)",
+     .positional = true, .required = true},
+    {"pps", 'r', CTL_U64, offsetof(struct tset_opts, pps), "N", "packets per second let through",
+     .required = true},
+    {"burst", 'b', CTL_U64, offsetof(struct tset_opts, burst), "N",
+     "bucket depth in packets (default: one second's worth)"},
+    {"ttl", 't', CTL_SECS, offsetof(struct tset_opts, ttl_ns), "S",
+     "seconds until the throttle lapses (default 60)"},
+    CTL_END,
 };
 
 const struct ctl_cmd ctl_cmd_throttle_set = {
-	.name = "throttle set",
-	.summary = "Rate-limit packets from ADDR at XDP (token bucket; drops count as drop_throttle)",
-	.opts = tset_opts,
-	.size = sizeof(struct tset_opts),
-	.defaults = &tset_defaults,
-	.uses_maps = true,
-	.run = do_set,
+    .name = "throttle set",
+    .summary = "Rate-limit packets from ADDR at XDP (token bucket; drops count as drop_throttle)",
+    .opts = tset_opts,
+    .size = sizeof(struct tset_opts),
+    .defaults = &tset_defaults,
+    .uses_maps = true,
+    .run = do_set,
 };
 
 struct tlist_opts {
@@ -92,7 +92,7 @@ static int print_one(const struct og_addr_key *k, const struct og_throttle *t, v
 static int do_list(const void *p)
 {
 	struct tlist_opts o = *(const struct tlist_opts *)p;
-	struct og_config c = { 0 };
+	struct og_config c = {0};
 	struct dp_maps m;
 
 	if (ctl_maps(&m))
@@ -102,8 +102,8 @@ static int do_list(const void *p)
 	if (o.json)
 		printf("{\"throttle_count\":%u,\"throttles\":[", c.throttle_count);
 	else
-		printf("%-39s %10s %8s %10s %10s %10s %10s %s\n", "SOURCE", "PPS", "BURST", "TOKENS",
-		       "EXPIRES_S", "PASSED", "DROPPED", "STATE");
+		printf("%-39s %10s %8s %10s %10s %10s %10s %s\n", "SOURCE", "PPS", "BURST",
+		       "TOKENS", "EXPIRES_S", "PASSED", "DROPPED", "STATE");
 	dp_throttle_foreach(&m, print_one, &o);
 	if (o.json)
 		printf("]}\n");
@@ -112,17 +112,17 @@ static int do_list(const void *p)
 }
 
 static const struct ctl_opt tlist_opts[] = {
-	{ "json", 'j', CTL_FLAG, offsetof(struct tlist_opts, json), NULL, "print as JSON" },
-	CTL_END,
+    {"json", 'j', CTL_FLAG, offsetof(struct tlist_opts, json), NULL, "print as JSON"},
+    CTL_END,
 };
 
 const struct ctl_cmd ctl_cmd_throttle_list = {
-	.name = "throttle list",
-	.summary = "List throttled sources with their bucket, expiry and pass/drop counts",
-	.opts = tlist_opts,
-	.size = sizeof(struct tlist_opts),
-	.uses_maps = true,
-	.run = do_list,
+    .name = "throttle list",
+    .summary = "List throttled sources with their bucket, expiry and pass/drop counts",
+    .opts = tlist_opts,
+    .size = sizeof(struct tlist_opts),
+    .uses_maps = true,
+    .run = do_list,
 };
 
 struct tclear_opts {
@@ -152,16 +152,16 @@ static int do_clear(const void *p)
 }
 
 static const struct ctl_opt tclear_opts[] = {
-	{ "ADDR", 0, CTL_STR, offsetof(struct tclear_opts, addr), NULL, "source address",
-	  .positional = true, .required = true },
-	CTL_END,
+    {"ADDR", 0, CTL_STR, offsetof(struct tclear_opts, addr), NULL, "source address",
+     .positional = true, .required = true},
+    CTL_END,
 };
 
 const struct ctl_cmd ctl_cmd_throttle_clear = {
-	.name = "throttle clear",
-	.summary = "Remove the throttle on ADDR",
-	.opts = tclear_opts,
-	.size = sizeof(struct tclear_opts),
-	.uses_maps = true,
-	.run = do_clear,
+    .name = "throttle clear",
+    .summary = "Remove the throttle on ADDR",
+    .opts = tclear_opts,
+    .size = sizeof(struct tclear_opts),
+    .uses_maps = true,
+    .run = do_clear,
 };

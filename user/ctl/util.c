@@ -52,15 +52,16 @@ const char *ctl_human(__u64 v, char *buf, size_t len)
 
 /* Lines libbpf/libxdp print while we probe for things that may be absent. */
 static const char *const noise[] = {
-	"Parent Qdisc doesn't exist", /* bpf_tc_query on an interface without clsact */
-	"Exclusivity flag on",
-	"Cannot find specified filter chain", /* bpf_tc_query when our filter is absent */	      /* bpf_tc_hook_create when clsact already exists */
-	"skipping unrecognized data section", /* libxdp's dispatcher object */
-	"xdp_pass",		      /* libxdp's dispatcher probe; status reports the outcome */
-	"xdp-dispatcher.o",
-	"permission error while running as root",
-	"Compatibility check for dispatcher",
-	"Falling back to loading single prog",
+    "Parent Qdisc doesn't exist", /* bpf_tc_query on an interface without clsact */
+    "Exclusivity flag on",
+    "Cannot find specified filter chain",
+    /* bpf_tc_query when our filter is absent */ /* bpf_tc_hook_create when clsact already exists */
+    "skipping unrecognized data section",	 /* libxdp's dispatcher object */
+    "xdp_pass", /* libxdp's dispatcher probe; status reports the outcome */
+    "xdp-dispatcher.o",
+    "permission error while running as root",
+    "Compatibility check for dispatcher",
+    "Falling back to loading single prog",
 };
 
 static int lib_print(int level, const char *fmt, va_list ap)

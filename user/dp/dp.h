@@ -20,7 +20,7 @@
 
 /* TC filter handle and priority ordergate's programs use on clsact ingress/egress. */
 #define DP_TC_HANDLE 0x6f67
-#define DP_TC_PRIO 0x6f67
+#define DP_TC_PRIO   0x6f67
 #define DP_STATE_DIR "/run/ordergate"
 
 /* ---- pure helpers (dp_parse.c) ------------------------------------------------- */
@@ -28,7 +28,7 @@
 /* An IPv4 or IPv6 prefix; addr is in network byte order, IPv4 in word 0. */
 struct dp_prefix {
 	__u8 family; /* AF_INET or AF_INET6 */
-	__u8 len; /* prefix length in bits */
+	__u8 len;    /* prefix length in bits */
 	__be32 addr[4];
 };
 
@@ -37,8 +37,7 @@ struct dp_prefix {
  * Host bits set below the prefix are cleared and *<normalized> set to 1 (may be NULL).
  * Refuses (-EINVAL) a bad address, a length out of range, or trailing junk.
  */
-int dp_prefix_parse(const char *s, struct dp_prefix *p, int *normalized, char *err,
-		    size_t errlen);
+int dp_prefix_parse(const char *s, struct dp_prefix *p, int *normalized, char *err, size_t errlen);
 /* Format <p> as "addr/len" into <buf>; returns <buf>. */
 const char *dp_prefix_str(const struct dp_prefix *p, char *buf, size_t len);
 /* Parse a bare IPv4/IPv6 address into an og_addr_key. Returns 0 or -EINVAL. */
@@ -96,7 +95,7 @@ enum dp_xdp_mode {
 
 struct dp_opts {
 	const char *pin_dir; /* NULL: OG_PIN_DIR */
-	bool unpinned; /* dp_open/dp_load only: maps are not pinned (tests) */
+	bool unpinned;	     /* dp_open/dp_load only: maps are not pinned (tests) */
 	enum dp_xdp_mode mode;
 	__u32 flows, src_rules, ports, pins, throttles; /* 0: the OG_DEF_* default */
 };
@@ -126,7 +125,7 @@ struct dp_state {
 	int ifindex;
 	char pin_dir[256];
 	enum dp_xdp_mode mode; /* DP_XDP_NATIVE or DP_XDP_GENERIC actually used */
-	bool multiprog; /* true: through libxdp's dispatcher; false: a single legacy program */
+	bool multiprog;	     /* true: through libxdp's dispatcher; false: a single legacy program */
 	bool clsact_created; /* we created the clsact qdisc, so detach removes it */
 	__u32 xdp_prog_id;
 };
@@ -160,14 +159,14 @@ int dp_state_foreach(int (*cb)(const struct dp_state *st, void *ctx), void *ctx)
 
 /* Live view of an interface (dp_status.c). */
 struct dp_live {
-	bool xdp_attached; /* og_xdp runs on the interface */
+	bool xdp_attached;  /* og_xdp runs on the interface */
 	bool xdp_multiprog; /* ... through the libxdp dispatcher (else a legacy program) */
 	enum dp_xdp_mode xdp_mode;
-	int xdp_prog_count; /* programs on the dispatcher (including ours) */
-	__u32 xdp_prog_id; /* og_xdp's id */
+	int xdp_prog_count;   /* programs on the dispatcher (including ours) */
+	__u32 xdp_prog_id;    /* og_xdp's id */
 	char xdp_foreign[64]; /* name of a foreign legacy program holding the hook, or "" */
-	bool tc_in, tc_out; /* our filters present at DP_TC_HANDLE/DP_TC_PRIO */
-	bool clsact; /* a clsact qdisc exists */
+	bool tc_in, tc_out;   /* our filters present at DP_TC_HANDLE/DP_TC_PRIO */
+	bool clsact;	      /* a clsact qdisc exists */
 };
 /* Query the kernel (libxdp, bpf_tc_query) about <ifindex>. Returns 0 or -errno. */
 int dp_live_query(int ifindex, struct dp_live *lv);
@@ -192,7 +191,7 @@ extern const char *const dp_map_names[DP_MAP_COUNT];
 
 struct dp_maps {
 	int fd[DP_MAP_COUNT]; /* -1 when not open */
-	int ncpus; /* libbpf_num_possible_cpus() */
+	int ncpus;	      /* libbpf_num_possible_cpus() */
 	/* scratch for dp_flows_foreach, grown on demand and kept between calls */
 	void *keys, *vals;
 	size_t batch;
@@ -249,9 +248,8 @@ int dp_src_rules_foreach(struct dp_maps *m,
 
 /* Port lanes: <lane> OG_LANE_NONE deletes. Refuses port > 65535, lane > BULK. */
 int dp_port_lane_set(struct dp_maps *m, unsigned int port, unsigned int lane);
-int dp_port_lanes_foreach(struct dp_maps *m, int (*cb)(unsigned int port, unsigned int lane,
-						       void *ctx),
-			  void *ctx);
+int dp_port_lanes_foreach(struct dp_maps *m,
+			  int (*cb)(unsigned int port, unsigned int lane, void *ctx), void *ctx);
 
 /* Flow pins (og_flow_lane): set <lane> for <k>, or clear. Each bumps rules_gen. */
 int dp_flow_pin_set(struct dp_maps *m, const struct og_flow_key *k, unsigned int lane);
@@ -274,10 +272,10 @@ int dp_throttle_foreach(struct dp_maps *m,
 /* ---- HTB qdisc through iproute2 tc (dp_qdisc.c) -------------------------------- */
 
 struct dp_qdisc_opts {
-	__u64 rate; /* bits/s of the parent class 1:1 */
-	__u64 ceil; /* 0: <rate> */
+	__u64 rate;		      /* bits/s of the parent class 1:1 */
+	__u64 ceil;		      /* 0: <rate> */
 	__u64 lane_rate[OG_LANE_MAX]; /* 0: 40 % order, 40 % normal, 20 % bulk of <rate> */
-	bool dry_run; /* print the commands only */
+	bool dry_run;		      /* print the commands only */
 };
 /*
  * Build the tc argv lists that install HTB root 1: (default 20), class 1:1 and the

@@ -54,8 +54,8 @@ static void xdp_msg(char *err, size_t errlen, const char *what, int ret)
 
 /* Attach og_xdp of <skel> in <mode>; libxdp loads the object (og_xdp as an freplace
  * extension when it uses its dispatcher), so the TC programs get fds too. */
-static int xdp_attach(struct og_bpf *skel, int ifindex, enum dp_xdp_mode mode,
-		      struct dp_state *st, char *err, size_t errlen)
+static int xdp_attach(struct og_bpf *skel, int ifindex, enum dp_xdp_mode mode, struct dp_state *st,
+		      char *err, size_t errlen)
 {
 	DECLARE_LIBXDP_OPTS(xdp_program_opts, xo, .obj = skel->obj, .prog_name = "og_xdp");
 	enum xdp_attach_mode xm = mode == DP_XDP_GENERIC ? XDP_MODE_SKB : XDP_MODE_NATIVE;
@@ -72,8 +72,9 @@ static int xdp_attach(struct og_bpf *skel, int ifindex, enum dp_xdp_mode mode,
 	ret = xdp_program__attach(prog, ifindex, xm, 0);
 	if (ret) {
 		xdp_msg(err, errlen,
-			mode == DP_XDP_GENERIC ? "attaching og_xdp (generic mode)"
-					       : "attaching og_xdp (native mode; try --mode generic)",
+			mode == DP_XDP_GENERIC
+			    ? "attaching og_xdp (generic mode)"
+			    : "attaching og_xdp (native mode; try --mode generic)",
 			ret);
 		xdp_program__close(prog);
 		return ret;
@@ -90,8 +91,8 @@ static int xdp_attach(struct og_bpf *skel, int ifindex, enum dp_xdp_mode mode,
 	return 0;
 }
 
-static int tc_attach_one(int ifindex, enum bpf_tc_attach_point point, int prog_fd,
-			 const char *name, char *err, size_t errlen)
+static int tc_attach_one(int ifindex, enum bpf_tc_attach_point point, int prog_fd, const char *name,
+			 char *err, size_t errlen)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = point);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = DP_TC_HANDLE, .priority = DP_TC_PRIO,
@@ -123,13 +124,13 @@ static bool clsact_remove(const char *ifname, int ifindex)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
-	static const char *const dirs[] = { "ingress", "egress" };
+	static const char *const dirs[] = {"ingress", "egress"};
 	char out[256], err[256];
 	size_t i;
 
 	for (i = 0; i < 2; i++) {
-		char *argv[] = { "tc", "filter", "show", "dev", (char *)ifname, (char *)dirs[i],
-				 NULL };
+		char *argv[] = {"tc",		"filter",	 "show", "dev",
+				(char *)ifname, (char *)dirs[i], NULL};
 
 		if (dp_run_capture(argv, out, sizeof(out), err, sizeof(err)) || out[0])
 			return false;
@@ -177,10 +178,11 @@ int dp_attach(const char *ifname, const struct dp_opts *o, struct dp_state *out,
 	}
 	if (dp_tc_slot_check(ifindex, BPF_TC_INGRESS, "og_tc_in") ||
 	    dp_tc_slot_check(ifindex, BPF_TC_EGRESS, "og_tc_out")) {
-		snprintf(err, errlen,
-			 "a TC filter that is not ordergate's holds handle 0x%x prio %u "
-			 "(see `tc filter show dev %s ingress` / egress); remove it and attach again",
-			 DP_TC_HANDLE, DP_TC_PRIO, ifname);
+		snprintf(
+		    err, errlen,
+		    "a TC filter that is not ordergate's holds handle 0x%x prio %u "
+		    "(see `tc filter show dev %s ingress` / egress); remove it and attach again",
+		    DP_TC_HANDLE, DP_TC_PRIO, ifname);
 		return -EBUSY;
 	}
 	/* Ours already runs on these pins in an acceptable mode: keep it (no XDP gap). */
@@ -197,7 +199,8 @@ int dp_attach(const char *ifname, const struct dp_opts *o, struct dp_state *out,
 		st.mode = lv.xdp_mode;
 		ret = og_bpf__load(skel);
 		if (ret) {
-			snprintf(err, errlen, "loading the BPF programs failed: %s", strerror(-ret));
+			snprintf(err, errlen, "loading the BPF programs failed: %s",
+				 strerror(-ret));
 			goto fail;
 		}
 	} else {
@@ -281,8 +284,8 @@ static int pin_dir_user(const struct dp_state *st, void *ctx)
 
 static int purge_pins(const char *dir, const char *ifname, char *note, size_t notelen)
 {
-	const char *args[3] = { dir, ifname, NULL };
-	static const char *const extra[] = { "og_events" };
+	const char *args[3] = {dir, ifname, NULL};
+	static const char *const extra[] = {"og_events"};
 	char path[PATH_MAX];
 	size_t len = strlen(note);
 	int i, n = 0;
@@ -347,7 +350,9 @@ int dp_detach(const char *ifname, const char *pin_dir, bool purge, char *note, s
 		 did_xdp || did_tc ? "detached" : "nothing of ordergate's was attached");
 	dp_state_remove(ifname);
 	if (purge)
-		purge_pins(pin_dir ? pin_dir : have_st && st.pin_dir[0] ? st.pin_dir : OG_PIN_DIR,
+		purge_pins(pin_dir		      ? pin_dir
+			   : have_st && st.pin_dir[0] ? st.pin_dir
+						      : OG_PIN_DIR,
 			   ifname, note, notelen);
 	return 0;
 }

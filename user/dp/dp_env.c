@@ -42,7 +42,8 @@ int dp_check_bpffs(const char *dir, char *err, size_t errlen)
 	if ((unsigned long)sfs.f_type == BPF_FS_MAGIC)
 		return 0;
 	snprintf(err, errlen,
-		 "%s is not on a bpf filesystem; mount it with `mount -t bpf bpf /sys/fs/bpf`", dir);
+		 "%s is not on a bpf filesystem; mount it with `mount -t bpf bpf /sys/fs/bpf`",
+		 dir);
 	return -ENOTSUP;
 }
 

@@ -9,7 +9,7 @@
 
 #define FLOW_STRIDE ((sizeof(struct og_flow_stats) + 7) & ~7UL)
 #define LANE_STRIDE ((sizeof(struct og_lane_stats) + 7) & ~7UL)
-#define BATCH_MIN 256
+#define BATCH_MIN   256
 #ifndef ENOTSUPP
 #define ENOTSUPP 524 /* kernel-internal errno some bpf paths leak */
 #endif

@@ -17,8 +17,8 @@ extern const struct dp_map_shape dp_map_shapes[DP_MAP_COUNT];
  * Write the "pinned maps in <dir> were created by an older ordergate layout (...)"
  * message for map <name> whose <what> is <got> where this build expects <want>.
  */
-void dp_layout_msg(char *err, size_t errlen, const char *dir, const char *ifname,
-		   const char *name, const char *what, __u32 got, __u32 want);
+void dp_layout_msg(char *err, size_t errlen, const char *dir, const char *ifname, const char *name,
+		   const char *what, __u32 got, __u32 want);
 /* bpf_obj_get_info_by_fd for a map fd; returns 0 or -errno. */
 int dp_map_info(int fd, struct bpf_map_info *info);
 /* Read og_config key 0 from <fd>; returns 0 or -errno. */

@@ -19,14 +19,15 @@ int dp_pin_path(char *buf, size_t len, const char *dir, const char *name)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-void dp_layout_msg(char *err, size_t errlen, const char *dir, const char *ifname,
-		   const char *name, const char *what, __u32 got, __u32 want)
+void dp_layout_msg(char *err, size_t errlen, const char *dir, const char *ifname, const char *name,
+		   const char *what, __u32 got, __u32 want)
 {
 	const char *unit = !strcmp(what, "key") || !strcmp(what, "value") ? " bytes" : "";
 
 	snprintf(err, errlen,
 		 "pinned maps in %s were created by an older ordergate layout (%s %s %u%s, this "
-		 "build expects %u%s); run `ordergatectl detach %s --purge` (or remove %s) and attach again",
+		 "build expects %u%s); run `ordergatectl detach %s --purge` (or remove %s) and "
+		 "attach again",
 		 dir, name, what, got, unit, want, unit, ifname ? ifname : "IFACE", dir);
 }
 
@@ -70,8 +71,8 @@ fail:
 }
 
 /* Compare the map pinned at <path> with ours; adopt its size. -EPROTO on mismatch. */
-static int check_pinned(struct bpf_map *map, const char *path, const char *dir,
-			const char *ifname, char *err, size_t errlen)
+static int check_pinned(struct bpf_map *map, const char *path, const char *dir, const char *ifname,
+			char *err, size_t errlen)
 {
 	const char *name = bpf_map__name(map);
 	struct bpf_map_info info;
@@ -93,7 +94,8 @@ static int check_pinned(struct bpf_map *map, const char *path, const char *dir,
 	}
 	ret = -EPROTO;
 	if (info.type != (__u32)bpf_map__type(map)) {
-		dp_layout_msg(err, errlen, dir, ifname, name, "type", info.type, bpf_map__type(map));
+		dp_layout_msg(err, errlen, dir, ifname, name, "type", info.type,
+			      bpf_map__type(map));
 		goto out;
 	}
 	if (info.key_size != bpf_map__key_size(map)) {
@@ -145,7 +147,8 @@ int dp_open(const struct dp_opts *o, const char *ifname, struct og_bpf **skelp, 
 	skel = og_bpf__open();
 	if (!skel) {
 		ret = -errno;
-		snprintf(err, errlen, "opening the embedded BPF object failed: %s", strerror(errno));
+		snprintf(err, errlen, "opening the embedded BPF object failed: %s",
+			 strerror(errno));
 		return ret;
 	}
 	set_size(skel->maps.og_flows, o->flows);
@@ -162,7 +165,8 @@ int dp_open(const struct dp_opts *o, const char *ifname, struct og_bpf **skelp, 
 		if (ret)
 			goto fail;
 	}
-	bpf_object__for_each_map(map, skel->obj) {
+	bpf_object__for_each_map(map, skel->obj)
+	{
 		if (bpf_map__is_internal(map))
 			continue;
 		if (o->unpinned) {

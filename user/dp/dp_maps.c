@@ -13,26 +13,25 @@
 #include "dp/dp_int.h"
 
 const char *const dp_map_names[DP_MAP_COUNT] = {
-	[DP_MAP_FLOWS] = "og_flows",	     [DP_MAP_LANE_STATS] = "og_lane_stats",
-	[DP_MAP_SRC_RULES] = "og_src_rules", [DP_MAP_PORT_LANE] = "og_port_lane",
-	[DP_MAP_FLOW_LANE] = "og_flow_lane", [DP_MAP_THROTTLE] = "og_throttle",
-	[DP_MAP_CONFIG] = "og_config",
+    [DP_MAP_FLOWS] = "og_flows",	 [DP_MAP_LANE_STATS] = "og_lane_stats",
+    [DP_MAP_SRC_RULES] = "og_src_rules", [DP_MAP_PORT_LANE] = "og_port_lane",
+    [DP_MAP_FLOW_LANE] = "og_flow_lane", [DP_MAP_THROTTLE] = "og_throttle",
+    [DP_MAP_CONFIG] = "og_config",
 };
 
 const struct dp_map_shape dp_map_shapes[DP_MAP_COUNT] = {
-	[DP_MAP_FLOWS] = { BPF_MAP_TYPE_LRU_PERCPU_HASH, sizeof(struct og_flow_key),
-			   sizeof(struct og_flow_stats) },
-	[DP_MAP_LANE_STATS] = { BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
-				sizeof(struct og_lane_stats) },
-	[DP_MAP_SRC_RULES] = { BPF_MAP_TYPE_LPM_TRIE, sizeof(struct og_lpm_key),
-			       sizeof(struct og_src_rule) },
-	[DP_MAP_PORT_LANE] = { BPF_MAP_TYPE_HASH, sizeof(struct og_port_key),
-			       sizeof(struct og_lane_val) },
-	[DP_MAP_FLOW_LANE] = { BPF_MAP_TYPE_LRU_HASH, sizeof(struct og_flow_key),
-			       sizeof(struct og_flow_pin) },
-	[DP_MAP_THROTTLE] = { BPF_MAP_TYPE_LRU_HASH, sizeof(struct og_addr_key),
-			      sizeof(struct og_throttle) },
-	[DP_MAP_CONFIG] = { BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct og_config) },
+    [DP_MAP_FLOWS] = {BPF_MAP_TYPE_LRU_PERCPU_HASH, sizeof(struct og_flow_key),
+		      sizeof(struct og_flow_stats)},
+    [DP_MAP_LANE_STATS] = {BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32), sizeof(struct og_lane_stats)},
+    [DP_MAP_SRC_RULES] = {BPF_MAP_TYPE_LPM_TRIE, sizeof(struct og_lpm_key),
+			  sizeof(struct og_src_rule)},
+    [DP_MAP_PORT_LANE] = {BPF_MAP_TYPE_HASH, sizeof(struct og_port_key),
+			  sizeof(struct og_lane_val)},
+    [DP_MAP_FLOW_LANE] = {BPF_MAP_TYPE_LRU_HASH, sizeof(struct og_flow_key),
+			  sizeof(struct og_flow_pin)},
+    [DP_MAP_THROTTLE] = {BPF_MAP_TYPE_LRU_HASH, sizeof(struct og_addr_key),
+			 sizeof(struct og_throttle)},
+    [DP_MAP_CONFIG] = {BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct og_config)},
 };
 
 static void maps_init(struct dp_maps *m)
@@ -119,13 +118,15 @@ int dp_maps_open(struct dp_maps *m, const char *pin_dir, char *err, size_t errle
 			ret = -errno;
 			if (errno == ENOENT)
 				snprintf(err, errlen,
-					 "no ordergate maps pinned in %s (%s missing); run `ordergatectl "
+					 "no ordergate maps pinned in %s (%s missing); run "
+					 "`ordergatectl "
 					 "attach IFACE%s%s` first",
 					 dir, dp_map_names[i], pin_dir ? " --pin-path " : "",
 					 pin_dir ? pin_dir : "");
 			else if (errno == EACCES || errno == EPERM)
-				snprintf(err, errlen, "%s: %s; ordergatectl must run as root "
-						      "(CAP_BPF + CAP_NET_ADMIN)",
+				snprintf(err, errlen,
+					 "%s: %s; ordergatectl must run as root "
+					 "(CAP_BPF + CAP_NET_ADMIN)",
 					 path, strerror(errno));
 			else
 				snprintf(err, errlen, "%s: %s", path, strerror(errno));

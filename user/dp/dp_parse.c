@@ -11,7 +11,7 @@
 
 #include "dp/dp.h"
 
-static const char *const lane_names[OG_LANE_MAX] = { "none", "order", "normal", "bulk" };
+static const char *const lane_names[OG_LANE_MAX] = {"none", "order", "normal", "bulk"};
 
 /* Parse an address of either family; returns the family or -EINVAL. */
 static int addr_parse(const char *s, __be32 addr[4])
@@ -24,8 +24,7 @@ static int addr_parse(const char *s, __be32 addr[4])
 	return -EINVAL;
 }
 
-int dp_prefix_parse(const char *s, struct dp_prefix *p, int *normalized, char *err,
-		    size_t errlen)
+int dp_prefix_parse(const char *s, struct dp_prefix *p, int *normalized, char *err, size_t errlen)
 {
 	char buf[INET6_ADDRSTRLEN + 8];
 	const char *slash;
@@ -78,8 +77,8 @@ int dp_prefix_parse(const char *s, struct dp_prefix *p, int *normalized, char *e
 	}
 	return 0;
 bad:
-	snprintf(err, errlen, "%s: not an IPv4 or IPv6 address or prefix (e.g. 10.0.0.0/8, 2001:db8::/32)",
-		 s);
+	snprintf(err, errlen,
+		 "%s: not an IPv4 or IPv6 address or prefix (e.g. 10.0.0.0/8, 2001:db8::/32)", s);
 	return -EINVAL;
 }
 
@@ -147,7 +146,7 @@ int dp_lane_parse(const char *name)
 
 const char *dp_lsrc_name(unsigned int lsrc)
 {
-	static const char *const n[] = { "none", "pin", "prefix", "port", "default" };
+	static const char *const n[] = {"none", "pin", "prefix", "port", "default"};
 
 	return lsrc < sizeof(n) / sizeof(n[0]) ? n[lsrc] : "?";
 }
@@ -170,10 +169,20 @@ int dp_rate_parse(const char *s, __u64 *bps, char *err, size_t errlen)
 		const char *sfx;
 		double mul;
 	} units[] = {
-		{ "", 1 },	       { "bit", 1 },	   { "kbit", 1e3 },    { "mbit", 1e6 },
-		{ "gbit", 1e9 },       { "tbit", 1e12 },   { "bps", 8 },       { "kbps", 8e3 },
-		{ "mbps", 8e6 },       { "gbps", 8e9 },	   { "tbps", 8e12 },   { "kibit", 1024. },
-		{ "mibit", 1048576. }, { "gibit", 1073741824. },
+	    {"", 1},
+	    {"bit", 1},
+	    {"kbit", 1e3},
+	    {"mbit", 1e6},
+	    {"gbit", 1e9},
+	    {"tbit", 1e12},
+	    {"bps", 8},
+	    {"kbps", 8e3},
+	    {"mbps", 8e6},
+	    {"gbps", 8e9},
+	    {"tbps", 8e12},
+	    {"kibit", 1024.},
+	    {"mibit", 1048576.},
+	    {"gibit", 1073741824.},
 	};
 	char *end;
 	double v;
@@ -208,13 +217,16 @@ const char *dp_rate_str(__u64 bps, char *buf, size_t len)
 	static const struct {
 		const char *sfx;
 		__u64 div;
-	} u[] = { { "tbit", 1000000000000ULL }, { "gbit", 1000000000ULL },
-		  { "mbit", 1000000ULL },	{ "kbit", 1000ULL } };
+	} u[] = {{"tbit", 1000000000000ULL},
+		 {"gbit", 1000000000ULL},
+		 {"mbit", 1000000ULL},
+		 {"kbit", 1000ULL}};
 	size_t i;
 
 	for (i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
 		if (bps >= u[i].div && bps % u[i].div == 0) {
-			snprintf(buf, len, "%llu%s", (unsigned long long)(bps / u[i].div), u[i].sfx);
+			snprintf(buf, len, "%llu%s", (unsigned long long)(bps / u[i].div),
+				 u[i].sfx);
 			return buf;
 		}
 	}

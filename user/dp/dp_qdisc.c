@@ -13,7 +13,7 @@
 /* Run <argv>; collect stdout into <out> (if non-NULL) and stderr's tail into <err>. */
 int dp_run_capture(char *const argv[], char *out, size_t outlen, char *err, size_t errlen)
 {
-	int opipe[2] = { -1, -1 }, epipe[2], status, ret = 0;
+	int opipe[2] = {-1, -1}, epipe[2], status, ret = 0;
 	size_t olen = 0, elen = 0;
 	char ebuf[512], tmp[512];
 	pid_t pid;
@@ -97,9 +97,9 @@ static __u64 quantum(__u64 bps)
 int dp_qdisc_apply(const char *ifname, const struct dp_qdisc_opts *q, FILE *out, char *err,
 		   size_t errlen)
 {
-	static const char *const minor[OG_LANE_MAX] = { NULL, "1:10", "1:20", "1:30" };
-	static const char *const prio[OG_LANE_MAX] = { NULL, "0", "1", "2" };
-	static const unsigned int pct[OG_LANE_MAX] = { 0, 40, 40, 20 };
+	static const char *const minor[OG_LANE_MAX] = {NULL, "1:10", "1:20", "1:30"};
+	static const char *const prio[OG_LANE_MAX] = {NULL, "0", "1", "2"};
+	static const unsigned int pct[OG_LANE_MAX] = {0, 40, 40, 20};
 	char rate[OG_LANE_MAX][32], ceil[32], qt[OG_LANE_MAX][32], rootrate[32], rootq[32];
 	__u64 c = q->ceil ? q->ceil : q->rate, sum = 0;
 	int lane, ret;
@@ -118,8 +118,8 @@ int dp_qdisc_apply(const char *ifname, const struct dp_qdisc_opts *q, FILE *out,
 		if (!r)
 			r = 1;
 		if (r > c) {
-			snprintf(err, errlen, "%s rate %s is above the ceiling %s", dp_lane_name(lane),
-				 dp_rate_str(r, rate[0], sizeof(rate[0])),
+			snprintf(err, errlen, "%s rate %s is above the ceiling %s",
+				 dp_lane_name(lane), dp_rate_str(r, rate[0], sizeof(rate[0])),
 				 dp_rate_str(c, ceil, sizeof(ceil)));
 			return -EINVAL;
 		}
@@ -135,11 +135,12 @@ int dp_qdisc_apply(const char *ifname, const struct dp_qdisc_opts *q, FILE *out,
 	snprintf(rootq, sizeof(rootq), "%llu", (unsigned long long)quantum(q->rate));
 
 	{
-		char *root[] = { "tc", "qdisc", "replace", "dev", (char *)ifname, "root", "handle",
-				 "1:", "htb", "default", "20", NULL };
-		char *parent[] = { "tc", "class", "replace", "dev", (char *)ifname, "parent", "1:",
-				   "classid", "1:1", "htb", "rate", rootrate, "ceil", ceil,
-				   "quantum", rootq, NULL };
+		char *root[] = {"tc",	  "qdisc", "replace", "dev",	 (char *)ifname, "root",
+				"handle", "1:",	   "htb",     "default", "20",		 NULL};
+		char *parent[] = {"tc",	    "class",  "replace", "dev", (char *)ifname,
+				  "parent", "1:",     "classid", "1:1", "htb",
+				  "rate",   rootrate, "ceil",	 ceil,	"quantum",
+				  rootq,    NULL};
 
 		print_argv(out, root);
 		if (!q->dry_run && (ret = dp_run(root, err, errlen)))
@@ -149,10 +150,25 @@ int dp_qdisc_apply(const char *ifname, const struct dp_qdisc_opts *q, FILE *out,
 			return ret;
 	}
 	for (lane = OG_LANE_ORDER; lane < OG_LANE_MAX; lane++) {
-		char *cls[] = { "tc",	 "class",	     "replace", "dev",	 (char *)ifname,
-				"parent", "1:1",	     "classid", (char *)minor[lane],
-				"htb",	 "rate",	     rate[lane], "ceil",   ceil,
-				"prio",	 (char *)prio[lane], "quantum", qt[lane], NULL };
+		char *cls[] = {"tc",
+			       "class",
+			       "replace",
+			       "dev",
+			       (char *)ifname,
+			       "parent",
+			       "1:1",
+			       "classid",
+			       (char *)minor[lane],
+			       "htb",
+			       "rate",
+			       rate[lane],
+			       "ceil",
+			       ceil,
+			       "prio",
+			       (char *)prio[lane],
+			       "quantum",
+			       qt[lane],
+			       NULL};
 
 		print_argv(out, cls);
 		if (!q->dry_run && (ret = dp_run(cls, err, errlen)))
@@ -163,14 +179,14 @@ int dp_qdisc_apply(const char *ifname, const struct dp_qdisc_opts *q, FILE *out,
 
 int dp_qdisc_show(const char *ifname, char *err, size_t errlen)
 {
-	char *argv[] = { "tc", "-s", "class", "show", "dev", (char *)ifname, NULL };
+	char *argv[] = {"tc", "-s", "class", "show", "dev", (char *)ifname, NULL};
 
 	return dp_run(argv, err, errlen);
 }
 
 int dp_qdisc_del(const char *ifname, FILE *out, char *err, size_t errlen)
 {
-	char *argv[] = { "tc", "qdisc", "del", "dev", (char *)ifname, "root", NULL };
+	char *argv[] = {"tc", "qdisc", "del", "dev", (char *)ifname, "root", NULL};
 
 	print_argv(out, argv);
 	return dp_run(argv, err, errlen);

@@ -52,7 +52,7 @@ int dp_src_rule_get(struct dp_maps *m, const struct dp_prefix *p, struct og_src_
 
 int dp_src_block(struct dp_maps *m, const struct dp_prefix *p, bool block)
 {
-	struct og_src_rule r = { 0 };
+	struct og_src_rule r = {0};
 	struct og_lpm_key k;
 	int ret;
 
@@ -106,8 +106,8 @@ int dp_src_rules_foreach(struct dp_maps *m,
 
 int dp_port_lane_set(struct dp_maps *m, unsigned int port, unsigned int lane)
 {
-	struct og_port_key k = { .port = port };
-	struct og_lane_val v = { .lane = lane };
+	struct og_port_key k = {.port = port};
+	struct og_lane_val v = {.lane = lane};
 	int fd = m->fd[DP_MAP_PORT_LANE];
 
 	if (port > 65535 || lane >= OG_LANE_MAX)
@@ -120,9 +120,8 @@ int dp_port_lane_set(struct dp_maps *m, unsigned int port, unsigned int lane)
 	return bump(m, bpf_map_update_elem(fd, &k, &v, BPF_ANY) ? -errno : 0);
 }
 
-int dp_port_lanes_foreach(struct dp_maps *m, int (*cb)(unsigned int port, unsigned int lane,
-						       void *ctx),
-			  void *ctx)
+int dp_port_lanes_foreach(struct dp_maps *m,
+			  int (*cb)(unsigned int port, unsigned int lane, void *ctx), void *ctx)
 {
 	struct og_port_key k, next, *prev = NULL;
 	int fd = m->fd[DP_MAP_PORT_LANE], ret;
@@ -142,7 +141,7 @@ int dp_port_lanes_foreach(struct dp_maps *m, int (*cb)(unsigned int port, unsign
 
 int dp_flow_pin_set(struct dp_maps *m, const struct og_flow_key *k, unsigned int lane)
 {
-	struct og_flow_pin v = { .lane = lane, .pinned_ns = dp_now_ns() };
+	struct og_flow_pin v = {.lane = lane, .pinned_ns = dp_now_ns()};
 
 	if (lane >= OG_LANE_MAX)
 		return -EINVAL;

@@ -9,7 +9,7 @@
 int dp_throttle_set(struct dp_maps *m, const struct og_addr_key *k, __u64 pps, __u64 burst,
 		    __u64 ttl_ns)
 {
-	struct og_throttle t = { 0 };
+	struct og_throttle t = {0};
 	struct og_addr_key key = *k;
 
 	if (!pps || pps > OG_TB_MAX_RATE || !burst || burst > OG_TB_MAX_RATE || !ttl_ns)
