@@ -109,7 +109,7 @@ EOF
 	pids+=($!)
 	gw_log="$tmp/gw/error.log"
 else
-	bin="$BUILD/ordergated"
+	bin=${OG_DAEMON:-$BUILD/ordergated} # OG_DAEMON=build/ordergated-asan runs it under ASan
 	[ "${OG_ASAN:-0}" = 1 ] && bin="$BUILD/ordergated-asan"
 	if [ ! -x "$bin" ]; then
 		ok 1 "gateway binary $bin exists (make $bin)"
@@ -152,7 +152,7 @@ is "$body" "origin saw: GET /hello?x=1 HTTP/1.1" "$GATEWAY proxies to the nginx 
 # --- the replay ------------------------------------------------------------------------------
 # replay.py numbers its own assertions; renumber them after ours so the TAP stream stays valid.
 python3 tests/conformance/replay.py --corpus "$corpus" --port "$gport" \
-	--origin-log "$tmp/origin/access.log" --out "$tmp/results.json" --no-plan ${REPLAY_ARGS:-} \
+	--origin-log "$tmp/origin/access.log" --out "$tmp/results.json" --no-plan --label "$GATEWAY" ${REPLAY_ARGS:-} \
 	>"$tmp/replay.tap" 2>"$tmp/replay.err"
 rrc=$?
 while IFS= read -r line; do

@@ -31,6 +31,7 @@ class Tap:
     def __init__(self):
         self.n = 0
         self.failed = 0
+        self.summary = []
 
     def ok(self, cond, desc):
         self.n += 1
@@ -307,7 +308,7 @@ def probe_set(args, tap, base):
     asserted = [p for p in rows if demands_rejection(p)]
     tap.diag("Http11Probe: %d probes, %d scored; %d scored probes demand a rejection or a close "
              "(issue 3 counts 76)" % (len(rows), sum(1 for p in rows if p["scored"]), len(asserted)))
-    agree = disagree = 0
+    agree = disagree = npass = 0
     table = []
     out = {}
     for p, r in zip(rows, results):
@@ -324,6 +325,7 @@ def probe_set(args, tap, base):
         if p["expected"].startswith("!"):
             passed = str(first) != p["expected"][1:]
         if demands_rejection(p):
+            npass += passed
             tap.ok(passed, "probe %s rejected (expected %s): got %s" % (p["id"], p["expected"], r.summary()))
         n = bl.get(p["id"])
         if n is not None:
@@ -340,6 +342,8 @@ def probe_set(args, tap, base):
             tap.diag("scored %s (expected %s): got %s -> %s" % (p["id"], p["expected"], r.summary(),
                                                                  "pass" if passed else "FAIL"))
     tap.diag("Http11Probe agreement with nginx 1.22.1 (outcome class): %d agree, %d differ" % (agree, disagree))
+    tap.summary.append("Http11Probe: %d of %d rejection probes refused as expected; %d of %d probes in the "
+                       "same outcome class as nginx 1.22.1" % (npass, len(asserted), agree, agree + disagree))
     if table:
         tap.diag("Differences on probes that allow either outcome, and what the RFC supports:")
         for line in table:
@@ -391,6 +395,8 @@ def llhttp_set(args, tap, base):
                     c["file"], c["title"], "ok" if want_ok else e.get("reason"), r.summary()))
     tap.diag("llhttp: %d request cases; same status list as nginx: %d, same first class: %d; "
              "agree with llhttp's strict verdict: %d of %d" % (len(rows), same, cls_same, exp_agree, exp_n))
+    tap.summary.append("llhttp: %d request cases, %d with nginx's exact status list, %d of %d agree with "
+                       "llhttp's strict verdict" % (len(rows), same, exp_agree, exp_n))
     # The gateway may refuse (4xx, 501, 505) but must never fail between itself and the origin.
     broken = ["%s / %s: %s" % (c["file"], c["title"], r.summary()) for c, r in zip(rows, results)
               if any(x in (500, 502, 503, 504) for x in r.codes)]
@@ -444,6 +450,8 @@ def garden_set(args, tap, base):
     tap.diag("HTTP Garden: %d payloads (%d need a proxy); same status list as nginx: %d" % (len(rows), proxied, same))
     for d in desync:
         tap.diag("  desync: " + d)
+    tap.summary.append("HTTP Garden: %d payloads, %d with nginx's exact status list, %d desync(s)" % (
+        len(rows), same, len(desync)))
     if args.origin_log:
         tap.ok(not desync, "HTTP Garden: the origin never saw more requests than the client got origin answers "
                "for, plus one in flight (%d payloads)" % len(rows))
@@ -463,6 +471,7 @@ def main():
     ap.add_argument("--jobs", type=int, default=8)
     ap.add_argument("--out", default="", help="write the raw results as JSON here")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--label", default="gateway", help="name of the server under test, for the summary")
     ap.add_argument("--no-plan", action="store_true", help="do not print the TAP plan line")
     args = ap.parse_args()
     if not os.path.isdir(os.path.join(args.corpus, "vectors")):
@@ -477,7 +486,9 @@ def main():
     if args.out:
         with open(args.out, "w") as f:
             json.dump(results, f, indent=1)
-    tap.diag("replay took %.1f s" % (time.monotonic() - t0))
+    tap.diag("SUMMARY (%s, %.1f s):" % (args.label, time.monotonic() - t0))
+    for line in tap.summary:
+        tap.diag("  " + line)
     if not args.no_plan:
         print("1..%d" % tap.n)
     return 0  # failures are in the TAP lines; a non-zero exit means the tool itself broke
