@@ -144,8 +144,14 @@ sys_nginx_start() {
 		echo "  }"
 		echo "}"
 	} >"$dir/nginx.conf"
-	sys_in "$ns" nginx -c "$dir/nginx.conf" -p "$dir" -e "$dir/error.log" \
-		>"$dir/stdout.log" 2>&1 &
+	# Started directly (no function or subshell in between) so $! is nginx's master itself:
+	# `ip netns exec` execs its command without forking.
+	if [ -n "$ns" ]; then
+		ip netns exec "$ns" nginx -c "$dir/nginx.conf" -p "$dir" -e "$dir/error.log" \
+			>"$dir/stdout.log" 2>&1 &
+	else
+		nginx -c "$dir/nginx.conf" -p "$dir" -e "$dir/error.log" >"$dir/stdout.log" 2>&1 &
+	fi
 	SYS_NGINX_PID=$!
 	sys_cleanup_push sys_kill_pid "$SYS_NGINX_PID"
 	first=${listen%% *}
@@ -264,13 +270,14 @@ if [ "${BASH_SOURCE[0]}" = "$0" ] && [ -z "${_SYS_SELFTEST:-}" ]; then
 		port=$(sys_free_port "ogl$u")
 		sys_nginx_start "$d/ngx" "10.206.0.2:$port" "$d/www" "ogl$u" || exit 2
 		[ "$(curl -s -m 3 "http://10.206.0.2:$port/hi")" = hello ] || exit 3
+		[ "$(cat "$d/ngx/nginx.pid")" = "$SYS_NGINX_PID" ] || exit 4 # $! is the master itself
 		echo "$d $SYS_NGINX_PID" >"/tmp/ogl.$u"
 	)
-	ok $? "netns + veth + nginx in the netns answer over the link"
+	ok $? "netns + veth + nginx in the netns answer over the link; SYS_NGINX_PID is the master"
 	read -r d pid <"/tmp/ogl.$u" 2>/dev/null; rm -f "/tmp/ogl.$u"
 	ok "$(ip netns list | grep -c "^ogl$u\b")" "the subshell's EXIT trap removed netns ogl$u"
 	check "and the veth" -- bash -c "! ip link show ogl${u}a"
-	check "and the nginx it started (pid $pid)" -- bash -c "! kill -0 ${pid:-0}"
+	check "and the nginx it started (pid $pid)" -- bash -c "[ -n '$pid' ] && ! kill -0 $pid"
 	check "and its temp dir" -- test ! -e "${d:-/nonexistent}"
 	(
 		. "$SYS_ROOT/tests/system/lib.sh"
