@@ -275,6 +275,9 @@ static int pin_dir_user(const struct dp_state *st, void *ctx)
 {
 	const char **args = ctx; /* { dir, ifname we are detaching, found name } */
 
+	/* a state file of a deleted (or re-created) interface does not hold the maps */
+	if (if_nametoindex(st->ifname) != (unsigned int)st->ifindex)
+		return 0;
 	if (!strcmp(st->pin_dir, args[0]) && strcmp(st->ifname, args[1])) {
 		args[2] = strdup(st->ifname);
 		return 1;
