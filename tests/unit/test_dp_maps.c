@@ -214,6 +214,26 @@ static void test_throttle(struct dp_maps *m)
 	dp_throttle_clear(m, &b);
 }
 
+static char pin_dir[64];
+
+/* Remove the test's pins even when an assertion path returned early. */
+static void unpin_all(void)
+{
+	static const char *const names[] = {"og_flows",	    "og_lane_stats", "og_src_rules",
+					    "og_port_lane", "og_flow_lane",  "og_throttle",
+					    "og_config",    "og_events"};
+	char path[128];
+	size_t i;
+
+	if (!pin_dir[0])
+		return;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, names[i]);
+		unlink(path);
+	}
+	rmdir(pin_dir);
+}
+
 /* Pinned maps of another layout, or another ABI version, are refused with the fix. */
 static void test_pins(void)
 {
@@ -226,6 +246,8 @@ static void test_pins(void)
 	__u32 key = 0;
 
 	snprintf(dir, sizeof(dir), "/sys/fs/bpf/og-unit-%d", getpid());
+	snprintf(pin_dir, sizeof(pin_dir), "%s", dir);
+	atexit(unpin_all);
 	o.pin_dir = dir;
 	ret = dp_maps_open(&m, dir, err, sizeof(err));
 	OK(ret == -ENOENT && strstr(err, "attach"), "nothing pinned: %s", err);
@@ -273,18 +295,8 @@ static void test_pins(void)
 	   "old layout refused with the fix: %s", err);
 	if (fd >= 0)
 		close(fd);
-	{
-		static const char *const names[] = {"og_flows",	    "og_lane_stats", "og_src_rules",
-						    "og_port_lane", "og_flow_lane",  "og_throttle",
-						    "og_config",    "og_events"};
-		size_t i;
-
-		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-			snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-			unlink(path);
-		}
-		OK(rmdir(dir) == 0, "test pins removed");
-	}
+	unpin_all();
+	OK(access(dir, F_OK) != 0, "test pins removed");
 }
 
 static void test_state(void)

@@ -96,7 +96,9 @@ void ctl_usage_all(FILE *f)
 		   "Commands:\n");
 	for (c = ctl_cmds; *c; c++)
 		fprintf(f, "  %-16s %s\n", (*c)->name, (*c)->summary);
-	fprintf(f, "\n`ordergatectl COMMAND --help` describes a command's options.\n");
+	fprintf(f, "\n`ordergatectl COMMAND --help` describes a command's options.\n"
+		   "Environment: ORDERGATE_STATE_DIR (attach state files, default " DP_STATE_DIR
+		   "),\n  ORDERGATECTL_DEBUG=1 (all libbpf/libxdp messages).\n");
 }
 
 static int parse_u64(const char *s, __u64 *v)
