@@ -227,7 +227,18 @@ static int parse_target(struct http_msg *m, const uint8_t *base, const uint8_t *
 		if (host_check(a, ae - a, 0))
 			return -400; /* empty host, userinfo, bad port */
 		m->authority = mkspan(base, a, ae - a);
-		t = ae; /* the path starts here and may be empty */
+		if (ae == end || *ae == '?') {
+			/*
+			 * "http://h" or "http://h?q": the path is empty, which means "/" (RFC 9112
+			 * 3.2.1). Point the span at the second '/' of "://" so path always starts
+			 * with '/' and routers and the proxy need no special case.
+			 */
+			m->path = mkspan(base, a - 1, 1);
+			if (ae < end)
+				m->query = mkspan(base, ae + 1, end - ae - 1);
+			return 0;
+		}
+		t = ae;
 	}
 	if (qm && qm >= t) {
 		m->path = mkspan(base, t, qm - t);
@@ -616,7 +627,8 @@ static int parse_head(struct http_msg *m, const char *buf, size_t len, int req_m
 	if (m->state == S_ERROR)
 		return -(int)m->err;
 	if (len < m->pos)
-		return HTTP_PARSE_AGAIN; /* the buffer only grows between calls; a shorter one is a caller bug */
+		return HTTP_PARSE_AGAIN; /* the buffer only grows between calls; a shorter one is a
+					    caller bug */
 	if (len > UINT32_MAX / 2)
 		len = UINT32_MAX / 2; /* spans are 32-bit; a head is far below this anyway */
 	for (;;) {

@@ -101,9 +101,10 @@ struct http_msg {
 	struct http_span query;	   /* after '?', without it; len 0 when absent */
 	/*
 	 * Added: host[:port] of an absolute-form or authority-form target (len 0 for
-	 * origin-form). For absolute-form, path is the part after the authority and
-	 * may be EMPTY ("GET http://h HTTP/1.1"): an empty path means "/".
-	 * For asterisk-form (OPTIONS only) path is "*".
+	 * origin-form). For absolute-form, path is the part after the authority; when
+	 * that is empty ("GET http://h?q HTTP/1.1") path is a 1-byte span holding "/"
+	 * (the last '/' of "://"), so path always starts with '/' except in
+	 * asterisk-form (OPTIONS only), where path is "*". query is as usual.
 	 */
 	struct http_span authority;
 

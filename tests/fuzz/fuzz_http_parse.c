@@ -18,7 +18,7 @@ static void span_in(struct http_span s, size_t lim)
 }
 
 /* Invariants of a completed head of <head> bytes. */
-static void check_msg(const struct http_msg *m, int rc, size_t len, int is_resp)
+static void check_msg(const struct http_msg *m, const char *d, int rc, size_t len, int is_resp)
 {
 	if (rc <= 0)
 		return;
@@ -45,6 +45,9 @@ static void check_msg(const struct http_msg *m, int rc, size_t len, int is_resp)
 		CHECK(m->body != HTTP_BODY_EOF);
 		CHECK(m->method_s.len > 0 && m->method_s.len <= HTTP_MAX_METHOD);
 		CHECK(m->target.len > 0);
+		/* every accepted target has a path starting with '/', or is OPTIONS * */
+		CHECK(m->path.len > 0 && (d[m->path.off] == '/' ||
+					  (d[m->path.off] == '*' && m->method == HTTP_M_OPTIONS)));
 		/* framing decided strictly: never both, never chunked on 1.0 */
 		CHECK(!(m->known[HTTP_H_CONTENT_LENGTH] >= 0 &&
 			m->known[HTTP_H_TRANSFER_ENCODING] >= 0));
@@ -78,7 +81,7 @@ static int head_both_ways(const char *d, size_t size, size_t cut, int resp, int 
 
 	http_msg_init(a);
 	ra = parse(a, d, size, resp, meth);
-	check_msg(a, ra, size, resp);
+	check_msg(a, d, ra, size, resp);
 	CHECK(ra >= HTTP_PARSE_AGAIN || (ra <= -400 && ra >= -599));
 	http_msg_init(&b);
 	rb = parse(&b, d, cut, resp, meth);

@@ -54,7 +54,7 @@ static const struct req_case reqs[] = {
      KA},
     {"absolute-form", "GET http://a.example:8080/p?q HTTP/1.1\r\n" H "\r\n", OKV, HTTP_M_GET, "/p",
      HTTP_BODY_NONE, 0, KA},
-    {"absolute-form no path", "GET https://a.example HTTP/1.1\r\n" H "\r\n", OKV, HTTP_M_GET, "",
+    {"absolute-form no path", "GET https://a.example HTTP/1.1\r\n" H "\r\n", OKV, HTTP_M_GET, "/",
      HTTP_BODY_NONE, 0, KA},
     {"HTTP/1.0 default close", "GET / HTTP/1.0\r\n\r\n", OKV, HTTP_M_GET, "/", HTTP_BODY_NONE, 0,
      CLOSE},
@@ -324,8 +324,14 @@ static void test_details(void)
 
 	const char *abs = "GET http://h.example:81 HTTP/1.1\r\nHost: x\r\n\r\n";
 	rc = parse_req(&m, abs, strlen(abs));
-	OK(rc > 0 && http_span_ieq(abs, m.authority, "h.example:81") && m.path.len == 0,
-	   "absolute-form authority span, empty path");
+	OK(rc > 0 && http_span_ieq(abs, m.authority, "h.example:81") &&
+	       http_span_ieq(abs, m.path, "/"),
+	   "absolute-form authority span, empty path reads as /");
+	const char *absq = "GET http://h.example?a=b HTTP/1.1\r\nHost: x\r\n\r\n";
+	rc = parse_req(&m, absq, strlen(absq));
+	OK(rc > 0 && http_span_ieq(absq, m.authority, "h.example") &&
+	       http_span_ieq(absq, m.path, "/") && http_span_ieq(absq, m.query, "a=b"),
+	   "absolute-form with a query and no path: path /, query a=b");
 }
 
 /* Every byte value at every position of a 20-byte value: refused exactly when it is a CTL. */
