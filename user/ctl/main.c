@@ -32,6 +32,8 @@ int main(int argc, char **argv)
 			ctl_pin_path = argv[++i];
 		else
 			return ctl_fail("--pin-path needs a directory"), 2;
+		if (ctl_pin_path[0] != '/')
+			return ctl_fail("--pin-path must be an absolute path on bpffs"), 2;
 		i++;
 	}
 	if (i >= argc || !strcmp(argv[i], "-h") || !strcmp(argv[i], "--help") ||

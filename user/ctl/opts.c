@@ -223,6 +223,10 @@ int ctl_parse(const struct ctl_cmd *cmd, int argc, char **argv, void *opts)
 				ctl_fail("--pin-path needs a directory");
 				goto usage;
 			}
+			if (val[0] != '/') {
+				ctl_fail("--pin-path must be an absolute path on bpffs (got '%s')", val);
+				goto usage;
+			}
 			ctl_pin_path = val;
 			continue;
 		}

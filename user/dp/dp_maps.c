@@ -88,7 +88,8 @@ static int check_shape(int fd, int id, const char *dir, char *err, size_t errlen
 			      want->value_size);
 		return -EPROTO;
 	}
-	if (id == DP_MAP_CONFIG && dp_config_read_fd(fd, &c) == 0 &&
+	/* 0: created but not yet initialised by attach; any other value must match */
+	if (id == DP_MAP_CONFIG && dp_config_read_fd(fd, &c) == 0 && c.abi_version &&
 	    c.abi_version != OG_ABI_VERSION) {
 		dp_layout_msg(err, errlen, dir, NULL, name, "abi_version", c.abi_version,
 			      OG_ABI_VERSION);
