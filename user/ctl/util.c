@@ -1,11 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Helpers every ordergatectl command shares: opening maps, ages, human numbers. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <bpf/libbpf.h>
-#include <xdp/libxdp.h>
 
 #include "ctl/ctl.h"
 
@@ -50,49 +46,7 @@ const char *ctl_human(__u64 v, char *buf, size_t len)
 	return buf;
 }
 
-/* Lines libbpf/libxdp print while we probe for things that may be absent. */
-static const char *const noise[] = {
-    "Parent Qdisc doesn't exist", /* bpf_tc_query on an interface without clsact */
-    "Exclusivity flag on",
-    "Cannot find specified filter chain",
-    /* bpf_tc_query when our filter is absent */ /* bpf_tc_hook_create when clsact already exists */
-    "skipping unrecognized data section",	 /* libxdp's dispatcher object */
-    "xdp_pass", /* libxdp's dispatcher probe; status reports the outcome */
-    "xdp-dispatcher.o",
-    "permission error while running as root",
-    "Compatibility check for dispatcher",
-    "Falling back to loading single prog",
-};
-
-static int lib_print(int level, const char *fmt, va_list ap)
-{
-	static int debug = -1;
-	char line[1024];
-	size_t i;
-
-	if (debug < 0)
-		debug = getenv("ORDERGATECTL_DEBUG") != NULL;
-	if (level > 0 && !debug) /* libbpf and libxdp: 0 = warning, 1 = info, 2 = debug */
-		return 0;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	for (i = 0; !debug && i < sizeof(noise) / sizeof(noise[0]); i++)
-		if (strstr(line, noise[i]))
-			return 0;
-	return fputs(line, stderr);
-}
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	return lib_print(level, fmt, ap);
-}
-
-static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
-{
-	return lib_print(level, fmt, ap);
-}
-
 void ctl_quiet_libs(void)
 {
-	libbpf_set_print(libbpf_print);
-	libxdp_set_print(libxdp_print);
+	dp_quiet_libs(getenv("ORDERGATECTL_DEBUG") != NULL);
 }

@@ -16,6 +16,16 @@
  * says what to do. None of them keeps global state, so different threads may use
  * different struct dp_maps at once; one struct dp_maps is not thread-safe for the
  * few calls that use its scratch buffers (dp_flows_foreach).
+ *
+ * A daemon with an `xdp:` section does, once at start:
+ *	struct dp_opts o = { .pin_dir = NULL (OG_PIN_DIR), .mode = DP_XDP_AUTO, .flows = N };
+ *	dp_quiet_libs(false);
+ *	dp_attach("eth0", &o, &st, err, sizeof(err));	// idempotent; keeps a running og_xdp
+ *	dp_maps_open(&maps, o.pin_dir, err, sizeof(err));
+ * then per controller tick dp_flows_foreach(&maps, cb, ctx), dp_lane_stats_read(),
+ * dp_throttle_set()/dp_throttle_recount(), and per L7 decision dp_flow_pin_set(). It need
+ * not detach on exit: the programs keep running fail-open on the last rules (detach is
+ * `ordergatectl detach`). Tests use dp_load() with .unpinned = true and dp_maps_from_skel().
  */
 
 /* TC filter handle and priority ordergate's programs use on clsact ingress/egress. */
@@ -84,6 +94,13 @@ const char *dp_state_dir(void);
 __u64 dp_now_ns(void);
 /* Current CLOCK_MONOTONIC_COARSE time in ns (the clock og_xdp's timestamps use). */
 __u64 dp_now_coarse_ns(void);
+
+/*
+ * Install libbpf/libxdp print callbacks that keep warnings but drop the messages our
+ * own probes provoke (absent clsact or filter, libxdp's dispatcher probe); <all> shows
+ * every level instead. Process-wide (the libraries keep one callback): call once, early.
+ */
+void dp_quiet_libs(bool all);
 
 /* ---- loading and attaching (dp_load.c, dp_attach.c) ---------------------------- */
 
