@@ -104,7 +104,7 @@ test: deps
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 $(BUILD)/san/%.o: %.c | $(SKEL)
 	@mkdir -p $(@D)
-	$(CLANG) $(filter-out -MMD -MP,$(CFLAGS)) -O1 $(SAN_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(CLANG) $(CFLAGS) -O1 $(SAN_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 asan: $(if $(wildcard user/main.c),$(BUILD)/ordergated-asan)
 $(BUILD)/ordergated-asan: $(patsubst %.c,$(BUILD)/san/%.o,user/main.c $(D_SRCS) $(DP_SRCS))
@@ -156,4 +156,4 @@ format-check:
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/san -name '*.d' 2>/dev/null)
