@@ -82,7 +82,7 @@ int dp_class_parse(const char *s, __u32 *classid);
 
 /* ---- environment checks (dp_env.c) --------------------------------------------- */
 
-/* 0 when running with euid 0, else -EPERM and the message ordergatectl prints. */
+/* 0 with euid 0 or CAP_NET_ADMIN + CAP_BPF (or CAP_SYS_ADMIN); else -EPERM and a message. */
 int dp_check_root(char *err, size_t errlen);
 /* 0 when <dir> (or its nearest existing parent) lies on a bpffs; -ENOTSUP otherwise. */
 int dp_check_bpffs(const char *dir, char *err, size_t errlen);

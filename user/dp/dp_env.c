@@ -16,9 +16,29 @@
 #define BPF_FS_MAGIC 0xcafe4a11
 #endif
 
+/* Effective capability set from /proc/self/status (0 if unreadable). */
+static unsigned long long cap_eff(void)
+{
+	unsigned long long v = 0;
+	char line[128];
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
 int dp_check_root(char *err, size_t errlen)
 {
-	if (geteuid() == 0)
+	/* CAP_NET_ADMIN (12) plus CAP_BPF (39) or CAP_SYS_ADMIN (21): a daemon run by systemd
+	 * with only those capabilities passes too */
+	unsigned long long c = geteuid() == 0 ? ~0ULL : cap_eff();
+
+	if ((c & (1ULL << 12)) && (c & (1ULL << 39 | 1ULL << 21)))
 		return 0;
 	snprintf(err, errlen, "ordergatectl must run as root (CAP_BPF + CAP_NET_ADMIN)");
 	return -EPERM;
