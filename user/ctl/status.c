@@ -52,7 +52,8 @@ static int print_iface(const struct dp_state *st, void *ctx)
 		    st->clsact_created ? "true" : "false", st->pin_dir);
 	} else {
 		printf("  %-15s xdp: %-44s tc: %-14s clsact: %-8s maps: %s\n", st->ifname, xdp,
-		       tc[0] ? tc : "NONE", st->clsact_created ? "ours" : "foreign", st->pin_dir);
+		       tc[0] ? tc : "NONE", st->clsact_created ? "created" : "pre-existing",
+		       st->pin_dir);
 	}
 	return 0;
 }
