@@ -43,7 +43,9 @@ tune_current() {
 
 # tune_ok OP CURRENT RECOMMENDED: 0 when CURRENT satisfies RECOMMENDED under OP.
 tune_ok() {
-	local op=$1 cur=($2) rec=($3) i
+	local op=$1 cur rec i
+	read -ra cur <<<"$2"
+	read -ra rec <<<"$3"
 	[ ${#cur[@]} -gt 0 ] || return 1
 	case $op in
 	=) [ "${cur[*]}" = "${rec[*]}" ] ;;
@@ -66,7 +68,9 @@ tune_ok() {
 # field that is already better (apply never lowers a raised limit); otherwise the
 # recommended value.
 tune_target() {
-	local op=$1 cur=($2) rec=($3) out=() i
+	local op=$1 cur rec out=() i
+	read -ra cur <<<"$2"
+	read -ra rec <<<"$3"
 	if [ "$op" = ">=" ] || [ "$op" = "<=" ]; then
 		if [ ${#cur[@]} -eq ${#rec[@]} ]; then
 			for i in "${!rec[@]}"; do

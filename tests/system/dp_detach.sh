@@ -5,7 +5,7 @@
 # Two starting points: a bare veth (attach creates clsact, detach must remove it) and a
 # veth that already has a clsact qdisc with someone else's filters (both must stay).
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/system/lib.sh
 sys_require_root || exit 0

@@ -6,7 +6,7 @@
 # source prefix (og_src_rules) beating the port for a new flow from that source; both over
 # IPv4 and IPv6. Read back through `ordergatectl flows --json` and bpftool's BTF dump.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/system/lib.sh
 sys_require_root || exit 0

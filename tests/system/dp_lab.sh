@@ -3,7 +3,7 @@
 # deploy/lab: up and down are idempotent, the three parties see what they should, down
 # removes everything (with ordergate attached and the HTB qdisc applied when it is built).
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/system/lib.sh
 sys_require_root || exit 0

@@ -3,7 +3,7 @@
 # With the HTB qdisc on the client-facing link, replies on an order port go through class
 # 1:10 and replies on a bulk port through 1:30 (og_tc_out sets skb->priority to the class).
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/system/lib.sh
 sys_require_root || exit 0
@@ -56,6 +56,12 @@ o2=$(class_bytes 1:10) b2=$(class_bytes 1:30) n2=$(class_bytes 1:20)
 diag "bulk fetch: 1:10 +$((o2 - o1)) 1:20 +$((n2 - n1)) 1:30 +$((b2 - b1)) bytes"
 ok "$([ $((b2 - b1)) -ge $MB2 ] && echo 0 || echo 1)" "1:30 grew by >= 2 MiB ($((b2 - b1)))"
 ok "$([ $((o2 - o1)) -lt 65536 ] && echo 0 || echo 1)" "1:10 grew by < 64 KiB ($((o2 - o1)))"
+
+# IPv6 replies are classified the same way.
+o2=$(class_bytes 1:10)
+is "$(sys_curl "$LAB_NS_CLIENT" "http://[$LAB_GW6]:$PORD/2m" -m 10)" 200 "client fetched 2 MiB over IPv6 on the order port"
+o3=$(class_bytes 1:10)
+ok "$([ $((o3 - o2)) -ge $MB2 ] && echo 0 || echo 1)" "IPv6: 1:10 grew by >= 2 MiB ($((o3 - o2)))"
 
 # og_tc_out counts egress per lane too.
 lj=$("$SYS_CTL" lanes --json --pin-path "$SYS_PIN" 2>/dev/null)

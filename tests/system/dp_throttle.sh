@@ -6,7 +6,7 @@
 # (each needs at least its SYN through) must then mostly fail within 1 s, and drop_throttle
 # must rise. After the TTL the entry is ignored and the same burst succeeds.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/system/lib.sh
 sys_require_root || exit 0

@@ -6,7 +6,7 @@
 # this test creates and the host is never changed; the root namespace is compared before
 # and after to prove it.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/system/lib.sh
 sys_require_root || exit 0
@@ -72,8 +72,15 @@ is "$(host_vals)" "$host0" "the root namespace is unchanged"
 
 # --- irq-affinity dry run, when present ------------------------------------------------
 if [ -x tune/irq-affinity ]; then
+	aff0=$(cat /proc/irq/*/smp_affinity_list 2>/dev/null | md5sum)
 	out=$(tune/irq-affinity --dry-run 2>&1); ok $? "tune/irq-affinity --dry-run exits 0"
-	diag "$(echo "$out" | head -5)"
+	sys_diag "$out"
+	out=$(tune/irq-affinity --dry-run --cpus 0 2>&1)
+	q=$(echo "$out" | awk 'NR > 1 && $NF != "queue)" && $4 != "0"' | wc -l)
+	is "$q" 0 "--cpus 0: every queue IRQ is proposed for CPU 0"
+	is "$(cat /proc/irq/*/smp_affinity_list 2>/dev/null | md5sum)" "$aff0" "dry runs left IRQ affinities alone"
+	out=$(tune/irq-affinity lo --dry-run 2>&1); ok $? "lo: nothing to do, exit 0 ($out)"
+	tune/irq-affinity "nosuch$$" --dry-run >/dev/null 2>&1; is $? 2 "a missing interface: exit 2"
 fi
 
 tap_done
