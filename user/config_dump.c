@@ -59,9 +59,9 @@ static void dump_upstream(const struct cfg_upstream *u, struct evbuffer *out)
 	if (u->health.enabled) {
 		evbuffer_add_printf(out, "    health: { path: ");
 		qs(out, u->health.path);
-		evbuffer_add_printf(out, ", interval_ms: %u, timeout_ms: %u, rise: %u, fall: %u }\n",
-				    u->health.interval_ms, u->health.timeout_ms, u->health.rise,
-				    u->health.fall);
+		evbuffer_add_printf(
+		    out, ", interval_ms: %u, timeout_ms: %u, rise: %u, fall: %u }\n",
+		    u->health.interval_ms, u->health.timeout_ms, u->health.rise, u->health.fall);
 	}
 	evbuffer_add_printf(out,
 			    "    breaker: { consecutive_failures: %u, open_ms: %u }\n"

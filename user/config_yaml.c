@@ -83,8 +83,8 @@ static void syntax_error(struct yp *y)
 	line = (int)p->problem_mark.line + 1;
 	col = (int)p->problem_mark.column + 1;
 	if (p->context)
-		snprintf(y->err, y->errlen, "%s:%d:%d: YAML syntax error: %s (%s at %d:%d)", y->name,
-			 line, col, p->problem ? p->problem : "invalid YAML", p->context,
+		snprintf(y->err, y->errlen, "%s:%d:%d: YAML syntax error: %s (%s at %d:%d)",
+			 y->name, line, col, p->problem ? p->problem : "invalid YAML", p->context,
 			 (int)p->context_mark.line + 1, (int)p->context_mark.column + 1);
 	else
 		snprintf(y->err, y->errlen, "%s:%d:%d: YAML syntax error: %s", y->name, line, col,
@@ -142,7 +142,8 @@ static int push_kid(struct yp *y, struct cfg_node *n, int *cap, int used, struct
 
 static struct cfg_node *build(struct yp *y, yaml_event_t *ev, int depth);
 
-/* Consume children until the matching end event; <ev> is the start event (still owned by caller). */
+/* Consume children until the matching end event; <ev> is the start event (still owned by caller).
+ */
 static struct cfg_node *build_collection(struct yp *y, yaml_event_t *ev, int depth)
 {
 	int is_map = ev->type == YAML_MAPPING_START_EVENT;
@@ -196,8 +197,9 @@ static struct cfg_node *build(struct yp *y, yaml_event_t *ev, int depth)
 	case YAML_MAPPING_START_EVENT:
 		return build_collection(y, ev, depth);
 	case YAML_ALIAS_EVENT:
-		at_error(y, &ev->start_mark,
-			 "YAML aliases (*name) are not supported in the config; write the value out");
+		at_error(
+		    y, &ev->start_mark,
+		    "YAML aliases (*name) are not supported in the config; write the value out");
 		return NULL;
 	default:
 		at_error(y, &ev->start_mark, "unexpected YAML event");
@@ -208,8 +210,8 @@ static struct cfg_node *build(struct yp *y, yaml_event_t *ev, int depth)
 struct cfg_node *cfg_yaml_parse(const char *buf, size_t len, const char *name, void **heap,
 				char *err, size_t errlen)
 {
-	struct yp y = { .buf = buf, .len = len, .name = name, .heap = heap, .err = err,
-			.errlen = errlen };
+	struct yp y = {
+	    .buf = buf, .len = len, .name = name, .heap = heap, .err = err, .errlen = errlen};
 	struct cfg_node *root = NULL;
 	yaml_event_t ev;
 	int state = 0; /* 0: before document, 1: root read, 2: after document end */

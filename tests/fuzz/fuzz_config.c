@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* libFuzzer target: config loader; accepted configs must dump to YAML that loads to the same dump. */
+/* libFuzzer target: config loader; accepted configs must dump to YAML that loads to the same dump.
+ */
 #include <event2/buffer.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -78,14 +79,15 @@ static char *dump(const struct config *c, size_t *len)
 }
 
 static const char *const reqs[] = {
-	"GET /api/x HTTP/1.1\r\nHost: h\r\nX-Lane: order\r\n\r\n",
-	"PURGE /ping HTTP/1.1\r\nHost: h\r\n\r\n",
+    "GET /api/x HTTP/1.1\r\nHost: h\r\nX-Lane: order\r\n\r\n",
+    "PURGE /ping HTTP/1.1\r\nHost: h\r\n\r\n",
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char err[512];
-	struct config *c = config_load_string((const char *)data, size, name, err, sizeof(err)), *c2;
+	struct config *c = config_load_string((const char *)data, size, name, err, sizeof(err)),
+		      *c2;
 	static struct http_msg m;
 	size_t la, lb;
 	char *a, *b;

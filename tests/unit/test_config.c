@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Config loader: the issue's file, the embedded default, bad configs by file:line:column, dump round trip. */
+/* Config loader: the issue's file, the embedded default, bad configs by file:line:column, dump
+ * round trip. */
 #include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <limits.h>
@@ -71,7 +72,7 @@ static void test_issue_file(void)
 	OK_EQ(c->n_listen, 1, "issue: one listen address");
 	sin = (const struct sockaddr_in *)&c->listen[0].ss;
 	OK(sin->sin_family == AF_INET && ntohs(sin->sin_port) == 18080 &&
-		   sin->sin_addr.s_addr == htonl(INADDR_LOOPBACK),
+	       sin->sin_addr.s_addr == htonl(INADDR_LOOPBACK),
 	   "issue: listen 127.0.0.1:18080 resolved");
 	OK(!strcmp(c->listen[0].text, "127.0.0.1:18080"), "issue: listen text as written");
 	OK(c->admin_enabled && !strcmp(c->admin.text, "127.0.0.1:19901"), "issue: admin");
@@ -86,13 +87,13 @@ static void test_issue_file(void)
 	OK_EQ(c->upstreams[0].health.enabled, 0, "issue: no health section, no checks");
 	OK_EQ(c->n_routes, 2, "issue: two routes");
 	OK(c->routes[0].is_respond && c->routes[0].status == 200 && c->routes[0].body_len == 4 &&
-		   !memcmp(c->routes[0].body, "pong", 4),
+	       !memcmp(c->routes[0].body, "pong", 4),
 	   "issue: route 1 responds 200 pong");
 	OK(c->routes[0].path && !strcmp(c->routes[0].path, "/ping") && c->routes[0].path_len == 5,
 	   "issue: route 1 exact /ping");
 	OK(!c->routes[1].is_respond && c->routes[1].upstream == 0, "issue: route 2 -> origin");
 	OK(c->routes[1].path_prefix && !strcmp(c->routes[1].path_prefix, "/api/") &&
-		   c->routes[1].path_prefix_len == 5,
+	       c->routes[1].path_prefix_len == 5,
 	   "issue: route 2 prefix /api/");
 	OK(!strcmp(c->routes[0].name, "route1") && !strcmp(c->routes[1].name, "route2"),
 	   "issue: generated route names");
@@ -115,12 +116,12 @@ static void test_default(void)
 		return;
 	OK_EQ(c->workers, cpus > 256 ? 256 : cpus, "default: workers = online CPUs");
 	OK(c->n_listen == 1 && c->listen[0].ss.ss_family == AF_INET &&
-		   ((struct sockaddr_in *)&c->listen[0].ss)->sin_addr.s_addr == htonl(INADDR_ANY) &&
-		   ntohs(((struct sockaddr_in *)&c->listen[0].ss)->sin_port) == 8080,
+	       ((struct sockaddr_in *)&c->listen[0].ss)->sin_addr.s_addr == htonl(INADDR_ANY) &&
+	       ntohs(((struct sockaddr_in *)&c->listen[0].ss)->sin_port) == 8080,
 	   "default: listen 0.0.0.0:8080");
 	OK(c->admin_enabled && !strcmp(c->admin.text, "127.0.0.1:9901"), "default: admin");
 	OK(c->n_routes == 1 && c->routes[0].is_respond && c->routes[0].status == 200 &&
-		   !strcmp(c->routes[0].path, "/ping") && !strcmp(c->routes[0].body, "pong"),
+	       !strcmp(c->routes[0].path, "/ping") && !strcmp(c->routes[0].body, "pong"),
 	   "default: /ping -> 200 pong");
 	OK_EQ(c->access_log.enabled, 0, "default: access log off");
 	OK_EQ(c->header_timeout_ms, 10000, "default: header_timeout_ms");
@@ -132,28 +133,30 @@ static void test_default(void)
 /* Every example under deploy/examples loads. */
 static void test_examples(void)
 {
-	static const char *const ex[] = { "deploy/examples/ordergate.yaml",
-					  "deploy/examples/minimal.yaml" };
+	static const char *const ex[] = {"deploy/examples/ordergate.yaml",
+					 "deploy/examples/minimal.yaml"};
 	char err[512], pb[PATH_MAX];
 
 	for (size_t i = 0; i < sizeof(ex) / sizeof(ex[0]); i++) {
-		struct config *c = config_load_file(src_path(ex[i], pb, sizeof(pb)), err, sizeof(err));
+		struct config *c =
+		    config_load_file(src_path(ex[i], pb, sizeof(pb)), err, sizeof(err));
 
 		OK(c != NULL, "%s loads (%s)", ex[i], c ? "ok" : err);
 		if (c && i == 0) {
 			const struct cfg_upstream *md = &c->upstreams[1];
 
-			OK(md->balance == CFG_BAL_HASH_HEADER && !strcmp(md->hash_header, "x-user-id"),
+			OK(md->balance == CFG_BAL_HASH_HEADER &&
+			       !strcmp(md->hash_header, "x-user-id"),
 			   "ordergate.yaml: hash(header:x-user-id)");
 			OK(c->upstreams[0].health.enabled &&
-				   !strcmp(c->upstreams[0].health.path, "/healthz") &&
-				   c->upstreams[0].health.rise == 2,
+			       !strcmp(c->upstreams[0].health.path, "/healthz") &&
+			       c->upstreams[0].health.rise == 2,
 			   "ordergate.yaml: health with defaults filled in");
 			OK(c->routes[0].n_methods == 1 && c->routes[0].methods[0] == HTTP_M_POST,
 			   "ordergate.yaml: POST route");
 			OK_EQ(c->routes[0].max_body, 64 << 10, "ordergate.yaml: max_body 64k");
 			OK(c->routes[3].n_resp_headers == 1 &&
-				   !strcmp(c->routes[3].resp_headers[0].name, "cache-control"),
+			       !strcmp(c->routes[3].resp_headers[0].name, "cache-control"),
 			   "ordergate.yaml: response header");
 			OK(c->access_log.enabled && !strcmp(c->access_log.path, "stderr"),
 			   "ordergate.yaml: access_log stderr");
@@ -167,29 +170,29 @@ static void test_good_variants(void)
 {
 	char err[512] = "";
 	struct config *c = load(
-		"listen: [\"[::1]:8443\", \":8080\", \"localhost:8081\"]\n"
-		"admin: off\n"
-		"access_log: { path: /tmp/og.log }\n"
-		"upstreams:\n"
-		"  a: { servers: [\"[::1]:9000\", \"localhost:9001\"], balance: hash(x-User-Id) }\n"
-		"  b: { servers: [\"10.0.0.1:80\"], balance: hash(source), health: {} }\n"
-		"routes:\n"
-		"  - match: { method: [GET, HEAD, PURGE], header: { name: X-Lane, value: order } }\n"
-		"    upstream: a\n"
-		"    max_body: 1048576\n"
-		"  - match: { path: \"*\", method: OPTIONS }\n"
-		"    respond: { status: 204 }\n"
-		"  - name: big\n"
-		"    match: {}\n"
-		"    respond: { status: 404, body: \"\\x00nul\\n\", headers: { x-a: \"\" } }\n"
-		"    max_body: 2G\n",
-		err, sizeof(err));
+	    "listen: [\"[::1]:8443\", \":8080\", \"localhost:8081\"]\n"
+	    "admin: off\n"
+	    "access_log: { path: /tmp/og.log }\n"
+	    "upstreams:\n"
+	    "  a: { servers: [\"[::1]:9000\", \"localhost:9001\"], balance: hash(x-User-Id) }\n"
+	    "  b: { servers: [\"10.0.0.1:80\"], balance: hash(source), health: {} }\n"
+	    "routes:\n"
+	    "  - match: { method: [GET, HEAD, PURGE], header: { name: X-Lane, value: order } }\n"
+	    "    upstream: a\n"
+	    "    max_body: 1048576\n"
+	    "  - match: { path: \"*\", method: OPTIONS }\n"
+	    "    respond: { status: 204 }\n"
+	    "  - name: big\n"
+	    "    match: {}\n"
+	    "    respond: { status: 404, body: \"\\x00nul\\n\", headers: { x-a: \"\" } }\n"
+	    "    max_body: 2G\n",
+	    err, sizeof(err));
 
 	OK(c != NULL, "variants load (%s)", err);
 	if (!c)
 		return;
 	OK(c->listen[0].ss.ss_family == AF_INET6 &&
-		   ntohs(((struct sockaddr_in6 *)&c->listen[0].ss)->sin6_port) == 8443,
+	       ntohs(((struct sockaddr_in6 *)&c->listen[0].ss)->sin6_port) == 8443,
 	   "variants: [::1]:8443");
 	OK(((struct sockaddr_in *)&c->listen[2].ss)->sin_addr.s_addr == htonl(INADDR_LOOPBACK),
 	   "variants: localhost is 127.0.0.1");
@@ -197,13 +200,13 @@ static void test_good_variants(void)
 	OK(c->access_log.enabled && !strcmp(c->access_log.path, "/tmp/og.log"),
 	   "variants: access_log path");
 	OK(c->upstreams[0].balance == CFG_BAL_HASH_HEADER &&
-		   !strcmp(c->upstreams[0].hash_header, "x-user-id"),
+	       !strcmp(c->upstreams[0].hash_header, "x-user-id"),
 	   "variants: hash(x-User-Id) is a lower-cased header");
 	OK_EQ(c->upstreams[1].balance, CFG_BAL_HASH_SOURCE, "variants: hash(source)");
 	OK(c->upstreams[1].health.enabled && !strcmp(c->upstreams[1].health.path, "/healthz"),
 	   "variants: health {} enables checks with defaults");
 	OK(c->routes[0].n_methods == 3 && c->routes[0].methods[2] == HTTP_M_OTHER &&
-		   !strcmp(c->routes[0].method_names[2], "PURGE"),
+	       !strcmp(c->routes[0].method_names[2], "PURGE"),
 	   "variants: unknown method kept by name");
 	OK(!strcmp(c->routes[0].header_name, "X-Lane") && c->routes[0].header_value_len == 5,
 	   "variants: header match");
@@ -228,117 +231,116 @@ struct bad {
 };
 
 static const struct bad bad[] = {
-	/* unknown keys, top level and nested, with suggestions */
-	{ "workers: 1\ntimeout: 3\n", "2:1", "unknown key \"timeout\" at top level" },
-	{ "workers: 1\nworker: 3\n", "2:1", "(did you mean \"workers\"?)" },
-	{ "upstreams:\n  orders:\n    servers: [\"127.0.0.1:9001\"]\n    timout_ms: 5\n", "4:5",
-	  "unknown key \"timout_ms\" in upstream \"orders\" (did you mean \"timeout_ms\"?)" },
-	{ "upstreams:\n  o:\n    servers: [\"127.0.0.1:1\"]\n    health: { intervl_ms: 5 }\n",
-	  "4:15", "unknown key \"intervl_ms\" in health of upstream \"o\" (did you mean \"interval_ms\"?)" },
-	{ "routes:\n  - match: { paht: /x }\n    respond: { status: 200 }\n", "2:14",
-	  "unknown key \"paht\" in match of route 1 (did you mean \"path\"?)" },
-	{ "routes:\n  - match: {}\n    respond: { status: 200, bdy: x }\n", "3:29",
-	  "unknown key \"bdy\" in respond of route 1 (did you mean \"body\"?)" },
-	{ "admin: { listn: \"127.0.0.1:1\" }\n", "1:10", "unknown key \"listn\" in admin" },
-	/* wrong types and ranges */
-	{ "# c\n\nworkers: two\n", "3:10",
-	  "\"workers\" must be an integer from 1 to 256, got \"two\"" },
-	{ "workers: 0\n", "1:10", "from 1 to 256, got \"0\"" },
-	{ "workers: [1]\n", "1:10", "\"workers\" must be an integer from 1 to 256, got a list" },
-	{ "shutdown_grace_ms: -1\n", "1:20", "\"shutdown_grace_ms\" must be an integer from 0 to" },
-	{ "listen: \"127.0.0.1:80\"\nheader_timeout_ms: {a: 1}\n", "2:20", "got a mapping" },
-	{ "listen: { a: 1 }\n", "1:9", "\"listen\" must be a list of \"host:port\", got a mapping" },
-	{ "upstreams: [a]\n", "1:12", "\"upstreams\" must be a mapping" },
-	{ "routes: { a: 1 }\n", "1:9", "\"routes\" must be a list of routes, got a mapping" },
-	{ "routes:\n  - match: { path: /x }\n    upstream: [a]\n", "3:15",
-	  "\"upstream\" must name an upstream, got a list" },
-	{ "upstreams:\n  o: { servers: [\"127.0.0.1:1\"], keepalive: lots }\n", "2:45",
-	  "\"keepalive\" must be an integer from 0 to 100000" },
-	{ "upstreams:\n  o: { servers: [\"127.0.0.1:1\"], retries: 11 }\n", "2:43",
-	  "\"retries\" must be an integer from 0 to 10, got \"11\"" },
-	/* addresses */
-	{ "listen: [\"127.0.0.1\"]\n", "1:10", "has no port" },
-	{ "listen: [\"127.0.0.1:70000\"]\n", "1:10", "the port must be an integer from 1 to 65535" },
-	{ "listen: [\"127.0.0.1:0\"]\n", "1:10", "the port must be an integer from 1 to 65535" },
-	{ "listen: [\"example.com:80\"]\n", "1:10", "is not a numeric IPv4 address or localhost" },
-	{ "listen: [\"::1:80\"]\n", "1:10", "IPv6 addresses need brackets" },
-	{ "listen: [\"[::1:80\"]\n", "1:10", "missing \"]\"" },
-	{ "listen: [\"[fe80::zz]:80\"]\n", "1:10", "is not a numeric IPv6 address" },
-	{ "listen: [\"127.0.0.1:80\", \"0.0.0.0:80\"]\n", "1:26", "overlaps \"127.0.0.1:80\"" },
-	{ "listen: []\n", "1:9", "must name at least one" },
-	{ "listen: [\"127.0.0.1:9901\"]\n", "1:10", "admin address \"127.0.0.1:9901\" overlaps" },
-	{ "upstreams:\n  o: { servers: [\":80\"] }\n", "2:18", "is a wildcard address" },
-	{ "upstreams:\n  o: { servers: [\"127.0.0.1:1\", \"127.0.0.1:1\"] }\n", "2:33",
-	  "is listed twice" },
-	{ "upstreams:\n  o: { servers: [] }\n", "2:17", "must name at least one server" },
-	{ "upstreams:\n  o: { keepalive: 1 }\n", "2:6", "upstream \"o\" has no \"servers\"" },
-	{ "upstreams:\n  \"a b\": { servers: [\"127.0.0.1:1\"] }\n", "2:3",
-	  "an upstream name must be 1 to 64 letters" },
-	/* routes and upstream references */
-	{ "routes:\n  - match: {}\n    upstream: nope\n", "3:15",
-	  "route 1 names upstream \"nope\", which is not defined" },
-	{ "routes:\n  - match: {}\n    respond: { status: 200 }\n    upstream: x\n", "4:5",
-	  "exactly one action" },
-	{ "routes:\n  - match: { path: /x }\n", "2:5", "has no action" },
-	{ "routes:\n  - respond: { status: 200 }\n", "2:5", "has no \"match\"" },
-	{ "routes:\n  - match: {}\n    respond: { status: 99 }\n", "3:24",
-	  "\"status\" must be an integer from 200 to 599, got \"99\"" },
-	{ "routes:\n  - match: {}\n    respond: { status: 204, body: x }\n", "3:35",
-	  "a 204 response has no body" },
-	{ "routes:\n  - match: {}\n    respond: { headers: { Content-Length: 3 } }\n", "3:27",
-	  "\"Content-Length\" is set by ordergated" },
-	{ "routes:\n  - match: {}\n    respond: {}\n    max_body: 10x\n", "4:15",
-	  "\"max_body\" must be a size in bytes" },
-	{ "routes:\n  - match: {}\n    respond: {}\n    max_body: 65g\n", "4:15", "at most 64g" },
-	{ "routes:\n  - match: { path: /a, path_prefix: /b }\n    respond: {}\n", "2:24",
-	  "either \"path\" or \"path_prefix\"" },
-	{ "routes:\n  - match: { path: api }\n    respond: {}\n", "2:20",
-	  "must be a path starting with \"/\"" },
-	{ "routes:\n  - match: { path: \"/a?b=1\" }\n    respond: {}\n", "2:20",
-	  "must not contain '?'" },
-	{ "routes:\n  - match: { method: get }\n    respond: {}\n", "2:22",
-	  "did you mean \"GET\"?" },
-	{ "routes:\n  - match: { method: [GET, GET] }\n    respond: {}\n", "2:28", "listed twice" },
-	{ "routes:\n  - match: { method: [] }\n    respond: {}\n", "2:22", "lists no method" },
-	{ "routes:\n  - match: { header: { name: x-a } }\n    respond: {}\n", "2:22",
-	  "needs both name and value" },
-	{ "routes:\n  - name: a\n    match: {}\n    respond: {}\n  - name: a\n    match: {}\n"
-	  "    respond: {}\n",
-	  "5:11", "route name \"a\" is already used by route 1" },
-	{ "routes:\n  - match: {}\n    respond: {}\n    lane: order\n", "4:5",
-	  "\"lane\" is not supported yet" },
-	{ "routes:\n  - match: {}\n    respond: {}\n    limit: { rps: 1 }\n", "4:5",
-	  "\"limit\" is not supported yet" },
-	{ "routes:\n  - match: {}\n    respond: {}\n    match: {}\n", "4:5",
-	  "duplicate key \"match\" in route 1 (first at 2:5)" },
-	/* duplicates, refused sections */
-	{ "workers: 1\nworkers: 2\n", "2:1", "duplicate key \"workers\" at top level (first at 1:1)" },
-	{ "upstreams:\n  a: { servers: [\"127.0.0.1:1\"] }\n  a: { servers: [\"127.0.0.1:2\"] }\n",
-	  "3:3", "duplicate key \"a\"" },
-	{ "workers: 1\nlanes:\n  order: { class: \"1:10\" }\n", "2:1",
-	  "\"lanes\" is not supported yet (planned with lane classification); remove it" },
-	{ "limits: {}\n", "1:1", "\"limits\" is not supported yet" },
-	{ "listen: [\":8080\"]\nxdp: { interface: eth0 }\n", "2:1", "\"xdp\" is not supported yet" },
-	/* balance, access log, admin */
-	{ "upstreams:\n  o: { servers: [\"127.0.0.1:1\"], balance: random }\n", "2:43",
-	  "\"balance\" must be round_robin, least_request, hash(header:NAME) or hash(source)" },
-	{ "upstreams:\n  o: { servers: [\"127.0.0.1:1\"], balance: \"hash()\" }\n", "2:43",
-	  "\"balance\" must be" },
-	{ "access_log: on\n", "1:13", "\"access_log\" must be off or a mapping" },
-	{ "access_log: { path: \"\" }\n", "1:21", "must name a file" },
-	{ "admin: 9901\n", "1:8", "\"admin\" must be off or a mapping" },
-	/* YAML itself */
-	{ "", "1:1", "the config is empty" },
-	{ "# only a comment\n", "1:1", "the config is empty" },
-	{ "workers: [1\n", "2:1", "YAML syntax error: did not find expected ',' or ']'" },
-	{ "workers: 1\n  listen: x\n", "2:9", "YAML syntax error: mapping values are not allowed" },
-	{ "workers: \"1\n", "2:1", "YAML syntax error: found unexpected end of stream" },
-	{ "workers: 1\n\tlisten: []\n", "2:1", "YAML syntax error" },
-	{ "workers: 1\n---\nworkers: 2\n", "2:1", "only one YAML document" },
-	{ "- 1\n- 2\n", "1:1", "the config must be a mapping of keys" },
-	{ "a: &x 1\nworkers: *x\n", "2:10", "aliases (*name) are not supported" },
-	{ "[1]: 2\n", "1:1", "keys must be names, got a list at top level" },
-	{ "workers: \"\\xff\"\nlisten: \"\xff\"\n", "2:10", "YAML syntax error: invalid" },
+    /* unknown keys, top level and nested, with suggestions */
+    {"workers: 1\ntimeout: 3\n", "2:1", "unknown key \"timeout\" at top level"},
+    {"workers: 1\nworker: 3\n", "2:1", "(did you mean \"workers\"?)"},
+    {"upstreams:\n  orders:\n    servers: [\"127.0.0.1:9001\"]\n    timout_ms: 5\n", "4:5",
+     "unknown key \"timout_ms\" in upstream \"orders\" (did you mean \"timeout_ms\"?)"},
+    {"upstreams:\n  o:\n    servers: [\"127.0.0.1:1\"]\n    health: { intervl_ms: 5 }\n", "4:15",
+     "unknown key \"intervl_ms\" in health of upstream \"o\" (did you mean \"interval_ms\"?)"},
+    {"routes:\n  - match: { paht: /x }\n    respond: { status: 200 }\n", "2:14",
+     "unknown key \"paht\" in match of route 1 (did you mean \"path\"?)"},
+    {"routes:\n  - match: {}\n    respond: { status: 200, bdy: x }\n", "3:29",
+     "unknown key \"bdy\" in respond of route 1 (did you mean \"body\"?)"},
+    {"admin: { listn: \"127.0.0.1:1\" }\n", "1:10", "unknown key \"listn\" in admin"},
+    /* wrong types and ranges */
+    {"# c\n\nworkers: two\n", "3:10", "\"workers\" must be an integer from 1 to 256, got \"two\""},
+    {"workers: 0\n", "1:10", "from 1 to 256, got \"0\""},
+    {"workers: [1]\n", "1:10", "\"workers\" must be an integer from 1 to 256, got a list"},
+    {"shutdown_grace_ms: -1\n", "1:20", "\"shutdown_grace_ms\" must be an integer from 0 to"},
+    {"listen: \"127.0.0.1:80\"\nheader_timeout_ms: {a: 1}\n", "2:20", "got a mapping"},
+    {"listen: { a: 1 }\n", "1:9", "\"listen\" must be a list of \"host:port\", got a mapping"},
+    {"upstreams: [a]\n", "1:12", "\"upstreams\" must be a mapping"},
+    {"routes: { a: 1 }\n", "1:9", "\"routes\" must be a list of routes, got a mapping"},
+    {"routes:\n  - match: { path: /x }\n    upstream: [a]\n", "3:15",
+     "\"upstream\" must name an upstream, got a list"},
+    {"upstreams:\n  o: { servers: [\"127.0.0.1:1\"], keepalive: lots }\n", "2:45",
+     "\"keepalive\" must be an integer from 0 to 100000"},
+    {"upstreams:\n  o: { servers: [\"127.0.0.1:1\"], retries: 11 }\n", "2:43",
+     "\"retries\" must be an integer from 0 to 10, got \"11\""},
+    /* addresses */
+    {"listen: [\"127.0.0.1\"]\n", "1:10", "has no port"},
+    {"listen: [\"127.0.0.1:70000\"]\n", "1:10", "the port must be an integer from 1 to 65535"},
+    {"listen: [\"127.0.0.1:0\"]\n", "1:10", "the port must be an integer from 1 to 65535"},
+    {"listen: [\"example.com:80\"]\n", "1:10", "is not a numeric IPv4 address or localhost"},
+    {"listen: [\"::1:80\"]\n", "1:10", "IPv6 addresses need brackets"},
+    {"listen: [\"[::1:80\"]\n", "1:10", "missing \"]\""},
+    {"listen: [\"[fe80::zz]:80\"]\n", "1:10", "is not a numeric IPv6 address"},
+    {"listen: [\"127.0.0.1:80\", \"0.0.0.0:80\"]\n", "1:26", "overlaps \"127.0.0.1:80\""},
+    {"listen: []\n", "1:9", "must name at least one"},
+    {"listen: [\"127.0.0.1:9901\"]\n", "1:10", "admin address \"127.0.0.1:9901\" overlaps"},
+    {"upstreams:\n  o: { servers: [\":80\"] }\n", "2:18", "is a wildcard address"},
+    {"upstreams:\n  o: { servers: [\"127.0.0.1:1\", \"127.0.0.1:1\"] }\n", "2:33",
+     "is listed twice"},
+    {"upstreams:\n  o: { servers: [] }\n", "2:17", "must name at least one server"},
+    {"upstreams:\n  o: { keepalive: 1 }\n", "2:6", "upstream \"o\" has no \"servers\""},
+    {"upstreams:\n  \"a b\": { servers: [\"127.0.0.1:1\"] }\n", "2:3",
+     "an upstream name must be 1 to 64 letters"},
+    /* routes and upstream references */
+    {"routes:\n  - match: {}\n    upstream: nope\n", "3:15",
+     "route 1 names upstream \"nope\", which is not defined"},
+    {"routes:\n  - match: {}\n    respond: { status: 200 }\n    upstream: x\n", "4:5",
+     "exactly one action"},
+    {"routes:\n  - match: { path: /x }\n", "2:5", "has no action"},
+    {"routes:\n  - respond: { status: 200 }\n", "2:5", "has no \"match\""},
+    {"routes:\n  - match: {}\n    respond: { status: 99 }\n", "3:24",
+     "\"status\" must be an integer from 200 to 599, got \"99\""},
+    {"routes:\n  - match: {}\n    respond: { status: 204, body: x }\n", "3:35",
+     "a 204 response has no body"},
+    {"routes:\n  - match: {}\n    respond: { headers: { Content-Length: 3 } }\n", "3:27",
+     "\"Content-Length\" is set by ordergated"},
+    {"routes:\n  - match: {}\n    respond: { headers: { keep-alive: 3 } }\n", "3:27",
+     "\"keep-alive\" is set by ordergated"},
+    {"routes:\n  - match: {}\n    respond: {}\n    max_body: 10x\n", "4:15",
+     "\"max_body\" must be a size in bytes"},
+    {"routes:\n  - match: {}\n    respond: {}\n    max_body: 65g\n", "4:15", "at most 64g"},
+    {"routes:\n  - match: { path: /a, path_prefix: /b }\n    respond: {}\n", "2:24",
+     "either \"path\" or \"path_prefix\""},
+    {"routes:\n  - match: { path: api }\n    respond: {}\n", "2:20",
+     "must be a path starting with \"/\""},
+    {"routes:\n  - match: { path: \"/a?b=1\" }\n    respond: {}\n", "2:20", "must not contain '?'"},
+    {"routes:\n  - match: { method: get }\n    respond: {}\n", "2:22", "did you mean \"GET\"?"},
+    {"routes:\n  - match: { method: [GET, GET] }\n    respond: {}\n", "2:28", "listed twice"},
+    {"routes:\n  - match: { method: [] }\n    respond: {}\n", "2:22", "lists no method"},
+    {"routes:\n  - match: { header: { name: x-a } }\n    respond: {}\n", "2:22",
+     "needs both name and value"},
+    {"routes:\n  - name: a\n    match: {}\n    respond: {}\n  - name: a\n    match: {}\n"
+     "    respond: {}\n",
+     "5:11", "route name \"a\" is already used by route 1"},
+    {"routes:\n  - match: {}\n    respond: {}\n    lane: order\n", "4:5",
+     "\"lane\" is not supported yet"},
+    {"routes:\n  - match: {}\n    respond: {}\n    limit: { rps: 1 }\n", "4:5",
+     "\"limit\" is not supported yet"},
+    {"routes:\n  - match: {}\n    respond: {}\n    match: {}\n", "4:5",
+     "duplicate key \"match\" in route 1 (first at 2:5)"},
+    /* duplicates, refused sections */
+    {"workers: 1\nworkers: 2\n", "2:1", "duplicate key \"workers\" at top level (first at 1:1)"},
+    {"upstreams:\n  a: { servers: [\"127.0.0.1:1\"] }\n  a: { servers: [\"127.0.0.1:2\"] }\n",
+     "3:3", "duplicate key \"a\""},
+    {"workers: 1\nlanes:\n  order: { class: \"1:10\" }\n", "2:1",
+     "\"lanes\" is not supported yet (planned with lane classification); remove it"},
+    {"limits: {}\n", "1:1", "\"limits\" is not supported yet"},
+    {"listen: [\":8080\"]\nxdp: { interface: eth0 }\n", "2:1", "\"xdp\" is not supported yet"},
+    /* balance, access log, admin */
+    {"upstreams:\n  o: { servers: [\"127.0.0.1:1\"], balance: random }\n", "2:43",
+     "\"balance\" must be round_robin, least_request, hash(header:NAME) or hash(source)"},
+    {"upstreams:\n  o: { servers: [\"127.0.0.1:1\"], balance: \"hash()\" }\n", "2:43",
+     "\"balance\" must be"},
+    {"access_log: on\n", "1:13", "\"access_log\" must be off or a mapping"},
+    {"access_log: { path: \"\" }\n", "1:21", "must name a file"},
+    {"admin: 9901\n", "1:8", "\"admin\" must be off or a mapping"},
+    /* YAML itself */
+    {"", "1:1", "the config is empty"},
+    {"# only a comment\n", "1:1", "the config is empty"},
+    {"workers: [1\n", "2:1", "YAML syntax error: did not find expected ',' or ']'"},
+    {"workers: 1\n  listen: x\n", "2:9", "YAML syntax error: mapping values are not allowed"},
+    {"workers: \"1\n", "2:1", "YAML syntax error: found unexpected end of stream"},
+    {"workers: 1\n\tlisten: []\n", "2:1", "YAML syntax error"},
+    {"workers: 1\n---\nworkers: 2\n", "2:1", "only one YAML document"},
+    {"- 1\n- 2\n", "1:1", "the config must be a mapping of keys"},
+    {"a: &x 1\nworkers: *x\n", "2:10", "aliases (*name) are not supported"},
+    {"[1]: 2\n", "1:1", "keys must be names, got a list at top level"},
+    {"workers: \"\\xff\"\nlisten: \"\xff\"\n", "2:10", "YAML syntax error: invalid"},
 };
 
 static void test_bad(void)
@@ -364,8 +366,9 @@ static void test_bad(void)
 static void test_architecture_example(void)
 {
 	char err[512];
-	const char *y = "workers: 2\nlisten: [\"0.0.0.0:8080\"]\nadmin: { listen: \"127.0.0.1:9901\" }\n"
-			"xdp: { interface: eth0, mode: native }\n";
+	const char *y =
+	    "workers: 2\nlisten: [\"0.0.0.0:8080\"]\nadmin: { listen: \"127.0.0.1:9901\" }\n"
+	    "xdp: { interface: eth0, mode: native }\n";
 	struct config *c = load(y, err, sizeof(err));
 
 	OK(!c && strstr(err, "cfg.yaml:4:1: \"xdp\" is not supported yet"),
@@ -392,8 +395,9 @@ static void test_file_errors(void)
 		c = config_load_file(path, err, sizeof(err));
 		char want[128];
 
-		snprintf(want, sizeof(want), "%s:2:1: unknown key \"routs\" at top level (did you "
-					     "mean \"routes\"?)",
+		snprintf(want, sizeof(want),
+			 "%s:2:1: unknown key \"routs\" at top level (did you "
+			 "mean \"routes\"?)",
 			 path);
 		OK(!c && !strcmp(err, want), "file error names the path: %s", err);
 		unlink(path);
@@ -423,27 +427,28 @@ static void roundtrip(const char *what, const char *y)
 	db = dump(b);
 	OK(!strcmp(da, db), "roundtrip %s: second dump identical", what);
 	OK(a->n_routes == b->n_routes && a->n_upstreams == b->n_upstreams &&
-		   a->workers == b->workers && a->n_listen == b->n_listen,
+	       a->workers == b->workers && a->n_listen == b->n_listen,
 	   "roundtrip %s: same shape", what);
 	for (int i = 0; i < a->n_routes && i < b->n_routes; i++) {
 		const struct cfg_route *x = &a->routes[i], *z = &b->routes[i];
 
 		OK(x->is_respond == z->is_respond && x->status == z->status &&
-			   x->body_len == z->body_len && !memcmp(x->body ? x->body : "", z->body ? z->body : "", x->body_len) &&
-			   x->max_body == z->max_body && x->n_methods == z->n_methods &&
-			   x->upstream == z->upstream && !strcmp(x->name, z->name) &&
-			   x->n_resp_headers == z->n_resp_headers &&
-			   !!x->header_name == !!z->header_name,
+		       x->body_len == z->body_len &&
+		       !memcmp(x->body ? x->body : "", z->body ? z->body : "", x->body_len) &&
+		       x->max_body == z->max_body && x->n_methods == z->n_methods &&
+		       x->upstream == z->upstream && !strcmp(x->name, z->name) &&
+		       x->n_resp_headers == z->n_resp_headers &&
+		       !!x->header_name == !!z->header_name,
 		   "roundtrip %s: route %d equal", what, i + 1);
 	}
 	for (int i = 0; i < a->n_upstreams && i < b->n_upstreams; i++) {
 		const struct cfg_upstream *x = &a->upstreams[i], *z = &b->upstreams[i];
 
 		OK(x->n_servers == z->n_servers && x->balance == z->balance &&
-			   x->keepalive == z->keepalive && x->timeout_ms == z->timeout_ms &&
-			   x->health.enabled == z->health.enabled &&
-			   x->breaker.open_ms == z->breaker.open_ms &&
-			   !memcmp(&x->servers[0].ss, &z->servers[0].ss, sizeof(x->servers[0].ss)),
+		       x->keepalive == z->keepalive && x->timeout_ms == z->timeout_ms &&
+		       x->health.enabled == z->health.enabled &&
+		       x->breaker.open_ms == z->breaker.open_ms &&
+		       !memcmp(&x->servers[0].ss, &z->servers[0].ss, sizeof(x->servers[0].ss)),
 		   "roundtrip %s: upstream %s equal", what, x->name);
 	}
 	free(da);
@@ -471,7 +476,8 @@ static void test_roundtrip(void)
 		  "routes:\n"
 		  "  - name: r/1\n    match: { path_prefix: /x, method: [POST, M-SEARCH],"
 		  " header: { name: x-a, value: \"b \\\"c\\\"\" } }\n    upstream: c\n"
-		  "  - match: { path: /ping }\n    respond: { status: 503, body: \"a\\tb\\n\\u00e9\\x00\","
+		  "  - match: { path: /ping }\n    respond: { status: 503, body: "
+		  "\"a\\tb\\n\\u00e9\\x00\","
 		  " headers: { x-why: \"it's \\\\ here\", Cache-Control: no-store } }\n"
 		  "    max_body: 0\n"
 		  "  - match: {}\n    upstream: a.b\n    max_body: 1m\n");
