@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# The quick ordergated system suites again against the ASan+UBSan build: pass, and no sanitizer report.
+# The ordergated system suites again against the ASan+UBSan build: pass, and no sanitizer report.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/tap.sh
 . tests/system/lib.sh
 ASAN_BIN=${OG_DAEMON_ASAN:-$SYS_BUILD/ordergated-asan}
-SUITES=${D_ASAN_SUITES:-d_methods d_keepalive d_admin d_failures}
+SUITES=${D_ASAN_SUITES:-d_methods d_keepalive d_admin d_failures d_lifecycle}
 if [ ! -x "$ASAN_BIN" ]; then
 	ok 1 "ASan daemon $ASAN_BIN exists (make asan)"
 	tap_done
