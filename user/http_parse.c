@@ -760,6 +760,13 @@ int http_is_hop_by_hop(const struct http_msg *m, const char *buf, int i)
 	case HTTP_H_TRANSFER_ENCODING:
 	case HTTP_H_UPGRADE:
 		return 1;
+	case HTTP_H_CONTENT_LENGTH:
+	case HTTP_H_HOST:
+		/*
+		 * "Connection: Content-Length" must not make a proxy drop the length while it
+		 * still forwards the body: the origin would read the body as a second request.
+		 */
+		return 0;
 	}
 	return (m->flags & HTTP_F_CONN_HAS_TOKENS) && conn_lists(m, buf, n);
 }

@@ -153,7 +153,11 @@ static inline const char *http_span_ptr(const char *buf, struct http_span s)
 int http_span_ieq(const char *buf, struct http_span s, const char *lit);
 /* Index of the first header named <name> (case-insensitive), or -1. */
 int http_find_header(const struct http_msg *m, const char *buf, const char *name);
-/* 1 when header index <i> is hop-by-hop (RFC 9110 7.6.1, plus fields listed in Connection). */
+/*
+ * 1 when header index <i> is hop-by-hop (RFC 9110 7.6.1, plus fields listed in Connection).
+ * Content-Length and Host are never hop-by-hop, even when Connection lists them: dropping the
+ * length of a forwarded body would smuggle it to the upstream as a second request.
+ */
 int http_is_hop_by_hop(const struct http_msg *m, const char *buf, int i);
 
 /* Chunked body scanner: validates framing so chunked bytes can be forwarded verbatim. */

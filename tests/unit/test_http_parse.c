@@ -317,6 +317,13 @@ static void test_details(void)
 	       !strcmp(http_reason(799), "Unknown"),
 	   "http_reason");
 
+	const char *cc = "POST / HTTP/1.1\r\nHost: h\r\nConnection: Content-Length, host, x-a\r\n"
+			 "Content-Length: 3\r\nX-A: 1\r\n\r\nabc";
+	rc = parse_req(&m, cc, strlen(cc));
+	OK(rc > 0 && !http_is_hop_by_hop(&m, cc, 0) && http_is_hop_by_hop(&m, cc, 1) &&
+	       !http_is_hop_by_hop(&m, cc, 2) && http_is_hop_by_hop(&m, cc, 3),
+	   "Connection: Content-Length, Host cannot make the length or Host hop-by-hop");
+
 	const char *part = "POST / HTTP/1.1\r\nHost: h\r\nContent-Le";
 	rc = parse_req(&m, part, strlen(part));
 	OK(rc == HTTP_PARSE_AGAIN && m.pos == strlen(part),
