@@ -20,26 +20,51 @@ __u64 og_now_ns __weak = 0;
  * here (return thunks make every call/return dear), a sixth of the per-packet
  * budget. bpf_jiffies64 is inlined by the verifier into one load, and the
  * coarse clock only advances on ticks anyway, so the known-flow path reads
- * jiffies and adds the offset to CLOCK_MONOTONIC (coarse) that every slow-path
- * read of the real coarse clock refreshes. The result is the coarse clock to
- * within one tick. CONFIG_HZ comes from the kernel config; without it (tick
- * 0) every read takes the helper.
+ * jiffies and adds the offset to CLOCK_MONOTONIC (coarse) that every
+ * slow-path read of the real coarse clock refreshes: the coarse clock to
+ * within one tick. The tick length is measured, not read from the kernel
+ * config (libbpf refuses to load __kconfig externs on hosts without one):
+ * once OG_CLOCK_CAL_TICKS jiffies have passed since the first slow read, the
+ * ratio is snapped to the nearest usual HZ. Until then every read is slow.
  */
-extern unsigned int CONFIG_HZ __kconfig __weak;
-__u64 og_clock_off_ns __weak = 0; /* coarse ns - jiffies * tick, learned on slow paths */
-__u64 og_clock_tick_ns __weak = 0; /* ns per jiffy; 0 until the first slow read */
+#define OG_CLOCK_CAL_TICKS 32
+__u64 og_clock_ref_ns __weak = 0; /* coarse ns at the first slow read */
+__u64 og_clock_ref_j __weak = 0; /* jiffies at the first slow read */
+__u64 og_clock_off_ns __weak = 0; /* coarse ns - jiffies * tick, refreshed on slow reads */
+__u64 og_clock_tick_ns __weak = 0; /* ns per jiffy; 0 while not calibrated */
 
-/* A CLOCK_MONOTONIC (coarse) read that also recalibrates the fast clock. */
+/* Nearest of HZ 1000/300/250/100 when within 1/16, else the measured value. */
+static __always_inline __u64 og_tick_snap(__u64 t)
+{
+	static const __u64 hz_ticks[] = { 1000000, 3333333, 4000000, 10000000 };
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 4; i++)
+		if (t + hz_ticks[i] / 16 >= hz_ticks[i] && t <= hz_ticks[i] + hz_ticks[i] / 16)
+			return hz_ticks[i];
+	return t;
+}
+
+/* A CLOCK_MONOTONIC (coarse) read that also calibrates the fast clock. */
 static __always_inline __u64 og_now_slow(void)
 {
-	__u64 now;
+	__u64 now, j, tick;
 
 	if (og_test_clock)
 		return og_now_ns;
 	now = bpf_ktime_get_coarse_ns();
-	if (CONFIG_HZ) {
-		og_clock_off_ns = now - bpf_jiffies64() * (1000000000ULL / CONFIG_HZ);
-		og_clock_tick_ns = 1000000000ULL / CONFIG_HZ;
+	j = bpf_jiffies64();
+	tick = og_clock_tick_ns;
+	if (!og_clock_ref_j) {
+		og_clock_ref_ns = now;
+		og_clock_ref_j = j;
+	} else if (!tick && j - og_clock_ref_j >= OG_CLOCK_CAL_TICKS && now > og_clock_ref_ns) {
+		tick = og_tick_snap((now - og_clock_ref_ns) / (j - og_clock_ref_j));
+	}
+	if (tick) {
+		og_clock_off_ns = now - j * tick;
+		og_clock_tick_ns = tick;
 	}
 	return now;
 }
