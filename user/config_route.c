@@ -58,6 +58,7 @@ static int load_match_header(struct cfg_ld *ld, const struct cfg_node *v, struct
 			     const char *where)
 {
 	static const char *const keys[] = {"name", "value", NULL};
+	const struct cfg_node *valn = NULL;
 	int r, have = 0;
 
 	if ((r = cfg_want_map(ld, v, "\"header\"", where)))
@@ -72,6 +73,7 @@ static int load_match_header(struct cfg_ld *ld, const struct cfg_node *v, struct
 			break;
 		case 1:
 			r = cfg_get_field_value(ld, x, "value", &rt->header_value);
+			valn = x;
 			have |= 2;
 			break;
 		default:
@@ -85,6 +87,12 @@ static int load_match_header(struct cfg_ld *ld, const struct cfg_node *v, struct
 				"\"header\" needs both name and value, e.g. { name: x-lane, "
 				"value: order }");
 	rt->header_value_len = (uint32_t)strlen(rt->header_value);
+	/* the parser trims whitespace around field values, so such a value never matches */
+	if (rt->header_value_len && (isspace((unsigned char)rt->header_value[0]) ||
+				     isspace((unsigned char)rt->header_value[rt->header_value_len - 1])))
+		return cfg_fail(ld, valn,
+				"header value has leading or trailing whitespace; request field values "
+				"are trimmed, so it would never match");
 	return 0;
 }
 
@@ -370,7 +378,8 @@ int cfg_finish_routes(struct cfg_ld *ld)
 		if (rt->is_respond)
 			continue;
 		for (int u = 0; u < c->n_upstreams; u++)
-			if (!strcmp(c->upstreams[u].name, ld->route_ups[i]->s))
+			if (!strcmp(c->upstreams[u].name, ld->route_ups[i]->s) &&
+			    strlen(ld->route_ups[i]->s) == ld->route_ups[i]->len)
 				rt->upstream = u;
 		if (rt->upstream < 0) {
 			char g[64];

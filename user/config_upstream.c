@@ -114,7 +114,7 @@ static int load_balance(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_
 	size_t n;
 	char g[64];
 
-	if (v->type != CFG_N_SCALAR)
+	if (v->type != CFG_N_SCALAR || strlen(s) != v->len)
 		goto bad;
 	if (!strcmp(s, "round_robin")) {
 		u->balance = CFG_BAL_ROUND_ROBIN;

@@ -70,7 +70,7 @@ const char *cfg_got(const struct cfg_node *n, char *buf, size_t len)
 
 int cfg_is_plain_word(const struct cfg_node *n, const char *w)
 {
-	return n->type == CFG_N_SCALAR && n->plain && !strcmp(n->s, w);
+	return n->type == CFG_N_SCALAR && n->plain && n->len == strlen(w) && !strcmp(n->s, w);
 }
 
 /* Levenshtein distance, capped: only used to suggest a key for a typo. */
@@ -127,7 +127,7 @@ int cfg_key_index(struct cfg_ld *ld, const struct cfg_node *k, const char *const
 	int bestd = 3;
 	char g[64];
 
-	if (k->type != CFG_N_SCALAR || cfg_is_null(k))
+	if (k->type != CFG_N_SCALAR || cfg_is_null(k) || strlen(k->s) != k->len)
 		return cfg_fail(ld, k, "keys must be names, got %s %s", cfg_got(k, g, sizeof(g)),
 				where);
 	for (int i = 0; keys[i]; i++)

@@ -313,6 +313,16 @@ static const struct bad bad[] = {
      "\"limit\" is not supported yet"},
     {"routes:\n  - match: {}\n    respond: {}\n    match: {}\n", "4:5",
      "duplicate key \"match\" in route 1 (first at 2:5)"},
+    /* strings that would compare equal as C strings, whitespace that never matches */
+    {"routes:\n  - match: { header: { name: x-a, value: \" b\" } }\n    respond: {}\n", "2:42",
+     "leading or trailing whitespace"},
+    {"\"workers\\0x\": 1\n", "1:1", "keys must be names"},
+    {"upstreams:\n  o: { servers: [\"127.0.0.1:1\"], balance: \"round_robin\\0\" }\n", "2:43",
+     "\"balance\" must be"},
+    {"upstreams:\n  o: { servers: [\"127.0.0.1:1\"] }\nroutes:\n  - match: {}\n    upstream: "
+     "\"o\\0\"\n",
+     "5:15", "which is not defined"},
+    {"access_log: \"off\"\n", "1:13", "\"access_log\" must be off or a mapping"},
     /* duplicates, refused sections */
     {"workers: 1\nworkers: 2\n", "2:1", "duplicate key \"workers\" at top level (first at 1:1)"},
     {"upstreams:\n  a: { servers: [\"127.0.0.1:1\"] }\n  a: { servers: [\"127.0.0.1:2\"] }\n",
