@@ -21,24 +21,24 @@ _Atomic int alog_enabled_;
 struct alog_worker {
 	_Alignas(64) _Atomic uint64_t head; /* bytes ever appended (producer: the worker) */
 	_Alignas(64) _Atomic uint64_t tail; /* bytes ever written out (consumer: logger) */
-	_Atomic uint64_t dropped; /* lines dropped for lack of room */
-	_Atomic uint64_t lines; /* lines appended */
-	int64_t ts_sec; /* second cached in ts_text (worker only) */
-	char ts_text[24]; /* "2026-11-23T09:00:00" */
-	char *ring; /* ALOG_RING bytes */
+	_Atomic uint64_t dropped;	    /* lines dropped for lack of room */
+	_Atomic uint64_t lines;		    /* lines appended */
+	int64_t ts_sec;			    /* second cached in ts_text (worker only) */
+	char ts_text[24];		    /* "2026-11-23T09:00:00" */
+	char *ring;			    /* ALOG_RING bytes */
 };
 
 static struct {
 	pthread_mutex_t lock; /* fd/path changes vs the logger's writes (never the hot path) */
-	int fd; /* -1 when closed */
-	int own_fd; /* 0 for stdout/stderr */
+	int fd;		      /* -1 when closed */
+	int own_fd;	      /* 0 for stdout/stderr */
 	char *path;
 	struct alog_worker *w[OG_MAX_WORKERS];
 	_Atomic int n;
 	pthread_t thread;
 	int running;
 	_Atomic int stop;
-} lg = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
+} lg = {.lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1};
 
 static int open_path(const char *path, int *own)
 {
@@ -191,7 +191,7 @@ static void flush_all(void)
 
 static void *logger_main(void *arg)
 {
-	struct timespec ts = { 0, ALOG_FLUSH_MS * 1000000L };
+	struct timespec ts = {0, ALOG_FLUSH_MS * 1000000L};
 
 	(void)arg;
 	while (!atomic_load(&lg.stop)) {
@@ -294,8 +294,8 @@ static void put_u64(struct out *o, uint64_t v)
 static void put_ms(struct out *o, uint64_t ns)
 {
 	uint64_t us = ns / 1000;
-	char f[4] = { (char)('0' + us % 1000 / 100), (char)('0' + us % 100 / 10),
-		      (char)('0' + us % 10), 0 };
+	char f[4] = {(char)('0' + us % 1000 / 100), (char)('0' + us % 100 / 10),
+		     (char)('0' + us % 10), 0};
 
 	put_u64(o, us / 1000);
 	PUTS(o, ".");
@@ -389,9 +389,9 @@ static size_t fmt_line(char *buf, size_t cap, const struct alog_entry *e, const 
 		       unsigned ms)
 {
 	/* 96 bytes stay reserved for the numeric tail, so cutting only ever hits strings */
-	struct out o = { buf, buf + cap - 96 };
-	char msb[5] = { '.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10),
-			(char)('0' + ms % 10), 0 };
+	struct out o = {buf, buf + cap - 96};
+	char msb[5] = {'.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10),
+		       (char)('0' + ms % 10), 0};
 
 	PUTS(&o, "{\"ts\":\"");
 	put(&o, sec_text, strlen(sec_text));

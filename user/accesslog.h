@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* JSON access log: workers append lines to lock-free per-worker rings, a logger thread writes them. */
+/* JSON access log: workers append lines to lock-free per-worker rings, a logger thread writes them.
+ */
 #ifndef OG_ACCESSLOG_H
 #define OG_ACCESSLOG_H
 
@@ -18,7 +19,7 @@
  * one writev() per ring, and frees the space. SIGUSR1 -> alog_reopen() reopens the file
  * in place (dup2 onto the same fd, so a write in flight finishes on the old file).
  */
-#define ALOG_RING (1u << 20)
+#define ALOG_RING     (1u << 20)
 #define ALOG_FLUSH_MS 50
 #define ALOG_LINE_MAX 4096 /* longer lines are cut: path is truncated first */
 
@@ -33,13 +34,13 @@ struct alog_entry {
 	size_t method_len;
 	const char *path; /* request target as received */
 	size_t path_len;
-	const char *route; /* route name (NUL-terminated) or NULL when none matched */
-	int status; /* 0: closed without a response */
-	uint64_t bytes_in; /* request bytes read from the client (head + body) */
-	uint64_t bytes_out; /* response bytes written to the client */
-	uint64_t dur_ns; /* head parsed .. response flushed */
+	const char *route;    /* route name (NUL-terminated) or NULL when none matched */
+	int status;	      /* 0: closed without a response */
+	uint64_t bytes_in;    /* request bytes read from the client (head + body) */
+	uint64_t bytes_out;   /* response bytes written to the client */
+	uint64_t dur_ns;      /* head parsed .. response flushed */
 	const char *upstream; /* server address text (NUL-terminated) or NULL */
-	uint64_t up_ns; /* upstream exchange time; ignored when <upstream> is NULL */
+	uint64_t up_ns;	      /* upstream exchange time; ignored when <upstream> is NULL */
 };
 
 extern _Atomic int alog_enabled_;

@@ -26,7 +26,7 @@ static struct {
 	int fd; /* listening socket */
 	pthread_t thread;
 	int running;
-} adm = { .pipe = { -1, -1 }, .fd = -1 };
+} adm = {.pipe = {-1, -1}, .fd = -1};
 
 static void reply(struct evhttp_request *req, int code, const char *reason, const char *ctype,
 		  struct evbuffer *body)
@@ -38,8 +38,7 @@ static void reply(struct evhttp_request *req, int code, const char *reason, cons
 	evhttp_send_reply(req, code, reason, body);
 }
 
-static void reply_text(struct evhttp_request *req, int code, const char *reason,
-		       const char *text)
+static void reply_text(struct evhttp_request *req, int code, const char *reason, const char *text)
 {
 	struct evbuffer *b = evbuffer_new();
 
@@ -100,7 +99,8 @@ static void handle(struct evhttp_request *req, void *arg)
 		reply(req, 200, "OK", "application/yaml; charset=utf-8", b);
 		evbuffer_free(b);
 	} else {
-		reply_text(req, 404, "Not Found", "not found: try /metrics /healthz /readyz /config");
+		reply_text(req, 404, "Not Found",
+			   "not found: try /metrics /healthz /readyz /config");
 	}
 }
 
@@ -171,8 +171,8 @@ int admin_start(struct og_daemon *d, char *err, size_t errlen)
 		goto fail;
 	}
 	evhttp_set_allowed_methods(adm.http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
-						     EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-						     EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+						 EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+						 EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 	evhttp_set_timeout(adm.http, 10);
 	evhttp_set_max_headers_size(adm.http, 16384);
 	evhttp_set_max_body_size(adm.http, 65536);

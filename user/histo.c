@@ -70,9 +70,8 @@ uint64_t histo_quantile_us(const struct og_histo_snap *s, double q)
 
 /* Prometheus-style nice bounds in microseconds; each is exported as the nearest edge. */
 static const uint64_t le_targets_us[] = {
-	500,	 1000,	  2500,	   5000,     10000,	25000,	  50000,    75000,    100000,
-	250000,	 500000,  750000,  1000000,  2500000,	5000000,  7500000,  10000000, 15000000,
-	20000000, 30000000,
+    500,    1000,   2500,    5000,    10000,   25000,	50000,	  75000,    100000,   250000,
+    500000, 750000, 1000000, 2500000, 5000000, 7500000, 10000000, 15000000, 20000000, 30000000,
 };
 
 int histo_le_buckets(unsigned *idx, int max)

@@ -14,7 +14,7 @@
  * 192 buckets x 8 bytes = 1.5 KiB per histogram.
  */
 #define HISTO_SUB_BITS 3
-#define HISTO_SUB (1u << HISTO_SUB_BITS)
+#define HISTO_SUB      (1u << HISTO_SUB_BITS)
 #define HISTO_TOP_BITS 26
 #define HISTO_NBUCKETS ((HISTO_TOP_BITS - HISTO_SUB_BITS + 1) * HISTO_SUB)
 
@@ -25,13 +25,13 @@
  */
 struct og_histo {
 	_Atomic uint64_t b[HISTO_NBUCKETS]; /* observations per bucket */
-	_Atomic uint64_t sum_ns; /* sum of recorded values, ns */
+	_Atomic uint64_t sum_ns;	    /* sum of recorded values, ns */
 };
 
 /* A merged, plain copy of one or more histograms (owned by one thread). */
 struct og_histo_snap {
 	uint64_t b[HISTO_NBUCKETS];
-	uint64_t count; /* sum of b[] */
+	uint64_t count;	 /* sum of b[] */
 	uint64_t sum_ns; /* ns */
 };
 

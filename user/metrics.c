@@ -12,11 +12,10 @@
 #include "daemon.h"
 
 #define METRICS_REASON_NAME(id, s) s,
-static const char *const reason_names[OG_REASON__N] = { METRICS_REASONS(METRICS_REASON_NAME) };
+static const char *const reason_names[OG_REASON__N] = {METRICS_REASONS(METRICS_REASON_NAME)};
 #undef METRICS_REASON_NAME
 
-static const char *const class_names[METRICS_NCLASS] = { "none", "1xx", "2xx", "3xx", "4xx",
-							 "5xx" };
+static const char *const class_names[METRICS_NCLASS] = {"none", "1xx", "2xx", "3xx", "4xx", "5xx"};
 
 enum og_reason metrics_reason(const char *reason)
 {
@@ -156,8 +155,7 @@ static void gauge1(struct evbuffer *out, const char *name, const char *help, lon
 	evbuffer_add_printf(out, "%s %lld\n", name, v);
 }
 
-static void render_process(struct evbuffer *out, const struct og_daemon *d,
-			   const struct og_rt *rt)
+static void render_process(struct evbuffer *out, const struct og_daemon *d, const struct og_rt *rt)
 {
 	head(out, "ordergate_build_info", "gauge", "Build of the running ordergated (always 1).");
 	evbuffer_add_printf(out, "ordergate_build_info{version=\"%s\",libevent=\"", OG_VERSION);
@@ -193,22 +191,22 @@ static void render_clients(struct evbuffer *out, const struct og_daemon *d)
 			    "ordergate_client_connections{state=\"idle\"} %llu\n",
 			    (unsigned long long)(open > idle ? open - idle : 0),
 			    (unsigned long long)idle);
-	counter1(out, "ordergate_client_connections_accepted_total",
-		 "Client connections accepted.", WSUM(d, conns_accepted));
-	counter1(out, "ordergate_client_requests_parsed_total",
-		 "Requests whose head was parsed.", WSUM(d, requests));
+	counter1(out, "ordergate_client_connections_accepted_total", "Client connections accepted.",
+		 WSUM(d, conns_accepted));
+	counter1(out, "ordergate_client_requests_parsed_total", "Requests whose head was parsed.",
+		 WSUM(d, requests));
 	counter1(out, "ordergate_client_parse_errors_total",
 		 "Requests refused by the HTTP parser (4xx and close).", WSUM(d, parse_errors));
-	counter1(out, "ordergate_client_timeouts_total",
-		 "Client header, body or write timeouts.", WSUM(d, timeouts));
+	counter1(out, "ordergate_client_timeouts_total", "Client header, body or write timeouts.",
+		 WSUM(d, timeouts));
 	counter1(out, "ordergate_client_received_bytes_total", "Bytes read from clients.",
 		 WSUM(d, bytes_in));
 	counter1(out, "ordergate_client_sent_bytes_total", "Bytes written to clients.",
 		 WSUM(d, bytes_out));
 }
 
-static void render_routes(struct evbuffer *out, const struct og_daemon *d,
-			  const struct config *cfg, const unsigned *le, int n_le)
+static void render_routes(struct evbuffer *out, const struct og_daemon *d, const struct config *cfg,
+			  const unsigned *le, int n_le)
 {
 	int nr = cfg ? cfg->n_routes : 0;
 	struct og_histo_snap *s;
@@ -332,14 +330,14 @@ static void render_upstreams(struct evbuffer *out, const struct og_daemon *d,
 	struct {
 		const char *name, *type, *help;
 	} per_srv[] = {
-		{ "ordergate_upstream_server_healthy", "gauge",
-		  "1 when the active health check passes (always 1 without checks)." },
-		{ "ordergate_upstream_breaker_state", "gauge",
-		  "Circuit breaker per server: 0 closed, 1 half-open, 2 open." },
-		{ "ordergate_upstream_breaker_opens_total", "counter",
-		  "Times the server's circuit breaker opened." },
-		{ "ordergate_upstream_ejections_total", "counter",
-		  "Passive outlier ejections of the server." },
+	    {"ordergate_upstream_server_healthy", "gauge",
+	     "1 when the active health check passes (always 1 without checks)."},
+	    {"ordergate_upstream_breaker_state", "gauge",
+	     "Circuit breaker per server: 0 closed, 1 half-open, 2 open."},
+	    {"ordergate_upstream_breaker_opens_total", "counter",
+	     "Times the server's circuit breaker opened."},
+	    {"ordergate_upstream_ejections_total", "counter",
+	     "Passive outlier ejections of the server."},
 	};
 	for (size_t f = 0; f < sizeof(per_srv) / sizeof(per_srv[0]); f++) {
 		head(out, per_srv[f].name, per_srv[f].type, per_srv[f].help);
@@ -352,7 +350,8 @@ static void render_upstreams(struct evbuffer *out, const struct og_daemon *d,
 
 				switch (f) {
 				case 0:
-					v = atomic_load_explicit(&sv->healthy, memory_order_relaxed);
+					v = atomic_load_explicit(&sv->healthy,
+								 memory_order_relaxed);
 					break;
 				case 1:
 					v = srv_breaker(sv);
@@ -395,13 +394,14 @@ static void render_errors(struct evbuffer *out, const struct og_daemon *d)
 	counter1(out, "ordergate_access_log_lines_total", "Access log lines written.",
 		 alog_written());
 	counter1(out, "ordergate_access_log_dropped_total",
-		 "Access log lines dropped because a worker's log buffer was full.", alog_dropped());
+		 "Access log lines dropped because a worker's log buffer was full.",
+		 alog_dropped());
 }
 
 int metrics_render(struct evbuffer *out, const struct og_daemon *d)
 {
-	const struct og_rt *rt = atomic_load_explicit(&((struct og_daemon *)d)->rt,
-						      memory_order_acquire);
+	const struct og_rt *rt =
+	    atomic_load_explicit(&((struct og_daemon *)d)->rt, memory_order_acquire);
 	unsigned le[32];
 	int n_le = histo_le_buckets(le, 32);
 	size_t before = evbuffer_get_length(out);

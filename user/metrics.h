@@ -19,30 +19,30 @@ struct og_daemon;
  * x-ordergate-reason values counted in ordergate_errors_total{reason}. metrics_error()
  * maps the reason string to one of these; anything unknown counts as "other".
  */
-#define METRICS_REASONS(X)                                                                      \
-	X(OTHER, "other")                                                                       \
-	X(BAD_REQUEST, "bad-request")                                                           \
-	X(INCOMPLETE_REQUEST, "incomplete-request")                                             \
-	X(REQUEST_TIMEOUT, "request-timeout")                                                   \
-	X(BODY_TOO_LARGE, "body-too-large")                                                     \
-	X(URI_TOO_LONG, "uri-too-long")                                                         \
-	X(HEADERS_TOO_LARGE, "headers-too-large")                                               \
-	X(EXPECTATION_FAILED, "expectation-failed")                                             \
-	X(NOT_IMPLEMENTED, "not-implemented")                                                   \
-	X(VERSION_NOT_SUPPORTED, "version-not-supported")                                       \
-	X(NO_ROUTE, "no-route")                                                                 \
-	X(CONNECT_REFUSED, "connect-refused")                                                   \
-	X(CONNECT_TIMEOUT, "connect-timeout")                                                   \
-	X(CONNECT_FAILED, "connect-failed")                                                     \
-	X(UPSTREAM_RESET, "upstream-reset")                                                     \
-	X(UPSTREAM_CLOSED, "upstream-closed")                                                   \
-	X(UPSTREAM_TIMEOUT, "upstream-timeout")                                                 \
-	X(BAD_UPSTREAM_RESPONSE, "bad-upstream-response")                                       \
-	X(BAD_CHUNKED_BODY, "bad-chunked-body")                                                 \
-	X(BODY_TIMEOUT, "body-timeout")                                                         \
-	X(NO_HEALTHY_SERVER, "no-healthy-server")                                               \
-	X(BREAKER_OPEN, "breaker-open")                                                         \
-	X(OVERLOADED, "overloaded")                                                             \
+#define METRICS_REASONS(X)                                                                         \
+	X(OTHER, "other")                                                                          \
+	X(BAD_REQUEST, "bad-request")                                                              \
+	X(INCOMPLETE_REQUEST, "incomplete-request")                                                \
+	X(REQUEST_TIMEOUT, "request-timeout")                                                      \
+	X(BODY_TOO_LARGE, "body-too-large")                                                        \
+	X(URI_TOO_LONG, "uri-too-long")                                                            \
+	X(HEADERS_TOO_LARGE, "headers-too-large")                                                  \
+	X(EXPECTATION_FAILED, "expectation-failed")                                                \
+	X(NOT_IMPLEMENTED, "not-implemented")                                                      \
+	X(VERSION_NOT_SUPPORTED, "version-not-supported")                                          \
+	X(NO_ROUTE, "no-route")                                                                    \
+	X(CONNECT_REFUSED, "connect-refused")                                                      \
+	X(CONNECT_TIMEOUT, "connect-timeout")                                                      \
+	X(CONNECT_FAILED, "connect-failed")                                                        \
+	X(UPSTREAM_RESET, "upstream-reset")                                                        \
+	X(UPSTREAM_CLOSED, "upstream-closed")                                                      \
+	X(UPSTREAM_TIMEOUT, "upstream-timeout")                                                    \
+	X(BAD_UPSTREAM_RESPONSE, "bad-upstream-response")                                          \
+	X(BAD_CHUNKED_BODY, "bad-chunked-body")                                                    \
+	X(BODY_TIMEOUT, "body-timeout")                                                            \
+	X(NO_HEALTHY_SERVER, "no-healthy-server")                                                  \
+	X(BREAKER_OPEN, "breaker-open")                                                            \
+	X(OVERLOADED, "overloaded")                                                                \
 	X(SHUTTING_DOWN, "shutting-down")
 
 #define METRICS_REASON_ENUM(id, s) OG_REASON_##id,
@@ -64,15 +64,15 @@ enum og_reason { METRICS_REASONS(METRICS_REASON_ENUM) OG_REASON__N };
 struct metrics_worker {
 	_Atomic uint64_t route_cls[CFG_MAX_ROUTES + 1][METRICS_NCLASS]; /* requests answered */
 	struct og_histo route_dur[CFG_MAX_ROUTES + 1]; /* head parsed .. response flushed */
-	struct og_histo up_dur[CFG_MAX_UPSTREAMS]; /* request sent .. response complete */
+	struct og_histo up_dur[CFG_MAX_UPSTREAMS];     /* request sent .. response complete */
 	_Atomic uint64_t srv_cls[CFG_MAX_UPSTREAMS][CFG_MAX_SERVERS][METRICS_NCLASS];
 	_Atomic int64_t srv_active[CFG_MAX_UPSTREAMS][CFG_MAX_SERVERS]; /* gauge: conns busy */
-	_Atomic int64_t srv_idle[CFG_MAX_UPSTREAMS][CFG_MAX_SERVERS]; /* gauge: conns pooled */
+	_Atomic int64_t srv_idle[CFG_MAX_UPSTREAMS][CFG_MAX_SERVERS];	/* gauge: conns pooled */
 	_Atomic uint64_t reasons[OG_REASON__N]; /* error responses by x-ordergate-reason */
 };
 
-#define METRICS_ADD_(p, n)                                                                       \
-	atomic_store_explicit((p), atomic_load_explicit((p), memory_order_relaxed) + (n),        \
+#define METRICS_ADD_(p, n)                                                                         \
+	atomic_store_explicit((p), atomic_load_explicit((p), memory_order_relaxed) + (n),          \
 			      memory_order_relaxed)
 
 /* Status class index of HTTP <status> (0 for "no response"). */
@@ -104,8 +104,8 @@ static inline void metrics_req_done(struct metrics_worker *m, int route, int sta
  * <dur_ns> from the first request byte written to the response complete (or failure),
  * upstream <status> (0 when the exchange failed without a response). Worker thread only.
  */
-static inline void metrics_upstream_done(struct metrics_worker *m, int up, int srv,
-					 uint64_t dur_ns, int status)
+static inline void metrics_upstream_done(struct metrics_worker *m, int up, int srv, uint64_t dur_ns,
+					 int status)
 {
 	if (!m || (unsigned)up >= CFG_MAX_UPSTREAMS || (unsigned)srv >= CFG_MAX_SERVERS)
 		return;

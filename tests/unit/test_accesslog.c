@@ -46,14 +46,24 @@ static int jq(const char *filter, const char *path, char *out, size_t cap)
 int main(void)
 {
 	char dir[] = "/tmp/og_alog_XXXXXX", path[128], path2[128], line[ALOG_LINE_MAX], got[4096];
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(40001) };
-	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(443) };
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(40001)};
+	struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_port = htons(443)};
 	static const char nasty[] = "/a\"b\\c\x01\x1f\x7f\xc3\xa9\td?q=1&x=<>";
 	struct alog_entry e = {
-		.req_id = "r-1", .req_id_len = 3, .client = (struct sockaddr *)&sin,
-		.method = "POST", .method_len = 4, .path = nasty, .path_len = sizeof(nasty) - 1,
-		.route = "orders", .status = 201, .bytes_in = 123, .bytes_out = 4567,
-		.dur_ns = 1234567, .upstream = "127.0.0.1:9001", .up_ns = 999999,
+	    .req_id = "r-1",
+	    .req_id_len = 3,
+	    .client = (struct sockaddr *)&sin,
+	    .method = "POST",
+	    .method_len = 4,
+	    .path = nasty,
+	    .path_len = sizeof(nasty) - 1,
+	    .route = "orders",
+	    .status = 201,
+	    .bytes_in = 123,
+	    .bytes_out = 4567,
+	    .dur_ns = 1234567,
+	    .upstream = "127.0.0.1:9001",
+	    .up_ns = 999999,
 	};
 	int have_jq = system("command -v jq >/dev/null 2>&1") == 0;
 	FILE *f;
@@ -75,23 +85,24 @@ int main(void)
 	if (!have_jq) {
 		og_skip("jq not installed: make deps");
 	} else {
-		OK(jq(".ts", path, got, sizeof(got)) == 0 && !strcmp(got, "2026-11-23T09:00:00.045Z"),
+		OK(jq(".ts", path, got, sizeof(got)) == 0 &&
+		       !strcmp(got, "2026-11-23T09:00:00.045Z"),
 		   "ts RFC 3339 UTC with ms: %s", got);
 		OK(jq(".path", path, got, sizeof(got)) == 0 &&
-			   !strcmp(got, "/a\"b\\c\x01\x1f\x7f\xc3\x83\xc2\xa9\td?q=1&x=<>"),
+		       !strcmp(got, "/a\"b\\c\x01\x1f\x7f\xc3\x83\xc2\xa9\td?q=1&x=<>"),
 		   "path escapes round-trip through jq (bytes >= 0x80 as \\u00XX)");
 		OK(jq("[.req_id,.client,.method,.route,.upstream]|join(\" \")", path, got,
 		      sizeof(got)) == 0 &&
-			   !strcmp(got, "r-1 10.1.2.3:40001 POST orders 127.0.0.1:9001"),
+		       !strcmp(got, "r-1 10.1.2.3:40001 POST orders 127.0.0.1:9001"),
 		   "string fields: %s", got);
 		OK(jq("[.status,.bytes_in,.bytes_out,.duration_ms,.upstream_ms]|map(tostring)|"
 		      "join(\" \")",
 		      path, got, sizeof(got)) == 0 &&
-			   !strcmp(got, "201 123 4567 1.234 0.999"),
+		       !strcmp(got, "201 123 4567 1.234 0.999"),
 		   "numeric fields: %s", got);
 		OK(jq("keys|join(\",\")", path, got, sizeof(got)) == 0 &&
-			   !strcmp(got, "bytes_in,bytes_out,client,duration_ms,method,path,req_id,"
-					"route,status,ts,upstream,upstream_ms"),
+		       !strcmp(got, "bytes_in,bytes_out,client,duration_ms,method,path,req_id,"
+				    "route,status,ts,upstream,upstream_ms"),
 		   "exactly the 12 fields: %s", got);
 	}
 
@@ -112,9 +123,9 @@ int main(void)
 	fwrite(line, 1, n, f);
 	fclose(f);
 	if (have_jq) {
-		OK(jq("[.upstream,.upstream_ms,.route,.req_id]|map(tostring)|join(\" \")", path, got,
-		      sizeof(got)) == 0 &&
-			   !strcmp(got, "null null null null"),
+		OK(jq("[.upstream,.upstream_ms,.route,.req_id]|map(tostring)|join(\" \")", path,
+		      got, sizeof(got)) == 0 &&
+		       !strcmp(got, "null null null null"),
 		   "absent fields are null: %s", got);
 		OK(jq(".client", path, got, sizeof(got)) == 0 && !strcmp(got, "[2001:db8::1]:443"),
 		   "IPv6 client: %s", got);
@@ -126,7 +137,7 @@ int main(void)
 	e.path_len = 2;
 
 	/* ring + logger thread: every accepted line reaches the file, in order */
-	struct cfg_access_log c = { .enabled = 1, .path = path };
+	struct cfg_access_log c = {.enabled = 1, .path = path};
 	char err[256];
 	struct alog_worker *a;
 
@@ -151,7 +162,7 @@ int main(void)
 	OK_EQ(count_lines(path2), 1000, "rotated file kept its 1000 lines");
 	if (have_jq)
 		OK(jq("[inputs|select(.status == 0)]|length", path2, got, sizeof(got)) == 0 &&
-			   atoi(got) == 999,
+		       atoi(got) == 999,
 		   "every line after the first of the rotated file is JSON: %s", got);
 
 	/* full ring: drop and count, never block; drops + accepted = offered */
@@ -175,11 +186,11 @@ int main(void)
 	OK_EQ(count_lines(path), written, "every accepted line was flushed at stop");
 
 	/* off: no lines */
-	struct cfg_access_log off = { 0 };
+	struct cfg_access_log off = {0};
 
 	OK(alog_configure(&off, err, sizeof(err)) == 0 && !alog_on(), "disabled log is off");
 	/* unopenable path: refused with a message, state kept */
-	struct cfg_access_log badc = { .enabled = 1, .path = "/nonexistent-dir/x.log" };
+	struct cfg_access_log badc = {.enabled = 1, .path = "/nonexistent-dir/x.log"};
 
 	OK(alog_configure(&badc, err, sizeof(err)) < 0 && strstr(err, "/nonexistent-dir/x.log"),
 	   "bad path refused: %s", err);

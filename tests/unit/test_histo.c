@@ -32,8 +32,8 @@ int main(void)
 	for (unsigned i = 1; i < HISTO_NBUCKETS; i++) {
 		if (histo_lower_us(i) != histo_upper_us(i - 1))
 			bad++;
-		if (i >= HISTO_SUB && (histo_upper_us(i) - histo_lower_us(i)) * HISTO_SUB >
-					      histo_lower_us(i))
+		if (i >= HISTO_SUB &&
+		    (histo_upper_us(i) - histo_lower_us(i)) * HISTO_SUB > histo_lower_us(i))
 			bad++;
 	}
 	OK(bad == 0, "buckets are contiguous and at most 12.5%% wide (%d bad)", bad);
@@ -69,7 +69,7 @@ int main(void)
 	struct og_histo_snap *s = calloc(1, sizeof(*s));
 
 	histo_record(h, 1500000); /* 1.5 ms */
-	histo_record(h, 999); /* 0 us */
+	histo_record(h, 999);	  /* 0 us */
 	histo_snap_add(s, h);
 	OK_EQ(s->count, 2, "two observations");
 	OK_EQ(s->sum_ns, 1500999, "sum in ns is exact");
@@ -79,9 +79,9 @@ int main(void)
 	OK_EQ(s->count, 4, "merging twice adds");
 
 	/* exported bounds: strictly increasing, each within 6.25% of its nice target */
-	static const double targets[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-					  0.075,  0.1,	 0.25,	 0.5,	0.75, 1,     2.5,
-					  5,	  7.5,	 10,	 15,	20,   30 };
+	static const double targets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+					 0.075,	 0.1,	0.25,	0.5,   0.75, 1,	    2.5,
+					 5,	 7.5,	10,	15,    20,   30};
 	unsigned le[32];
 	int n = histo_le_buckets(le, 32);
 
@@ -101,7 +101,7 @@ int main(void)
 	struct og_histo *h2 = calloc(1, sizeof(*h2));
 	struct og_histo_snap *s2 = calloc(1, sizeof(*s2));
 	uint64_t *v = malloc(10000 * sizeof(*v));
-	static const double qs[] = { 0.5, 0.9, 0.99, 0.999 };
+	static const double qs[] = {0.5, 0.9, 0.99, 0.999};
 
 	for (int k = 0; k < 10000; k++) {
 		v[k] = (uint64_t)(10.0 * pow(1e6, (double)rand() / RAND_MAX)); /* us */
@@ -114,8 +114,8 @@ int main(void)
 		uint64_t got = histo_quantile_us(s2, qs[k]);
 		double err = fabs((double)got - (double)exact) / (double)exact;
 
-		OK(err <= 0.125, "p%g: got %llu us, exact %llu us, error %.3f <= 0.125", qs[k] * 100,
-		   (unsigned long long)got, (unsigned long long)exact, err);
+		OK(err <= 0.125, "p%g: got %llu us, exact %llu us, error %.3f <= 0.125",
+		   qs[k] * 100, (unsigned long long)got, (unsigned long long)exact, err);
 	}
 	/* constant input: every quantile falls inside that value's bucket */
 	struct og_histo *h3 = calloc(1, sizeof(*h3));

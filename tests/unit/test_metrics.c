@@ -86,11 +86,11 @@ int main(void)
 	/* requests: 3 fast 2xx on worker 0, one slow 5xx on worker 1, two unrouted 404s */
 	for (int k = 0; k < 3; k++)
 		metrics_req_done(w[0].metrics, 0, 200, 1000000); /* 1 ms */
-	metrics_req_done(w[1].metrics, 0, 503, 2000000000ull); /* 2 s */
+	metrics_req_done(w[1].metrics, 0, 503, 2000000000ull);	 /* 2 s */
 	metrics_req_done(w[0].metrics, -1, 404, 50000);
 	metrics_req_done(w[1].metrics, 5000, 404, 50000); /* out of range index -> _none */
-	metrics_req_done(w[1].metrics, 1, 0, 10); /* closed unanswered */
-	metrics_req_done(NULL, 0, 200, 1); /* metrics off: must not crash */
+	metrics_req_done(w[1].metrics, 1, 0, 10);	  /* closed unanswered */
+	metrics_req_done(NULL, 0, 200, 1);		  /* metrics off: must not crash */
 	metrics_upstream_done(w[0].metrics, 0, 0, 800000, 200);
 	metrics_upstream_done(w[1].metrics, 0, 1, 3000000, 0);
 	metrics_upstream_done(w[1].metrics, 0, 99, 1, 200); /* ignored: bad server index */
