@@ -73,6 +73,13 @@ is $(($(v "$M_HIST" "$D_TMP/m2") - $(v "$M_HIST" "$D_TMP/m1"))) 10 "duration his
 is $(($(v "$M_UP" "$D_TMP/m2") - $(v "$M_UP" "$D_TMP/m1"))) 10 "upstream duration histogram count +10"
 is $(($(v "$M_UPREQ" "$D_TMP/m2") - $(v "$M_UPREQ" "$D_TMP/m1"))) 10 "upstream requests by server +10"
 is "$(v "$M_HEALTHY" "$D_TMP/m2")" 1 "origin server reported healthy"
+M_NR='ordergate_errors_total{reason="no-route"}'
+is $(($(v "$M_NR" "$D_TMP/m2") - $(v "$M_NR" "$D_TMP/m1"))) 3 "errors_total{reason=no-route} +3"
+M_UPC="ordergate_upstream_connections{upstream=\"origin\",server=\"127.0.0.1:$D_O1_PORT\""
+idle=$(v "$M_UPC,state=\"idle\"}" "$D_TMP/m2")
+ok $([ "$idle" -ge 1 ] && [ "$idle" -le 16 ]; echo $?) \
+	"upstream pool holds idle keep-alive connections after traffic ($idle, keepalive 8 x 2 workers)"
+is "$(v "$M_UPC,state=\"active\"}" "$D_TMP/m2")" 0 "no upstream connection active when idle"
 inf=$(v 'ordergate_request_duration_seconds_bucket{route="api",le="+Inf"}' "$D_TMP/m2")
 is "$inf" "$(v "$M_HIST" "$D_TMP/m2")" "histogram +Inf bucket equals _count"
 promtool check metrics <"$D_TMP/m2" >/dev/null 2>&1
