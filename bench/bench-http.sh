@@ -81,6 +81,7 @@ OUT=$(realpath -m "${BENCH_OUT:-$BUILD/bench/results-$STAMP.md}")
 mkdir -p "$(dirname "$OUT")" "$BUILD/bench"
 cd "$BENCH_TMP" || exit 1 # nothing the script runs leaves a file in the caller's directory
 RC=0
+WARN=() # printed under the tables
 declare -A PORT PID LABEL FAILED NA # NA[scenario.name]: why a running server is left out
 LABEL=([floor]="floor: epoll responder" [relay]="floor: byte relay" [ordergated]=ordergated
 	[nginx]="nginx $(nginx -v 2>&1 | sed -n 's|.*nginx/||p')"
@@ -186,19 +187,25 @@ up() { [ -z "${FAILED[$1]:-}" ] && [ -n "${PID[$1]:-}" ] && bench_alive "${PID[$
 # run_wrk NAME SCENARIO SECS [RECORD]: one wrk run; with RECORD, account it and store the result.
 run_wrk() {
 	local name=$1 sc=$2 secs=$3 record=${4:-} pids t0 t1 c0 c1 st0 st1 s0 s1 out line
-	local reqs rps p50 p99 errs non2xx cpu other steal
+	local reqs rps p50 p99 errs non2xx bpr cpu other steal tw0 tw1 closed
 	up "$name" && [ -z "${NA[$sc.$name]:-}" ] || return 0
 	mapfile -t pids < <(bench_tree "${PID[$name]}")
 	out="$BENCH_TMP/wrk-$sc-$name.out"
+	tw0=$(bench_time_wait "${PORT[$name]}")
 	t0=$(bench_cpu_ticks "${pids[@]}")
 	read -r c0 st0 <<<"$(bench_cpu1_ticks)"
 	s0=$(date +%s.%N)
-	timeout -k 5 $((secs + 30)) taskset -c 0 wrk -t1 -c"$CONNS" -d"${secs}s" --latency \
+	# --timeout 5s: a busy machine can stall a response past wrk's 2 s default without any
+	# server being at fault; a response that is really lost still counts as an error.
+	timeout -k 5 $((secs + 30)) taskset -c 0 wrk -t1 -c"$CONNS" -d"${secs}s" --timeout 5s --latency \
 		"http://127.0.0.1:${PORT[$name]}${SC_PATH[$sc]}" >"$out" 2>&1
 	s1=$(date +%s.%N)
 	read -r c1 st1 <<<"$(bench_cpu1_ticks)"
 	t1=$(bench_cpu_ticks "${pids[@]}")
-	read -r reqs rps p50 p99 errs non2xx <<<"$(bench_parse_wrk "$out")"
+	read -r reqs rps p50 p99 errs non2xx bpr <<<"$(bench_parse_wrk "$out")"
+	sleep 0.2 # let the closes of wrk's connections reach TIME-WAIT
+	tw1=$(bench_time_wait "${PORT[$name]}")
+	closed=$((tw1 - tw0))
 	if ! up "$name"; then
 		FAILED[$name]="died during the $sc run"
 		RC=1
@@ -210,16 +217,24 @@ run_wrk() {
 		bench_log "$sc/$name: wrk saw $errs socket errors, $non2xx non-2xx responses, $reqs requests"
 		sed 's/^/    /' "$out" >&2
 	fi
+	if ((reqs > 1000 && t1 == t0)); then
+		RC=1
+		bench_log "$sc/$name: no CPU time accounted to pids ${pids[*]} for $reqs requests"
+	fi
+	if ((closed > 4 * CONNS)); then
+		bench_log "$sc/$name: $closed connections closed during the run: clients are not kept alive"
+		WARN+=("$sc/$name: $closed connections closed during a ${secs}s run (keep-alive broken?)")
+	fi
 	[ -n "$record" ] || return 0
 	cpu=$(bench_calc "($t1 - $t0) * 1000000 / $CLK_TCK / ($reqs > 0 ? $reqs : 1)")
 	# CPU 1 work that is not the server's: other processes, or kernel threads (ksoftirqd)
 	# doing the server's network work. Either way it says how far to trust the run.
 	other=$(bench_calc "100 * (($c1 - $c0) - ($t1 - $t0)) / (($s1 - $s0) * $CLK_TCK)")
 	steal=$(bench_calc "100 * ($st1 - $st0) / (($s1 - $s0) * $CLK_TCK)")
-	line="$reqs $rps $p50 $p99 $cpu $other $steal"
+	line="$reqs $rps $p50 $p99 $cpu $other $steal $bpr"
 	echo "$line" >>"$BENCH_TMP/res/$sc.$name"
-	printf '%s %-7s round %s %-10s %7.0f rps  p50 %6.0f us  p99 %6.0f us  %6.2f us/req  cpu1: other %4.1f%% steal %4.1f%%\n' \
-		"$(date -u +%H:%M:%S)" "$sc" "$record" "$name" "$rps" "$p50" "$p99" "$cpu" "$other" "$steal" |
+	printf '%s %-7s round %s %-10s %7.0f rps  p50 %6.0f us  p99 %6.0f us  %6.2f us/req  %4s B/resp  closed %4d  cpu1: other %4.1f%% steal %4.1f%%\n' \
+		"$(date -u +%H:%M:%S)" "$sc" "$record" "$name" "$rps" "$p50" "$p99" "$cpu" "$bpr" "$closed" "$other" "$steal" |
 		tee -a "$BENCH_TMP/runs.log" >&2
 }
 
@@ -315,8 +330,8 @@ report() {
 			floor=relay
 		fi
 		echo
-		echo "| server | RPS | p50 µs | p99 µs | CPU µs/req | ratio to ordergated | ratio to floor |"
-		echo "|---|--:|--:|--:|--:|--:|--:|"
+		echo "| server | RPS | p50 µs | p99 µs | CPU µs/req | ratio to ordergated | ratio to floor | response B |"
+		echo "|---|--:|--:|--:|--:|--:|--:|--:|"
 		for name in ${SC_SERVERS[$sc]}; do
 			CPU[$sc.$name]=$(med "$sc" "$name" 5)
 			P99[$sc.$name]=$(med "$sc" "$name" 4)
@@ -325,17 +340,22 @@ report() {
 		for name in ${SC_SERVERS[$sc]}; do
 			label=${LABEL[$name]}
 			if ! [ -s "$BENCH_TMP/res/$sc.$name" ]; then
-				echo "| $label | ${FAILED[$name]:-${NA[$sc.$name]:-no result}} | | | | | |"
+				echo "| $label | ${FAILED[$name]:-${NA[$sc.$name]:-no result}} | | | | | | |"
 				continue
 			fi
 			rps=$(med "$sc" "$name" 2)
 			p50=$(med "$sc" "$name" 3)
 			cpu=${CPU[$sc.$name]}
-			printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$(fmt %.0f "$rps")" \
+			printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$(fmt %.0f "$rps")" \
 				"$(fmt %.0f "$p50")" "$(fmt %.0f "${P99[$sc.$name]}")" "$(fmt %.2f "$cpu")" \
-				"$(ratio "$cpu" "$og")" "$(ratio "$cpu" "${CPU[$sc.$floor]}")"
+				"$(ratio "$cpu" "$og")" "$(ratio "$cpu" "${CPU[$sc.$floor]}")" \
+				"$(fmt %.0f "$(med "$sc" "$name" 8)")"
 		done
 	done
+	if ((${#WARN[@]})); then
+		echo
+		for o in "${WARN[@]}"; do echo "**Warning**: $o"; done
+	fi
 	echo
 	echo "## Memory per idle keep-alive connection ($IDLE connections)"
 	echo
@@ -365,7 +385,7 @@ report() {
 	echo '```'
 	for f in "$BENCH_TMP"/res/*; do
 		[ -s "$f" ] || continue
-		while read -r _ _ _ _ _ o st; do
+		while read -r _ _ _ _ _ o st _; do
 			isnum "$o" && [ "$(bench_calc "$o > $other_max")" = 1 ] && other_max=$o
 			isnum "$st" && [ "$(bench_calc "$st > $steal_max")" = 1 ] && steal_max=$st
 		done <"$f"

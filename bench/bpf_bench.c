@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* bench-bpf: ns per packet of og_xdp/og_tc_out beside a trivial program and xdp-filter, via BPF_PROG_TEST_RUN. */
+/* bench-bpf: ns per packet of og_xdp/og_tc_out beside a trivial program and xdp-filter, via
+ * BPF_PROG_TEST_RUN. */
 #include <errno.h>
 #include <getopt.h>
 #include <sched.h>
@@ -28,7 +29,7 @@
  * measures and the table subtracts (see case_new_flow).
  */
 
-#define MAX_RUNS 51
+#define MAX_RUNS      51
 #define NEW_FLOW_PKTS 2000
 
 struct bcase {
@@ -78,8 +79,14 @@ static double run_once(int fd, const void *pkt, size_t len, int repeat, __u32 wa
 
 static size_t build(__u8 *buf, const char *src, const char *dst, __u16 sport, __u16 dport)
 {
-	struct pkt_spec s = { .family = AF_INET, .proto = IPPROTO_TCP, .src = src, .dst = dst,
-			      .sport = sport, .dport = dport, .tcp_flags = PKT_ACK, .payload = 10 };
+	struct pkt_spec s = {.family = AF_INET,
+			     .proto = IPPROTO_TCP,
+			     .src = src,
+			     .dst = dst,
+			     .sport = sport,
+			     .dport = dport,
+			     .tcp_flags = PKT_ACK,
+			     .payload = 10};
 
 	return pkt_build(&s, buf, NULL);
 }
@@ -96,15 +103,15 @@ static int load_prog(const char *path, const char *name, struct bpf_object **obj
 		return -1;
 	}
 	/* Never touch pins of a running xdp-filter or gateway. */
-	bpf_object__for_each_map(m, obj)
-		bpf_map__set_pin_path(m, NULL);
+	bpf_object__for_each_map(m, obj) bpf_map__set_pin_path(m, NULL);
 	if (bpf_object__load(obj)) {
 		fprintf(stderr, "bpf_bench: load %s: %s\n", path, strerror(errno));
 		bpf_object__close(obj);
 		return -1;
 	}
 	*objp = obj;
-	p = name ? bpf_object__find_program_by_name(obj, name) : bpf_object__next_program(obj, NULL);
+	p = name ? bpf_object__find_program_by_name(obj, name)
+		 : bpf_object__next_program(obj, NULL);
 	return p ? bpf_program__fd(p) : -1;
 }
 
@@ -140,7 +147,7 @@ static int map_put_u64(struct bpf_map *m, const void *key, __u64 v)
 static int setup_xdp_filter(struct bpf_object *obj)
 {
 	const __u64 src_dst = 0x1 | 0x2, tcp_udp = 0x4 | 0x8; /* MAP_FLAG_SRC/DST/TCP/UDP */
-	__u8 mac[6] = { 0x02, 0, 0, 0, 0, 0x99 };
+	__u8 mac[6] = {0x02, 0, 0, 0, 0, 0x99};
 	struct bpf_map *m;
 	__u32 port = 7, ip;
 	int err = 0;
@@ -164,8 +171,8 @@ static int cfg_put(struct og_bpf *s, const struct og_config *c)
 
 static int prefix_put(struct og_bpf *s, const char *addr, int bits, __u8 lane, __u8 flags)
 {
-	struct og_src_rule r = { .lane = lane, .flags = flags };
-	struct og_lpm_key k = { .prefixlen = OG_LPM_HDR_BITS + bits, .family = AF_INET };
+	struct og_src_rule r = {.lane = lane, .flags = flags};
+	struct og_lpm_key k = {.prefixlen = OG_LPM_HDR_BITS + bits, .family = AF_INET};
 
 	inet_pton(AF_INET, addr, k.addr);
 	return bpf_map_update_elem(bpf_map__fd(s->maps.og_src_rules), &k, &r, BPF_ANY);
@@ -205,20 +212,25 @@ static double case_new_flow(struct og_bpf *s, __u16 base)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: bpf_bench --trivial OBJ [--xdp-filter OBJ] [--runs N] [--repeat N]\n");
+	fprintf(stderr,
+		"usage: bpf_bench --trivial OBJ [--xdp-filter OBJ] [--runs N] [--repeat N]\n");
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = { { "trivial", 1, 0, 't' }, { "xdp-filter", 1, 0, 'x' },
-					    { "runs", 1, 0, 'n' },    { "repeat", 1, 0, 'r' },
-					    { 0, 0, 0, 0 } };
+	static const struct option lo[] = {{"trivial", 1, 0, 't'},
+					   {"xdp-filter", 1, 0, 'x'},
+					   {"runs", 1, 0, 'n'},
+					   {"repeat", 1, 0, 'r'},
+					   {0, 0, 0, 0}};
 	const char *trivial_path = NULL, *xf_path = NULL;
 	struct bpf_object *tobj = NULL, *xobj = NULL;
 	struct og_config cfg = {
-		.abi_version = OG_ABI_VERSION, .enabled = 1, .default_lane = OG_LANE_NORMAL,
-		.rules_gen = 1,
-		.lane_class = { 0, OG_CLASS_ORDER, OG_CLASS_NORMAL, OG_CLASS_BULK },
+	    .abi_version = OG_ABI_VERSION,
+	    .enabled = 1,
+	    .default_lane = OG_LANE_NORMAL,
+	    .rules_gen = 1,
+	    .lane_class = {0, OG_CLASS_ORDER, OG_CLASS_NORMAL, OG_CLASS_BULK},
 	};
 	__u8 p_known[PKT_MAX], p_pin[PKT_MAX], p_block[PKT_MAX], p_thr[PKT_MAX], p_reply[PKT_MAX];
 	__u8 p_miss[PKT_MAX];
@@ -266,8 +278,7 @@ int main(int argc, char **argv)
 	{
 		struct bpf_map *m;
 
-		bpf_object__for_each_map(m, s->obj)
-			bpf_map__set_pin_path(m, NULL);
+		bpf_object__for_each_map(m, s->obj) bpf_map__set_pin_path(m, NULL);
 	}
 	if (og_bpf__load(s)) {
 		fprintf(stderr, "bpf_bench: og_bpf__load: %s\n", strerror(errno));
@@ -277,8 +288,8 @@ int main(int argc, char **argv)
 
 	/* Rules like a small deployment: a port lane, a few prefixes, one block. */
 	{
-		struct og_port_key pk = { .port = 9443 };
-		struct og_lane_val lv = { .lane = OG_LANE_ORDER };
+		struct og_port_key pk = {.port = 9443};
+		struct og_lane_val lv = {.lane = OG_LANE_ORDER};
 
 		bpf_map_update_elem(bpf_map__fd(s->maps.og_port_lane), &pk, &lv, BPF_ANY);
 	}
@@ -294,8 +305,8 @@ int main(int argc, char **argv)
 	l_miss = build(p_miss, "10.0.0.1", "10.0.0.2", 40004, 9443);
 	l_reply = build(p_reply, "10.0.0.2", "10.0.0.1", 9443, 40000);
 	{
-		struct og_flow_key k = { .family = AF_INET, .proto = IPPROTO_TCP };
-		struct og_flow_pin pin = { .lane = OG_LANE_BULK, .pinned_ns = mono_ns() };
+		struct og_flow_key k = {.family = AF_INET, .proto = IPPROTO_TCP};
+		struct og_flow_pin pin = {.lane = OG_LANE_BULK, .pinned_ns = mono_ns()};
 
 		inet_pton(AF_INET, "10.0.0.1", k.saddr);
 		inet_pton(AF_INET, "10.0.0.2", k.daddr);
@@ -304,35 +315,35 @@ int main(int argc, char **argv)
 		bpf_map_update_elem(bpf_map__fd(s->maps.og_flow_lane), &k, &pin, BPF_ANY);
 	}
 
-	c[n++] = (struct bcase){ "trivial XDP_PASS", load_prog(trivial_path, "trivial_xdp", &tobj),
-				 p_known, l_known, XDP_PASS };
+	c[n++] = (struct bcase){"trivial XDP_PASS", load_prog(trivial_path, "trivial_xdp", &tobj),
+				p_known, l_known, XDP_PASS};
 	if (c[0].prog_fd < 0)
 		return 1;
 	if (xf_path) {
-		c[n] = (struct bcase){ "xdp-filter (allow policy, TCP)",
-				       load_prog(xf_path, NULL, &xobj), p_known, l_known, XDP_PASS };
+		c[n] = (struct bcase){"xdp-filter (allow policy, TCP)",
+				      load_prog(xf_path, NULL, &xobj), p_known, l_known, XDP_PASS};
 		if (c[n].prog_fd < 0 || setup_xdp_filter(xobj)) {
 			fprintf(stderr, "bpf_bench: xdp-filter object unusable, row skipped\n");
 			c[n].skip = 1;
 		}
 		n++;
 	}
-	c[n++] = (struct bcase){ "og_xdp known flow", bpf_program__fd(s->progs.og_xdp), p_known,
-				 l_known, XDP_PASS };
-	c[n++] = (struct bcase){ "og_xdp pinned flow", bpf_program__fd(s->progs.og_xdp), p_pin,
-				 l_pin, XDP_PASS };
-	c[n++] = (struct bcase){ "og_xdp known flow, throttles set", bpf_program__fd(s->progs.og_xdp),
-				 p_miss, l_miss, XDP_PASS };
-	c[n++] = (struct bcase){ "og_xdp block drop", bpf_program__fd(s->progs.og_xdp), p_block,
-				 l_block, XDP_DROP };
-	c[n++] = (struct bcase){ "og_xdp throttle drop", bpf_program__fd(s->progs.og_xdp), p_thr,
-				 l_thr, XDP_DROP };
+	c[n++] = (struct bcase){"og_xdp known flow", bpf_program__fd(s->progs.og_xdp), p_known,
+				l_known, XDP_PASS};
+	c[n++] = (struct bcase){"og_xdp pinned flow", bpf_program__fd(s->progs.og_xdp), p_pin,
+				l_pin, XDP_PASS};
+	c[n++] = (struct bcase){"og_xdp known flow, throttles set",
+				bpf_program__fd(s->progs.og_xdp), p_miss, l_miss, XDP_PASS};
+	c[n++] = (struct bcase){"og_xdp block drop", bpf_program__fd(s->progs.og_xdp), p_block,
+				l_block, XDP_DROP};
+	c[n++] = (struct bcase){"og_xdp throttle drop", bpf_program__fd(s->progs.og_xdp), p_thr,
+				l_thr, XDP_DROP};
 	ntriv_tc = n;
-	c[n++] = (struct bcase){ "trivial TC", bpf_program__fd(bpf_object__find_program_by_name(
-						       tobj, "trivial_tc")),
-				 p_reply, l_reply, (__u32)-1 };
-	c[n++] = (struct bcase){ "og_tc_out known flow", bpf_program__fd(s->progs.og_tc_out),
-				 p_reply, l_reply, (__u32)-1 };
+	c[n++] = (struct bcase){
+	    "trivial TC", bpf_program__fd(bpf_object__find_program_by_name(tobj, "trivial_tc")),
+	    p_reply, l_reply, (__u32)-1};
+	c[n++] = (struct bcase){"og_tc_out known flow", bpf_program__fd(s->progs.og_tc_out),
+				p_reply, l_reply, (__u32)-1};
 
 	/* Let og_xdp calibrate its jiffies clock (32 ticks) so every round measures
 	 * the service path, not the first-second helper reads. */
@@ -340,7 +351,8 @@ int main(int argc, char **argv)
 		__u64 t0 = mono_ns();
 
 		while (!s->bss->og_clock_tick_ns && mono_ns() - t0 < 3000000000ULL)
-			run_once(bpf_program__fd(s->progs.og_xdp), p_known, l_known, 10000, XDP_PASS);
+			run_once(bpf_program__fd(s->progs.og_xdp), p_known, l_known, 10000,
+				 XDP_PASS);
 		if (!s->bss->og_clock_tick_ns)
 			fprintf(stderr, "bpf_bench: og_xdp clock not calibrated after 3 s\n");
 	}
@@ -353,9 +365,9 @@ int main(int argc, char **argv)
 			 * so the other cases run with throttle_count 0 as in service. */
 			if (!strcmp(cb->name, "og_xdp throttle drop") ||
 			    !strcmp(cb->name, "og_xdp known flow, throttles set")) {
-				struct og_addr_key ak = { .family = AF_INET };
-				struct og_throttle t = { .rate_pps = 0, .burst = 0,
-							 .expires_ns = ~0ULL };
+				struct og_addr_key ak = {.family = AF_INET};
+				struct og_throttle t = {
+				    .rate_pps = 0, .burst = 0, .expires_ns = ~0ULL};
 
 				inet_pton(AF_INET, "10.77.0.1", ak.addr);
 				bpf_map_update_elem(bpf_map__fd(s->maps.og_throttle), &ak, &t,
@@ -367,7 +379,8 @@ int main(int argc, char **argv)
 			run_once(cb->prog_fd, cb->pkt, cb->len, 1, cb->want);
 			cb->ns[r] = run_once(cb->prog_fd, cb->pkt, cb->len, repeat, cb->want);
 			if (cb->ns[r] < 0) {
-				fprintf(stderr, "bpf_bench: %s: %s\n", cb->name, strerror(-cb->ns[r]));
+				fprintf(stderr, "bpf_bench: %s: %s\n", cb->name,
+					strerror(-cb->ns[r]));
 				return 1;
 			}
 			if (cfg.throttle_count) {
@@ -425,7 +438,8 @@ int main(int argc, char **argv)
 	       "packet, timer overhead removed using trivial at repeat=1 = %.1f ns)\n",
 	       median(triv_r1, runs));
 	budget_ok = known <= 4.5 * triv && (xf <= 0 || known < xf);
-	printf("budget: og_xdp known flow %.1f ns = %.2fx trivial (limit 4.5x)", known, known / triv);
+	printf("budget: og_xdp known flow %.1f ns = %.2fx trivial (limit 4.5x)", known,
+	       known / triv);
 	if (xf > 0)
 		printf(", %.2fx xdp-filter (limit < 1)", known / xf);
 	else

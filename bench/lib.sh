@@ -125,16 +125,30 @@ bench_to_us() {
 		else print "nan" }'
 }
 
-# bench_parse_wrk FILE: "REQUESTS RPS P50_US P99_US ERRORS NON2XX" from wrk --latency output.
+# bench_parse_wrk FILE: "REQUESTS RPS P50_US P99_US ERRORS NON2XX BYTES_PER_RESPONSE" from wrk
+# --latency output (wrk's "24.67MB read" counts 1024-based units).
 bench_parse_wrk() {
-	local f=$1 reqs rps p50 p99 errs non2xx
+	local f=$1 reqs rps p50 p99 errs non2xx bpr
 	reqs=$(awk '/ requests in / { print $1; exit }' "$f")
+	bpr=$(awk '/ requests in .* read$/ {
+		v = $(NF - 1); m = 1
+		if (v ~ /KB$/) m = 1024; else if (v ~ /MB$/) m = 1048576; else if (v ~ /GB$/) m = 1073741824
+		sub(/[KMG]?B$/, "", v)
+		if ($1 > 0) printf "%.0f\n", v * m / $1
+		exit }' "$f")
 	rps=$(awk '/^Requests\/sec:/ { print $2; exit }' "$f")
 	p50=$(awk '$1 == "50%" { print $2; exit }' "$f")
 	p99=$(awk '$1 == "99%" { print $2; exit }' "$f")
 	errs=$(awk '/Socket errors:/ { gsub(/,/, ""); print $4 + $6 + $8 + $10; exit }' "$f")
 	non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF; exit }' "$f")
-	echo "${reqs:-0} ${rps:-0} $(bench_to_us "${p50:-nan}") $(bench_to_us "${p99:-nan}") ${errs:-0} ${non2xx:-0}"
+	echo "${reqs:-0} ${rps:-0} $(bench_to_us "${p50:-nan}") $(bench_to_us "${p99:-nan}") ${errs:-0}" \
+		"${non2xx:-0} ${bpr:-nan}"
+}
+
+# bench_time_wait PORT: TCP sockets in TIME-WAIT to or from PORT. Keep-alive clients leave about
+# one per connection per run; a server that closes after each response leaves one per request.
+bench_time_wait() {
+	ss -Htan state time-wait "( sport = :$1 or dport = :$1 )" 2>/dev/null | wc -l
 }
 
 # bench_median FILE COLUMN: median of a whitespace-separated column (mean of the middle two
