@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Lane resolution (pin > source prefix > port > default), clock and events shared by all programs. */
+/* Lane resolution (pin > prefix > port > default), clock and events for all programs. */
 #ifndef OG_LANE_H
 #define OG_LANE_H
 
@@ -28,15 +28,15 @@ __u64 og_now_ns __weak = 0;
  * ratio is snapped to the nearest usual HZ. Until then every read is slow.
  */
 #define OG_CLOCK_CAL_TICKS 32
-__u64 og_clock_ref_ns __weak = 0; /* coarse ns at the first slow read */
-__u64 og_clock_ref_j __weak = 0; /* jiffies at the first slow read */
-__u64 og_clock_off_ns __weak = 0; /* coarse ns - jiffies * tick, refreshed on slow reads */
+__u64 og_clock_ref_ns __weak = 0;  /* coarse ns at the first slow read */
+__u64 og_clock_ref_j __weak = 0;   /* jiffies at the first slow read */
+__u64 og_clock_off_ns __weak = 0;  /* coarse ns - jiffies * tick, refreshed on slow reads */
 __u64 og_clock_tick_ns __weak = 0; /* ns per jiffy; 0 while not calibrated */
 
 /* Nearest of HZ 1000/300/250/100 when within 1/16, else the measured value. */
 static __always_inline __u64 og_tick_snap(__u64 t)
 {
-	static const __u64 hz_ticks[] = { 1000000, 3333333, 4000000, 10000000 };
+	static const __u64 hz_ticks[] = {1000000, 3333333, 4000000, 10000000};
 	int i;
 
 #pragma unroll

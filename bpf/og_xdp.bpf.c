@@ -11,12 +11,12 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /* Which og_lane_stats counter, besides rx_pkts/rx_bytes, a packet adds to. */
-#define OG_R_PASS 0
-#define OG_R_OTHER 1
+#define OG_R_PASS      0
+#define OG_R_OTHER     1
 #define OG_R_MALFORMED 2
-#define OG_R_BLOCK 3
-#define OG_R_THROTTLE 4
-#define OG_R_ERROR 5
+#define OG_R_BLOCK     3
+#define OG_R_THROTTLE  4
+#define OG_R_ERROR     5
 
 /* Per-packet state handed from stage to stage. */
 struct og_xctx {

@@ -13,15 +13,15 @@
  * (__sk_buff data after bpf_skb_pull_data): it only sees two pointers.
  */
 
-#define OG_P_BAD (-1) /* truncated or invalid header */
-#define OG_P_LATER_FRAG 256 /* IP fragment with offset != 0: no L4 header */
+#define OG_P_BAD	(-1) /* truncated or invalid header */
+#define OG_P_LATER_FRAG 256  /* IP fragment with offset != 0: no L4 header */
 
 /* What og_parse_pkt found; og_pkt.kind. */
-#define OG_PK_L4 0 /* TCP or UDP, ports in the key */
-#define OG_PK_FRAG 1 /* later IP fragment: addresses only */
-#define OG_PK_NONIP 2 /* not IPv4/IPv6 (ARP, LLDP, a third VLAN tag ...) */
+#define OG_PK_L4       0 /* TCP or UDP, ports in the key */
+#define OG_PK_FRAG     1 /* later IP fragment: addresses only */
+#define OG_PK_NONIP    2 /* not IPv4/IPv6 (ARP, LLDP, a third VLAN tag ...) */
 #define OG_PK_OTHER_L4 3 /* IP, but neither TCP nor UDP (ICMP ...): source known */
-#define OG_PK_BAD 4 /* truncated or invalid header at some layer */
+#define OG_PK_BAD      4 /* truncated or invalid header at some layer */
 
 struct og_cursor {
 	void *pos;
@@ -29,8 +29,8 @@ struct og_cursor {
 
 struct og_pkt {
 	struct og_flow_key key; /* ingress orientation as seen on the wire */
-	__u8 kind; /* OG_PK_* */
-	__u8 syn; /* TCP SYN without ACK */
+	__u8 kind;		/* OG_PK_* */
+	__u8 syn;		/* TCP SYN without ACK */
 };
 
 struct og_vlan_hdr {
@@ -179,7 +179,7 @@ static __always_inline int og_parse_udp(struct og_cursor *c, void *end, struct o
 /* Parses [data, end) into <p> (which must be zeroed) and returns p->kind. */
 static __always_inline int og_parse_pkt(void *data, void *end, struct og_pkt *p)
 {
-	struct og_cursor c = { .pos = data };
+	struct og_cursor c = {.pos = data};
 	int proto, i;
 
 	proto = og_parse_eth(&c, end);

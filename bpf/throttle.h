@@ -21,9 +21,9 @@
 #define OG_TB_MAX_BURST 1000000000ULL /* packets */
 
 struct og_tb_result {
-	__u64 tokens; /* nanotokens left after this packet */
+	__u64 tokens;  /* nanotokens left after this packet */
 	__u64 last_ns; /* new refill time */
-	int pass; /* 1: a token was taken, 0: bucket empty, drop */
+	int pass;      /* 1: a token was taken, 0: bucket empty, drop */
 };
 
 /* Refills <t> up to <now> and tries to take one packet's worth of tokens. */

@@ -41,8 +41,7 @@ static inline struct og_bpf *fx_load(void)
 		og_diag("og_bpf__open: %s", strerror(errno));
 		return NULL;
 	}
-	bpf_object__for_each_map(m, s->obj)
-		bpf_map__set_pin_path(m, NULL);
+	bpf_object__for_each_map(m, s->obj) bpf_map__set_pin_path(m, NULL);
 	s->rodata->og_test_clock = 1;
 	err = og_bpf__load(s);
 	if (err) {
@@ -56,12 +55,12 @@ static inline struct og_bpf *fx_load(void)
 static inline struct og_config fx_cfg_default(void)
 {
 	struct og_config c = {
-		.abi_version = OG_ABI_VERSION,
-		.enabled = 1,
-		.default_lane = OG_LANE_NORMAL,
-		.fail_mode = OG_FAIL_OPEN,
-		.rules_gen = 1,
-		.lane_class = { 0, OG_CLASS_ORDER, OG_CLASS_NORMAL, OG_CLASS_BULK },
+	    .abi_version = OG_ABI_VERSION,
+	    .enabled = 1,
+	    .default_lane = OG_LANE_NORMAL,
+	    .fail_mode = OG_FAIL_OPEN,
+	    .rules_gen = 1,
+	    .lane_class = {0, OG_CLASS_ORDER, OG_CLASS_NORMAL, OG_CLASS_BULK},
 	};
 	return c;
 }
@@ -92,8 +91,8 @@ static inline void fx_bump_gen(struct og_bpf *s)
 }
 
 struct fx_xdp_out {
-	int ret; /* test_run's own return */
-	__u32 verdict; /* XDP_* */
+	int ret;	/* test_run's own return */
+	__u32 verdict;	/* XDP_* */
 	__u32 meta_len; /* bytes of metadata in front of the packet */
 	struct og_xdp_meta meta;
 	__u32 out_len;
@@ -102,7 +101,7 @@ struct fx_xdp_out {
 static inline void fx_xdp(struct og_bpf *s, const void *pkt, size_t len, struct fx_xdp_out *o)
 {
 	__u8 out[PKT_MAX + 256];
-	struct xdp_md ctx_in = { .data_end = len }, ctx_out = {};
+	struct xdp_md ctx_in = {.data_end = len}, ctx_out = {};
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = len, .data_out = out,
 		    .data_size_out = sizeof(out), .ctx_in = &ctx_in, .ctx_size_in = sizeof(ctx_in),
 		    .ctx_out = &ctx_out, .ctx_size_out = sizeof(ctx_out), .repeat = 1);
@@ -125,11 +124,11 @@ struct fx_tc_out {
 };
 
 /* Runs a TC program on <pkt> with skb->mark/priority preset to <mark>/<prio>. */
-static inline void fx_tc(struct bpf_program *prog, const void *pkt, size_t len, __u32 mark, __u32 prio,
-		  struct fx_tc_out *o)
+static inline void fx_tc(struct bpf_program *prog, const void *pkt, size_t len, __u32 mark,
+			 __u32 prio, struct fx_tc_out *o)
 {
 	__u8 out[PKT_MAX + 256];
-	struct __sk_buff ctx_in = { .mark = mark, .priority = prio }, ctx_out = {};
+	struct __sk_buff ctx_in = {.mark = mark, .priority = prio}, ctx_out = {};
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = len, .data_out = out,
 		    .data_size_out = sizeof(out), .ctx_in = &ctx_in, .ctx_size_in = sizeof(ctx_in),
 		    .ctx_out = &ctx_out, .ctx_size_out = sizeof(ctx_out), .repeat = 1);
@@ -217,7 +216,7 @@ static inline void fx_key(const struct pkt_spec *ps, struct og_flow_key *k)
 /* Adds a source prefix rule ("10.1.0.0/16") and bumps rules_gen. */
 static inline int fx_prefix(struct og_bpf *s, const char *cidr, __u8 lane, __u8 flags)
 {
-	struct og_src_rule r = { .lane = lane, .flags = flags };
+	struct og_src_rule r = {.lane = lane, .flags = flags};
 	struct og_lpm_key k = {};
 	char buf[64], *slash;
 	int fam, err;
@@ -257,8 +256,8 @@ static inline int fx_unprefix(struct og_bpf *s, const char *cidr)
 
 static inline int fx_port(struct og_bpf *s, __u32 port, __u32 lane)
 {
-	struct og_port_key k = { .port = port };
-	struct og_lane_val v = { .lane = lane };
+	struct og_port_key k = {.port = port};
+	struct og_lane_val v = {.lane = lane};
 	int err = bpf_map_update_elem(bpf_map__fd(s->maps.og_port_lane), &k, &v, BPF_ANY);
 
 	fx_bump_gen(s);
@@ -267,7 +266,7 @@ static inline int fx_port(struct og_bpf *s, __u32 port, __u32 lane)
 
 static inline int fx_pin(struct og_bpf *s, const struct og_flow_key *k, __u32 lane)
 {
-	struct og_flow_pin v = { .lane = lane, .pinned_ns = 1 };
+	struct og_flow_pin v = {.lane = lane, .pinned_ns = 1};
 	int err = bpf_map_update_elem(bpf_map__fd(s->maps.og_flow_lane), k, &v, BPF_ANY);
 
 	fx_bump_gen(s);

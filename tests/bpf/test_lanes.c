@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* og_xdp lane precedence, rule-generation caching, block rules, the enabled switch and the clock. */
+/* og_xdp lane precedence, rules_gen caching, block rules, the enabled switch, the clock. */
 #include <time.h>
 
 #include "bpf_fixture.h"
 
-#define V4 .family = AF_INET
-#define V6 .family = AF_INET6
+#define V4  .family = AF_INET
+#define V6  .family = AF_INET6
 #define TCP .proto = IPPROTO_TCP
 #define UDP .proto = IPPROTO_UDP
 
@@ -22,7 +22,7 @@ static int on_event(void *ctx, void *data, size_t len)
 
 /* Sends one packet; returns the verdict and fills the flow entry (or zeroes). */
 static __u32 xsend(struct og_bpf *s, const struct pkt_spec *ps, struct og_xdp_meta *meta,
-		  struct og_flow_stats *fs)
+		   struct og_flow_stats *fs)
 {
 	struct og_flow_key k;
 	struct fx_xdp_out o;
@@ -46,27 +46,28 @@ static void lane_is(struct og_bpf *s, const char *what, const struct pkt_spec *p
 	__u32 v = xsend(s, ps, &m, &fs);
 
 	OK(v == XDP_PASS && m.lane == lane && m.lane_src == src && fs.lane == lane &&
-		   fs.lane_src == src,
+	       fs.lane_src == src,
 	   "%s: lane %u src %u (want %u/%u; flow %u/%u)", what, m.lane, m.lane_src, lane, src,
 	   fs.lane, fs.lane_src);
 }
 
 static void precedence(struct og_bpf *s)
 {
-	struct pkt_spec a = { V4, TCP, .src = "10.30.5.9", .sport = 50001, .dport = 9443 };
-	struct pkt_spec b = { V4, TCP, .src = "10.30.6.1", .sport = 50002, .dport = 9443 };
-	struct pkt_spec c = { V4, TCP, .src = "10.99.0.1", .sport = 50003, .dport = 9443 };
-	struct pkt_spec d = { V4, TCP, .src = "10.99.0.1", .sport = 50004, .dport = 80 };
-	struct pkt_spec e = { V6, UDP, .src = "fd00:30:0:5::7", .sport = 50005, .dport = 80 };
-	struct pkt_spec f = { V6, UDP, .src = "fd00:30:0:6::7", .sport = 50006, .dport = 80 };
-	struct pkt_spec g = { V4, TCP, .src = "10.30.5.9", .sport = 50007, .dport = 9443 };
+	struct pkt_spec a = {V4, TCP, .src = "10.30.5.9", .sport = 50001, .dport = 9443};
+	struct pkt_spec b = {V4, TCP, .src = "10.30.6.1", .sport = 50002, .dport = 9443};
+	struct pkt_spec c = {V4, TCP, .src = "10.99.0.1", .sport = 50003, .dport = 9443};
+	struct pkt_spec d = {V4, TCP, .src = "10.99.0.1", .sport = 50004, .dport = 80};
+	struct pkt_spec e = {V6, UDP, .src = "fd00:30:0:5::7", .sport = 50005, .dport = 80};
+	struct pkt_spec f = {V6, UDP, .src = "fd00:30:0:6::7", .sport = 50006, .dport = 80};
+	struct pkt_spec g = {V4, TCP, .src = "10.30.5.9", .sport = 50007, .dport = 9443};
 	struct og_config cfg;
 	struct og_flow_key k;
 
 	OK(fx_prefix(s, "10.30.0.0/16", OG_LANE_BULK, 0) == 0, "rule 10.30.0.0/16 -> bulk");
 	OK(fx_prefix(s, "10.30.5.0/24", OG_LANE_ORDER, 0) == 0, "rule 10.30.5.0/24 -> order");
 	OK(fx_prefix(s, "fd00:30::/32", OG_LANE_BULK, 0) == 0, "rule fd00:30::/32 -> bulk");
-	OK(fx_prefix(s, "fd00:30:0:5::/64", OG_LANE_ORDER, 0) == 0, "rule fd00:30:0:5::/64 -> order");
+	OK(fx_prefix(s, "fd00:30:0:5::/64", OG_LANE_ORDER, 0) == 0,
+	   "rule fd00:30:0:5::/64 -> order");
 	OK(fx_port(s, 9443, OG_LANE_ORDER) == 0, "rule port 9443 -> order");
 	OK(fx_port(s, 8080, OG_LANE_BULK) == 0, "rule port 8080 -> bulk");
 
@@ -102,9 +103,9 @@ static void precedence(struct og_bpf *s)
 /* The lane is cached per flow until rules_gen moves. */
 static void generation(struct og_bpf *s)
 {
-	struct pkt_spec p = { V4, TCP, .src = "10.40.0.1", .sport = 50100, .dport = 7000 };
-	struct og_port_key pk = { .port = 7000 };
-	struct og_lane_val lv = { .lane = OG_LANE_ORDER };
+	struct pkt_spec p = {V4, TCP, .src = "10.40.0.1", .sport = 50100, .dport = 7000};
+	struct og_port_key pk = {.port = 7000};
+	struct og_lane_val lv = {.lane = OG_LANE_ORDER};
 	struct og_lane_stats b[OG_LANE_MAX], a[OG_LANE_MAX];
 	struct og_flow_stats fs;
 
@@ -126,11 +127,11 @@ static void generation(struct og_bpf *s)
 
 static void blocking(struct og_bpf *s, struct ring_buffer *rb)
 {
-	struct pkt_spec t = { V4, TCP, .src = "10.66.1.1", .sport = 50200, .dport = 9443 };
-	struct pkt_spec u = { V6, UDP, .src = "fd00:66::1", .sport = 50201, .dport = 53 };
-	struct pkt_spec icmp = { V4, .proto = IPPROTO_ICMP, .src = "10.66.1.1" };
-	struct pkt_spec frag = { V4, UDP, .src = "10.66.1.1", .frag_off = 9, .payload = 16 };
-	struct pkt_spec other = { V4, TCP, .src = "10.67.1.1", .sport = 50202, .dport = 9443 };
+	struct pkt_spec t = {V4, TCP, .src = "10.66.1.1", .sport = 50200, .dport = 9443};
+	struct pkt_spec u = {V6, UDP, .src = "fd00:66::1", .sport = 50201, .dport = 53};
+	struct pkt_spec icmp = {V4, .proto = IPPROTO_ICMP, .src = "10.66.1.1"};
+	struct pkt_spec frag = {V4, UDP, .src = "10.66.1.1", .frag_off = 9, .payload = 16};
+	struct pkt_spec other = {V4, TCP, .src = "10.67.1.1", .sport = 50202, .dport = 9443};
 	struct og_lane_stats b[OG_LANE_MAX], a[OG_LANE_MAX];
 	struct og_flow_stats fs;
 	int ev0;
@@ -148,7 +149,8 @@ static void blocking(struct og_bpf *s, struct ring_buffer *rb)
 	OK_EQ(xsend(s, &u, NULL, &fs), XDP_DROP, "blocked ipv6 udp dropped");
 	OK(fs.blocked == 1 && fs.lane == OG_LANE_NORMAL, "lane-less block keeps the default lane");
 	OK_EQ(xsend(s, &icmp, NULL, NULL), XDP_DROP, "icmp from a blocked prefix dropped");
-	OK_EQ(xsend(s, &frag, NULL, NULL), XDP_DROP, "later fragment from a blocked prefix dropped");
+	OK_EQ(xsend(s, &frag, NULL, NULL), XDP_DROP,
+	      "later fragment from a blocked prefix dropped");
 	OK_EQ(xsend(s, &other, NULL, NULL), XDP_PASS, "neighbouring prefix passes");
 	fx_lanes(s, a);
 	OK_EQ(a[OG_LANE_BULK].drop_block - b[OG_LANE_BULK].drop_block, 3,
@@ -167,14 +169,15 @@ static void blocking(struct og_bpf *s, struct ring_buffer *rb)
 	OK(fx_prefix(s, "10.66.0.0/16", 0, OG_RULE_BLOCK) == 0, "block again");
 	OK_EQ(xsend(s, &t, NULL, &fs), XDP_DROP, "re-blocked flow dropped");
 	ring_buffer__consume(rb);
-	OK_EQ(n_events[OG_EV_BLOCK] - ev0, 4, "block event again on the flow's first re-blocked packet");
+	OK_EQ(n_events[OG_EV_BLOCK] - ev0, 4,
+	      "block event again on the flow's first re-blocked packet");
 	fx_unprefix(s, "10.66.0.0/16");
 	fx_unprefix(s, "fd00:66::/32");
 }
 
 static void disabled(struct og_bpf *s)
 {
-	struct pkt_spec p = { V4, TCP, .src = "10.50.0.1", .sport = 50300, .dport = 9443 };
+	struct pkt_spec p = {V4, TCP, .src = "10.50.0.1", .sport = 50300, .dport = 9443};
 	struct og_config cfg = fx_get_cfg(s), off = cfg;
 	struct og_lane_stats b[OG_LANE_MAX], a[OG_LANE_MAX];
 	struct og_flow_stats fs;
@@ -188,10 +191,11 @@ static void disabled(struct og_bpf *s)
 	fx_lanes(s, b);
 	fx_xdp(s, pkt, len, &o);
 	fx_lanes(s, a);
-	OK(o.verdict == XDP_PASS && o.meta_len == 0, "disabled: even a blocked source passes, no metadata");
+	OK(o.verdict == XDP_PASS && o.meta_len == 0,
+	   "disabled: even a blocked source passes, no metadata");
 	OK(a[OG_LANE_NONE].rx_pkts - b[OG_LANE_NONE].rx_pkts == 1 &&
-		   a[OG_LANE_NONE].drop_block == b[OG_LANE_NONE].drop_block &&
-		   a[OG_LANE_NONE].other == b[OG_LANE_NONE].other,
+	       a[OG_LANE_NONE].drop_block == b[OG_LANE_NONE].drop_block &&
+	       a[OG_LANE_NONE].other == b[OG_LANE_NONE].other,
 	   "disabled: counted in lane none rx only");
 	{
 		struct og_flow_key k;
@@ -208,7 +212,7 @@ static void disabled(struct og_bpf *s)
  * CLOCK_MONOTONIC_COARSE to within a tick, on the slow and the fast path. */
 static void real_clock(void)
 {
-	struct pkt_spec p = { V4, UDP, .sport = 50400, .dport = 53 };
+	struct pkt_spec p = {V4, UDP, .sport = 50400, .dport = 53};
 	struct og_config cfg = fx_cfg_default();
 	struct og_flow_stats fs;
 	struct og_flow_key k;
@@ -223,8 +227,7 @@ static void real_clock(void)
 		OK(0, "production-clock skeleton opens");
 		return;
 	}
-	bpf_object__for_each_map(m, s->obj)
-		bpf_map__set_pin_path(m, NULL);
+	bpf_object__for_each_map(m, s->obj) bpf_map__set_pin_path(m, NULL);
 	err = og_bpf__load(s);
 	OK(err == 0, "skeleton loads with the production clock (verifier prunes the test clock)");
 	if (err) {
@@ -251,8 +254,9 @@ static void real_clock(void)
 	xsend(s, &p, NULL, &fs);
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	t2 = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-	OK(fs.first_ns >= t0 && fs.first_ns <= t1, "first_ns %llu within [%llu, %llu] (coarse helper)",
-	   (unsigned long long)fs.first_ns, (unsigned long long)t0, (unsigned long long)t1);
+	OK(fs.first_ns >= t0 && fs.first_ns <= t1,
+	   "first_ns %llu within [%llu, %llu] (coarse helper)", (unsigned long long)fs.first_ns,
+	   (unsigned long long)t0, (unsigned long long)t1);
 	OK(fs.last_ns + tick + tick >= t1 && fs.last_ns <= t2 + tick + tick,
 	   "last_ns %llu within two ticks of [%llu, %llu] (jiffies fast clock)",
 	   (unsigned long long)fs.last_ns, (unsigned long long)t1, (unsigned long long)t2);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Seeded random packets through og_xdp, og_tc_in and og_tc_out: no failure, every packet counted exactly once. */
+/* Seeded random packets through og_xdp, og_tc_in and og_tc_out: no failure, every packet counted
+ * exactly once. */
 #include <time.h>
 
 #include "bpf_fixture.h"
@@ -30,19 +31,19 @@ static int pick(int n)
 	return rnd() % n;
 }
 
-static const char *v4src[] = { "10.0.0.1", "10.0.0.3", "10.20.1.1", "10.66.0.9", "10.77.0.1",
-			       "192.0.2.7" };
-static const char *v6src[] = { "fd00::1", "fd00:20::4", "fd00:66::1", "fd00:77::1", "2001:db8::9" };
-static const __u16 ports[] = { 9443, 80, 443, 53, 8080, 40000 };
+static const char *v4src[] = {"10.0.0.1",  "10.0.0.3",	"10.20.1.1",
+			      "10.66.0.9", "10.77.0.1", "192.0.2.7"};
+static const char *v6src[] = {"fd00::1", "fd00:20::4", "fd00:66::1", "fd00:77::1", "2001:db8::9"};
+static const __u16 ports[] = {9443, 80, 443, 53, 8080, 40000};
 
-#define K_UNKNOWN 0 /* mutated: only the invariants apply */
+#define K_UNKNOWN    0 /* mutated: only the invariants apply */
 #define K_CLASSIFIED 1 /* intact TCP/UDP or later fragment: gets a lane */
-#define K_OTHER 2 /* intact non-IP / non-TCP-UDP: lane none, counted other or blocked */
-#define K_MALFORMED 3 /* cut inside its headers: lane none, malformed */
+#define K_OTHER	     2 /* intact non-IP / non-TCP-UDP: lane none, counted other or blocked */
+#define K_MALFORMED  3 /* cut inside its headers: lane none, malformed */
 
 static size_t gen(__u8 *pkt, int *kind)
 {
-	static const __u8 exts[] = { 0, 43, 60, 51 };
+	static const __u8 exts[] = {0, 43, 60, 51};
 	struct pkt_spec s = {};
 	struct pkt_layout lay;
 	size_t len, cut;
@@ -175,13 +176,15 @@ int main(void)
 	fx_prefix(s, "10.66.0.0/16", 0, OG_RULE_BLOCK);
 	fx_prefix(s, "fd00:66::/32", OG_LANE_BULK, OG_RULE_BLOCK);
 	{
-		const char *thr[] = { "10.77.0.1", "fd00:77::1" };
+		const char *thr[] = {"10.77.0.1", "fd00:77::1"};
 		int j;
 
 		for (j = 0; j < 2; j++) {
 			struct og_addr_key k = {};
-			struct og_throttle t = { .rate_pps = 100, .burst = 5, .tokens = 5 * OG_TB_NS,
-						 .expires_ns = ~0ULL };
+			struct og_throttle t = {.rate_pps = 100,
+						.burst = 5,
+						.tokens = 5 * OG_TB_NS,
+						.expires_ns = ~0ULL};
 
 			k.family = pkt_addr(thr[j], k.addr);
 			bpf_map_update_elem(bpf_map__fd(s->maps.og_throttle), &k, &t, BPF_ANY);
@@ -251,10 +254,11 @@ int main(void)
 			if (!ok) {
 				bad_fate++;
 				if (bad_fate <= 5)
-					og_diag("packet %llu (%zu bytes) kind %d: lane %d verdict %u "
-						"malformed+%llu other+%llu",
-						(unsigned long long)i, len, kind, lane, o.verdict,
-						(unsigned long long)dmal, (unsigned long long)doth);
+					og_diag(
+					    "packet %llu (%zu bytes) kind %d: lane %d verdict %u "
+					    "malformed+%llu other+%llu",
+					    (unsigned long long)i, len, kind, lane, o.verdict,
+					    (unsigned long long)dmal, (unsigned long long)doth);
 			}
 		}
 		fx_tc(s->progs.og_tc_out, pkt, len, 0, 0, &to);
@@ -267,15 +271,17 @@ int main(void)
 			tc_refused++;
 			continue;
 		}
-		if (to.ret || ti.ret || to.verdict != -1 || ti.verdict != -1 || ti.mark >= OG_LANE_MAX ||
+		if (to.ret || ti.ret || to.verdict != -1 || ti.verdict != -1 ||
+		    ti.mark >= OG_LANE_MAX ||
 		    (to.priority != 0 && to.priority != OG_CLASS_ORDER &&
 		     to.priority != OG_CLASS_NORMAL && to.priority != OG_CLASS_BULK)) {
 			bad_tc++;
 			if (bad_tc <= 5)
-				og_diag("packet %llu (%zu bytes, %02x%02x): tc_out run %d verdict %d "
-					"prio %#x, tc_in run %d verdict %d mark %u",
-					(unsigned long long)i, len, pkt[12], pkt[13], to.ret, to.verdict,
-					to.priority, ti.ret, ti.verdict, ti.mark);
+				og_diag(
+				    "packet %llu (%zu bytes, %02x%02x): tc_out run %d verdict %d "
+				    "prio %#x, tc_in run %d verdict %d mark %u",
+				    (unsigned long long)i, len, pkt[12], pkt[13], to.ret,
+				    to.verdict, to.priority, ti.ret, ti.verdict, ti.mark);
 		}
 	}
 	fx_lanes(s, a);
@@ -286,14 +292,15 @@ int main(void)
 	OK_EQ(SUM(a, rx_pkts) - SUM(start, rx_pkts), i, "sum of rx_pkts over lanes = packets sent");
 	OK_EQ(bad_drop, 0, "every drop moved exactly one drop counter, every pass none");
 	OK_EQ(SUM(a, drop_block) + SUM(a, drop_throttle) + SUM(a, drop_error) -
-		      SUM(start, drop_block) - SUM(start, drop_throttle) - SUM(start, drop_error),
+		  SUM(start, drop_block) - SUM(start, drop_throttle) - SUM(start, drop_error),
 	      drops, "drop counters total = XDP_DROP verdicts");
 	OK_EQ(bad_meta, 0, "every pass carried metadata naming the counted lane");
 	OK_EQ(bad_fate, 0, "packets of known fate met it (classified / other / malformed)");
 	OK(fate_checked > n / 3, "a third or more had a known fate (%llu)",
 	   (unsigned long long)fate_checked);
 	OK(SUM(a, malformed) - SUM(start, malformed) >= kinds[K_MALFORMED] &&
-		   SUM(a, malformed) - SUM(start, malformed) <= i - kinds[K_CLASSIFIED] - kinds[K_OTHER],
+	       SUM(a, malformed) - SUM(start, malformed) <=
+		   i - kinds[K_CLASSIFIED] - kinds[K_OTHER],
 	   "malformed %llu is between the known-malformed %llu and the unknown+malformed",
 	   (unsigned long long)(SUM(a, malformed) - SUM(start, malformed)),
 	   (unsigned long long)kinds[K_MALFORMED]);

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* og_tc_out (reply lane -> skb->priority) and og_tc_in (metadata or lookup -> skb->mark) fixtures. */
+/* og_tc_out (reply lane -> skb->priority) and og_tc_in (metadata/lookup -> skb->mark). */
 #include <net/if.h>
 #include <sched.h>
 
 #include "bpf_fixture.h"
 
-#define V4 .family = AF_INET
-#define V6 .family = AF_INET6
-#define TCP .proto = IPPROTO_TCP
-#define UDP .proto = IPPROTO_UDP
-#define ACT_UNSPEC (-1)
+#define V4	    .family = AF_INET
+#define V6	    .family = AF_INET6
+#define TCP	    .proto = IPPROTO_TCP
+#define UDP	    .proto = IPPROTO_UDP
+#define ACT_UNSPEC  (-1)
 #define PRESET_PRIO 7
 
 /* Replies: source is the gateway (10.0.0.2 / fd00::2), destination the client. */
@@ -22,25 +22,52 @@ struct ocase {
 };
 
 static const struct ocase ocases[] = {
-	{ "reply from order port", { V4, TCP, .src = "10.0.0.2", .dst = "10.0.0.1", .sport = 9443,
-	    .dport = 40001, .payload = 200 }, 0, OG_LANE_ORDER, OG_CLASS_ORDER },
-	{ "reply to bulk prefix", { V4, TCP, .src = "10.0.0.2", .dst = "10.20.1.1", .sport = 9443,
-	    .dport = 40002 }, 0, OG_LANE_BULK, OG_CLASS_BULK },
-	{ "reply by default", { V4, UDP, .src = "10.0.0.2", .dst = "10.0.0.1", .sport = 53,
-	    .dport = 40003 }, 0, OG_LANE_NORMAL, OG_CLASS_NORMAL },
-	{ "ipv6 reply from order port", { V6, TCP, .src = "fd00::2", .dst = "fd00::1", .sport = 9443,
-	    .dport = 40004 }, 0, OG_LANE_ORDER, OG_CLASS_ORDER },
-	{ "ipv6 reply to bulk prefix", { V6, UDP, .src = "fd00::2", .dst = "fd00:20::5", .sport = 9443,
-	    .dport = 40005 }, 0, OG_LANE_BULK, OG_CLASS_BULK },
-	{ "vlan reply from order port", { .vlans = 1, V4, TCP, .src = "10.0.0.2", .dst = "10.0.0.1",
-	    .sport = 9443, .dport = 40006 }, 0, OG_LANE_ORDER, OG_CLASS_ORDER },
-	{ "later fragment to bulk prefix", { V4, UDP, .src = "10.0.0.2", .dst = "10.20.1.1",
-	    .frag_off = 20, .payload = 30 }, 0, OG_LANE_BULK, OG_CLASS_BULK },
-	{ "arp leaves priority alone", { .ethertype = 0x0806 }, 0, OG_LANE_NONE, PRESET_PRIO },
-	{ "icmp leaves priority alone", { V4, .proto = IPPROTO_ICMP, .src = "10.0.0.2",
-	    .dst = "10.0.0.1" }, 0, OG_LANE_NONE, PRESET_PRIO },
-	{ "truncated tcp leaves priority alone", { V4, TCP, .src = "10.0.0.2", .dst = "10.0.0.1",
-	    .sport = 9443, .dport = 40007 }, 14 + 20 + 10, OG_LANE_NONE, PRESET_PRIO },
+    {"reply from order port",
+     {V4, TCP, .src = "10.0.0.2", .dst = "10.0.0.1", .sport = 9443, .dport = 40001, .payload = 200},
+     0,
+     OG_LANE_ORDER,
+     OG_CLASS_ORDER},
+    {"reply to bulk prefix",
+     {V4, TCP, .src = "10.0.0.2", .dst = "10.20.1.1", .sport = 9443, .dport = 40002},
+     0,
+     OG_LANE_BULK,
+     OG_CLASS_BULK},
+    {"reply by default",
+     {V4, UDP, .src = "10.0.0.2", .dst = "10.0.0.1", .sport = 53, .dport = 40003},
+     0,
+     OG_LANE_NORMAL,
+     OG_CLASS_NORMAL},
+    {"ipv6 reply from order port",
+     {V6, TCP, .src = "fd00::2", .dst = "fd00::1", .sport = 9443, .dport = 40004},
+     0,
+     OG_LANE_ORDER,
+     OG_CLASS_ORDER},
+    {"ipv6 reply to bulk prefix",
+     {V6, UDP, .src = "fd00::2", .dst = "fd00:20::5", .sport = 9443, .dport = 40005},
+     0,
+     OG_LANE_BULK,
+     OG_CLASS_BULK},
+    {"vlan reply from order port",
+     {.vlans = 1, V4, TCP, .src = "10.0.0.2", .dst = "10.0.0.1", .sport = 9443, .dport = 40006},
+     0,
+     OG_LANE_ORDER,
+     OG_CLASS_ORDER},
+    {"later fragment to bulk prefix",
+     {V4, UDP, .src = "10.0.0.2", .dst = "10.20.1.1", .frag_off = 20, .payload = 30},
+     0,
+     OG_LANE_BULK,
+     OG_CLASS_BULK},
+    {"arp leaves priority alone", {.ethertype = 0x0806}, 0, OG_LANE_NONE, PRESET_PRIO},
+    {"icmp leaves priority alone",
+     {V4, .proto = IPPROTO_ICMP, .src = "10.0.0.2", .dst = "10.0.0.1"},
+     0,
+     OG_LANE_NONE,
+     PRESET_PRIO},
+    {"truncated tcp leaves priority alone",
+     {V4, TCP, .src = "10.0.0.2", .dst = "10.0.0.1", .sport = 9443, .dport = 40007},
+     14 + 20 + 10,
+     OG_LANE_NONE,
+     PRESET_PRIO},
 };
 
 static void out_case(struct og_bpf *s, const struct ocase *c)
@@ -60,24 +87,25 @@ static void out_case(struct og_bpf *s, const struct ocase *c)
 	OK(o.priority == c->priority, "%s: priority %#x (want %#x)", c->name, o.priority,
 	   c->priority);
 	OK(o.mark == 0, "%s: mark untouched", c->name);
-	OK(a[c->lane].tx_pkts - b[c->lane].tx_pkts == 1 && a[c->lane].tx_bytes - b[c->lane].tx_bytes == len,
+	OK(a[c->lane].tx_pkts - b[c->lane].tx_pkts == 1 &&
+	       a[c->lane].tx_bytes - b[c->lane].tx_bytes == len,
 	   "%s: tx counted in lane %u (%zu bytes)", c->name, c->lane, len);
 	OK(a[0].tx_pkts + a[1].tx_pkts + a[2].tx_pkts + a[3].tx_pkts -
-			   (b[0].tx_pkts + b[1].tx_pkts + b[2].tx_pkts + b[3].tx_pkts) ==
+		       (b[0].tx_pkts + b[1].tx_pkts + b[2].tx_pkts + b[3].tx_pkts) ==
 		   1 &&
-		   a[c->lane].rx_pkts == b[c->lane].rx_pkts,
+	       a[c->lane].rx_pkts == b[c->lane].rx_pkts,
 	   "%s: counted once, as tx only", c->name);
 }
 
 /* Reply priority from the pin on the client-view key, and from the flow's cached lane. */
 static void out_pin_and_cache(struct og_bpf *s)
 {
-	struct pkt_spec in = { V4, TCP, .src = "10.0.0.5", .dst = "10.0.0.2", .sport = 41000,
-			       .dport = 7001 };
-	struct pkt_spec out = { V4, TCP, .src = "10.0.0.2", .dst = "10.0.0.5", .sport = 7001,
-				.dport = 41000 };
-	struct og_port_key pk = { .port = 7001 };
-	struct og_lane_val lv = { .lane = OG_LANE_ORDER };
+	struct pkt_spec in = {
+	    V4, TCP, .src = "10.0.0.5", .dst = "10.0.0.2", .sport = 41000, .dport = 7001};
+	struct pkt_spec out = {
+	    V4, TCP, .src = "10.0.0.2", .dst = "10.0.0.5", .sport = 7001, .dport = 41000};
+	struct og_port_key pk = {.port = 7001};
+	struct og_lane_val lv = {.lane = OG_LANE_ORDER};
 	struct og_config cfg;
 	struct og_flow_key k;
 	struct fx_xdp_out xo;
@@ -97,7 +125,7 @@ static void out_pin_and_cache(struct og_bpf *s)
 	/* A pin on the client-view key wins at once, even before XDP re-resolves. */
 	fx_key(&in, &k);
 	{
-		struct og_flow_pin pin = { .lane = OG_LANE_BULK };
+		struct og_flow_pin pin = {.lane = OG_LANE_BULK};
 
 		bpf_map_update_elem(bpf_map__fd(s->maps.og_flow_lane), &k, &pin, BPF_ANY);
 	}
@@ -124,9 +152,9 @@ static void out_pin_and_cache(struct og_bpf *s)
 /* og_tc_in without metadata (skb test_run carries none): lookup or resolve. */
 static void in_lookup(struct og_bpf *s)
 {
-	struct pkt_spec p = { V4, TCP, .src = "10.0.0.9", .sport = 42000, .dport = 9443 };
-	struct pkt_spec q = { V6, UDP, .src = "fd00:20::1", .sport = 42001, .dport = 80 };
-	struct pkt_spec arp = { .ethertype = 0x0806 };
+	struct pkt_spec p = {V4, TCP, .src = "10.0.0.9", .sport = 42000, .dport = 9443};
+	struct pkt_spec q = {V6, UDP, .src = "fd00:20::1", .sport = 42001, .dport = 80};
+	struct pkt_spec arp = {.ethertype = 0x0806};
 	struct og_lane_stats b[OG_LANE_MAX], a[OG_LANE_MAX];
 	struct og_flow_key k;
 	struct fx_tc_out o;
@@ -145,7 +173,7 @@ static void in_lookup(struct og_bpf *s)
 
 	fx_key(&p, &k);
 	{
-		struct og_flow_pin pin = { .lane = OG_LANE_BULK };
+		struct og_flow_pin pin = {.lane = OG_LANE_BULK};
 
 		bpf_map_update_elem(bpf_map__fd(s->maps.og_flow_lane), &k, &pin, BPF_ANY);
 		fx_bump_gen(s);
@@ -176,7 +204,7 @@ static void in_lookup(struct og_bpf *s)
  */
 static void in_meta(struct og_bpf *s)
 {
-	struct pkt_spec p = { V4, TCP, .src = "10.0.0.7", .sport = 43000, .dport = 9443 };
+	struct pkt_spec p = {V4, TCP, .src = "10.0.0.7", .sport = 43000, .dport = 9443};
 	struct og_lane_stats b[OG_LANE_MAX], a[OG_LANE_MAX];
 	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, tco, .prog_fd = bpf_program__fd(s->progs.og_tc_in));

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Token bucket: og_tb_take unit-tested from user space, then drain/refill/expiry in og_xdp on the test clock. */
+/* Token bucket: og_tb_take unit-tested from user space, then drain/refill/expiry in og_xdp on the
+ * test clock. */
 #include <stdint.h>
 
 #include "bpf_fixture.h"
 /* The kernel's bucket, compiled here unchanged: it is a pure function. */
 #include "../../bpf/throttle.h"
 
-#define MS 1000000ULL
+#define MS  1000000ULL
 #define SEC 1000000000ULL
 
 static struct og_tb_result take(struct og_throttle *t, __u64 now)
@@ -21,7 +22,7 @@ static struct og_tb_result take(struct og_throttle *t, __u64 now)
 
 static void unit(void)
 {
-	struct og_throttle t = { .rate_pps = 10, .burst = 3, .tokens = 3 * OG_TB_NS, .last_ns = SEC };
+	struct og_throttle t = {.rate_pps = 10, .burst = 3, .tokens = 3 * OG_TB_NS, .last_ns = SEC};
 	struct og_tb_result r;
 	int i, passed = 0;
 
@@ -39,19 +40,19 @@ static void unit(void)
 	   "unit: a clock behind last_ns refills nothing and keeps last_ns");
 
 	/* No input wraps: huge rate, burst, tokens and gaps are clamped. */
-	t = (struct og_throttle){ .rate_pps = UINT64_MAX, .burst = UINT64_MAX, .tokens = UINT64_MAX,
-				  .last_ns = 0 };
+	t = (struct og_throttle){
+	    .rate_pps = UINT64_MAX, .burst = UINT64_MAX, .tokens = UINT64_MAX, .last_ns = 0};
 	r = take(&t, UINT64_MAX);
 	OK(r.pass && r.tokens == OG_TB_MAX_BURST * OG_TB_NS - OG_TB_NS,
 	   "unit: extreme rate/burst/tokens/gap clamp to the maximum bucket");
-	t = (struct og_throttle){ .rate_pps = 5, .burst = 0, .tokens = 0, .last_ns = 0 };
+	t = (struct og_throttle){.rate_pps = 5, .burst = 0, .tokens = 0, .last_ns = 0};
 	OK(!take(&t, 10 * SEC).pass, "unit: burst 0 never passes");
-	t = (struct og_throttle){ .rate_pps = 0, .burst = 2, .tokens = 2 * OG_TB_NS, .last_ns = 0 };
+	t = (struct og_throttle){.rate_pps = 0, .burst = 2, .tokens = 2 * OG_TB_NS, .last_ns = 0};
 	passed = 0;
 	for (i = 0; i < 4; i++)
 		passed += take(&t, i * 10 * SEC).pass;
 	OK_EQ(passed, 2, "unit: rate 0 passes the burst once, then nothing");
-	t = (struct og_throttle){ .rate_pps = 1000, .burst = 1, .tokens = 0, .last_ns = 0 };
+	t = (struct og_throttle){.rate_pps = 1000, .burst = 1, .tokens = 0, .last_ns = 0};
 	passed = 0;
 	for (i = 1; i <= 1000; i++)
 		passed += take(&t, i * MS).pass;
@@ -62,8 +63,11 @@ static void throttle_set(struct og_bpf *s, const char *addr, __u64 pps, __u64 bu
 			 __u64 ttl)
 {
 	struct og_addr_key k = {};
-	struct og_throttle t = { .rate_pps = pps, .burst = burst, .tokens = burst * OG_TB_NS,
-				 .last_ns = now, .expires_ns = now + ttl };
+	struct og_throttle t = {.rate_pps = pps,
+				.burst = burst,
+				.tokens = burst * OG_TB_NS,
+				.last_ns = now,
+				.expires_ns = now + ttl};
 	struct og_config c = fx_get_cfg(s);
 
 	k.family = pkt_addr(addr, k.addr);
@@ -111,12 +115,21 @@ static int burst_of(struct og_bpf *s, const struct pkt_spec *ps, int n, __u64 no
 
 static void kernel(void)
 {
-	struct pkt_spec p = { .family = AF_INET, .proto = IPPROTO_TCP, .src = "10.77.0.1",
-			      .sport = 44000, .dport = 9443 };
-	struct pkt_spec q = { .family = AF_INET6, .proto = IPPROTO_UDP, .src = "fd00:77::1",
-			      .sport = 44001, .dport = 53 };
-	struct pkt_spec other = { .family = AF_INET, .proto = IPPROTO_TCP, .src = "10.77.0.2",
-				  .sport = 44002, .dport = 9443 };
+	struct pkt_spec p = {.family = AF_INET,
+			     .proto = IPPROTO_TCP,
+			     .src = "10.77.0.1",
+			     .sport = 44000,
+			     .dport = 9443};
+	struct pkt_spec q = {.family = AF_INET6,
+			     .proto = IPPROTO_UDP,
+			     .src = "fd00:77::1",
+			     .sport = 44001,
+			     .dport = 53};
+	struct pkt_spec other = {.family = AF_INET,
+				 .proto = IPPROTO_TCP,
+				 .src = "10.77.0.2",
+				 .sport = 44002,
+				 .dport = 9443};
 	struct og_config cfg = fx_cfg_default();
 	struct og_lane_stats b[OG_LANE_MAX], a[OG_LANE_MAX];
 	struct ring_buffer *rb;
@@ -141,8 +154,9 @@ static void kernel(void)
 	      "drain: drop_throttle +2 in the flow's lane");
 	OK_EQ(a[OG_LANE_ORDER].rx_pkts - b[OG_LANE_ORDER].rx_pkts, 5, "drain: all 5 counted rx");
 	t = throttle_get(s, "10.77.0.1");
-	OK(t.passed == 3 && t.dropped == 2 && t.tokens == 0, "drain: entry passed %llu dropped %llu",
-	   (unsigned long long)t.passed, (unsigned long long)t.dropped);
+	OK(t.passed == 3 && t.dropped == 2 && t.tokens == 0,
+	   "drain: entry passed %llu dropped %llu", (unsigned long long)t.passed,
+	   (unsigned long long)t.dropped);
 	OK_EQ(burst_of(s, &other, 5, now), 5, "an unthrottled neighbour passes");
 
 	OK_EQ(burst_of(s, &p, 2, now + 100 * MS), 1, "refill: 100 ms at 10 pps gives one packet");

@@ -77,8 +77,8 @@ static size_t build_l4(const struct pkt_spec *s, __u8 *p, size_t room)
 	return 0;
 }
 
-static size_t build_ipv4(const struct pkt_spec *s, __u8 *p, size_t room, size_t l4len,
-			 __u32 *src, __u32 *dst)
+static size_t build_ipv4(const struct pkt_spec *s, __u8 *p, size_t room, size_t l4len, __u32 *src,
+			 __u32 *dst)
 {
 	size_t hl = 20 + s->ip_opt_words * 4;
 	__u16 fo = s->frag_off & 0x1fff;
@@ -101,8 +101,8 @@ static size_t build_ipv4(const struct pkt_spec *s, __u8 *p, size_t room, size_t 
 	return hl;
 }
 
-static size_t build_ipv6(const struct pkt_spec *s, __u8 *p, size_t room, size_t l4len,
-			 __u32 *src, __u32 *dst)
+static size_t build_ipv6(const struct pkt_spec *s, __u8 *p, size_t room, size_t l4len, __u32 *src,
+			 __u32 *dst)
 {
 	size_t n = 40, plen;
 	__u8 *nh = p + 6;
@@ -151,7 +151,7 @@ static size_t build_ipv6(const struct pkt_spec *s, __u8 *p, size_t room, size_t 
 
 size_t pkt_build(const struct pkt_spec *s, __u8 *buf, struct pkt_layout *lay)
 {
-	static const __u8 dmac[6] = { 0x02, 0, 0, 0, 0, 0x02 }, smac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+	static const __u8 dmac[6] = {0x02, 0, 0, 0, 0, 0x02}, smac[6] = {0x02, 0, 0, 0, 0, 0x01};
 	__u32 src[4], dst[4];
 	size_t n = 12, l3, l4 = 0, later;
 	__u8 l4buf[128];
@@ -195,9 +195,9 @@ size_t pkt_build(const struct pkt_spec *s, __u8 *buf, struct pkt_layout *lay)
 	if (lay)
 		lay->l2_end = n;
 	if (pkt_addr(s->src ? s->src : (s->family == AF_INET ? "10.0.0.1" : "fd00::1"), src) !=
-		    s->family ||
+		s->family ||
 	    pkt_addr(s->dst ? s->dst : (s->family == AF_INET ? "10.0.0.2" : "fd00::2"), dst) !=
-		    s->family)
+		s->family)
 		return 0;
 	/* A later fragment carries no L4 header, only payload. */
 	later = s->frag_off != 0;
