@@ -92,6 +92,12 @@ http {
 			alias $D_TMP/www/files/;
 			gzip on; gzip_types *; gzip_min_length 0; gzip_http_version 1.0;
 		}
+		# chunked response, body unchanged: sub_filter drops Content-Length (the pattern
+		# never occurs in the random files), so nginx streams the file chunked
+		location /chunk/ {
+			alias $D_TMP/www/files/;
+			sub_filter_types *; sub_filter "ordergate-never-in-random-data-7f3a9c" "x";
+		}
 		# slow body: 512 KB/s (1m takes about 2 s)
 		location /slow/ { alias $D_TMP/www/files/; sendfile_max_chunk 16k; limit_rate 512k; }
 		location / { return 200 "origin=$name default uri=\$request_uri\n"; }

@@ -122,6 +122,16 @@ upload PUT "$D_TMP/www/files/1m" put-1m
 # --- chunked both ways ------------------------------------------------------------
 upload POST "$D_TMP/www/files/1m" chunked-1m -H 'Transfer-Encoding: chunked'
 upload POST "$D_TMP/www/files/1" chunked-1 -H 'Transfer-Encoding: chunked'
+is "$(fld "$(origin_line /api/upload?id=chunked-1m)" 9)" chunked \
+	"the chunked request body was streamed to the origin chunked (not buffered to a length)"
+for f in 1 1m 10m; do
+	code=$(curl -s --max-time 30 -D "$D_TMP/ch.h" -o "$D_TMP/ch.$f" -w '%{http_code}' \
+		"$(d_gw /chunk/$f)")
+	is "$code" 200 "chunked response /chunk/$f: 200"
+	grep -qi '^transfer-encoding: chunked' "$D_TMP/ch.h"
+	ok $? "/chunk/$f reached the client chunked"
+	is "$(d_sha "$D_TMP/ch.$f")" "$(d_sha "$D_TMP/www/files/$f")" "/chunk/$f: body matches"
+done
 for f in 64k 10m; do
 	code=$(curl -s --max-time 30 --compressed -D "$D_TMP/gz.h" -o "$D_TMP/gz.$f" \
 		-w '%{http_code}' "$(d_gw /gz/$f)")
