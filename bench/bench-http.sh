@@ -301,9 +301,9 @@ isnum() { [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$ ]]; }
 fmt() { # fmt PRINTF-FORMAT VALUE: "–" for a missing value
 	if isnum "$2"; then printf "$1" "$2"; else printf '%s' "–"; fi
 }
-ratio() { # ratio A B: A / B with two decimals, or "–"
+ratio() { # ratio A B [DECIMALS]: A / B, or "–"
 	if isnum "$1" && isnum "$2" && [ "$(bench_calc "$2 != 0")" = 1 ]; then
-		printf '%.2f' "$(bench_calc "$1 / $2")"
+		printf "%.${3:-2}f" "$(bench_calc "$1 / $2")"
 	else printf '%s' "–"; fi
 }
 
@@ -411,7 +411,7 @@ goals() {
 	ok=""
 	isnum "$og" && isnum "$fl" && ok=$(bench_calc "$og <= 1.10 * $fl")
 	goal "direct, within 1.10× the floor" "$ok" \
-		"ordergated $(fmt %.2f "$og") µs/req vs floor $(fmt %.2f "$fl") µs/req ($(ratio "$og" "$fl")×)"
+		"ordergated $(fmt %.2f "$og") µs/req vs floor $(fmt %.2f "$fl") µs/req ($(ratio "$og" "$fl" 3)×)"
 	ok=""
 	isnum "$og" && isnum "$ng" && isnum "$hp" && ok=$(bench_calc "$og < $ng && $og < $hp")
 	goal "direct, below nginx and haproxy" "$ok" \
@@ -421,7 +421,7 @@ goals() {
 	if isnum "$ng" && isnum "$hp"; then best=$(bench_calc "$ng < $hp ? $ng : $hp"); fi
 	isnum "$og" && isnum "$best" && ok=$(bench_calc "$best >= 1.15 * $og")
 	goal "proxied, the better of nginx/haproxy ≥ 1.15× ordergated" "$ok" \
-		"best $(fmt %.2f "$best") µs/req vs ordergated $(fmt %.2f "$og") µs/req ($(ratio "$best" "$og")×)"
+		"best $(fmt %.2f "$best") µs/req vs ordergated $(fmt %.2f "$og") µs/req ($(ratio "$best" "$og" 3)×)"
 	for t in direct proxied; do
 		og=${P99[$t.ordergated]} ng=${P99[$t.nginx]} hp=${P99[$t.haproxy]}
 		ok=""

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # Helpers for bench/bench-http.sh: processes we start, /proc accounting, wrk output, statistics.
+# shellcheck shell=bash
 
 # Every PID started through bench_start, so the EXIT trap stops exactly those.
 BENCH_PIDS=()
+# shellcheck disable=SC2034 # used by bench-http.sh
 CLK_TCK=$(getconf CLK_TCK)
 
 bench_log() { echo "bench: $*" >&2; }
@@ -89,7 +91,7 @@ bench_wait_http() {
 	end=$((SECONDS + secs))
 	while [ "$SECONDS" -le "$end" ]; do
 		bench_alive "$pid" || return 1
-		body=$(curl -fsS --max-time 1 "$url" 2>/dev/null) && [ "$body" = "$want" ] && return 0
+		body=$(curl -fsS --noproxy "*" --max-time 1 "$url" 2>/dev/null) && [ "$body" = "$want" ] && return 0
 		sleep 0.1
 	done
 	return 1
@@ -98,13 +100,13 @@ bench_wait_http() {
 # bench_stop PID...: SIGTERM, up to 3 s to exit, then SIGKILL; only the PIDs given (and the
 # children they leave behind, e.g. an nginx worker whose master was killed).
 bench_stop() {
-	local pid kids=() i
+	local pid kids=()
 	for pid in "$@"; do
 		bench_alive "$pid" || continue
 		mapfile -t -O "${#kids[@]}" kids < <(bench_tree "$pid" | tail -n +2)
 		kill -TERM "$pid" 2>/dev/null
 	done
-	for i in $(seq 30); do
+	for _ in $(seq 30); do
 		local any=0
 		for pid in "$@" "${kids[@]}"; do bench_alive "$pid" && any=1; done
 		[ "$any" = 0 ] && break
