@@ -8,7 +8,11 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/system/lib.sh
 sys_require_root || exit 0
 
-export LAB_PREFIX=ogl$(sys_uid) LAB_ORIGIN=nginx LAB_ORIGIN_PORT=18080
+export LAB_PREFIX=ogl$(sys_uid) LAB_ORIGIN=nginx LAB_ORIGIN_PORT=18080 LAB_GATEWAY=nginx
+# The stand-in gateway binds the lab's own addresses, but a wildcard listener elsewhere on
+# the host would still collide with a fixed port: take free ones.
+PO=$(sys_free_port) PN=$(sys_free_port) PB=$(sys_free_port)
+export LAB_PORTS="$PO $PN $PB"
 sys_subnet_pick || { ok 1 "free lab subnet"; tap_done; exit 1; }
 sys_pin_dir
 export LAB_PIN_PATH=$SYS_PIN
@@ -38,6 +42,15 @@ is "$(sys_curl "$LAB_NS_CLIENT" "http://$LAB_ORIGIN4:$LAB_ORIGIN_PORT/ping")" 00
 is "$(sysctl -n net.ipv4.ip_forward) $(sysctl -n net.ipv6.conf.all.forwarding)" "$fwd0 $fwd60" \
 	"the host's IPv4/IPv6 forwarding settings are untouched"
 
+# Three parties: client -> stand-in gateway (nginx reverse proxy in the root ns) -> origin.
+is "$(ip netns exec "$LAB_NS_CLIENT" curl -s -m 3 "http://$LAB_GW4:$PO/ping")" pong \
+	"client -> gateway :$PO -> origin (IPv4)"
+is "$(ip netns exec "$LAB_NS_CLIENT" curl -s -m 3 "http://[$LAB_GW6]:$PB/ping")" pong \
+	"client -> gateway :$PB -> origin (IPv6)"
+out=$(deploy/lab traffic 1 2>&1); ok $? "lab traffic 1"; sys_diag "$out"
+echo "$out" | grep -qE 'bulk: [1-9][0-9]* downloads'; ok $? "traffic completed bulk downloads"
+echo "$out" | grep -q 'Requests/sec'; ok $? "traffic ran wrk on the order port"
+
 st=$(deploy/lab status 2>&1); ok $? "lab status"
 echo "$st" | grep -q "lab $LAB_PREFIX: up"; ok $? "status says up"
 echo "$st" | grep -q "$LAB_CLIENT4"; ok $? "status shows the client's address"
@@ -46,6 +59,14 @@ if [ "$have_ctl" = 1 ]; then
 	tc class show dev "$LAB_IF_CLIENT" | grep -q 'class htb 1:10'; ok $? "lab applied the HTB qdisc"
 	echo "$st" | grep -q 'og_tc_out'; ok $? "status shows the attachments"
 	echo "$st" | grep -q '1:30'; ok $? "status shows the qdisc classes"
+	"$SYS_BUILD/ordergatectl" flows --json --pin-path "$SYS_PIN" | jq -e --argjson p "$PO" \
+		'[.flows[] | select(.dport == $p and .lane == "order")] | length > 0' >/dev/null
+	ok $? "the lab's port-lane rule put the order port's flows in lane order"
+	"$SYS_BUILD/ordergatectl" flows --json --pin-path "$SYS_PIN" | jq -e --argjson p "$PB" \
+		'[.flows[] | select(.dport == $p and .lane == "bulk")] | length > 0' >/dev/null
+	ok $? "and the bulk port's flows in lane bulk"
+	b=$(tc -s class show dev "$LAB_IF_CLIENT" | awk '$3 == "1:30" {f=1; next} f && $1 == "Sent" {print $2; exit}')
+	ok "$([ "${b:-0}" -ge 2097152 ] && echo 0 || echo 1)" "bulk downloads went out through 1:30 ($b bytes)"
 else
 	echo "$out" | grep -q 'skipped attach'; ok $? "without ordergatectl, up says it skipped the attach"
 fi
@@ -54,6 +75,7 @@ out=$(deploy/lab down 2>&1); ok $? "lab down"; sys_diag "$out"
 ip netns list | grep -qE "^($LAB_NS_CLIENT|$LAB_NS_ORIGIN)\b"; ok $((!$?)) "namespaces gone"
 ip link show dev "$LAB_IF_CLIENT" >/dev/null 2>&1; ok $((!$?)) "links gone"
 ss -Hltn "sport = :$LAB_ORIGIN_PORT" 2>/dev/null | grep -q "$LAB_ORIGIN4"; ok $((!$?)) "origin nginx stopped"
+ss -Hltn "sport = :$PO" 2>/dev/null | grep -q "$LAB_GW4"; ok $((!$?)) "stand-in gateway stopped"
 test ! -e "$LAB_PIN_PATH/og_flows"; ok $? "pins up created are removed"
 test ! -e "/run/ordergate-lab/$LAB_PREFIX"; ok $? "lab state removed"
 out=$(deploy/lab down 2>&1); ok $? "lab down again (idempotent)"
