@@ -315,7 +315,8 @@ report() {
 	echo "Command: \`make bench\` (bench/bench-http.sh; BENCH_SECS=$SECS BENCH_RUNS=$RUNS" \
 		"BENCH_CONNS=$CONNS BENCH_IDLE_CONNS=$IDLE)."
 	echo "Machine: $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo))," \
-		"kernel $(uname -r), load average at start $LOAD0; ordergate $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)."
+		"kernel $(uname -r), load average at start $LOAD0, somaxconn $SOMAXCONN, open-file limit" \
+		"$NOFILE; ordergate $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)."
 	echo "Each server: one worker on CPU 1; wrk -t1 -c$CONNS and the nginx origin on CPU 0;" \
 		"${SECS}s runs, $RUNS interleaved round(s), medians. CPU = the server's own user+sys time" \
 		"(all processes and threads, /proc/PID/stat, $CLK_TCK ticks/s) per request."
