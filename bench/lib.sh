@@ -66,8 +66,8 @@ bench_cpu_ticks() {
 }
 
 # bench_cpu1_ticks: "BUSY STEAL" ticks of CPU 1 from /proc/stat; busy = user nice system irq
-# softirq. Steal is time a hypervisor ran something else: the tasks' own times still include part
-# of it (they are scaled to their on-CPU wall time), so a high steal makes every figure larger.
+# softirq. Steal is time the hypervisor ran someone else: not charged to tasks (paravirt time
+# accounting), but a sign of a busy host that slows everything that does run.
 bench_cpu1_ticks() {
 	awk '$1 == "cpu1" { print $2 + $3 + $4 + $7 + $8, $9 }' /proc/stat
 }
