@@ -75,7 +75,10 @@ static __always_inline int og_parse_ipv4(struct og_cursor *c, void *end, struct 
 		return OG_P_BAD;
 	vihl = *(__u8 *)ip;
 	hlen = (vihl & 0xf) * 4;
-	if ((vihl >> 4) != 4 || hlen < sizeof(*ip) || bpf_ntohs(ip->tot_len) < hlen)
+	if ((vihl >> 4) != 4 || hlen < sizeof(*ip))
+		return OG_P_BAD;
+	/* tot_len 0 is a BIG TCP super-packet on egress (length in skb->len). */
+	if (ip->tot_len && bpf_ntohs(ip->tot_len) < hlen)
 		return OG_P_BAD;
 	if (c->pos + hlen > end)
 		return OG_P_BAD;

@@ -149,6 +149,21 @@ static void out_pin_and_cache(struct og_bpf *s)
 	fx_set_cfg(s, &cfg);
 }
 
+/* A BIG TCP IPv4 super-packet carries tot_len 0; it still gets its class. */
+static void out_big_tcp(struct og_bpf *s)
+{
+	struct pkt_spec p = {V4, TCP, .src = "10.0.0.2", .dst = "10.0.0.1", .sport = 9443,
+			     .dport = 40100, .payload = 100};
+	struct fx_tc_out o;
+	__u8 pkt[PKT_MAX];
+	size_t len = pkt_build(&p, pkt, NULL);
+
+	pkt[14 + 2] = 0;
+	pkt[14 + 3] = 0;
+	fx_tc(s->progs.og_tc_out, pkt, len, 0, 0, &o);
+	OK_EQ(o.priority, OG_CLASS_ORDER, "ipv4 tot_len 0 (BIG TCP) reply classified");
+}
+
 /* og_tc_in without metadata (skb test_run carries none): lookup or resolve. */
 static void in_lookup(struct og_bpf *s)
 {
@@ -268,6 +283,7 @@ int main(void)
 	for (i = 0; i < sizeof(ocases) / sizeof(ocases[0]); i++)
 		out_case(s, &ocases[i]);
 	out_pin_and_cache(s);
+	out_big_tcp(s);
 	in_lookup(s);
 	in_meta(s);
 	og_bpf__destroy(s);
