@@ -187,11 +187,12 @@ up() { [ -z "${FAILED[$1]:-}" ] && [ -n "${PID[$1]:-}" ] && bench_alive "${PID[$
 # run_wrk NAME SCENARIO SECS [RECORD]: one wrk run; with RECORD, account it and store the result.
 run_wrk() {
 	local name=$1 sc=$2 secs=$3 record=${4:-} pids t0 t1 c0 c1 st0 st1 s0 s1 out line
-	local reqs rps p50 p99 errs non2xx bpr cpu other steal tw0 tw1 closed
+	local reqs rps p50 p99 errs non2xx bpr cpu other steal tw0 tw1 closed otw0 otw1 uclosed=0
 	up "$name" && [ -z "${NA[$sc.$name]:-}" ] || return 0
 	mapfile -t pids < <(bench_tree "${PID[$name]}")
 	out="$BENCH_TMP/wrk-$sc-$name.out"
 	tw0=$(bench_time_wait "${PORT[$name]}")
+	otw0=$(bench_time_wait "$ORIGIN_PORT")
 	t0=$(bench_cpu_ticks "${pids[@]}")
 	read -r c0 st0 <<<"$(bench_cpu1_ticks)"
 	s0=$(date +%s.%N)
@@ -205,7 +206,9 @@ run_wrk() {
 	read -r reqs rps p50 p99 errs non2xx bpr <<<"$(bench_parse_wrk "$out")"
 	sleep 0.2 # let the closes of wrk's connections reach TIME-WAIT
 	tw1=$(bench_time_wait "${PORT[$name]}")
+	otw1=$(bench_time_wait "$ORIGIN_PORT")
 	closed=$((tw1 - tw0))
+	[ "$sc" = proxied ] && uclosed=$((otw1 - otw0))
 	if ! up "$name"; then
 		FAILED[$name]="died during the $sc run"
 		RC=1
@@ -225,6 +228,10 @@ run_wrk() {
 		bench_log "$sc/$name: $closed connections closed during the run: clients are not kept alive"
 		WARN+=("$sc/$name: $closed connections closed during a ${secs}s run (keep-alive broken?)")
 	fi
+	if ((uclosed > 4 * CONNS)); then
+		bench_log "$sc/$name: $uclosed upstream connections closed during the run: no reuse"
+		WARN+=("$sc/$name: $uclosed upstream connections closed during a ${secs}s run (upstream keep-alive broken?)")
+	fi
 	[ -n "$record" ] || return 0
 	cpu=$(bench_calc "($t1 - $t0) * 1000000 / $CLK_TCK / ($reqs > 0 ? $reqs : 1)")
 	# CPU 1 work that is not the server's: other processes, or kernel threads (ksoftirqd)
@@ -233,8 +240,8 @@ run_wrk() {
 	steal=$(bench_calc "100 * ($st1 - $st0) / (($s1 - $s0) * $CLK_TCK)")
 	line="$reqs $rps $p50 $p99 $cpu $other $steal $bpr"
 	echo "$line" >>"$BENCH_TMP/res/$sc.$name"
-	printf '%s %-7s round %s %-10s %7.0f rps  p50 %6.0f us  p99 %6.0f us  %6.2f us/req  %4s B/resp  closed %4d  cpu1: other %4.1f%% steal %4.1f%%\n' \
-		"$(date -u +%H:%M:%S)" "$sc" "$record" "$name" "$rps" "$p50" "$p99" "$cpu" "$bpr" "$closed" "$other" "$steal" |
+	printf '%s %-7s round %s %-10s %7.0f rps  p50 %6.0f us  p99 %6.0f us  %6.2f us/req  %4s B/resp  closed %4d/%-4d  cpu1: other %4.1f%% steal %4.1f%%\n' \
+		"$(date -u +%H:%M:%S)" "$sc" "$record" "$name" "$rps" "$p50" "$p99" "$cpu" "$bpr" "$closed" "$uclosed" "$other" "$steal" |
 		tee -a "$BENCH_TMP/runs.log" >&2
 }
 
