@@ -25,6 +25,8 @@ static void conn_process_loop(struct og_conn *c);
 static void conn_linger(struct og_conn *c);
 static int discard_buffered(struct og_conn *c);
 static void request_account(struct og_conn *c);
+static struct og_req *req_get(struct og_conn *c);
+static void req_put(struct og_conn *c);
 
 static inline uint64_t mono_ns(void)
 {
@@ -49,6 +51,46 @@ static void msg_put(struct og_worker_priv *p, struct http_msg *m)
 {
 	*(struct http_msg **)m = p->msg_free;
 	p->msg_free = m;
+}
+
+/* The request record for a new request on <c> (reused across pipelined requests). */
+static struct og_req *req_get(struct og_conn *c)
+{
+	struct og_worker_priv *p = c->p;
+	struct og_req *rq = c->rq;
+	struct og_buf *wb = NULL;
+
+	if (rq) {
+		wb = rq->wb; /* keep the output buffer of the previous pipelined answer */
+		buf_put(&p->bufs, rq->lb);
+	} else if ((rq = p->req_free) != NULL) {
+		p->req_free = rq->next_free;
+	} else if (!(rq = malloc(sizeof(*rq)))) {
+		return NULL;
+	}
+	memset(rq, 0, sizeof(*rq));
+	rq->wb = wb;
+	rq->route = -1;
+	rq->up_srv = -1;
+	rq->last_srv = -1;
+	c->rq = rq;
+	return rq;
+}
+
+/* Give <c>'s request record (and its buffers) back: the connection is idle or closing. */
+static void req_put(struct og_conn *c)
+{
+	struct og_worker_priv *p = c->p;
+	struct og_req *rq = c->rq;
+
+	if (!rq)
+		return;
+	buf_put(&p->bufs, rq->wb);
+	buf_put(&p->bufs, rq->lb);
+	rq->wb = rq->lb = NULL;
+	rq->next_free = p->req_free;
+	p->req_free = rq;
+	c->rq = NULL;
 }
 
 void conn_want(struct og_conn *c, short mask)
@@ -97,7 +139,6 @@ void conn_accept(struct og_worker_priv *p, int fd, const struct sockaddr *peer, 
 	memset(c, 0, sizeof(*c));
 	c->p = p;
 	c->fd = fd;
-	c->route = -1;
 	c->tm.cb = conn_timeout;
 	if (plen > sizeof(c->peer))
 		plen = sizeof(c->peer);
@@ -123,9 +164,9 @@ void conn_close(struct og_conn *c)
 
 	if (c->state == CS_CLOSED)
 		return;
-	if (c->state == CS_PROXY || c->up)
+	if (c->rq && (c->state == CS_PROXY || c->rq->up))
 		proxy_abort(c);
-	if (c->rt)
+	if (c->rq && c->rq->rt)
 		request_account(c); /* status 0 when closed unanswered */
 	if (c->evmask)
 		event_del(&c->ev);
@@ -135,9 +176,8 @@ void conn_close(struct og_conn *c)
 	c->fd = -1;
 	set_idle(c, 0);
 	buf_put(&p->bufs, c->rb);
-	buf_put(&p->bufs, c->wb);
-	buf_put(&p->bufs, c->lb);
-	c->rb = c->wb = c->lb = NULL;
+	c->rb = NULL;
+	req_put(c);
 	if (c->msg) {
 		msg_put(p, c->msg);
 		c->msg = NULL;
@@ -208,7 +248,8 @@ ssize_t conn_read(struct og_conn *c)
 	n = read(c->fd, b->data + c->rlen, b->cap - c->rlen);
 	if (n > 0) {
 		c->rlen += n;
-		c->bytes_in += n;
+		if (c->rq)
+			c->rq->bytes_in += n;
 		OG_WSTAT_ADD(p->w, bytes_in, n);
 		return n;
 	}
@@ -221,8 +262,8 @@ int conn_flush(struct og_conn *c)
 {
 	struct og_worker_priv *p = c->p;
 
-	while (c->oi < c->nout) {
-		ssize_t n = writev(c->fd, &c->out[c->oi], c->nout - c->oi);
+	while (c->rq->oi < c->rq->nout) {
+		ssize_t n = writev(c->fd, &c->rq->out[c->rq->oi], c->rq->nout - c->rq->oi);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -231,15 +272,15 @@ int conn_flush(struct og_conn *c)
 				break;
 			return -1;
 		}
-		c->bytes_out += n;
+		c->rq->bytes_out += n;
 		OG_WSTAT_ADD(p->w, bytes_out, n);
-		while (n > 0 && c->oi < c->nout) {
-			struct iovec *v = &c->out[c->oi];
+		while (n > 0 && c->rq->oi < c->rq->nout) {
+			struct iovec *v = &c->rq->out[c->rq->oi];
 
 			if ((size_t)n >= v->iov_len) {
 				n -= v->iov_len;
 				v->iov_len = 0;
-				c->oi++;
+				c->rq->oi++;
 			} else {
 				v->iov_base = (char *)v->iov_base + n;
 				v->iov_len -= n;
@@ -247,25 +288,25 @@ int conn_flush(struct og_conn *c)
 			}
 		}
 	}
-	if (c->oi == c->nout) {
-		c->oi = c->nout = 0;
-		c->out_volatile = 0;
+	if (c->rq->oi == c->rq->nout) {
+		c->rq->oi = c->rq->nout = 0;
+		c->rq->out_volatile = 0;
 		return 0;
 	}
 	/* Short write: memory that changes under us (the worker's Date line) gets copied. */
-	for (int i = c->oi; i < c->nout; i++) {
-		if (!(c->out_volatile & (1u << i)))
+	for (int i = c->rq->oi; i < c->rq->nout; i++) {
+		if (!(c->rq->out_volatile & (1u << i)))
 			continue;
-		if (!c->wb)
-			c->wb = buf_get(&p->bufs, OG_BUF_SMALL_CAP);
-		if (!c->wb || c->out[i].iov_len > 64)
+		if (!c->rq->wb)
+			c->rq->wb = buf_get(&p->bufs, OG_BUF_SMALL_CAP);
+		if (!c->rq->wb || c->rq->out[i].iov_len > 64)
 			return -1;
 		/* the top of wb is reserved for such copies (heads are written from offset 0) */
-		char *dst = c->wb->data + c->wb->cap - 64;
-		memcpy(dst, c->out[i].iov_base, c->out[i].iov_len);
-		c->out[i].iov_base = dst;
+		char *dst = c->rq->wb->data + c->rq->wb->cap - 64;
+		memcpy(dst, c->rq->out[i].iov_base, c->rq->out[i].iov_len);
+		c->rq->out[i].iov_base = dst;
 	}
-	c->out_volatile = 0;
+	c->rq->out_volatile = 0;
 	tw_arm(&p->tw, &c->tm, p->now_ms + og_daemon_rt()->cfg->write_timeout_ms);
 	conn_want(c, EV_WRITE);
 	return 1;
@@ -288,15 +329,15 @@ static void request_account(struct og_conn *c)
 {
 	struct og_worker_priv *p = c->p;
 
-	if (!c->rt)
+	if (!c->rq || !c->rq->rt)
 		return;
-	OG_WSTAT_ADD(p->w, responses[c->status / 100 <= 5 ? c->status / 100 : 0], 1);
+	OG_WSTAT_ADD(p->w, responses[c->rq->status / 100 <= 5 ? c->rq->status / 100 : 0], 1);
 	hook_request_done(p->w, c);
-	worker_rt_put(p, c->rt);
-	c->rt = NULL;
-	if (c->lb) {
-		buf_put(&p->bufs, c->lb);
-		c->lb = NULL;
+	worker_rt_put(p, c->rq->rt);
+	c->rq->rt = NULL;
+	if (c->rq->lb) {
+		buf_put(&p->bufs, c->rq->lb);
+		c->rq->lb = NULL;
 	}
 }
 
@@ -305,13 +346,13 @@ void conn_request_done(struct og_conn *c)
 	struct og_worker_priv *p = c->p;
 
 	request_account(c);
-	c->up = NULL;
+	c->rq->up = NULL;
 	if (c->flags & CF_CLOSE) {
 		conn_linger(c);
 		return;
 	}
 	/* The request body may still be arriving (direct answer before the body): drop it. */
-	if (c->body_kind != HTTP_BODY_NONE) {
+	if (c->rq->body_kind != HTTP_BODY_NONE) {
 		int r = discard_buffered(c);
 
 		if (r < 0) {
@@ -324,14 +365,14 @@ void conn_request_done(struct og_conn *c)
 			conn_want(c, EV_READ);
 			return;
 		}
-		c->body_kind = HTTP_BODY_NONE;
+		c->rq->body_kind = HTTP_BODY_NONE;
 	}
 	c->state = CS_HEAD;
 	c->flags &= CF_KEEP;
-	c->status = 0;
-	if (c->wb && c->nout == 0) {
-		buf_put(&p->bufs, c->wb);
-		c->wb = NULL;
+	c->rq->status = 0;
+	if (c->rq->wb && c->rq->nout == 0) {
+		buf_put(&p->bufs, c->rq->wb);
+		c->rq->wb = NULL;
 	}
 	conn_want(c, EV_READ);
 }
@@ -349,7 +390,7 @@ static void conn_linger(struct og_conn *c)
 	}
 	shutdown(c->fd, SHUT_WR);
 	c->state = CS_LINGER;
-	c->body_kind = HTTP_BODY_NONE;
+	c->rq->body_kind = HTTP_BODY_NONE;
 	tw_arm(&p->tw, &c->tm, p->now_ms + LINGER_MS);
 	conn_want(c, EV_READ);
 }
@@ -362,33 +403,33 @@ void conn_respond_error(struct og_conn *c, int status, const char *reason, int c
 	hook_error(p->w, reason);
 	if (c->flags & CF_RESP_STARTED) {
 		/* Part of a response is out already: closing is the only honest signal. */
-		c->status = c->status ? c->status : (uint16_t)status;
+		c->rq->status = c->rq->status ? c->rq->status : (uint16_t)status;
 		conn_close(c);
 		return;
 	}
 	if (close || p->draining)
 		c->flags |= CF_CLOSE;
 	/* A body we did not read would be parsed as the next request: close instead. */
-	if (c->body_kind != HTTP_BODY_NONE)
+	if (c->rq->body_kind != HTTP_BODY_NONE)
 		c->flags |= CF_CLOSE;
-	if (!c->wb)
-		c->wb = buf_get(&p->bufs, OG_BUF_SMALL_CAP);
-	if (!c->wb) {
+	if (!c->rq->wb)
+		c->rq->wb = buf_get(&p->bufs, OG_BUF_SMALL_CAP);
+	if (!c->rq->wb) {
 		conn_close(c);
 		return;
 	}
-	n = respond_error_fmt(c->wb->data, c->wb->cap - 64, status, reason, c->flags & CF_CLOSE,
+	n = respond_error_fmt(c->rq->wb->data, c->rq->wb->cap - 64, status, reason, c->flags & CF_CLOSE,
 			      (c->flags & CF_KA10) != 0, (c->flags & CF_HEAD) != 0, p->date_line,
 			      p->date_len);
-	c->status = (uint16_t)status;
+	c->rq->status = (uint16_t)status;
 	c->flags |= CF_RESP_STARTED;
-	c->out[0].iov_base = c->wb->data;
-	c->out[0].iov_len = n;
-	c->nout = 1;
-	c->oi = 0;
-	c->out_volatile = 0;
+	c->rq->out[0].iov_base = c->rq->wb->data;
+	c->rq->out[0].iov_len = n;
+	c->rq->nout = 1;
+	c->rq->oi = 0;
+	c->rq->out_volatile = 0;
 	c->state = CS_WRITING;
-	c->body_kind = HTTP_BODY_NONE;
+	c->rq->body_kind = HTTP_BODY_NONE;
 	switch (conn_flush(c)) {
 	case 0:
 		conn_request_done(c);
@@ -405,17 +446,21 @@ void conn_respond_error(struct og_conn *c, int status, const char *reason, int c
 static void conn_reject(struct og_conn *c, int status, const char *reason)
 {
 	OG_WSTAT_ADD(c->p->w, parse_errors, 1);
-	if (!c->rt) {
-		/* no head was accepted: a fresh request record for metrics and the log */
-		c->rt = worker_rt_get(c->p);
-		c->t_start_ns = mono_ns();
-		c->route = -1;
-		c->up_srv = -1;
-		c->bytes_in = c->rlen - c->rpos;
-		c->bytes_out = 0;
-		c->status = 0;
+	if (!req_get(c)) {
+		conn_close(c);
+		return;
 	}
-	c->body_kind = HTTP_BODY_NONE;
+	if (!c->rq->rt) {
+		/* no head was accepted: a fresh request record for metrics and the log */
+		c->rq->rt = worker_rt_get(c->p);
+		c->rq->t_start_ns = mono_ns();
+		c->rq->route = -1;
+		c->rq->up_srv = -1;
+		c->rq->bytes_in = c->rlen - c->rpos;
+		c->rq->bytes_out = 0;
+		c->rq->status = 0;
+	}
+	c->rq->body_kind = HTTP_BODY_NONE;
 	conn_respond_error(c, status, reason, 1);
 }
 
@@ -449,20 +494,20 @@ static int discard_buffered(struct og_conn *c)
 {
 	uint32_t avail = c->rlen - c->rpos;
 
-	if (c->body_kind == HTTP_BODY_LENGTH) {
-		uint64_t take = c->body_left < avail ? c->body_left : avail;
+	if (c->rq->body_kind == HTTP_BODY_LENGTH) {
+		uint64_t take = c->rq->body_left < avail ? c->rq->body_left : avail;
 
 		c->rpos += (uint32_t)take;
-		c->body_left -= take;
-		return c->body_left == 0;
+		c->rq->body_left -= take;
+		return c->rq->body_left == 0;
 	}
-	if (c->body_kind == HTTP_BODY_CHUNKED) {
-		long n = http_chunked_scan(&c->ck, c->rb ? c->rb->data + c->rpos : "", avail);
+	if (c->rq->body_kind == HTTP_BODY_CHUNKED) {
+		long n = http_chunked_scan(&c->rq->ck, c->rb ? c->rb->data + c->rpos : "", avail);
 
 		if (n < 0)
 			return -1;
 		c->rpos += (uint32_t)n;
-		return c->ck.done;
+		return c->rq->ck.done;
 	}
 	return 1;
 }
@@ -470,12 +515,12 @@ static int discard_buffered(struct og_conn *c)
 /* Keep what the access log needs of this request (the input buffer moves on). */
 static void capture_log(struct og_conn *c, const struct http_msg *m, const char *buf)
 {
-	struct og_buf *lb = c->lb;
+	struct og_buf *lb = c->rq->lb;
 	uint16_t *h;
 	uint32_t ml = m->method_s.len, pl = m->target.len;
 
 	if (!lb)
-		lb = c->lb = buf_get(&c->p->bufs, OG_BUF_SMALL_CAP);
+		lb = c->rq->lb = buf_get(&c->p->bufs, OG_BUF_SMALL_CAP);
 	if (!lb)
 		return;
 	h = (uint16_t *)lb->data;
@@ -499,10 +544,10 @@ static void capture_log(struct og_conn *c, const struct http_msg *m, const char 
 /* The request id the proxy generated, for the access log. */
 void conn_log_req_id(struct og_conn *c, const char *id, size_t len)
 {
-	if (!c->lb || len > 64)
+	if (!c->rq->lb || len > 64)
 		return;
-	memcpy(c->lb->data + 8, id, len);
-	((uint16_t *)c->lb->data)[0] = (uint16_t)len;
+	memcpy(c->rq->lb->data + 8, id, len);
+	((uint16_t *)c->rq->lb->data)[0] = (uint16_t)len;
 }
 
 /* A complete head is in rb at rpos: route it and answer or hand it to the proxy. */
@@ -515,22 +560,26 @@ static void conn_dispatch(struct og_conn *c, struct http_msg *m, int head_len)
 	uint64_t max_body;
 	int route;
 
-	c->t_start_ns = mono_ns();
-	c->up_srv = -1;
-	c->up_ns = 0;
+	if (!req_get(c)) {
+		conn_close(c);
+		return;
+	}
+	c->rq->t_start_ns = mono_ns();
+	c->rq->up_srv = -1;
+	c->rq->up_ns = 0;
 	if (alog_on())
 		capture_log(c, m, buf);
-	c->bytes_in = head_len;
-	c->bytes_out = 0;
+	c->rq->bytes_in = head_len;
+	c->rq->bytes_out = 0;
 	OG_WSTAT_ADD(p->w, requests, 1);
-	c->rt = rt = worker_rt_get(p);
+	c->rq->rt = rt = worker_rt_get(p);
 	cfg = rt->cfg;
-	c->method = m->method;
-	c->vminor = m->version_minor;
-	c->body_kind = m->body;
-	c->body_left = m->body == HTTP_BODY_LENGTH ? m->content_length : 0;
+	c->rq->method = m->method;
+	c->rq->vminor = m->version_minor;
+	c->rq->body_kind = m->body;
+	c->rq->body_left = m->body == HTTP_BODY_LENGTH ? m->content_length : 0;
 	if (m->body == HTTP_BODY_CHUNKED)
-		http_chunked_init(&c->ck);
+		http_chunked_init(&c->rq->ck);
 	c->flags &= CF_KEEP;
 	if (m->method == HTTP_M_HEAD)
 		c->flags |= CF_HEAD;
@@ -539,11 +588,11 @@ static void conn_dispatch(struct og_conn *c, struct http_msg *m, int head_len)
 	else if (m->version_minor == 0)
 		c->flags |= CF_KA10;
 
-	c->route = (int16_t)(route = router_match(cfg, m, buf));
+	c->rq->route = (int16_t)(route = router_match(cfg, m, buf));
 	max_body = route >= 0 ? cfg->routes[route].max_body : DEFAULT_MAX_BODY;
 	if (m->body == HTTP_BODY_LENGTH && m->content_length > max_body) {
 		c->rpos += head_len;
-		c->body_kind = HTTP_BODY_NONE; /* never read: the connection closes */
+		c->rq->body_kind = HTTP_BODY_NONE; /* never read: the connection closes */
 		conn_respond_error(c, 413, "body-too-large", 1);
 		return;
 	}
@@ -557,14 +606,14 @@ static void conn_dispatch(struct og_conn *c, struct http_msg *m, int head_len)
 	c->rpos += head_len;
 	if ((m->flags & HTTP_F_EXPECT_CONTINUE) && m->body != HTTP_BODY_NONE) {
 		c->flags |= CF_CLOSE;
-		c->body_kind = HTTP_BODY_NONE;
+		c->rq->body_kind = HTTP_BODY_NONE;
 	}
 	if (route < 0) {
 		conn_respond_error(c, 404, "no-route", 0);
 		return;
 	}
 	c->state = CS_WRITING;
-	c->status = cfg->routes[route].status;
+	c->rq->status = cfg->routes[route].status;
 	c->flags |= CF_RESP_STARTED;
 	respond_direct(c, &rt->routes[route]);
 	switch (conn_flush(c)) {
@@ -612,6 +661,7 @@ static void conn_process_loop(struct og_conn *c)
 				c->rb = NULL;
 				c->rpos = c->rlen = 0;
 			}
+			req_put(c);
 			if (c->flags & CF_PEER_EOF) {
 				conn_close(c);
 				return;
@@ -694,12 +744,12 @@ static void conn_on_read(struct og_conn *c)
 
 			if (r < 0) {
 				c->flags |= CF_CLOSE;
-				c->body_kind = HTTP_BODY_NONE;
+				c->rq->body_kind = HTTP_BODY_NONE;
 				conn_linger(c);
 				return;
 			}
 			if (r == 1) {
-				c->body_kind = HTTP_BODY_NONE;
+				c->rq->body_kind = HTTP_BODY_NONE;
 				c->state = CS_HEAD;
 				conn_process(c);
 				return;

@@ -36,43 +36,54 @@ enum og_conn_state {
 
 struct og_upconn;
 
+/*
+ * State of the request in progress on a connection. Taken from a per-worker free list
+ * when a request head arrives and given back when the connection goes idle, so an idle
+ * keep-alive connection costs only struct og_conn (memory per idle connection matters
+ * at 10,000+ connections).
+ */
+struct og_req {
+	struct og_req *next_free;
+	struct iovec out[OG_OUT_MAX];
+	uint8_t nout, oi; /* out[oi..nout) pending */
+	uint8_t out_volatile; /* bit i: out[i] points at memory that changes (copy on short write) */
+	uint8_t method; /* enum http_method of the current request */
+	uint8_t vminor; /* HTTP/1.<vminor> */
+	uint8_t body_kind; /* enum http_body of the current request */
+	int16_t route; /* route index of the current request, -1 none */
+	uint16_t status; /* status sent for the current request (logs/metrics) */
+	int16_t up_srv; /* server that answered (ups << 8 | srv), -1 none */
+	int16_t last_srv; /* proxy: server of the failed attempt (retries avoid it) */
+	uint8_t attempts; /* proxy: attempts made */
+	uint8_t body_sent; /* proxy: request body bytes went upstream (no replay possible) */
+	uint32_t body_ready; /* proxy: validated request body bytes at rb[rpos..] not yet sent */
+	uint32_t up_hash; /* proxy: hash for hash balancing */
+	uint32_t up_head_len; /* proxy: bytes of the rewritten request head (for retries) */
+	struct og_buf *wb; /* owned output bytes (error responses, proxied heads) */
+	struct og_buf *lb; /* access log fields of the current request (only when logging) */
+	uint64_t body_left; /* Content-Length bytes of request body not yet consumed */
+	struct http_chunked ck; /* chunked request body scanner */
+	struct og_upconn *up; /* proxy: the upstream connection serving this request */
+	struct og_rt *rt; /* runtime of the current request (referenced), NULL once accounted */
+	uint64_t t_start_ns; /* CLOCK_MONOTONIC at head complete */
+	uint64_t up_ns; /* upstream exchange time of the current request */
+	uint64_t bytes_in, bytes_out; /* of the current request/response */
+};
+
 struct og_conn {
 	struct event ev;
 	struct og_timer tm;
 	struct og_worker_priv *p;
 	struct og_conn *next, *prev; /* worker's live list; next = free/zombie link when closed */
+	struct og_req *rq; /* request in progress, NULL while idle */
+	struct og_buf *rb; /* input, NULL while idle */
+	struct http_msg *msg; /* only while a head is partial */
+	uint64_t idle_since_ms; /* worker clock when the connection last went idle */
 	int fd;
+	uint32_t rpos, rlen; /* rb->data[rpos..rlen) is unconsumed input */
 	short evmask; /* events armed now */
 	uint8_t state; /* enum og_conn_state */
 	uint8_t flags; /* CF_* */
-	uint8_t method; /* enum http_method of the current request */
-	uint8_t vminor; /* HTTP/1.<vminor> */
-	uint8_t body_kind; /* enum http_body of the current request */
-	uint8_t nout, oi; /* out[oi..nout) pending */
-	uint8_t out_volatile; /* bit i: out[i] points at memory that changes (copy on short write) */
-	int16_t route; /* route index of the current request, -1 none */
-	uint16_t status; /* status sent for the current request (logs/metrics) */
-	uint32_t rpos, rlen; /* rb->data[rpos..rlen) is unconsumed input */
-	struct og_buf *rb; /* input, NULL while idle */
-	struct og_buf *wb; /* owned output bytes (error responses, proxied heads) */
-	struct http_msg *msg; /* only while a head is partial */
-	struct iovec out[OG_OUT_MAX];
-	uint64_t body_left; /* Content-Length bytes of request body not yet consumed */
-	struct http_chunked ck; /* chunked request body scanner */
-	struct og_upconn *up; /* proxy: the upstream connection serving this request */
-	uint32_t body_ready; /* proxy: validated request body bytes at rb[rpos..] not yet sent */
-	uint32_t up_hash; /* proxy: hash for hash balancing */
-	uint32_t up_head_len; /* proxy: bytes of the rewritten request head (for retries) */
-	int16_t last_srv; /* proxy: server of the failed attempt (retries avoid it) */
-	uint8_t attempts; /* proxy: attempts made */
-	uint8_t body_sent; /* proxy: request body bytes went upstream (no replay possible) */
-	struct og_rt *rt; /* runtime of the current request (referenced) */
-	uint64_t t_start_ns; /* CLOCK_MONOTONIC at head complete */
-	uint64_t up_ns; /* upstream exchange time of the current request */
-	int16_t up_srv; /* server that answered (flat: ups << 8 | srv), -1 none */
-	struct og_buf *lb; /* access log fields of the current request (only when logging) */
-	uint64_t idle_since_ms; /* worker clock when the connection last went idle */
-	uint64_t bytes_in, bytes_out; /* of the current request/response */
 	union {
 		struct sockaddr_in v4;
 		struct sockaddr_in6 v6;

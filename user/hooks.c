@@ -18,16 +18,16 @@ static inline uint64_t mono_ns(void)
 
 void hook_request_done(struct og_worker *w, const struct og_conn *c)
 {
-	uint64_t dur = c->t_start_ns ? mono_ns() - c->t_start_ns : 0;
+	uint64_t dur = c->rq->t_start_ns ? mono_ns() - c->rq->t_start_ns : 0;
 
-	metrics_req_done(w->metrics, c->route, c->status, dur);
+	metrics_req_done(w->metrics, c->rq->route, c->rq->status, dur);
 	if (w->alog && alog_on()) {
 		/* lb: u16 id_len, u16 method_len, u16 path_len, pad, id[64], method, path; no lb
 		 * when the parser refused the head (method and path are then null) */
-		const uint16_t *h = c->lb ? (const uint16_t *)c->lb->data : NULL;
+		const uint16_t *h = c->rq->lb ? (const uint16_t *)c->rq->lb->data : NULL;
 		size_t il = h ? h[0] : 0, ml = h ? h[1] : 0, pl = h ? h[2] : 0;
-		const char *s = h ? c->lb->data + 8 : NULL, *mp = h ? c->lb->data + 72 : NULL;
-		const struct config *cfg = c->rt ? c->rt->cfg : NULL;
+		const char *s = h ? c->rq->lb->data + 8 : NULL, *mp = h ? c->rq->lb->data + 72 : NULL;
+		const struct config *cfg = c->rq->rt ? c->rq->rt->cfg : NULL;
 		struct alog_entry e = {
 			.req_id = il ? s : NULL,
 			.req_id_len = il,
@@ -36,15 +36,15 @@ void hook_request_done(struct og_worker *w, const struct og_conn *c)
 			.method_len = ml,
 			.path = h ? mp + ml : NULL,
 			.path_len = pl,
-			.route = cfg && c->route >= 0 ? cfg->routes[c->route].name : NULL,
-			.status = c->status,
-			.bytes_in = c->bytes_in,
-			.bytes_out = c->bytes_out,
+			.route = cfg && c->rq->route >= 0 ? cfg->routes[c->rq->route].name : NULL,
+			.status = c->rq->status,
+			.bytes_in = c->rq->bytes_in,
+			.bytes_out = c->rq->bytes_out,
 			.dur_ns = dur,
-			.upstream = cfg && c->up_srv >= 0
-					    ? cfg->upstreams[c->up_srv >> 8].servers[c->up_srv & 0xff].text
+			.upstream = cfg && c->rq->up_srv >= 0
+					    ? cfg->upstreams[c->rq->up_srv >> 8].servers[c->rq->up_srv & 0xff].text
 					    : NULL,
-			.up_ns = c->up_ns,
+			.up_ns = c->rq->up_ns,
 		};
 
 		alog_write(w->alog, &e);
@@ -58,8 +58,8 @@ void hook_upstream_done(struct og_worker *w, const struct og_conn *c, int ups, i
 
 	metrics_upstream_done(w->metrics, ups, srv, ns, status);
 	if (cc) {
-		cc->up_ns = ns;
-		cc->up_srv = (int16_t)(ups << 8 | srv);
+		cc->rq->up_ns = ns;
+		cc->rq->up_srv = (int16_t)(ups << 8 | srv);
 	}
 }
 

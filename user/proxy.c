@@ -82,7 +82,7 @@ static int build_req_head(struct og_conn *c, const struct http_msg *m, const cha
 	o = put(o, http_span_ptr(buf, m->method_s), m->method_s.len);
 	*o++ = ' ';
 	o = put(o, http_span_ptr(buf, m->target), m->target.len);
-	o = c->vminor ? PUTS(o, " HTTP/1.1\r\n") : PUTS(o, " HTTP/1.0\r\n");
+	o = c->rq->vminor ? PUTS(o, " HTTP/1.1\r\n") : PUTS(o, " HTTP/1.0\r\n");
 	for (int i = 0; i < m->n_headers; i++) {
 		const struct http_header *h = &m->headers[i];
 
@@ -135,21 +135,21 @@ static int build_req_head(struct og_conn *c, const struct http_msg *m, const cha
 	}
 	if (m->body == HTTP_BODY_CHUNKED)
 		o = PUTS(o, "Transfer-Encoding: chunked\r\n");
-	if (!c->vminor)
+	if (!c->rq->vminor)
 		o = PUTS(o, "Connection: close\r\n");
 	o = PUTS(o, "\r\n");
 	return (int)(o - out);
 }
 
-/* Rewrite the response head for the client into c->wb. Returns the length or -1. */
+/* Rewrite the response head for the client into c->rq->wb. Returns the length or -1. */
 static int build_resp_head(struct og_conn *c, struct og_upconn *u, const struct http_msg *m,
 			   const char *buf)
 {
-	struct og_buf *wb = c->wb;
+	struct og_buf *wb = c->rq->wb;
 	char *o, *end;
 
 	if (!wb)
-		wb = c->wb = buf_get(&c->p->bufs, (size_t)m->head_len + 256);
+		wb = c->rq->wb = buf_get(&c->p->bufs, (size_t)m->head_len + 256);
 	if (!wb || (size_t)m->head_len + 256 > wb->cap - 64)
 		return -1;
 	o = wb->data;
@@ -179,7 +179,7 @@ static int build_resp_head(struct og_conn *c, struct og_upconn *u, const struct 
 	if (m->body == HTTP_BODY_CHUNKED) {
 		o = PUTS(o, "Transfer-Encoding: chunked\r\n");
 	} else if (m->body == HTTP_BODY_EOF) {
-		if (c->vminor) {
+		if (c->rq->vminor) {
 			o = PUTS(o, "Transfer-Encoding: chunked\r\n");
 			u->chunk_wrap = 1;
 		} else {
@@ -237,25 +237,25 @@ static void upstream_fail(struct og_upconn *u, int kind, int err)
 	upconn_uncount(u);
 	u->wb = NULL;
 	upstream_close(u);
-	c->up = NULL;
+	c->rq->up = NULL;
 	if (c->flags & CF_RESP_STARTED) {
 		buf_put(&p->bufs, hb);
 		conn_close(c);
 		return;
 	}
 	stale = reused && kind == FAIL_RESET && !got;
-	can_retry = (c->attempts <= rt->ups[ups].cfg->retries || stale) && hb && !c->body_sent &&
+	can_retry = (c->rq->attempts <= rt->ups[ups].cfg->retries || stale) && hb && !c->rq->body_sent &&
 		    (kind == FAIL_CONNECT || kind == FAIL_CONNECT_TIMEOUT || !sent ||
-		     (kind == FAIL_RESET && !got && method_idempotent(c->method)));
+		     (kind == FAIL_RESET && !got && method_idempotent(c->rq->method)));
 	if (can_retry) {
 		OG_WSTAT_ADD(p->w, up_retries, 1);
-		c->last_srv = (int16_t)srv;
+		c->rq->last_srv = (int16_t)srv;
 		if (stale && rt == p->rt) {
 			/* the origin closed its idle connections (restart, idle timeout): the rest
 			 * of this pool is likely stale too; retry on a fresh one, free of charge */
 			upstream_purge_server(p, ups, srv);
-			c->last_srv = -1;
-			c->attempts--;
+			c->rq->last_srv = -1;
+			c->rq->attempts--;
 		}
 		status = kind == FAIL_TIMEOUT || kind == FAIL_CONNECT_TIMEOUT ? 504 : 502;
 		proxy_attempt(c, hb, status, fail_reason(kind, err));
@@ -265,8 +265,8 @@ static void upstream_fail(struct og_upconn *u, int kind, int err)
 	OG_WSTAT_ADD(p->w, up_errors, 1);
 	status = kind == FAIL_TIMEOUT || kind == FAIL_CONNECT_TIMEOUT ? 504 : 502;
 	/* The request body may be half read: conn_respond_error closes in that case. */
-	c->rpos += c->body_ready;
-	c->body_ready = 0;
+	c->rpos += c->rq->body_ready;
+	c->rq->body_ready = 0;
 	conn_respond_error(c, status, fail_reason(kind, err), 0);
 }
 
@@ -278,22 +278,22 @@ static void proxy_start_upstream_timer(struct og_upconn *u, int connect)
 	       u->p->now_ms + (connect ? cu->connect_timeout_ms : cu->timeout_ms));
 }
 
-/* Start one attempt with request head <hb> (c->up_head_len bytes). A retry (after an
+/* Start one attempt with request head <hb> (c->rq->up_head_len bytes). A retry (after an
  * answer <prev_status>/<prev_reason>) goes only to another server, unless the failure was a
  * stale pooled connection (last_srv -1); with none left, the first failure is the answer. */
 static void proxy_attempt(struct og_conn *c, struct og_buf *hb, int prev_status,
 			  const char *prev_reason)
 {
 	struct og_worker_priv *p = c->p;
-	struct og_rt *rt = c->rt;
-	int ups = rt->cfg->routes[c->route].upstream;
+	struct og_rt *rt = c->rq->rt;
+	int ups = rt->cfg->routes[c->rq->route].upstream;
 
 	for (;;) {
 		const char *reason = NULL;
-		int srv = upstream_pick(p, rt, ups, c->up_hash, c->last_srv, &reason);
+		int srv = upstream_pick(p, rt, ups, c->rq->up_hash, c->rq->last_srv, &reason);
 		struct og_upconn *u;
 
-		if (srv >= 0 && srv == c->last_srv) {
+		if (srv >= 0 && srv == c->rq->last_srv) {
 			srv = -1; /* the only usable server is the one that just failed */
 			reason = NULL;
 		}
@@ -306,14 +306,14 @@ static void proxy_attempt(struct og_conn *c, struct og_buf *hb, int prev_status,
 				conn_respond_error(c, 503, reason, 0);
 			return;
 		}
-		c->attempts++;
+		c->rq->attempts++;
 		u = upstream_get(p, rt, ups, srv);
 		if (!u) {
 			int e = errno;
 
 			upstream_report(p, rt, ups, srv, 0);
-			if (c->attempts <= rt->ups[ups].cfg->retries) {
-				c->last_srv = (int16_t)srv;
+			if (c->rq->attempts <= rt->ups[ups].cfg->retries) {
+				c->rq->last_srv = (int16_t)srv;
 				prev_status = 502;
 				prev_reason = fail_reason(FAIL_CONNECT, e);
 				continue;
@@ -324,10 +324,10 @@ static void proxy_attempt(struct og_conn *c, struct og_buf *hb, int prev_status,
 			return;
 		}
 		u->c = c;
-		c->up = u;
+		c->rq->up = u;
 		u->wb = hb;
 		u->wpos = 0;
-		u->wlen = c->up_head_len;
+		u->wlen = c->rq->up_head_len;
 		u->rs = RS_HEAD;
 		u->sent_any = u->got_any = u->req_done = 0;
 		u->keepalive = 0;
@@ -350,24 +350,24 @@ static void proxy_attempt(struct og_conn *c, struct og_buf *hb, int prev_status,
 void proxy_start(struct og_conn *c, const struct http_msg *m, const char *buf, int head_len)
 {
 	struct og_worker_priv *p = c->p;
-	const struct cfg_upstream *cu = &c->rt->cfg->upstreams[c->rt->cfg->routes[c->route].upstream];
+	const struct cfg_upstream *cu = &c->rq->rt->cfg->upstreams[c->rq->rt->cfg->routes[c->rq->route].upstream];
 	struct og_buf *hb;
 	int n;
 
 	tw_disarm(&p->tw, &c->tm); /* the head is in: the upstream's timers rule now */
-	c->attempts = 0;
-	c->last_srv = -1;
-	c->body_ready = 0;
-	c->body_sent = 0;
-	c->up_hash = 0;
+	c->rq->attempts = 0;
+	c->rq->last_srv = -1;
+	c->rq->body_ready = 0;
+	c->rq->body_sent = 0;
+	c->rq->up_hash = 0;
 	if (cu->balance == CFG_BAL_HASH_HEADER && cu->hash_header) {
 		int i = http_find_header(m, buf, cu->hash_header);
 
 		if (i >= 0)
-			c->up_hash = fnv1a(http_span_ptr(buf, m->headers[i].value),
+			c->rq->up_hash = fnv1a(http_span_ptr(buf, m->headers[i].value),
 					   m->headers[i].value.len);
 	} else if (cu->balance == CFG_BAL_HASH_SOURCE) {
-		c->up_hash = c->peer.v4.sin_family == AF_INET6
+		c->rq->up_hash = c->peer.v4.sin_family == AF_INET6
 				     ? fnv1a(&c->peer.v6.sin6_addr, 16)
 				     : fnv1a(&c->peer.v4.sin_addr, 4);
 	}
@@ -376,13 +376,13 @@ void proxy_start(struct og_conn *c, const struct http_msg *m, const char *buf, i
 	c->rpos += head_len;
 	if (n < 0) {
 		buf_put(&p->bufs, hb);
-		c->body_kind = HTTP_BODY_NONE;
+		c->rq->body_kind = HTTP_BODY_NONE;
 		conn_respond_error(c, 431, "headers-too-large", 1);
 		return;
 	}
-	c->up_head_len = (uint32_t)n;
+	c->rq->up_head_len = (uint32_t)n;
 	/* The client waits for our go before sending the body it announced. */
-	if ((m->flags & HTTP_F_EXPECT_CONTINUE) && m->body != HTTP_BODY_NONE && c->vminor &&
+	if ((m->flags & HTTP_F_EXPECT_CONTINUE) && m->body != HTTP_BODY_NONE && c->rq->vminor &&
 	    c->rlen == c->rpos) {
 		if (write(c->fd, continue_100, sizeof(continue_100) - 1) !=
 		    (ssize_t)sizeof(continue_100) - 1) {
@@ -401,24 +401,24 @@ static int body_collect(struct og_conn *c)
 {
 	uint32_t avail = c->rlen - c->rpos;
 
-	switch (c->body_kind) {
+	switch (c->rq->body_kind) {
 	case HTTP_BODY_LENGTH:
-		c->body_ready = c->body_left < avail ? (uint32_t)c->body_left : avail;
-		return c->body_ready == c->body_left;
+		c->rq->body_ready = c->rq->body_left < avail ? (uint32_t)c->rq->body_left : avail;
+		return c->rq->body_ready == c->rq->body_left;
 	case HTTP_BODY_CHUNKED:
-		if (!c->ck.done && avail > c->body_ready) {
-			long n = http_chunked_scan(&c->ck, c->rb->data + c->rpos + c->body_ready,
-						   avail - c->body_ready);
+		if (!c->rq->ck.done && avail > c->rq->body_ready) {
+			long n = http_chunked_scan(&c->rq->ck, c->rb->data + c->rpos + c->rq->body_ready,
+						   avail - c->rq->body_ready);
 
 			if (n < 0)
 				return -1;
-			c->body_ready += (uint32_t)n;
-			if (c->ck.body_bytes > c->rt->cfg->routes[c->route].max_body)
+			c->rq->body_ready += (uint32_t)n;
+			if (c->rq->ck.body_bytes > c->rq->rt->cfg->routes[c->rq->route].max_body)
 				return -2;
 		}
-		return c->ck.done;
+		return c->rq->ck.done;
 	default:
-		c->body_ready = 0;
+		c->rq->body_ready = 0;
 		return 1;
 	}
 }
@@ -426,7 +426,7 @@ static int body_collect(struct og_conn *c)
 /* Push the request (head, then body as it arrives) to the upstream until done or blocked. */
 static void proxy_send(struct og_conn *c)
 {
-	struct og_upconn *u = c->up;
+	struct og_upconn *u = c->rq->up;
 	struct og_worker_priv *p = c->p;
 
 	for (;;) {
@@ -438,8 +438,8 @@ static void proxy_send(struct og_conn *c)
 			/* the upstream saw part of a request we now refuse: it cannot be reused */
 			upconn_uncount(u);
 			upstream_close(u);
-			c->up = NULL;
-			c->body_kind = HTTP_BODY_NONE;
+			c->rq->up = NULL;
+			c->rq->body_kind = HTTP_BODY_NONE;
 			conn_respond_error(c, whole == -2 ? 413 : 400,
 					   whole == -2 ? "body-too-large" : "bad-chunked-body", 1);
 			return;
@@ -448,14 +448,14 @@ static void proxy_send(struct og_conn *c)
 			iov[niov].iov_base = u->wb->data + u->wpos;
 			iov[niov++].iov_len = u->wlen - u->wpos;
 		}
-		if (c->body_ready) {
+		if (c->rq->body_ready) {
 			iov[niov].iov_base = c->rb->data + c->rpos;
-			iov[niov++].iov_len = c->body_ready;
+			iov[niov++].iov_len = c->rq->body_ready;
 		}
 		if (niov == 0) {
 			if (whole) {
 				u->req_done = 1;
-				c->body_kind = HTTP_BODY_NONE;
+				c->rq->body_kind = HTTP_BODY_NONE;
 				upstream_want(u, EV_READ);
 				if (!u->got_any)
 					proxy_start_upstream_timer(u, 0);
@@ -469,7 +469,7 @@ static void proxy_send(struct og_conn *c)
 
 			if (n > 0) {
 				tw_arm(&p->tw, &c->tm,
-				       p->now_ms + c->rt->cfg->body_timeout_ms);
+				       p->now_ms + c->rq->rt->cfg->body_timeout_ms);
 				continue;
 			}
 			if (n == -EAGAIN) {
@@ -477,7 +477,7 @@ static void proxy_send(struct og_conn *c)
 				upstream_want(u, EV_READ);
 				/* the client's body timer rules while we wait for its bytes */
 				tw_disarm(&p->tw, &u->tm);
-				tw_arm(&p->tw, &c->tm, p->now_ms + c->rt->cfg->body_timeout_ms);
+				tw_arm(&p->tw, &c->tm, p->now_ms + c->rq->rt->cfg->body_timeout_ms);
 				return;
 			}
 			/* the client went away in the middle of its body */
@@ -510,11 +510,11 @@ static void proxy_send(struct og_conn *c)
 			w -= h;
 		}
 		if (w > 0) {
-			c->body_sent = 1;
+			c->rq->body_sent = 1;
 			c->rpos += (uint32_t)w;
-			c->body_ready -= (uint32_t)w;
-			if (c->body_kind == HTTP_BODY_LENGTH)
-				c->body_left -= (uint64_t)w;
+			c->rq->body_ready -= (uint32_t)w;
+			if (c->rq->body_kind == HTTP_BODY_LENGTH)
+				c->rq->body_left -= (uint64_t)w;
 		}
 	}
 }
@@ -528,14 +528,14 @@ static void proxy_finish(struct og_conn *c, struct og_upconn *u)
 	hook_upstream_done(p->w, c, u->ups, u->srv, u->status, mono_ns() - u->t_sent_ns);
 	upconn_uncount(u);
 	u->c = NULL;
-	c->up = NULL;
+	c->rq->up = NULL;
 	upstream_release(u, reusable);
-	if (c->body_kind != HTTP_BODY_NONE) {
+	if (c->rq->body_kind != HTTP_BODY_NONE) {
 		/* answered before the whole body came: the rest is read and dropped */
-		c->rpos += c->body_ready;
-		if (c->body_kind == HTTP_BODY_LENGTH)
-			c->body_left -= c->body_ready;
-		c->body_ready = 0;
+		c->rpos += c->rq->body_ready;
+		if (c->rq->body_kind == HTTP_BODY_LENGTH)
+			c->rq->body_left -= c->rq->body_ready;
+		c->rq->body_ready = 0;
 	}
 	tw_disarm(&p->tw, &c->tm);
 	conn_request_done(c);
@@ -559,7 +559,7 @@ static void proxy_resp_process(struct og_upconn *u)
 				http_msg_init(m);
 			}
 			r = http_parse_response_head(m, u->rb->data + u->rpos, u->rlen - u->rpos,
-						     c->method);
+						     c->rq->method);
 			if (r == HTTP_PARSE_AGAIN) {
 				if (!u->msg) {
 					/* keep this partial head; the worker gets a fresh scratch */
@@ -574,7 +574,7 @@ static void proxy_resp_process(struct og_upconn *u)
 				}
 				return;
 			}
-			if (r < 0 || (m->body == HTTP_BODY_CHUNKED && !c->vminor)) {
+			if (r < 0 || (m->body == HTTP_BODY_CHUNKED && !c->rq->vminor)) {
 				if (u->msg) {
 					free(u->msg);
 					u->msg = NULL;
@@ -609,12 +609,12 @@ static void proxy_resp_process(struct og_upconn *u)
 			}
 			upstream_report(p, u->rt, u->ups, u->srv, u->status < 500);
 			u->rpos += (uint32_t)r;
-			c->status = u->status;
+			c->rq->status = u->status;
 			c->flags |= CF_RESP_STARTED;
-			c->out[0].iov_base = c->wb->data;
-			c->out[0].iov_len = (size_t)n;
-			c->nout = 1;
-			c->oi = 0;
+			c->rq->out[0].iov_base = c->rq->wb->data;
+			c->rq->out[0].iov_len = (size_t)n;
+			c->rq->nout = 1;
+			c->rq->oi = 0;
 			u->rs = m->body == HTTP_BODY_NONE ? RS_DONE : RS_BODY;
 			break;
 		}
@@ -643,21 +643,21 @@ static void proxy_resp_process(struct og_upconn *u)
 				char *e = u->chunkhdr;
 				int len = snprintf(e, sizeof(u->chunkhdr), "%x\r\n", take);
 
-				c->out[c->nout].iov_base = e;
-				c->out[c->nout++].iov_len = (size_t)len;
+				c->rq->out[c->rq->nout].iov_base = e;
+				c->rq->out[c->rq->nout++].iov_len = (size_t)len;
 			}
-			c->out[c->nout].iov_base = u->rb->data + u->rpos;
-			c->out[c->nout++].iov_len = take;
+			c->rq->out[c->rq->nout].iov_base = u->rb->data + u->rpos;
+			c->rq->out[c->rq->nout++].iov_len = take;
 			if (u->chunk_wrap) {
-				c->out[c->nout].iov_base = (void *)crlf;
-				c->out[c->nout++].iov_len = 2;
+				c->rq->out[c->rq->nout].iov_base = (void *)crlf;
+				c->rq->out[c->rq->nout++].iov_len = 2;
 			}
 			u->rpos += take;
 		}
 		if (done)
 			u->rs = RS_DONE;
 	}
-	if (c->nout) {
+	if (c->rq->nout) {
 		switch (conn_flush(c)) {
 		case -1:
 			conn_close(c); /* client gone: proxy_abort drops the upstream side */
@@ -679,8 +679,8 @@ static void proxy_eof_done(struct og_upconn *u)
 	u->keepalive = 0;
 	u->rs = RS_DONE;
 	if (u->chunk_wrap) {
-		c->out[c->nout].iov_base = (void *)last_chunk;
-		c->out[c->nout++].iov_len = sizeof(last_chunk) - 1;
+		c->rq->out[c->rq->nout].iov_base = (void *)last_chunk;
+		c->rq->out[c->rq->nout++].iov_len = sizeof(last_chunk) - 1;
 		switch (conn_flush(c)) {
 		case -1:
 			conn_close(c);
@@ -699,7 +699,7 @@ static void proxy_recv(struct og_upconn *u)
 	struct og_worker_priv *p = u->p;
 	ssize_t n;
 
-	if (c->nout) {
+	if (c->rq->nout) {
 		upstream_want(u, u->evmask & ~EV_READ);
 		return;
 	}
@@ -767,7 +767,7 @@ void proxy_upstream_event(struct og_upconn *u, short what)
 	}
 	if ((what & EV_WRITE) && !u->req_done) {
 		proxy_send(c);
-		if (c->state != CS_PROXY || c->up != u)
+		if (c->state != CS_PROXY || c->rq->up != u)
 			return;
 	}
 	if (what & EV_READ)
@@ -782,7 +782,7 @@ void proxy_upstream_timeout(struct og_upconn *u)
 		upstream_close(u);
 		return;
 	}
-	if (c->nout) {
+	if (c->rq->nout) {
 		/* waiting on the client, not on the upstream: the client's write timer rules */
 		proxy_start_upstream_timer(u, 0);
 		return;
@@ -792,7 +792,7 @@ void proxy_upstream_timeout(struct og_upconn *u)
 
 void proxy_client_event(struct og_conn *c, short what)
 {
-	struct og_upconn *u = c->up;
+	struct og_upconn *u = c->rq->up;
 
 	if (!u) {
 		conn_close(c);
@@ -843,20 +843,20 @@ void proxy_client_event(struct og_conn *c, short what)
 void proxy_client_timeout(struct og_conn *c)
 {
 	OG_WSTAT_ADD(c->p->w, timeouts, 1);
-	if (c->nout || !c->up || (c->flags & CF_RESP_STARTED)) {
+	if (c->rq->nout || !c->rq->up || (c->flags & CF_RESP_STARTED)) {
 		conn_close(c); /* write blocked too long */
 		return;
 	}
 	/* the request body stalled */
-	upconn_uncount(c->up);
-	upstream_close(c->up);
-	c->up = NULL;
+	upconn_uncount(c->rq->up);
+	upstream_close(c->rq->up);
+	c->rq->up = NULL;
 	conn_respond_error(c, 408, "body-timeout", 1);
 }
 
 void proxy_abort(struct og_conn *c)
 {
-	struct og_upconn *u = c->up;
+	struct og_upconn *u = c->rq->up;
 
 	if (!u)
 		return;
@@ -864,5 +864,5 @@ void proxy_abort(struct og_conn *c)
 	u->wb = NULL;
 	upconn_uncount(u);
 	upstream_close(u);
-	c->up = NULL;
+	c->rq->up = NULL;
 }

@@ -74,22 +74,22 @@ void respond_direct(struct og_conn *c, const struct og_route_rt *rr)
 	struct og_worker_priv *p = c->p;
 	int i = 0;
 
-	c->out[i].iov_base = rr->resp;
-	c->out[i++].iov_len = rr->resp_head_len;
-	c->out[i].iov_base = p->date_line;
-	c->out[i++].iov_len = p->date_len;
-	c->out_volatile = 1u << 1;
+	c->rq->out[i].iov_base = rr->resp;
+	c->rq->out[i++].iov_len = rr->resp_head_len;
+	c->rq->out[i].iov_base = p->date_line;
+	c->rq->out[i++].iov_len = p->date_len;
+	c->rq->out_volatile = 1u << 1;
 	if (c->flags & CF_CLOSE) {
-		c->out[i].iov_base = (void *)hdr_close;
-		c->out[i++].iov_len = sizeof(hdr_close) - 1;
+		c->rq->out[i].iov_base = (void *)hdr_close;
+		c->rq->out[i++].iov_len = sizeof(hdr_close) - 1;
 	} else if (c->flags & CF_KA10) {
-		c->out[i].iov_base = (void *)hdr_ka;
-		c->out[i++].iov_len = sizeof(hdr_ka) - 1;
+		c->rq->out[i].iov_base = (void *)hdr_ka;
+		c->rq->out[i++].iov_len = sizeof(hdr_ka) - 1;
 	}
-	c->out[i].iov_base = rr->resp + rr->resp_head_len;
-	c->out[i++].iov_len = (c->flags & CF_HEAD) ? 2 : rr->resp_len - rr->resp_head_len;
-	c->nout = (uint8_t)i;
-	c->oi = 0;
+	c->rq->out[i].iov_base = rr->resp + rr->resp_head_len;
+	c->rq->out[i++].iov_len = (c->flags & CF_HEAD) ? 2 : rr->resp_len - rr->resp_head_len;
+	c->rq->nout = (uint8_t)i;
+	c->rq->oi = 0;
 }
 
 void respond_date_refresh(struct og_worker_priv *p)

@@ -13,6 +13,7 @@
 #include "twheel.h"
 
 struct og_conn;
+struct og_req;
 struct og_upconn;
 
 /* Idle upstream connections to one server, and this worker's requests in flight to it. */
@@ -49,6 +50,7 @@ struct og_worker_priv {
 	struct http_msg *msg_free;
 
 	struct og_conn *conns; /* every open client connection (drain walks it) */
+	struct og_req *req_free; /* request records not in use */
 	struct og_conn *zombies; /* closed this callback; back to conn_free at its end */
 	struct og_upconn *up_zombies; /* same for upstream connections */
 	uint32_t n_conns;
