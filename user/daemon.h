@@ -73,6 +73,8 @@ struct og_rt {
 	struct og_route_rt *routes; /* [cfg->n_routes] */
 	struct og_upstream_rt *ups; /* [cfg->n_upstreams] */
 	struct og_rt *older; /* list of retired generations awaiting free (main thread) */
+	uint64_t retired_ms; /* CLOCK_MONOTONIC ms when replaced; freed >= 5 s later so an admin
+			      * request that loaded the old pointer finishes with it first */
 };
 
 /* ---- per-worker counters: single writer (the worker), relaxed readers ---- */

@@ -98,6 +98,7 @@ void rt_publish(struct og_rt *rt)
 	struct og_rt *old = atomic_exchange_explicit(&og_d.rt, rt, memory_order_acq_rel);
 
 	if (old) {
+		old->retired_ms = og_now_ms();
 		old->older = retired;
 		retired = old;
 	}
@@ -111,7 +112,7 @@ void rt_collect(int all)
 	while (*pp) {
 		struct og_rt *rt = *pp;
 
-		if (rt->gen < min) {
+		if (all || (rt->gen < min && og_now_ms() >= rt->retired_ms + 5000)) {
 			*pp = rt->older;
 			rt_free(rt);
 		} else {
