@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,12 +204,17 @@ static void *logger_main(void *arg)
 
 int alog_start(void)
 {
+	sigset_t all, old;
 	int rc;
 
 	if (lg.running)
 		return 0;
 	atomic_store(&lg.stop, 0);
+	/* signals belong to the main thread's event loop, never to the logger */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	rc = pthread_create(&lg.thread, NULL, logger_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc)
 		return -rc;
 	pthread_setname_np(lg.thread, "og-alog");

@@ -8,6 +8,7 @@
 #include <event2/http.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -145,6 +146,7 @@ int admin_start(struct og_daemon *d, char *err, size_t errlen)
 {
 	struct og_rt *rt = atomic_load(&d->rt);
 	const struct cfg_addr *a;
+	sigset_t all, old;
 	int one = 1, rc;
 
 	if (adm.running)
@@ -188,7 +190,11 @@ int admin_start(struct og_daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "admin: out of memory");
 		goto fail;
 	}
+	/* signals belong to the main thread's event loop, never to the admin thread */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	rc = pthread_create(&adm.thread, NULL, admin_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc) {
 		rc = -rc;
 		snprintf(err, errlen, "admin: thread: %s", strerror(-rc));
