@@ -148,8 +148,12 @@ static int build_resp_head(struct og_conn *c, struct og_upconn *u, const struct 
 	struct og_buf *wb = c->rq->wb;
 	char *o, *end;
 
+	if (wb && (size_t)m->head_len + 256 > wb->cap - 64) {
+		buf_put(&c->p->bufs, wb); /* a small buffer from an earlier answer: too small */
+		wb = c->rq->wb = NULL;
+	}
 	if (!wb)
-		wb = c->rq->wb = buf_get(&c->p->bufs, (size_t)m->head_len + 256);
+		wb = c->rq->wb = buf_get(&c->p->bufs, (size_t)m->head_len + 256 + 64);
 	if (!wb || (size_t)m->head_len + 256 > wb->cap - 64)
 		return -1;
 	o = wb->data;
