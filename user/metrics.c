@@ -43,6 +43,24 @@ void metrics_worker_free(struct metrics_worker *m)
 	free(m);
 }
 
+void metrics_route_histo(const struct og_daemon *d, int route, struct og_histo_snap *out)
+{
+	unsigned r = (unsigned)route < CFG_MAX_ROUTES ? (unsigned)route : METRICS_NO_ROUTE;
+
+	for (int w = 0; w < d->n_workers; w++)
+		if (d->workers[w].metrics)
+			histo_snap_add(out, &d->workers[w].metrics->route_dur[r]);
+}
+
+void metrics_upstream_histo(const struct og_daemon *d, int up, struct og_histo_snap *out)
+{
+	if ((unsigned)up >= CFG_MAX_UPSTREAMS)
+		return;
+	for (int w = 0; w < d->n_workers; w++)
+		if (d->workers[w].metrics)
+			histo_snap_add(out, &d->workers[w].metrics->up_dur[up]);
+}
+
 static uint64_t ld(const _Atomic uint64_t *p)
 {
 	return atomic_load_explicit(p, memory_order_relaxed);
@@ -240,9 +258,7 @@ static void render_routes(struct evbuffer *out, const struct og_daemon *d, const
 		unsigned ri = r < nr ? (unsigned)r : METRICS_NO_ROUTE;
 
 		memset(s, 0, sizeof(*s));
-		for (int w = 0; w < d->n_workers; w++)
-			if (d->workers[w].metrics)
-				histo_snap_add(s, &d->workers[w].metrics->route_dur[ri]);
+		metrics_route_histo(d, (int)ri, s);
 		histo_series(out, "ordergate_request_duration_seconds", "route",
 			     r < nr ? cfg->routes[r].name : "_none", s, le, n_le);
 	}
@@ -293,9 +309,7 @@ static void render_upstreams(struct evbuffer *out, const struct og_daemon *d,
 		     "Time from the request sent upstream to the response complete, by upstream.");
 		for (int u = 0; u < nu; u++) {
 			memset(s, 0, sizeof(*s));
-			for (int w = 0; w < d->n_workers; w++)
-				if (d->workers[w].metrics)
-					histo_snap_add(s, &d->workers[w].metrics->up_dur[u]);
+			metrics_upstream_histo(d, u, s);
 			histo_series(out, "ordergate_upstream_request_duration_seconds", "upstream",
 				     rt->ups[u].cfg->name, s, le, n_le);
 		}

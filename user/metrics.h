@@ -142,6 +142,15 @@ static inline void metrics_error(struct metrics_worker *m, const char *reason)
 		METRICS_ADD_(&m->reasons[metrics_reason(reason)], 1);
 }
 
+/*
+ * Merge route <route>'s duration histogram (-1: requests with no route) over every worker
+ * of <d> into <out> (added to what <out> holds). With histo_quantile_us() this gives the
+ * p50/p99 the lane controller compares with its SLOs. Any thread; relaxed reads, no lock.
+ */
+void metrics_route_histo(const struct og_daemon *d, int route, struct og_histo_snap *out);
+/* Same for upstream <up>'s exchange-duration histogram. */
+void metrics_upstream_histo(const struct og_daemon *d, int up, struct og_histo_snap *out);
+
 /* Allocate a zeroed per-worker block; NULL on ENOMEM. Main thread, before the worker runs. */
 struct metrics_worker *metrics_worker_new(void);
 /* Free a block from metrics_worker_new (after its worker thread ended); NULL is fine. */

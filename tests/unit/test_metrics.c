@@ -106,6 +106,25 @@ int main(void)
 	OK(!strcmp(metrics_reason_name(OG_REASON_UPSTREAM_TIMEOUT), "upstream-timeout"),
 	   "reason name");
 
+	/* merged snapshots for the lane controller: 3 x 1 ms + 1 x 2 s over two workers */
+	struct og_histo_snap *hs = calloc(1, sizeof(*hs));
+
+	metrics_route_histo(d, 0, hs);
+	OK_EQ(hs->count, 4, "route 0 snapshot merges both workers");
+	OK(histo_quantile_us(hs, 0.5) >= 896 && histo_quantile_us(hs, 0.5) <= 1024,
+	   "route 0 p50 ~ 1 ms (%llu us)", (unsigned long long)histo_quantile_us(hs, 0.5));
+	OK(histo_quantile_us(hs, 0.99) >= 1835008 && histo_quantile_us(hs, 0.99) < 2097152,
+	   "route 0 p99 ~ 2 s (%llu us)", (unsigned long long)histo_quantile_us(hs, 0.99));
+	memset(hs, 0, sizeof(*hs));
+	metrics_route_histo(d, -1, hs);
+	OK_EQ(hs->count, 2, "no-route snapshot: the two unrouted requests");
+	memset(hs, 0, sizeof(*hs));
+	metrics_upstream_histo(d, 0, hs);
+	OK_EQ(hs->count, 2, "upstream 0 snapshot");
+	metrics_upstream_histo(d, 999, hs);
+	OK_EQ(hs->count, 2, "out-of-range upstream adds nothing");
+	free(hs);
+
 	OK(metrics_render(b, d) == 0, "metrics_render returns 0");
 	evbuffer_add(b, "", 1);
 	text = (char *)evbuffer_pullup(b, -1);
