@@ -308,24 +308,43 @@ static void put_ms(struct out *o, uint64_t ns)
 	put(o, f, 3);
 }
 
+/* 1 for bytes a JSON string cannot carry as they are (quote, backslash, controls, >= 0x7f). */
+static const unsigned char esc_need[256] = {
+    [0 ... 0x1f] = 1,
+    ['"'] = 1,
+    ['\\'] = 1,
+    [0x7f ... 0xff] = 1,
+};
+
 /*
  * JSON string body of <s> (<n> bytes), at most <budget> output bytes, never splitting an
- * escape. Bytes >= 0x80 are escaped as \u00XX so every line is valid ASCII JSON whatever
- * a client sent (the parser refuses such bytes in targets anyway).
+ * escape. Bytes >= 0x7f are escaped as \u00XX so every line is valid ASCII JSON whatever
+ * a client sent (the parser refuses such bytes in targets anyway). Runs of plain bytes are
+ * copied at once: the common path has nothing to escape.
  */
 static void put_esc(struct out *o, const char *s, size_t n, size_t budget)
 {
 	static const char hex[] = "0123456789abcdef";
 	char *lim = o->p + ((size_t)(o->end - o->p) < budget ? (size_t)(o->end - o->p) : budget);
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+	while (i < n) {
+		size_t j = i, room = (size_t)(lim - o->p);
+		unsigned char c;
 
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-			if (o->p >= lim)
-				return;
-			*o->p++ = (char)c;
-		} else if (c == '"' || c == '\\') {
+		while (j < n && !esc_need[(unsigned char)s[j]])
+			j++;
+		if (j - i > room) {
+			memcpy(o->p, s + i, room);
+			o->p += room;
+			return;
+		}
+		memcpy(o->p, s + i, j - i);
+		o->p += j - i;
+		if (j == n)
+			return;
+		c = (unsigned char)s[j];
+		if (c == '"' || c == '\\') {
 			if (lim - o->p < 2)
 				return;
 			*o->p++ = '\\';
@@ -338,6 +357,7 @@ static void put_esc(struct out *o, const char *s, size_t n, size_t budget)
 			o->p[5] = hex[c & 15];
 			o->p += 6;
 		}
+		i = j + 1;
 	}
 }
 
@@ -360,10 +380,15 @@ static void put_client(struct out *o, const struct sockaddr *sa)
 
 	if (sa && sa->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const void *)sa;
+		const unsigned char *b = (const unsigned char *)&in->sin_addr;
 
-		inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a));
+		/* by hand: inet_ntop goes through sprintf and cost a third of the line */
 		PUTS(o, "\"");
-		put(o, a, strlen(a));
+		for (int k = 0; k < 4; k++) {
+			put_u64(o, b[k]);
+			if (k < 3)
+				PUTS(o, ".");
+		}
 		PUTS(o, ":");
 		put_u64(o, ntohs(in->sin_port));
 		PUTS(o, "\"");

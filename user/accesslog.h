@@ -19,8 +19,8 @@
  * one writev() per ring, and frees the space. SIGUSR1 -> alog_reopen() reopens the file
  * in place (dup2 onto the same fd, so a write in flight finishes on the old file).
  */
-#define ALOG_RING     (1u << 20)
-#define ALOG_FLUSH_MS 50
+#define ALOG_RING     (2u << 20)
+#define ALOG_FLUSH_MS 10
 #define ALOG_LINE_MAX 4096 /* longer lines are cut: path is truncated first */
 
 struct alog_worker;
