@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # The ordergated system suites again against the ASan+UBSan build: pass, and no sanitizer report.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/system/lib.sh
 ASAN_BIN=${OG_DAEMON_ASAN:-$SYS_BUILD/ordergated-asan}

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # ordergated under upstream failures: refused, hung, killed origins; health checks; breaker.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/system/d_common.bash
 d_require
@@ -165,7 +165,7 @@ d_origin_stop o1
 wait_metric "$H1" 0 3
 ok $? "o1 stopped too: marked down"
 out=$(curl -s --max-time 5 -w ' %{http_code}' "$(d_admin /readyz)")
-ok $([[ $out == *pair*" 503" ]]; echo $?) "/readyz 503 naming the pool ($(echo $out))"
+ok $([[ $out == *pair*" 503" ]]; echo $?) "/readyz 503 naming the pool (${out//$'\n'/ })"
 read -r code reason t <<<"$(req /x)"
 is "$code $reason" "503 no-healthy-server" "a request with no healthy server: 503 no-healthy-server"
 d_origin_start o1 "$D_O1_PORT" || ok 1 "origin o1 restarts"
