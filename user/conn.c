@@ -726,8 +726,14 @@ static void conn_on_read(struct og_conn *c)
 				conn_process(c);
 				return;
 			}
-			if (n == -EAGAIN)
+			if (n == -EAGAIN) {
+				if (c->rlen == 0 && !c->msg && c->rb) {
+					/* nothing came: an idle connection holds no buffer */
+					buf_put(&c->p->bufs, c->rb);
+					c->rb = NULL;
+				}
 				return;
+			}
 			if (n == -ENOBUFS) {
 				conn_reject(c, 431, "headers-too-large");
 				return;
