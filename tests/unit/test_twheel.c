@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "og_test.h"
+#include "../lib/og_test.h"
 #include "twheel.h"
 
 struct rec {
