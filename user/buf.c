@@ -9,7 +9,7 @@ void buf_pool_init(struct og_bufpool *p)
 	p->free[0] = p->free[1] = NULL;
 	p->nfree[0] = p->nfree[1] = 0;
 	p->max_free[0] = 4096; /* 16 MiB of small buffers at most kept idle */
-	p->max_free[1] = 256; /* 16 MiB of large ones */
+	p->max_free[1] = 256;  /* 16 MiB of large ones */
 	p->live = 0;
 }
 

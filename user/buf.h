@@ -6,13 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define OG_BUF_SMALL 4096 /* bytes per small buffer, header included (one page) */
+#define OG_BUF_SMALL 4096  /* bytes per small buffer, header included (one page) */
 #define OG_BUF_LARGE 65536 /* bytes per large buffer: a whole 41 KiB head, or body relay */
 
 struct og_buf {
 	struct og_buf *next; /* free-list link */
-	uint32_t cap; /* usable bytes in data[] */
-	uint32_t cls; /* 0 small, 1 large */
+	uint32_t cap;	     /* usable bytes in data[] */
+	uint32_t cls;	     /* 0 small, 1 large */
 	char data[];
 };
 
@@ -21,7 +21,7 @@ struct og_bufpool {
 	struct og_buf *free[2];
 	uint32_t nfree[2];
 	uint32_t max_free[2]; /* beyond this, returned buffers are freed (bounds idle memory) */
-	uint64_t live; /* buffers handed out and not returned */
+	uint64_t live;	      /* buffers handed out and not returned */
 };
 
 /* Set up an empty pool. */

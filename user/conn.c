@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Client connection state machine: plain events, own buffers, in-order pipelining, lingering close. */
+/* Client connection state machine: plain events, own buffers, in-order pipelining, lingering close.
+ */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -15,7 +16,7 @@
 #include "router.h"
 #include "upstream.h"
 
-#define LINGER_MS 2000 /* how long a closing connection reads leftovers before close() */
+#define LINGER_MS	 2000 /* how long a closing connection reads leftovers before close() */
 #define DEFAULT_MAX_BODY (1024 * 1024)
 
 static void conn_event(evutil_socket_t fd, short what, void *arg);
@@ -315,7 +316,7 @@ int conn_flush(struct og_conn *c)
 int conn_peer_text(const struct og_conn *c, char *out, size_t outlen)
 {
 	const void *a = c->peer.v4.sin_family == AF_INET6 ? (const void *)&c->peer.v6.sin6_addr
-							    : (const void *)&c->peer.v4.sin_addr;
+							  : (const void *)&c->peer.v4.sin_addr;
 
 	if (!inet_ntop(c->peer.v4.sin_family, a, out, outlen)) {
 		out[0] = 0;
@@ -418,9 +419,9 @@ void conn_respond_error(struct og_conn *c, int status, const char *reason, int c
 		conn_close(c);
 		return;
 	}
-	n = respond_error_fmt(c->rq->wb->data, c->rq->wb->cap - 64, status, reason, c->flags & CF_CLOSE,
-			      (c->flags & CF_KA10) != 0, (c->flags & CF_HEAD) != 0, p->date_line,
-			      p->date_len);
+	n = respond_error_fmt(c->rq->wb->data, c->rq->wb->cap - 64, status, reason,
+			      c->flags & CF_CLOSE, (c->flags & CF_KA10) != 0,
+			      (c->flags & CF_HEAD) != 0, p->date_line, p->date_len);
 	c->rq->status = (uint16_t)status;
 	c->flags |= CF_RESP_STARTED;
 	c->rq->out[0].iov_base = c->rq->wb->data;
@@ -668,11 +669,13 @@ static void conn_process_loop(struct og_conn *c)
 			}
 			set_idle(c, 1);
 			c->idle_since_ms = p->now_ms;
-			tw_arm(&p->tw, &c->tm, p->now_ms + og_daemon_rt()->cfg->keepalive_timeout_ms);
+			tw_arm(&p->tw, &c->tm,
+			       p->now_ms + og_daemon_rt()->cfg->keepalive_timeout_ms);
 			return;
 		}
 		if (c->flags & CF_IDLE) {
-			/* first bytes of a new request: the whole head must come within the limit */
+			/* first bytes of a new request: the whole head must come within the limit
+			 */
 			set_idle(c, 0);
 			tw_disarm(&p->tw, &c->tm);
 			tw_arm(&p->tw, &c->tm, p->now_ms + og_daemon_rt()->cfg->header_timeout_ms);

@@ -16,21 +16,21 @@
 
 enum og_conn_state {
 	CS_HEAD = 0, /* waiting for (the rest of) a request head; idle when no bytes */
-	CS_DISCARD, /* response sent, reading and dropping the request body */
-	CS_PROXY, /* request handed to proxy.c */
-	CS_WRITING, /* a direct/error response is being flushed */
-	CS_LINGER, /* write side shut, reading until EOF so the response is not reset */
-	CS_CLOSED, /* fd closed; freed at the end of the event callback */
+	CS_DISCARD,  /* response sent, reading and dropping the request body */
+	CS_PROXY,    /* request handed to proxy.c */
+	CS_WRITING,  /* a direct/error response is being flushed */
+	CS_LINGER,   /* write side shut, reading until EOF so the response is not reset */
+	CS_CLOSED,   /* fd closed; freed at the end of the event callback */
 };
 
-#define CF_CLOSE 0x01 /* close after the current response */
-#define CF_HEAD 0x02 /* the current request is HEAD: no body in the response */
-#define CF_KA10 0x04 /* HTTP/1.0 request that asked for keep-alive */
-#define CF_IDLE 0x08 /* counted in conns_idle */
+#define CF_CLOSE	0x01 /* close after the current response */
+#define CF_HEAD		0x02 /* the current request is HEAD: no body in the response */
+#define CF_KA10		0x04 /* HTTP/1.0 request that asked for keep-alive */
+#define CF_IDLE		0x08 /* counted in conns_idle */
 #define CF_RESP_STARTED 0x10 /* response bytes reached the client (proxy: errors close) */
-#define CF_PEER_EOF 0x20 /* the client half-closed */
-#define CF_INPROC 0x40 /* conn_process is on the stack for this connection */
-#define CF_KEEP (CF_IDLE | CF_PEER_EOF | CF_INPROC) /* flags that outlive a request */
+#define CF_PEER_EOF	0x20 /* the client half-closed */
+#define CF_INPROC	0x40 /* conn_process is on the stack for this connection */
+#define CF_KEEP		(CF_IDLE | CF_PEER_EOF | CF_INPROC) /* flags that outlive a request */
 
 #define OG_OUT_MAX 5
 
@@ -46,27 +46,28 @@ struct og_req {
 	struct og_req *next_free;
 	struct iovec out[OG_OUT_MAX];
 	uint8_t nout, oi; /* out[oi..nout) pending */
-	uint8_t out_volatile; /* bit i: out[i] points at memory that changes (copy on short write) */
-	uint8_t method; /* enum http_method of the current request */
-	uint8_t vminor; /* HTTP/1.<vminor> */
-	uint8_t body_kind; /* enum http_body of the current request */
-	int16_t route; /* route index of the current request, -1 none */
-	uint16_t status; /* status sent for the current request (logs/metrics) */
-	int16_t up_srv; /* server that answered (ups << 8 | srv), -1 none */
-	int16_t last_srv; /* proxy: server of the failed attempt (retries avoid it) */
-	uint8_t attempts; /* proxy: attempts made */
-	uint8_t body_sent; /* proxy: request body bytes went upstream (no replay possible) */
+	uint8_t
+	    out_volatile;    /* bit i: out[i] points at memory that changes (copy on short write) */
+	uint8_t method;	     /* enum http_method of the current request */
+	uint8_t vminor;	     /* HTTP/1.<vminor> */
+	uint8_t body_kind;   /* enum http_body of the current request */
+	int16_t route;	     /* route index of the current request, -1 none */
+	uint16_t status;     /* status sent for the current request (logs/metrics) */
+	int16_t up_srv;	     /* server that answered (ups << 8 | srv), -1 none */
+	int16_t last_srv;    /* proxy: server of the failed attempt (retries avoid it) */
+	uint8_t attempts;    /* proxy: attempts made */
+	uint8_t body_sent;   /* proxy: request body bytes went upstream (no replay possible) */
 	uint32_t body_ready; /* proxy: validated request body bytes at rb[rpos..] not yet sent */
-	uint32_t up_hash; /* proxy: hash for hash balancing */
-	uint32_t up_head_len; /* proxy: bytes of the rewritten request head (for retries) */
-	struct og_buf *wb; /* owned output bytes (error responses, proxied heads) */
-	struct og_buf *lb; /* access log fields of the current request (only when logging) */
-	uint64_t body_left; /* Content-Length bytes of request body not yet consumed */
+	uint32_t up_hash;    /* proxy: hash for hash balancing */
+	uint32_t up_head_len;	/* proxy: bytes of the rewritten request head (for retries) */
+	struct og_buf *wb;	/* owned output bytes (error responses, proxied heads) */
+	struct og_buf *lb;	/* access log fields of the current request (only when logging) */
+	uint64_t body_left;	/* Content-Length bytes of request body not yet consumed */
 	struct http_chunked ck; /* chunked request body scanner */
-	struct og_upconn *up; /* proxy: the upstream connection serving this request */
-	struct og_rt *rt; /* runtime of the current request (referenced), NULL once accounted */
+	struct og_upconn *up;	/* proxy: the upstream connection serving this request */
+	struct og_rt *rt;    /* runtime of the current request (referenced), NULL once accounted */
 	uint64_t t_start_ns; /* CLOCK_MONOTONIC at head complete */
-	uint64_t up_ns; /* upstream exchange time of the current request */
+	uint64_t up_ns;	     /* upstream exchange time of the current request */
 	uint64_t bytes_in, bytes_out; /* of the current request/response */
 };
 
@@ -75,15 +76,15 @@ struct og_conn {
 	struct og_timer tm;
 	struct og_worker_priv *p;
 	struct og_conn *next, *prev; /* worker's live list; next = free/zombie link when closed */
-	struct og_req *rq; /* request in progress, NULL while idle */
-	struct og_buf *rb; /* input, NULL while idle */
-	struct http_msg *msg; /* only while a head is partial */
-	uint64_t idle_since_ms; /* worker clock when the connection last went idle */
+	struct og_req *rq;	     /* request in progress, NULL while idle */
+	struct og_buf *rb;	     /* input, NULL while idle */
+	struct http_msg *msg;	     /* only while a head is partial */
+	uint64_t idle_since_ms;	     /* worker clock when the connection last went idle */
 	int fd;
 	uint32_t rpos, rlen; /* rb->data[rpos..rlen) is unconsumed input */
-	short evmask; /* events armed now */
-	uint8_t state; /* enum og_conn_state */
-	uint8_t flags; /* CF_* */
+	short evmask;	     /* events armed now */
+	uint8_t state;	     /* enum og_conn_state */
+	uint8_t flags;	     /* CF_* */
 	union {
 		struct sockaddr_in v4;
 		struct sockaddr_in6 v6;

@@ -9,7 +9,7 @@
 
 #include "config.h"
 
-#define OG_VERSION "0.3.0"
+#define OG_VERSION     "0.3.0"
 #define OG_MAX_WORKERS 64
 
 /*
@@ -24,8 +24,8 @@
 /* ---- shared upstream server state (one per server of the running config) ---- */
 
 enum og_breaker_state {
-	OG_BRK_CLOSED = 0, /* requests flow */
-	OG_BRK_OPEN = 1, /* refused (503 breaker-open) until open_until_ms */
+	OG_BRK_CLOSED = 0,    /* requests flow */
+	OG_BRK_OPEN = 1,      /* refused (503 breaker-open) until open_until_ms */
 	OG_BRK_HALF_OPEN = 2, /* one probe request in flight; its result closes or reopens */
 };
 
@@ -35,16 +35,17 @@ enum og_breaker_state {
  * (successes only store when a counter is non-zero), so the hot path stays cheap.
  */
 struct og_server {
-	const struct cfg_addr *addr; /* into the config of the runtime that owns this */
-	_Atomic uint32_t healthy; /* 1 up, 0 down (active checks); 1 when checks are off */
-	_Atomic uint32_t hc_ok_streak; /* consecutive passed checks (health checker only) */
+	const struct cfg_addr *addr;	 /* into the config of the runtime that owns this */
+	_Atomic uint32_t healthy;	 /* 1 up, 0 down (active checks); 1 when checks are off */
+	_Atomic uint32_t hc_ok_streak;	 /* consecutive passed checks (health checker only) */
 	_Atomic uint32_t hc_fail_streak; /* consecutive failed checks (health checker only) */
-	_Atomic uint32_t breaker; /* enum og_breaker_state */
-	_Atomic uint32_t consec_fail; /* consecutive transport failures/5xx (breaker) */
-	_Atomic uint64_t open_until_ms; /* breaker open until (CLOCK_MONOTONIC ms) */
-	_Atomic uint32_t consec_5xx; /* consecutive 5xx/transport errors (outlier) */
-	_Atomic uint64_t ejected_until_ms; /* passive ejection until (CLOCK_MONOTONIC ms); 0 = not */
-	_Atomic uint64_t ejections; /* total passive ejections */
+	_Atomic uint32_t breaker;	 /* enum og_breaker_state */
+	_Atomic uint32_t consec_fail;	 /* consecutive transport failures/5xx (breaker) */
+	_Atomic uint64_t open_until_ms;	 /* breaker open until (CLOCK_MONOTONIC ms) */
+	_Atomic uint32_t consec_5xx;	 /* consecutive 5xx/transport errors (outlier) */
+	_Atomic uint64_t
+	    ejected_until_ms;		/* passive ejection until (CLOCK_MONOTONIC ms); 0 = not */
+	_Atomic uint64_t ejections;	/* total passive ejections */
 	_Atomic uint64_t breaker_opens; /* total times the breaker opened */
 };
 
@@ -56,8 +57,8 @@ struct og_upstream_rt {
 
 /* Per-route data precomputed when a config is loaded (hot path never formats it). */
 struct og_route_rt {
-	char *resp; /* direct response: status line + headers, then "\r\n" + body */
-	uint32_t resp_len; /* bytes in resp */
+	char *resp;		/* direct response: status line + headers, then "\r\n" + body */
+	uint32_t resp_len;	/* bytes in resp */
 	uint32_t resp_head_len; /* bytes before the final "\r\n" (Date/Connection go there) */
 };
 
@@ -69,10 +70,10 @@ struct og_route_rt {
  */
 struct og_rt {
 	struct config *cfg;
-	uint64_t gen; /* 1, 2, ... */
+	uint64_t gen;		    /* 1, 2, ... */
 	struct og_route_rt *routes; /* [cfg->n_routes] */
 	struct og_upstream_rt *ups; /* [cfg->n_upstreams] */
-	struct og_rt *older; /* list of retired generations awaiting free (main thread) */
+	struct og_rt *older;	    /* list of retired generations awaiting free (main thread) */
 	uint64_t retired_ms; /* CLOCK_MONOTONIC ms when replaced; freed >= 5 s later so an admin
 			      * request that loaded the old pointer finishes with it first */
 };
@@ -81,43 +82,43 @@ struct og_rt {
 
 struct og_wstats {
 	_Atomic uint64_t conns_accepted; /* total client connections accepted */
-	_Atomic uint64_t conns_active; /* gauge: client connections open (idle included) */
-	_Atomic uint64_t conns_idle; /* gauge: client keep-alive connections between requests */
-	_Atomic uint64_t requests; /* total requests whose head was parsed */
-	_Atomic uint64_t responses[6]; /* by status class: [1]=1xx .. [5]=5xx, [0]=closed unanswered */
-	_Atomic uint64_t parse_errors; /* requests refused by the parser (4xx + close) */
-	_Atomic uint64_t timeouts; /* client header/body/write timeouts */
+	_Atomic uint64_t conns_active;	 /* gauge: client connections open (idle included) */
+	_Atomic uint64_t conns_idle;	 /* gauge: client keep-alive connections between requests */
+	_Atomic uint64_t requests;	 /* total requests whose head was parsed */
+	_Atomic uint64_t
+	    responses[6]; /* by status class: [1]=1xx .. [5]=5xx, [0]=closed unanswered */
+	_Atomic uint64_t parse_errors;	  /* requests refused by the parser (4xx + close) */
+	_Atomic uint64_t timeouts;	  /* client header/body/write timeouts */
 	_Atomic uint64_t up_conns_active; /* gauge: upstream connections carrying a request */
-	_Atomic uint64_t up_conns_idle; /* gauge: upstream keep-alive connections pooled */
+	_Atomic uint64_t up_conns_idle;	  /* gauge: upstream keep-alive connections pooled */
 	_Atomic uint64_t up_conns_opened; /* total upstream connects started */
-	_Atomic uint64_t up_reused; /* total requests sent over a pooled connection */
-	_Atomic uint64_t up_retries; /* total retried upstream attempts */
-	_Atomic uint64_t up_errors; /* total upstream failures answered 502/503/504 */
-	_Atomic uint64_t bytes_in; /* client bytes read */
-	_Atomic uint64_t bytes_out; /* client bytes written */
+	_Atomic uint64_t up_reused;	  /* total requests sent over a pooled connection */
+	_Atomic uint64_t up_retries;	  /* total retried upstream attempts */
+	_Atomic uint64_t up_errors;	  /* total upstream failures answered 502/503/504 */
+	_Atomic uint64_t bytes_in;	  /* client bytes read */
+	_Atomic uint64_t bytes_out;	  /* client bytes written */
 };
 
 /* Increment a single-writer counter without a locked instruction. */
-#define OG_WSTAT_ADD(w, field, n)                                                          \
-	atomic_store_explicit(&(w)->stats.field,                                           \
-			      atomic_load_explicit(&(w)->stats.field, memory_order_relaxed) + \
-				      (n),                                                 \
+#define OG_WSTAT_ADD(w, field, n)                                                                  \
+	atomic_store_explicit(&(w)->stats.field,                                                   \
+			      atomic_load_explicit(&(w)->stats.field, memory_order_relaxed) + (n), \
 			      memory_order_relaxed)
 #define OG_WSTAT_GET(w, field) atomic_load_explicit(&(w)->stats.field, memory_order_relaxed)
 
 struct og_worker_priv; /* worker.c internals: free lists, pools, timer wheel */
 struct metrics_worker; /* metrics.c: per-worker histograms/counters, or NULL */
-struct alog_worker; /* accesslog.c: per-worker log buffer, or NULL */
+struct alog_worker;    /* accesslog.c: per-worker log buffer, or NULL */
 
 struct og_worker {
 	int id; /* 0 .. n_workers-1 */
 	pthread_t thread;
 	struct event_base *base;
-	_Atomic uint64_t rt_gen; /* generation of the runtime this worker runs now */
+	_Atomic uint64_t rt_gen;    /* generation of the runtime this worker runs now */
 	_Atomic uint32_t listening; /* listeners this worker has open (0 while draining) */
 	struct og_wstats stats;
 	struct metrics_worker *metrics; /* set by metrics_worker_new() before the thread starts */
-	struct alog_worker *alog; /* set by alog_worker_new() before the thread starts */
+	struct alog_worker *alog;	/* set by alog_worker_new() before the thread starts */
 	struct og_worker_priv *priv;
 };
 
@@ -126,16 +127,16 @@ struct og_worker {
 struct og_daemon {
 	_Atomic(struct og_rt *) rt; /* current config generation; never NULL while running */
 	int n_workers;
-	struct og_worker *workers; /* [n_workers] */
-	struct event_base *main_base; /* main thread: signals, reload, health checks */
-	uint64_t start_mono_ms; /* CLOCK_MONOTONIC ms at start */
-	uint64_t start_wall_s; /* wall clock at start (build/uptime info) */
-	_Atomic uint32_t draining; /* 1 after SIGTERM/SIGINT */
+	struct og_worker *workers;	    /* [n_workers] */
+	struct event_base *main_base;	    /* main thread: signals, reload, health checks */
+	uint64_t start_mono_ms;		    /* CLOCK_MONOTONIC ms at start */
+	uint64_t start_wall_s;		    /* wall clock at start (build/uptime info) */
+	_Atomic uint32_t draining;	    /* 1 after SIGTERM/SIGINT */
 	_Atomic uint64_t drain_deadline_ms; /* CLOCK_MONOTONIC ms: in-flight work is cut after it */
-	_Atomic uint32_t ready; /* 1 once every worker's listeners are bound */
-	_Atomic uint64_t reloads_ok; /* successful reloads */
-	_Atomic uint64_t reloads_failed; /* reloads refused (bad config) */
-	const char *config_path; /* -c FILE, or NULL for the embedded default */
+	_Atomic uint32_t ready;		    /* 1 once every worker's listeners are bound */
+	_Atomic uint64_t reloads_ok;	    /* successful reloads */
+	_Atomic uint64_t reloads_failed;    /* reloads refused (bad config) */
+	const char *config_path;	    /* -c FILE, or NULL for the embedded default */
 };
 
 /* The one daemon instance (daemon.c). Other threads read it through the atomics above. */

@@ -13,7 +13,7 @@
 #include "log.h"
 
 struct hc {
-	struct event *timer; /* next check */
+	struct event *timer;	 /* next check */
 	struct bufferevent *bev; /* check in flight, or NULL */
 	struct og_server *srv;
 	const struct cfg_upstream *cu;
@@ -25,7 +25,7 @@ static int n_checks;
 
 static void hc_schedule(struct hc *h, uint32_t ms)
 {
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 
 	evtimer_add(h->timer, &tv);
 }
@@ -89,11 +89,11 @@ static void hc_event(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		struct evbuffer *out = bufferevent_get_output(bev);
 
-		evbuffer_add_printf(out,
-				    "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: ordergate-health\r\n"
-				    "Connection: close\r\n\r\n",
-				    h->cu->health.path ? h->cu->health.path : "/healthz",
-				    h->srv->addr->text);
+		evbuffer_add_printf(
+		    out,
+		    "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: ordergate-health\r\n"
+		    "Connection: close\r\n\r\n",
+		    h->cu->health.path ? h->cu->health.path : "/healthz", h->srv->addr->text);
 		return;
 	}
 	hc_result(h, 0, (what & BEV_EVENT_TIMEOUT) ? "timeout" : "connect-or-reset");
@@ -103,7 +103,7 @@ static void hc_fire(evutil_socket_t fd, short what, void *arg)
 {
 	struct hc *h = arg;
 	uint32_t to = h->cu->health.timeout_ms ? h->cu->health.timeout_ms : 500;
-	struct timeval tv = { to / 1000, (to % 1000) * 1000 };
+	struct timeval tv = {to / 1000, (to % 1000) * 1000};
 
 	h->bev = bufferevent_socket_new(h->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (!h->bev) {

@@ -26,33 +26,35 @@ void hook_request_done(struct og_worker *w, const struct og_conn *c)
 		 * when the parser refused the head (method and path are then null) */
 		const uint16_t *h = c->rq->lb ? (const uint16_t *)c->rq->lb->data : NULL;
 		size_t il = h ? h[0] : 0, ml = h ? h[1] : 0, pl = h ? h[2] : 0;
-		const char *s = h ? c->rq->lb->data + 8 : NULL, *mp = h ? c->rq->lb->data + 72 : NULL;
+		const char *s = h ? c->rq->lb->data + 8 : NULL,
+			   *mp = h ? c->rq->lb->data + 72 : NULL;
 		const struct config *cfg = c->rq->rt ? c->rq->rt->cfg : NULL;
 		struct alog_entry e = {
-			.req_id = il ? s : NULL,
-			.req_id_len = il,
-			.client = (const struct sockaddr *)&c->peer,
-			.method = h ? mp : NULL,
-			.method_len = ml,
-			.path = h ? mp + ml : NULL,
-			.path_len = pl,
-			.route = cfg && c->rq->route >= 0 ? cfg->routes[c->rq->route].name : NULL,
-			.status = c->rq->status,
-			.bytes_in = c->rq->bytes_in,
-			.bytes_out = c->rq->bytes_out,
-			.dur_ns = dur,
-			.upstream = cfg && c->rq->up_srv >= 0
-					    ? cfg->upstreams[c->rq->up_srv >> 8].servers[c->rq->up_srv & 0xff].text
-					    : NULL,
-			.up_ns = c->rq->up_ns,
+		    .req_id = il ? s : NULL,
+		    .req_id_len = il,
+		    .client = (const struct sockaddr *)&c->peer,
+		    .method = h ? mp : NULL,
+		    .method_len = ml,
+		    .path = h ? mp + ml : NULL,
+		    .path_len = pl,
+		    .route = cfg && c->rq->route >= 0 ? cfg->routes[c->rq->route].name : NULL,
+		    .status = c->rq->status,
+		    .bytes_in = c->rq->bytes_in,
+		    .bytes_out = c->rq->bytes_out,
+		    .dur_ns = dur,
+		    .upstream =
+			cfg && c->rq->up_srv >= 0
+			    ? cfg->upstreams[c->rq->up_srv >> 8].servers[c->rq->up_srv & 0xff].text
+			    : NULL,
+		    .up_ns = c->rq->up_ns,
 		};
 
 		alog_write(w->alog, &e);
 	}
 }
 
-void hook_upstream_done(struct og_worker *w, const struct og_conn *c, int ups, int srv,
-			int status, uint64_t ns)
+void hook_upstream_done(struct og_worker *w, const struct og_conn *c, int ups, int srv, int status,
+			uint64_t ns)
 {
 	struct og_conn *cc = (struct og_conn *)c;
 

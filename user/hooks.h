@@ -11,8 +11,8 @@ struct og_conn;
 void hook_request_done(struct og_worker *w, const struct og_conn *c);
 /* Upstream attempt finished for the current request of <c> on server <srv> of upstream
  * <ups>: <status> (0 = transport failure), <ns> from send to response complete. */
-void hook_upstream_done(struct og_worker *w, const struct og_conn *c, int ups, int srv,
-			int status, uint64_t ns);
+void hook_upstream_done(struct og_worker *w, const struct og_conn *c, int ups, int srv, int status,
+			uint64_t ns);
 /* An error response with x-ordergate-reason <reason> was produced. */
 void hook_error(struct og_worker *w, const char *reason);
 /* Worker created / tick (16 ms) / exiting. */

@@ -22,9 +22,10 @@ int lifecycle_reload(char *err, size_t errlen)
 	struct config *cfg;
 	char aerr[256];
 
-	cfg = og_d.config_path ? config_load_file(og_d.config_path, err, errlen)
-			       : config_load_string(config_default_yaml, strlen(config_default_yaml),
-						    "<embedded>", err, errlen);
+	cfg = og_d.config_path
+		  ? config_load_file(og_d.config_path, err, errlen)
+		  : config_load_string(config_default_yaml, strlen(config_default_yaml),
+				       "<embedded>", err, errlen);
 	if (!cfg)
 		return -EINVAL;
 	if (cfg->workers != cur->cfg->workers)
@@ -57,8 +58,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 			       (unsigned long long)og_daemon_rt()->gen);
 		} else {
 			atomic_fetch_add(&og_d.reloads_failed, 1);
-			og_log("error", "event=reload status=refused err=\"%s\" keeping_gen=%llu", err,
-			       (unsigned long long)og_daemon_rt()->gen);
+			og_log("error", "event=reload status=refused err=\"%s\" keeping_gen=%llu",
+			       err, (unsigned long long)og_daemon_rt()->gen);
 		}
 		break;
 	case SIGUSR1:
@@ -92,8 +93,8 @@ static void on_house(evutil_socket_t fd, short what, void *arg)
 
 int lifecycle_run(void)
 {
-	static const int sigs[4] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
-	struct timeval tv = { 0, 50 * 1000 };
+	static const int sigs[4] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+	struct timeval tv = {0, 50 * 1000};
 
 	for (int i = 0; i < 4; i++) {
 		ev_sig[i] = evsignal_new(og_d.main_base, sigs[i], on_signal, NULL);

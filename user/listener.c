@@ -57,10 +57,11 @@ static int accept_some(struct og_worker_priv *p, int lfd, int max)
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			if (errno == EMFILE || errno == ENFILE) {
-				/* Out of descriptors: the listener stays readable, so stop watching it
-				 * for a moment instead of spinning; the tick resumes it. */
+				/* Out of descriptors: the listener stays readable, so stop watching
+				 * it for a moment instead of spinning; the tick resumes it. */
 				if (!p->accept_paused_until)
-					og_log("error", "event=accept worker=%d err=\"%s\" pause_ms=100",
+					og_log("error",
+					       "event=accept worker=%d err=\"%s\" pause_ms=100",
 					       p->w->id, strerror(errno));
 				p->accept_paused_until = p->now_ms + 100;
 				for (int i = 0; i < p->n_listen; i++)

@@ -20,14 +20,15 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ordergated [-c FILE] [-t] [-h] [-v]\n"
-		   "  -c FILE  run with the YAML config FILE (default: the embedded config:\n"
-		   "           listen :8080, /ping -> 200 pong, admin on 127.0.0.1:9901)\n"
-		   "  -t       check the config and exit: 0 \"FILE: ok\", 1 \"FILE:LINE:COL: why\"\n"
-		   "  -h       this help\n"
-		   "  -v       print the version\n"
-		   "signals: TERM/INT drain and exit 0, HUP reload the config, USR1 reopen the "
-		   "access log\n");
+	fprintf(f,
+		"usage: ordergated [-c FILE] [-t] [-h] [-v]\n"
+		"  -c FILE  run with the YAML config FILE (default: the embedded config:\n"
+		"           listen :8080, /ping -> 200 pong, admin on 127.0.0.1:9901)\n"
+		"  -t       check the config and exit: 0 \"FILE: ok\", 1 \"FILE:LINE:COL: why\"\n"
+		"  -h       this help\n"
+		"  -v       print the version\n"
+		"signals: TERM/INT drain and exit 0, HUP reload the config, USR1 reopen the "
+		"access log\n");
 }
 
 static struct config *load(const char *path, char *err, size_t errlen)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Reverse proxy exchange: head rewrite, body streaming both ways with backpressure, safe retries. */
+/* Reverse proxy exchange: head rewrite, body streaming both ways with backpressure, safe retries.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,7 +249,8 @@ static void upstream_fail(struct og_upconn *u, int kind, int err)
 		return;
 	}
 	stale = reused && kind == FAIL_RESET && !got;
-	can_retry = (c->rq->attempts <= rt->ups[ups].cfg->retries || stale) && hb && !c->rq->body_sent &&
+	can_retry = (c->rq->attempts <= rt->ups[ups].cfg->retries || stale) && hb &&
+		    !c->rq->body_sent &&
 		    (kind == FAIL_CONNECT || kind == FAIL_CONNECT_TIMEOUT || !sent ||
 		     (kind == FAIL_RESET && !got && method_idempotent(c->rq->method)));
 	if (can_retry) {
@@ -354,7 +356,8 @@ static void proxy_attempt(struct og_conn *c, struct og_buf *hb, int prev_status,
 void proxy_start(struct og_conn *c, const struct http_msg *m, const char *buf, int head_len)
 {
 	struct og_worker_priv *p = c->p;
-	const struct cfg_upstream *cu = &c->rq->rt->cfg->upstreams[c->rq->rt->cfg->routes[c->rq->route].upstream];
+	const struct cfg_upstream *cu =
+	    &c->rq->rt->cfg->upstreams[c->rq->rt->cfg->routes[c->rq->route].upstream];
 	struct og_buf *hb;
 	int n;
 
@@ -368,8 +371,8 @@ void proxy_start(struct og_conn *c, const struct http_msg *m, const char *buf, i
 		int i = http_find_header(m, buf, cu->hash_header);
 
 		if (i >= 0)
-			c->rq->up_hash = fnv1a(http_span_ptr(buf, m->headers[i].value),
-					   m->headers[i].value.len);
+			c->rq->up_hash =
+			    fnv1a(http_span_ptr(buf, m->headers[i].value), m->headers[i].value.len);
 	} else if (cu->balance == CFG_BAL_HASH_SOURCE) {
 		c->rq->up_hash = c->peer.v4.sin_family == AF_INET6
 				     ? fnv1a(&c->peer.v6.sin6_addr, 16)
@@ -411,8 +414,9 @@ static int body_collect(struct og_conn *c)
 		return c->rq->body_ready == c->rq->body_left;
 	case HTTP_BODY_CHUNKED:
 		if (!c->rq->ck.done && avail > c->rq->body_ready) {
-			long n = http_chunked_scan(&c->rq->ck, c->rb->data + c->rpos + c->rq->body_ready,
-						   avail - c->rq->body_ready);
+			long n =
+			    http_chunked_scan(&c->rq->ck, c->rb->data + c->rpos + c->rq->body_ready,
+					      avail - c->rq->body_ready);
 
 			if (n < 0)
 				return -1;
@@ -463,7 +467,8 @@ static void proxy_send(struct og_conn *c)
 				upstream_want(u, EV_READ);
 				if (!u->got_any)
 					proxy_start_upstream_timer(u, 0);
-				/* keep reading the client: EOF and pipelined requests are noticed */
+				/* keep reading the client: EOF and pipelined requests are noticed
+				 */
 				tw_disarm(&p->tw, &c->tm);
 				if (!(c->flags & CF_PEER_EOF))
 					conn_want(c, EV_READ);
@@ -472,8 +477,7 @@ static void proxy_send(struct og_conn *c)
 			ssize_t n = conn_read(c);
 
 			if (n > 0) {
-				tw_arm(&p->tw, &c->tm,
-				       p->now_ms + c->rq->rt->cfg->body_timeout_ms);
+				tw_arm(&p->tw, &c->tm, p->now_ms + c->rq->rt->cfg->body_timeout_ms);
 				continue;
 			}
 			if (n == -EAGAIN) {
@@ -493,7 +497,8 @@ static void proxy_send(struct og_conn *c)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				/* backpressure: stop reading the client until the upstream drains */
+				/* backpressure: stop reading the client until the upstream drains
+				 */
 				upstream_want(u, EV_READ | EV_WRITE);
 				conn_want(c, 0);
 				proxy_start_upstream_timer(u, 0);
@@ -566,7 +571,8 @@ static void proxy_resp_process(struct og_upconn *u)
 						     c->rq->method);
 			if (r == HTTP_PARSE_AGAIN) {
 				if (!u->msg) {
-					/* keep this partial head; the worker gets a fresh scratch */
+					/* keep this partial head; the worker gets a fresh scratch
+					 */
 					struct http_msg *fresh = malloc(sizeof(*fresh));
 
 					if (!fresh) {
@@ -587,7 +593,8 @@ static void proxy_resp_process(struct og_upconn *u)
 				return;
 			}
 			if (m->status < 200) {
-				u->rpos += (uint32_t)r; /* 1xx: we answered 100-continue ourselves */
+				u->rpos +=
+				    (uint32_t)r; /* 1xx: we answered 100-continue ourselves */
 				if (u->msg) {
 					free(u->msg);
 					u->msg = NULL;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Reverse proxy: forward a request upstream, relay the response, stream bodies with backpressure. */
+/* Reverse proxy: forward a request upstream, relay the response, stream bodies with backpressure.
+ */
 #ifndef OG_PROXY_H
 #define OG_PROXY_H
 

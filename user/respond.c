@@ -59,12 +59,16 @@ int respond_error_fmt(char *buf, size_t cap, int status, const char *reason, int
 		      int head, const char *date_line, size_t date_len)
 {
 	char body[160];
-	int blen = snprintf(body, sizeof(body), "%d %s (%s)\n", status, http_reason(status), reason);
+	int blen =
+	    snprintf(body, sizeof(body), "%d %s (%s)\n", status, http_reason(status), reason);
 	int n = snprintf(buf, cap,
 			 "HTTP/1.1 %d %s\r\nServer: ordergate\r\n%.*sContent-Type: text/plain\r\n"
 			 "Content-Length: %d\r\nx-ordergate-reason: %s\r\n%s\r\n%s",
 			 status, http_reason(status), (int)date_len, date_line, blen, reason,
-			 close ? hdr_close : ka10 ? hdr_ka : "", head ? "" : body);
+			 close	? hdr_close
+			 : ka10 ? hdr_ka
+				: "",
+			 head ? "" : body);
 
 	return n < (int)cap ? n : (int)cap - 1;
 }

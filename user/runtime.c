@@ -37,7 +37,8 @@ struct og_rt *rt_new(struct config *cfg, const struct og_rt *prev)
 	if (!rt->routes || !rt->ups)
 		goto fail;
 	for (int i = 0; i < cfg->n_routes; i++)
-		if (cfg->routes[i].is_respond && respond_build_route(&rt->routes[i], &cfg->routes[i]))
+		if (cfg->routes[i].is_respond &&
+		    respond_build_route(&rt->routes[i], &cfg->routes[i]))
 			goto fail;
 	for (int u = 0; u < cfg->n_upstreams; u++) {
 		struct og_upstream_rt *ur = &rt->ups[u];
@@ -50,7 +51,8 @@ struct og_rt *rt_new(struct config *cfg, const struct og_rt *prev)
 			goto fail;
 		for (int s = 0; s < cu->n_servers; s++) {
 			struct og_server *sv = &ur->servers[s];
-			const struct og_server *old = find_prev(prev, cu->name, cu->servers[s].text);
+			const struct og_server *old =
+			    find_prev(prev, cu->name, cu->servers[s].text);
 
 			sv->addr = &cu->servers[s];
 			/* Without active checks a server is presumed up; with them too, until the
@@ -62,7 +64,8 @@ struct og_rt *rt_new(struct config *cfg, const struct og_rt *prev)
 				atomic_init(&sv->hc_fail_streak, atomic_load(&old->hc_fail_streak));
 				atomic_init(&sv->breaker, atomic_load(&old->breaker));
 				atomic_init(&sv->open_until_ms, atomic_load(&old->open_until_ms));
-				atomic_init(&sv->ejected_until_ms, atomic_load(&old->ejected_until_ms));
+				atomic_init(&sv->ejected_until_ms,
+					    atomic_load(&old->ejected_until_ms));
 				atomic_init(&sv->ejections, atomic_load(&old->ejections));
 				atomic_init(&sv->breaker_opens, atomic_load(&old->breaker_opens));
 			}

@@ -5,8 +5,8 @@
 
 #include <stdint.h>
 
-#define TW_TICK_MS 16 /* resolution of every client/upstream timeout */
-#define TW_SLOTS 1024 /* one round = 16.4 s; longer deadlines wait extra rounds */
+#define TW_TICK_MS 16	/* resolution of every client/upstream timeout */
+#define TW_SLOTS   1024 /* one round = 16.4 s; longer deadlines wait extra rounds */
 
 struct og_timer;
 typedef void (*og_timer_cb)(struct og_timer *t, uint64_t now_ms);
@@ -14,13 +14,13 @@ typedef void (*og_timer_cb)(struct og_timer *t, uint64_t now_ms);
 struct og_timer {
 	struct og_timer *next;
 	struct og_timer **pprev; /* NULL when not armed */
-	uint64_t deadline_ms; /* CLOCK_MONOTONIC ms */
+	uint64_t deadline_ms;	 /* CLOCK_MONOTONIC ms */
 	og_timer_cb cb;
 };
 
 struct og_twheel {
 	struct og_timer *slot[TW_SLOTS];
-	uint64_t tick; /* next tick to process */
+	uint64_t tick;	/* next tick to process */
 	uint32_t armed; /* timers linked */
 };
 

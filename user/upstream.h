@@ -14,9 +14,9 @@
 
 enum og_upc_state {
 	UC_CONNECTING = 0, /* non-blocking connect in progress */
-	UC_IDLE, /* pooled keep-alive connection */
-	UC_BUSY, /* carrying a request/response */
-	UC_CLOSED, /* fd closed; reclaimed at the end of the callback */
+	UC_IDLE,	   /* pooled keep-alive connection */
+	UC_BUSY,	   /* carrying a request/response */
+	UC_CLOSED,	   /* fd closed; reclaimed at the end of the callback */
 };
 
 struct og_conn;
@@ -29,10 +29,10 @@ struct og_upconn {
 	struct og_rt *rt; /* generation whose pool this belongs to (pooled connections) */
 	int fd;
 	short evmask;
-	uint8_t state; /* enum og_upc_state */
-	uint8_t reused; /* this request went over a pooled connection */
+	uint8_t state;	   /* enum og_upc_state */
+	uint8_t reused;	   /* this request went over a pooled connection */
 	uint16_t ups, srv; /* upstream and server index in rt */
-	uint32_t flat; /* index into the worker's pools[] */
+	uint32_t flat;	   /* index into the worker's pools[] */
 	struct og_conn *c; /* client whose request this carries */
 
 	/* one exchange (proxy.c) */
@@ -41,16 +41,16 @@ struct og_upconn {
 	struct og_buf *rb; /* response bytes */
 	uint32_t rpos, rlen;
 	struct http_msg *msg; /* response head while partial */
-	uint8_t rs; /* proxy.c response state */
-	uint8_t resp_body; /* enum http_body of the response */
-	uint8_t sent_any; /* a byte of the request was written */
-	uint8_t got_any; /* a byte of the response was read */
-	uint8_t req_done; /* the whole request went out */
-	uint8_t keepalive; /* reusable after this response */
-	uint8_t chunk_wrap; /* EOF-delimited body sent chunked to the client */
-	uint8_t counted; /* counted in pools[].inflight */
-	uint16_t status; /* response status */
-	uint64_t resp_left; /* Content-Length bytes still to relay */
+	uint8_t rs;	      /* proxy.c response state */
+	uint8_t resp_body;    /* enum http_body of the response */
+	uint8_t sent_any;     /* a byte of the request was written */
+	uint8_t got_any;      /* a byte of the response was read */
+	uint8_t req_done;     /* the whole request went out */
+	uint8_t keepalive;    /* reusable after this response */
+	uint8_t chunk_wrap;   /* EOF-delimited body sent chunked to the client */
+	uint8_t counted;      /* counted in pools[].inflight */
+	uint16_t status;      /* response status */
+	uint64_t resp_left;   /* Content-Length bytes still to relay */
 	struct http_chunked rck;
 	uint64_t t_sent_ns;
 	char chunkhdr[20]; /* "%x\r\n" when wrapping an EOF body in chunks */

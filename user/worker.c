@@ -138,7 +138,7 @@ static int worker_init(struct og_worker *w, struct og_rt *rt, char *err, size_t 
 {
 	struct og_worker_priv *p = calloc(1, sizeof(*p));
 	struct event_config *ec = event_config_new();
-	struct timeval tv = { 0, TW_TICK_MS * 1000 };
+	struct timeval tv = {0, TW_TICK_MS * 1000};
 
 	if (!p || !ec)
 		return -ENOMEM;
@@ -223,7 +223,8 @@ int worker_start_all(void)
 {
 	for (int i = 0; i < og_d.n_workers; i++) {
 		atomic_fetch_add(&alive, 1);
-		int r = pthread_create(&og_d.workers[i].thread, NULL, worker_main, &og_d.workers[i]);
+		int r =
+		    pthread_create(&og_d.workers[i].thread, NULL, worker_main, &og_d.workers[i]);
 
 		if (r)
 			return -r;

@@ -39,7 +39,7 @@ struct og_worker_priv {
 	/* pools for rt: [flat server index] and per-upstream round-robin cursors */
 	struct og_wpool *pools;
 	uint32_t *srv_base; /* [n_upstreams]: first flat index of each upstream's servers */
-	uint32_t *rr; /* [n_upstreams] */
+	uint32_t *rr;	    /* [n_upstreams] */
 
 	struct og_bufpool bufs;
 	struct og_conn *conn_free;
@@ -49,9 +49,9 @@ struct og_worker_priv {
 	struct http_msg *msg; /* scratch head for parsing; a partial head keeps it */
 	struct http_msg *msg_free;
 
-	struct og_conn *conns; /* every open client connection (drain walks it) */
-	struct og_req *req_free; /* request records not in use */
-	struct og_conn *zombies; /* closed this callback; back to conn_free at its end */
+	struct og_conn *conns;	      /* every open client connection (drain walks it) */
+	struct og_req *req_free;      /* request records not in use */
+	struct og_conn *zombies;      /* closed this callback; back to conn_free at its end */
 	struct og_upconn *up_zombies; /* same for upstream connections */
 	uint32_t n_conns;
 	uint32_t n_upconns; /* upstream connections open (any state) */
@@ -70,7 +70,7 @@ struct og_worker_priv {
 	struct event *lev[CFG_MAX_LISTEN];
 
 	uint64_t reqid_seq; /* X-Request-Id counter */
-	int draining; /* SIGTERM seen: no accepts, close idle conns, answer with close */
+	int draining;	    /* SIGTERM seen: no accepts, close idle conns, answer with close */
 	uint64_t drain_deadline_ms;
 };
 

@@ -30,7 +30,7 @@ static void run_until(struct og_twheel *tw, uint64_t from, uint64_t to)
 int main(void)
 {
 	struct og_twheel tw;
-	struct rec a = { .t.cb = cb }, b = { .t.cb = cb }, c = { .t.cb = cb }, d = { .t.cb = cb };
+	struct rec a = {.t.cb = cb}, b = {.t.cb = cb}, c = {.t.cb = cb}, d = {.t.cb = cb};
 	uint64_t t0 = 1000000;
 
 	tw_init(&tw, t0);
