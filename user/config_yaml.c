@@ -176,10 +176,30 @@ static struct cfg_node *build_collection(struct yp *y, yaml_event_t *ev, int dep
 	}
 }
 
+/* Explicit tags would change a value's meaning (!!binary) behind the schema's back. */
+static const yaml_char_t *event_tag(const yaml_event_t *ev)
+{
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		return ev->data.scalar.tag;
+	case YAML_SEQUENCE_START_EVENT:
+		return ev->data.sequence_start.tag;
+	case YAML_MAPPING_START_EVENT:
+		return ev->data.mapping_start.tag;
+	default:
+		return NULL;
+	}
+}
+
 static struct cfg_node *build(struct yp *y, yaml_event_t *ev, int depth)
 {
 	struct cfg_node *n;
 
+	if (event_tag(ev)) {
+		at_error(y, &ev->start_mark,
+			 "YAML tags (!!str, !foo) are not supported in the config; remove the tag");
+		return NULL;
+	}
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
 		n = new_node(y, CFG_N_SCALAR, &ev->start_mark);

@@ -349,6 +349,8 @@ static const struct bad bad[] = {
     {"workers: 1\n---\nworkers: 2\n", "2:1", "only one YAML document"},
     {"- 1\n- 2\n", "1:1", "the config must be a mapping of keys"},
     {"a: &x 1\nworkers: *x\n", "2:10", "aliases (*name) are not supported"},
+    {"workers: !!str 2\n", "1:10", "YAML tags (!!str, !foo) are not supported"},
+    {"routes: !!seq []\n", "1:9", "YAML tags"},
     {"[1]: 2\n", "1:1", "keys must be names, got a list at top level"},
     {"workers: \"\\xff\"\nlisten: \"\xff\"\n", "2:10", "YAML syntax error: invalid"},
 };
