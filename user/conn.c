@@ -673,13 +673,8 @@ static void conn_process_loop(struct og_conn *c)
 			       p->now_ms + og_daemon_rt()->cfg->keepalive_timeout_ms);
 			return;
 		}
-		if (c->flags & CF_IDLE) {
-			/* first bytes of a new request: the whole head must come within the limit
-			 */
+		if (c->flags & CF_IDLE)
 			set_idle(c, 0);
-			tw_disarm(&p->tw, &c->tm);
-			tw_arm(&p->tw, &c->tm, p->now_ms + og_daemon_rt()->cfg->header_timeout_ms);
-		}
 		m = c->msg;
 		if (!m) {
 			m = p->msg;
@@ -696,6 +691,11 @@ static void conn_process_loop(struct og_conn *c)
 				}
 				c->msg = m;
 				p->msg = fresh;
+				/* first bytes of a head that did not come whole: the rest must come
+				 * within the header timeout. A head that comes in one read (the usual
+				 * case) costs no timer work. */
+				tw_arm(&p->tw, &c->tm,
+				       p->now_ms + og_daemon_rt()->cfg->header_timeout_ms);
 			}
 			if (c->flags & CF_PEER_EOF) {
 				conn_reject(c, 400, "incomplete-request");
@@ -795,7 +795,8 @@ static void conn_event(evutil_socket_t fd, short what, void *arg)
 	struct og_conn *c = arg;
 	struct og_worker_priv *p = c->p;
 
-	worker_clock(p);
+	/* p->now_ms comes from the 16 ms tick: as fine as the timer wheel, and no clock
+	 * read per event */
 	if (what & EV_WRITE) {
 		if (c->state == CS_PROXY) {
 			proxy_client_event(c, EV_WRITE);

@@ -80,7 +80,6 @@ static void accept_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct og_worker_priv *p = arg;
 
-	worker_clock(p);
 	accept_some(p, fd, ACCEPT_BATCH);
 	conn_reap(p);
 }
