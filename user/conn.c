@@ -318,6 +318,25 @@ int conn_peer_text(const struct og_conn *c, char *out, size_t outlen)
 	const void *a = c->peer.v4.sin_family == AF_INET6 ? (const void *)&c->peer.v6.sin6_addr
 							  : (const void *)&c->peer.v4.sin_addr;
 
+	if (c->peer.v4.sin_family == AF_INET && outlen >= 16) {
+		/* per proxied request: glibc's inet_ntop goes through sprintf */
+		const unsigned char *b = a;
+		char *o = out;
+
+		for (int i = 0; i < 4; i++) {
+			unsigned v = b[i];
+
+			if (v >= 100)
+				*o++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*o++ = (char)('0' + v / 10 % 10);
+			*o++ = (char)('0' + v % 10);
+			if (i < 3)
+				*o++ = '.';
+		}
+		*o = 0;
+		return (int)(o - out);
+	}
 	if (!inet_ntop(c->peer.v4.sin_family, a, out, outlen)) {
 		out[0] = 0;
 		return 0;
