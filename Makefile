@@ -97,6 +97,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/bpf/%.o $(BUILD)/libogtest.a $(BUILD)/libog
 tests: $(BINS) $(TEST_BINS) $(BENCH_BINS) $(BENCH_BOBJ) $(FUZZ_BINS) asan
 
 test: deps
+	$(MAKE) format-check
 	$(MAKE) tests
 	bash tests/run $(T)
 

@@ -8,8 +8,8 @@ set -euo pipefail
 # promtool (prometheus), xdp-tools (xdp-filter for the BPF bench), nftables, jq.
 PKGS=(make gcc clang llvm libclang-rt-14-dev pkg-config libelf-dev zlib1g-dev
       libbpf-dev libxdp-dev xdp-tools bpftool libevent-dev libyaml-dev linux-libc-dev
-      iproute2 ethtool nftables iptables nginx-light haproxy wrk curl jq prometheus
-      procps psmisc netcat-openbsd)
+      clang-format iproute2 ethtool nftables iptables nginx-light haproxy wrk curl jq prometheus
+      procps psmisc netcat-openbsd python3)
 
 missing=()
 for p in "${PKGS[@]}"; do

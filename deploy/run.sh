@@ -10,7 +10,7 @@ if [ "${MODE:-}" = "lab" ] || [ ! -x "$BUILD/ordergated" ]; then
 	bash deploy/lab up
 	trap 'echo; echo "lab left up: deploy/lab down removes it"' EXIT
 	while sleep 2; do
-		clear
+		clear 2>/dev/null || true
 		"$BUILD/ordergatectl" lanes
 		"$BUILD/ordergatectl" flows --top 10
 	done

@@ -14,15 +14,16 @@
  * config_free), so nothing here is shared with the YAML parser.
  */
 
-#define CFG_MAX_LISTEN 16
-#define CFG_MAX_SERVERS 64 /* per upstream */
-#define CFG_MAX_UPSTREAMS 64
-#define CFG_MAX_ROUTES 256
-#define CFG_MAX_METHODS 10 /* methods one route may list */
+#define CFG_MAX_LISTEN	     16
+#define CFG_MAX_SERVERS	     64 /* per upstream */
+#define CFG_MAX_UPSTREAMS    64
+#define CFG_MAX_ROUTES	     256
+#define CFG_MAX_METHODS	     10 /* methods one route may list */
 #define CFG_MAX_RESP_HEADERS 16
 
 struct cfg_addr {
-	struct sockaddr_storage ss; /* resolved numeric address (no DNS: "host:port" must be numeric, or "localhost") */
+	struct sockaddr_storage
+	    ss; /* resolved numeric address (no DNS: "host:port" must be numeric, or "localhost") */
 	socklen_t len;
 	char text[64]; /* as written, e.g. "127.0.0.1:8080" */
 };
@@ -35,22 +36,24 @@ enum cfg_balance {
 };
 
 struct cfg_health {
-	int enabled; /* 1 when a health: section is present */
-	char *path; /* GET path, default "/healthz" */
+	int enabled;	      /* 1 when a health: section is present */
+	char *path;	      /* GET path, default "/healthz" */
 	uint32_t interval_ms; /* default 1000 */
-	uint32_t timeout_ms; /* default 500 */
-	uint32_t rise; /* consecutive successes to mark up, default 2 */
-	uint32_t fall; /* consecutive failures to mark down, default 3 */
+	uint32_t timeout_ms;  /* default 500 */
+	uint32_t rise;	      /* consecutive successes to mark up, default 2 */
+	uint32_t fall;	      /* consecutive failures to mark down, default 3 */
 };
 
 struct cfg_breaker {
-	uint32_t consecutive_failures; /* open after this many in a row; 0 = breaker off. default 5 */
+	uint32_t
+	    consecutive_failures; /* open after this many in a row; 0 = breaker off. default 5 */
 	uint32_t open_ms; /* stay open this long, then let one probe through. default 30000 */
 };
 
 struct cfg_outlier {
-	uint32_t consecutive_5xx; /* eject a server after this many 5xx/transport errors in a row; 0 = off. default 5 */
-	uint32_t eject_ms; /* ejection time, default 10000 */
+	uint32_t consecutive_5xx; /* eject a server after this many 5xx/transport errors in a row; 0
+				     = off. default 5 */
+	uint32_t eject_ms;	  /* ejection time, default 10000 */
 };
 
 struct cfg_upstream {
@@ -58,11 +61,11 @@ struct cfg_upstream {
 	int n_servers;
 	struct cfg_addr servers[CFG_MAX_SERVERS];
 	enum cfg_balance balance;
-	char *hash_header; /* for CFG_BAL_HASH_HEADER, lower-case */
-	uint32_t keepalive; /* idle connections kept per server per worker, default 32 */
+	char *hash_header;	     /* for CFG_BAL_HASH_HEADER, lower-case */
+	uint32_t keepalive;	     /* idle connections kept per server per worker, default 32 */
 	uint32_t connect_timeout_ms; /* default 1000 */
 	uint32_t timeout_ms; /* response (first byte and between reads) timeout, default 30000 */
-	uint32_t retries; /* extra attempts when safe (see proxy rules), default 1 */
+	uint32_t retries;    /* extra attempts when safe (see proxy rules), default 1 */
 	struct cfg_health health;
 	struct cfg_breaker breaker;
 	struct cfg_outlier outlier;
@@ -76,41 +79,42 @@ struct cfg_header {
 struct cfg_route {
 	char *name; /* "name:" or generated "route<N>" */
 	/* match */
-	char *path; /* exact path, or NULL */
-	char *path_prefix; /* prefix, or NULL */
-	int n_methods; /* 0 = any method */
+	char *path;		      /* exact path, or NULL */
+	char *path_prefix;	      /* prefix, or NULL */
+	int n_methods;		      /* 0 = any method */
 	int methods[CFG_MAX_METHODS]; /* enum http_method; HTTP_M_OTHER entries use method_names */
 	char *method_names[CFG_MAX_METHODS]; /* as written, upper case */
-	char *header_name; /* match.header: { name: X, value: Y } (case-insensitive name, exact value) */
+	char *header_name; /* match.header: { name: X, value: Y } (case-insensitive name, exact
+			      value) */
 	char *header_value;
 	/* action: exactly one of respond / upstream */
 	int is_respond;
 	uint16_t status; /* respond.status */
-	char *body; /* respond.body, may be "" */
+	char *body;	 /* respond.body, may be "" */
 	size_t body_len;
 	int n_resp_headers;
 	struct cfg_header resp_headers[CFG_MAX_RESP_HEADERS];
-	int upstream; /* index into config.upstreams when !is_respond */
+	int upstream;	   /* index into config.upstreams when !is_respond */
 	uint64_t max_body; /* bytes, default 1 MiB (max_body: "10m" | 1048576) */
 	/* Added: lengths precomputed at load so router_match never calls strlen. */
-	uint32_t path_len; /* bytes of path (exact), 0 when NULL */
-	uint32_t path_prefix_len; /* bytes of path_prefix, 0 when NULL */
-	uint32_t header_value_len; /* bytes of header_value */
+	uint32_t path_len;			    /* bytes of path (exact), 0 when NULL */
+	uint32_t path_prefix_len;		    /* bytes of path_prefix, 0 when NULL */
+	uint32_t header_value_len;		    /* bytes of header_value */
 	uint32_t method_name_lens[CFG_MAX_METHODS]; /* bytes of method_names[i] */
 };
 
 struct cfg_access_log {
 	int enabled; /* default 1 when a path is given */
-	char *path; /* file path, or "stderr"/"stdout" */
+	char *path;  /* file path, or "stderr"/"stdout" */
 };
 
 struct config {
-	char *source; /* file path, or "<embedded>" */
+	char *source;	  /* file path, or "<embedded>" */
 	uint32_t workers; /* default: number of online CPUs */
 	int n_listen;
 	struct cfg_addr listen[CFG_MAX_LISTEN];
 	struct cfg_addr admin; /* admin.listen, default 127.0.0.1:9901 */
-	int admin_enabled; /* 0 when admin: { listen: "" } / admin: off */
+	int admin_enabled;     /* 0 when admin: { listen: "" } / admin: off */
 	int n_upstreams;
 	struct cfg_upstream upstreams[CFG_MAX_UPSTREAMS];
 	int n_routes;
@@ -118,16 +122,17 @@ struct config {
 	struct cfg_access_log access_log;
 	uint32_t shutdown_grace_ms; /* default 5000 */
 	/* timeouts (ms) for client connections */
-	uint32_t header_timeout_ms; /* whole head must arrive within this, default 10000 */
-	uint32_t body_timeout_ms; /* between body reads, default 30000 */
+	uint32_t header_timeout_ms;    /* whole head must arrive within this, default 10000 */
+	uint32_t body_timeout_ms;      /* between body reads, default 30000 */
 	uint32_t keepalive_timeout_ms; /* idle keep-alive, default 60000 */
-	uint32_t write_timeout_ms; /* a blocked write, default 30000 */
-	uint32_t max_connections; /* per worker, default 65536 */
+	uint32_t write_timeout_ms;     /* a blocked write, default 30000 */
+	uint32_t max_connections;      /* per worker, default 65536 */
 	/* Added: internal, every string above is one block on this list (config_free). */
 	void *mem;
 };
 
-/* The config `ordergated` runs with no arguments (listen :8080, /ping -> pong, admin 127.0.0.1:9901). */
+/* The config `ordergated` runs with no arguments (listen :8080, /ping -> pong, admin
+ * 127.0.0.1:9901). */
 extern const char config_default_yaml[];
 
 /*

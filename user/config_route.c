@@ -88,11 +88,13 @@ static int load_match_header(struct cfg_ld *ld, const struct cfg_node *v, struct
 				"value: order }");
 	rt->header_value_len = (uint32_t)strlen(rt->header_value);
 	/* the parser trims whitespace around field values, so such a value never matches */
-	if (rt->header_value_len && (isspace((unsigned char)rt->header_value[0]) ||
-				     isspace((unsigned char)rt->header_value[rt->header_value_len - 1])))
-		return cfg_fail(ld, valn,
-				"header value has leading or trailing whitespace; request field values "
-				"are trimmed, so it would never match");
+	if (rt->header_value_len &&
+	    (isspace((unsigned char)rt->header_value[0]) ||
+	     isspace((unsigned char)rt->header_value[rt->header_value_len - 1])))
+		return cfg_fail(
+		    ld, valn,
+		    "header value has leading or trailing whitespace; request field values "
+		    "are trimmed, so it would never match");
 	return 0;
 }
 

@@ -711,8 +711,8 @@ static void conn_process_loop(struct og_conn *c)
 				c->msg = m;
 				p->msg = fresh;
 				/* first bytes of a head that did not come whole: the rest must come
-				 * within the header timeout. A head that comes in one read (the usual
-				 * case) costs no timer work. */
+				 * within the header timeout. A head that comes in one read (the
+				 * usual case) costs no timer work. */
 				tw_arm(&p->tw, &c->tm,
 				       p->now_ms + og_daemon_rt()->cfg->header_timeout_ms);
 			}

@@ -15,49 +15,49 @@
 #endif
 
 #define OG_ABI_VERSION 1
-#define OG_PIN_DIR "/sys/fs/bpf/ordergate"
+#define OG_PIN_DIR     "/sys/fs/bpf/ordergate"
 
 /* Lanes. 0 is "unclassified": non-IP, non-TCP/UDP and malformed packets. */
-#define OG_LANE_NONE 0
-#define OG_LANE_ORDER 1
+#define OG_LANE_NONE   0
+#define OG_LANE_ORDER  1
 #define OG_LANE_NORMAL 2
-#define OG_LANE_BULK 3
-#define OG_LANE_MAX 4 /* array size for per-lane tables */
+#define OG_LANE_BULK   3
+#define OG_LANE_MAX    4 /* array size for per-lane tables */
 
 /* HTB class ids (TC_H_MAKE(major << 16, minor)); "1:10" is 0x00010010. */
-#define OG_CLASS_ORDER 0x00010010
+#define OG_CLASS_ORDER	0x00010010
 #define OG_CLASS_NORMAL 0x00010020
-#define OG_CLASS_BULK 0x00010030
+#define OG_CLASS_BULK	0x00010030
 
 /* Where a flow's lane came from (og_flow_stats.lane_src), in precedence order. */
-#define OG_LSRC_NONE 0
-#define OG_LSRC_PIN 1 /* og_flow_lane: pinned by the daemon's L7 classifier */
-#define OG_LSRC_PREFIX 2 /* og_src_rules: longest matching source prefix */
-#define OG_LSRC_PORT 3 /* og_port_lane: destination port */
+#define OG_LSRC_NONE	0
+#define OG_LSRC_PIN	1 /* og_flow_lane: pinned by the daemon's L7 classifier */
+#define OG_LSRC_PREFIX	2 /* og_src_rules: longest matching source prefix */
+#define OG_LSRC_PORT	3 /* og_port_lane: destination port */
 #define OG_LSRC_DEFAULT 4 /* og_config.default_lane */
 
 /* og_src_rule.flags */
 #define OG_RULE_BLOCK 0x1 /* drop every packet from the prefix at XDP */
 
 /* og_config.fail_mode */
-#define OG_FAIL_OPEN 0 /* a failed map operation passes the packet */
+#define OG_FAIL_OPEN   0 /* a failed map operation passes the packet */
 #define OG_FAIL_CLOSED 1 /* a failed map operation drops it (counted as drop_error) */
 
 /* og_event.type */
-#define OG_EV_THROTTLE 1 /* first drop of a throttled source since its entry was set */
+#define OG_EV_THROTTLE	1 /* first drop of a throttled source since its entry was set */
 #define OG_EV_MALFORMED 2 /* a packet failed header validation */
-#define OG_EV_BLOCK 3 /* first packet of a flow from a blocked prefix */
+#define OG_EV_BLOCK	3 /* first packet of a flow from a blocked prefix */
 
 /* Magic in the XDP metadata so og_tc_in can tell ours from anyone else's. */
 #define OG_META_MAGIC 0x0a6e4d31
 
 /* Flow identity as seen on ingress (client -> gateway). IPv4 uses addr word 0. */
 struct og_flow_key {
-	__u8 family; /* AF_INET (2) or AF_INET6 (10) */
-	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP; 0 for a later fragment */
-	__be16 sport; /* network byte order; 0 for a later fragment */
-	__be16 dport; /* network byte order; 0 for a later fragment */
-	__u16 pad; /* zero */
+	__u8 family;	 /* AF_INET (2) or AF_INET6 (10) */
+	__u8 proto;	 /* IPPROTO_TCP or IPPROTO_UDP; 0 for a later fragment */
+	__be16 sport;	 /* network byte order; 0 for a later fragment */
+	__be16 dport;	 /* network byte order; 0 for a later fragment */
+	__u16 pad;	 /* zero */
 	__be32 saddr[4]; /* network byte order */
 	__be32 daddr[4]; /* network byte order */
 };
@@ -65,35 +65,35 @@ _Static_assert(sizeof(struct og_flow_key) == 40, "og_flow_key layout");
 
 /* og_flows value: one copy per CPU (LRU_PERCPU_HASH); readers sum the copies. */
 struct og_flow_stats {
-	__u64 pkts; /* packets seen by og_xdp */
-	__u64 bytes; /* bytes, L2 frame length */
+	__u64 pkts;	/* packets seen by og_xdp */
+	__u64 bytes;	/* bytes, L2 frame length */
 	__u64 first_ns; /* ns, CLOCK_MONOTONIC (coarse), first packet on this CPU */
-	__u64 last_ns; /* ns, CLOCK_MONOTONIC (coarse), last packet on this CPU */
-	__u32 syns; /* TCP SYNs without ACK */
-	__u32 gen; /* og_config.rules_gen the cached lane/verdict were resolved at */
-	__u8 lane; /* OG_LANE_* */
-	__u8 lane_src; /* OG_LSRC_*: which rule chose the lane */
-	__u8 blocked; /* 1: a block rule matched the source (cached verdict) */
-	__u8 pad[5]; /* zero */
+	__u64 last_ns;	/* ns, CLOCK_MONOTONIC (coarse), last packet on this CPU */
+	__u32 syns;	/* TCP SYNs without ACK */
+	__u32 gen;	/* og_config.rules_gen the cached lane/verdict were resolved at */
+	__u8 lane;	/* OG_LANE_* */
+	__u8 lane_src;	/* OG_LSRC_*: which rule chose the lane */
+	__u8 blocked;	/* 1: a block rule matched the source (cached verdict) */
+	__u8 pad[5];	/* zero */
 };
 _Static_assert(sizeof(struct og_flow_stats) == 48, "og_flow_stats layout");
 
 /* og_lane_stats value, per CPU, indexed by lane. Every packet og_xdp sees adds 1
  * to exactly one lane's rx_pkts; the other counters break that down. */
 struct og_lane_stats {
-	__u64 rx_pkts; /* packets seen by og_xdp */
-	__u64 rx_bytes; /* bytes, L2 frame length */
-	__u64 tx_pkts; /* packets seen by og_tc_out */
-	__u64 tx_bytes; /* bytes, skb->len */
-	__u64 drop_block; /* XDP_DROP: source prefix has OG_RULE_BLOCK */
+	__u64 rx_pkts;	     /* packets seen by og_xdp */
+	__u64 rx_bytes;	     /* bytes, L2 frame length */
+	__u64 tx_pkts;	     /* packets seen by og_tc_out */
+	__u64 tx_bytes;	     /* bytes, skb->len */
+	__u64 drop_block;    /* XDP_DROP: source prefix has OG_RULE_BLOCK */
 	__u64 drop_throttle; /* XDP_DROP: source's token bucket was empty */
-	__u64 drop_error; /* XDP_DROP: map failure with OG_FAIL_CLOSED */
-	__u64 other; /* passed untouched: not IPv4/IPv6, or not TCP/UDP */
-	__u64 malformed; /* passed untouched: truncated or invalid header */
-	__u64 fragments; /* later fragments, attributed by address only */
-	__u64 new_flows; /* og_flows entries created */
-	__u64 tc_in_meta; /* og_tc_in took the lane from XDP metadata */
-	__u64 tc_in_lookup; /* og_tc_in had no metadata and looked the flow up */
+	__u64 drop_error;    /* XDP_DROP: map failure with OG_FAIL_CLOSED */
+	__u64 other;	     /* passed untouched: not IPv4/IPv6, or not TCP/UDP */
+	__u64 malformed;     /* passed untouched: truncated or invalid header */
+	__u64 fragments;     /* later fragments, attributed by address only */
+	__u64 new_flows;     /* og_flows entries created */
+	__u64 tc_in_meta;    /* og_tc_in took the lane from XDP metadata */
+	__u64 tc_in_lookup;  /* og_tc_in had no metadata and looked the flow up */
 };
 _Static_assert(sizeof(struct og_lane_stats) == 104, "og_lane_stats layout");
 
@@ -101,16 +101,16 @@ _Static_assert(sizeof(struct og_lane_stats) == 104, "og_lane_stats layout");
  * 32 bits of family+pad too, so an IPv4 /24 is prefixlen 32 + 24 = 56. */
 struct og_lpm_key {
 	__u32 prefixlen; /* bits: 32 + prefix length */
-	__u8 family; /* AF_INET or AF_INET6 */
-	__u8 pad[3]; /* zero */
-	__be32 addr[4]; /* network byte order; IPv4 in word 0 */
+	__u8 family;	 /* AF_INET or AF_INET6 */
+	__u8 pad[3];	 /* zero */
+	__be32 addr[4];	 /* network byte order; IPv4 in word 0 */
 };
 _Static_assert(sizeof(struct og_lpm_key) == 24, "og_lpm_key layout");
 #define OG_LPM_HDR_BITS 32
 
 struct og_src_rule {
-	__u8 lane; /* OG_LANE_*; OG_LANE_NONE = this rule assigns no lane */
-	__u8 flags; /* OG_RULE_* */
+	__u8 lane;   /* OG_LANE_*; OG_LANE_NONE = this rule assigns no lane */
+	__u8 flags;  /* OG_RULE_* */
 	__u8 pad[6]; /* zero */
 };
 _Static_assert(sizeof(struct og_src_rule) == 8, "og_src_rule layout");
@@ -129,16 +129,16 @@ _Static_assert(sizeof(struct og_lane_val) == 4, "og_lane_val layout");
 
 /* og_flow_lane value: key is struct og_flow_key (ingress direction). */
 struct og_flow_pin {
-	__u32 lane; /* OG_LANE_* */
-	__u32 pad; /* zero */
+	__u32 lane;	 /* OG_LANE_* */
+	__u32 pad;	 /* zero */
 	__u64 pinned_ns; /* ns, CLOCK_MONOTONIC, when the pin was written */
 };
 _Static_assert(sizeof(struct og_flow_pin) == 16, "og_flow_pin layout");
 
 /* og_throttle key: a source address. */
 struct og_addr_key {
-	__u8 family; /* AF_INET or AF_INET6 */
-	__u8 pad[3]; /* zero */
+	__u8 family;	/* AF_INET or AF_INET6 */
+	__u8 pad[3];	/* zero */
 	__be32 addr[4]; /* network byte order; IPv4 in word 0 */
 };
 _Static_assert(sizeof(struct og_addr_key) == 20, "og_addr_key layout");
@@ -147,56 +147,56 @@ _Static_assert(sizeof(struct og_addr_key) == 20, "og_addr_key layout");
  * is elapsed_ns * rate_pps with no division. Shared by all CPUs without a lock:
  * concurrent updates may lose a refill or a take, which errs by a few packets. */
 struct og_throttle {
-	__u64 rate_pps; /* refill, packets per second; capped at OG_TB_MAX_RATE */
-	__u64 burst; /* bucket depth, packets */
-	__u64 tokens; /* nanotokens currently in the bucket */
-	__u64 last_ns; /* ns, CLOCK_MONOTONIC (coarse), last refill */
+	__u64 rate_pps;	  /* refill, packets per second; capped at OG_TB_MAX_RATE */
+	__u64 burst;	  /* bucket depth, packets */
+	__u64 tokens;	  /* nanotokens currently in the bucket */
+	__u64 last_ns;	  /* ns, CLOCK_MONOTONIC (coarse), last refill */
 	__u64 expires_ns; /* ns, CLOCK_MONOTONIC; entry ignored at or after this */
-	__u64 passed; /* packets let through */
-	__u64 dropped; /* packets dropped */
+	__u64 passed;	  /* packets let through */
+	__u64 dropped;	  /* packets dropped */
 };
 _Static_assert(sizeof(struct og_throttle) == 56, "og_throttle layout");
-#define OG_TB_NS 1000000000ULL /* nanotokens per packet */
-#define OG_TB_MAX_RATE 100000000ULL /* pps; keeps elapsed*rate below 2^64 */
+#define OG_TB_NS	  1000000000ULL	 /* nanotokens per packet */
+#define OG_TB_MAX_RATE	  100000000ULL	 /* pps; keeps elapsed*rate below 2^64 */
 #define OG_TB_MAX_ELAPSED 10000000000ULL /* ns; longer gaps refill fully anyway */
 
 /* og_config: one entry (key 0) of global knobs, written by ordergatectl/daemon. */
 struct og_config {
 	__u32 abi_version; /* OG_ABI_VERSION of the writer */
-	__u8 enabled; /* 0: og_xdp passes everything and counts it as lane NONE */
+	__u8 enabled;	   /* 0: og_xdp passes everything and counts it as lane NONE */
 	__u8 default_lane; /* OG_LANE_* for flows no rule matches */
-	__u8 fail_mode; /* OG_FAIL_* */
-	__u8 pad0; /* zero */
-	__u32 rules_gen; /* bumped after every write to og_src_rules/og_port_lane/og_flow_lane */
-	__u32 throttle_count; /* live og_throttle entries; 0 lets og_xdp skip the lookup */
+	__u8 fail_mode;	   /* OG_FAIL_* */
+	__u8 pad0;	   /* zero */
+	__u32 rules_gen;   /* bumped after every write to og_src_rules/og_port_lane/og_flow_lane */
+	__u32 throttle_count;	       /* live og_throttle entries; 0 lets og_xdp skip the lookup */
 	__u32 lane_class[OG_LANE_MAX]; /* HTB class id per lane for skb->priority; 0 = leave */
 };
 _Static_assert(sizeof(struct og_config) == 32, "og_config layout");
 
 /* Metadata og_xdp puts in front of the packet for og_tc_in. */
 struct og_xdp_meta {
-	__u32 magic; /* OG_META_MAGIC */
-	__u8 lane; /* OG_LANE_* */
+	__u32 magic;   /* OG_META_MAGIC */
+	__u8 lane;     /* OG_LANE_* */
 	__u8 lane_src; /* OG_LSRC_* */
-	__u16 pad; /* zero */
+	__u16 pad;     /* zero */
 };
 _Static_assert(sizeof(struct og_xdp_meta) == 8, "og_xdp_meta layout");
 
 /* og_events record. */
 struct og_event {
-	__u64 ts_ns; /* ns, CLOCK_MONOTONIC (coarse) */
-	__u32 type; /* OG_EV_* */
-	__u32 lane; /* OG_LANE_* at the time */
+	__u64 ts_ns;		/* ns, CLOCK_MONOTONIC (coarse) */
+	__u32 type;		/* OG_EV_* */
+	__u32 lane;		/* OG_LANE_* at the time */
 	struct og_flow_key key; /* the packet's flow, as far as it was parsed */
 };
 _Static_assert(sizeof(struct og_event) == 56, "og_event layout");
 
 /* Default map sizes; the loader may override them from config or flags. */
-#define OG_DEF_FLOWS 65536
-#define OG_DEF_SRC_RULES 16384
-#define OG_DEF_PORTS 1024
-#define OG_DEF_FLOW_PINS 65536
-#define OG_DEF_THROTTLES 16384
+#define OG_DEF_FLOWS	    65536
+#define OG_DEF_SRC_RULES    16384
+#define OG_DEF_PORTS	    1024
+#define OG_DEF_FLOW_PINS    65536
+#define OG_DEF_THROTTLES    16384
 #define OG_DEF_EVENTS_BYTES (256 * 1024)
 
 #endif /* OG_SHARED_H */

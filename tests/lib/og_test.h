@@ -7,7 +7,7 @@
 
 /* Record one assertion: prints "ok N - msg" or "not ok N - msg (file:line)". */
 void og_ok_at(int pass, const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 /* Record a skipped check with its reason: "ok N # SKIP reason". */
 void og_skip(const char *why);
 /* Print a diagnostic line ("# ...") that does not count. */
@@ -19,11 +19,11 @@ int og_failed(void);
 
 #define OK(cond, ...) og_ok_at(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 /* Compare two unsigned values and show both on failure. */
-#define OK_EQ(got, want, what)                                                                   \
-	do {                                                                                     \
-		unsigned long long _g = (unsigned long long)(got);                               \
-		unsigned long long _w = (unsigned long long)(want);                              \
-		og_ok_at(_g == _w, __FILE__, __LINE__, "%s: got %llu want %llu", what, _g, _w);  \
+#define OK_EQ(got, want, what)                                                                     \
+	do {                                                                                       \
+		unsigned long long _g = (unsigned long long)(got);                                 \
+		unsigned long long _w = (unsigned long long)(want);                                \
+		og_ok_at(_g == _w, __FILE__, __LINE__, "%s: got %llu want %llu", what, _g, _w);    \
 	} while (0)
 
 #endif /* OG_TEST_H */

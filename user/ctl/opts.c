@@ -224,7 +224,8 @@ int ctl_parse(const struct ctl_cmd *cmd, int argc, char **argv, void *opts)
 				goto usage;
 			}
 			if (val[0] != '/') {
-				ctl_fail("--pin-path must be an absolute path on bpffs (got '%s')", val);
+				ctl_fail("--pin-path must be an absolute path on bpffs (got '%s')",
+					 val);
 				goto usage;
 			}
 			ctl_pin_path = val;
