@@ -29,14 +29,6 @@ static void request_account(struct og_conn *c);
 static struct og_req *req_get(struct og_conn *c);
 static void req_put(struct og_conn *c);
 
-static inline uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static struct http_msg *msg_new(struct og_worker_priv *p)
 {
 	struct http_msg *m = p->msg_free;
@@ -473,7 +465,7 @@ static void conn_reject(struct og_conn *c, int status, const char *reason)
 	if (!c->rq->rt) {
 		/* no head was accepted: a fresh request record for metrics and the log */
 		c->rq->rt = worker_rt_get(c->p);
-		c->rq->t_start_ns = mono_ns();
+		c->rq->t_start_ns = worker_loop_ns(c->p);
 		c->rq->route = -1;
 		c->rq->up_srv = -1;
 		c->rq->bytes_in = c->rlen - c->rpos;
@@ -584,7 +576,7 @@ static void conn_dispatch(struct og_conn *c, struct http_msg *m, int head_len)
 		conn_close(c);
 		return;
 	}
-	c->rq->t_start_ns = mono_ns();
+	c->rq->t_start_ns = worker_loop_ns(c->p);
 	c->rq->up_srv = -1;
 	c->rq->up_ns = 0;
 	if (alog_on())

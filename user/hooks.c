@@ -8,17 +8,10 @@
 #include "hooks.h"
 #include "metrics.h"
 
-static inline uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 void hook_request_done(struct og_worker *w, const struct og_conn *c)
 {
-	uint64_t dur = c->rq->t_start_ns ? mono_ns() - c->rq->t_start_ns : 0;
+	uint64_t dur =
+	    c->rq->t_start_ns ? og_elapsed_ns(worker_loop_ns(c->p), c->rq->t_start_ns) : 0;
 
 	metrics_req_done(w->metrics, c->rq->route, c->rq->status, dur);
 	if (w->alog && alog_on()) {

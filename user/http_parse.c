@@ -484,7 +484,7 @@ static int parse_field_line(struct http_msg *m, const uint8_t *base, const uint8
 	h = &m->headers[m->n_headers];
 	h->name = mkspan(base, p, nl);
 	h->value = mkspan(base, v, ve - v);
-	k = known_id(p, nl);
+	h->kid = (int8_t)(k = known_id(p, nl));
 	if (k >= 0) {
 		if (m->known[k] < 0)
 			m->known[k] = (int16_t)m->n_headers;
@@ -750,9 +750,8 @@ static int conn_lists(const struct http_msg *m, const char *buf, struct http_spa
 int http_is_hop_by_hop(const struct http_msg *m, const char *buf, int i)
 {
 	const struct http_span n = m->headers[i].name;
-	int k = known_id((const uint8_t *)buf + n.off, n.len);
 
-	switch (k) {
+	switch (m->headers[i].kid) {
 	case HTTP_H_CONNECTION:
 	case HTTP_H_KEEP_ALIVE:
 	case HTTP_H_PROXY_CONNECTION:

@@ -55,6 +55,7 @@ struct http_span {
 struct http_header {
 	struct http_span name;
 	struct http_span value; /* leading/trailing OWS trimmed */
+	int8_t kid;		/* enum http_known_hdr of the name, -1 for any other */
 };
 
 /* Header fields the gateway acts on, found during the parse (index into headers[], -1 = absent). */

@@ -73,8 +73,6 @@ static int run(struct config *cfg)
 		og_log("error", "event=start err=\"%s\"", err);
 		return 1;
 	}
-	if (alog_start())
-		og_log("warn", "event=start note=\"access log thread did not start\"");
 	/* Workers never see signals: the main loop owns them. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);

@@ -26,14 +26,6 @@ static void proxy_attempt(struct og_conn *c, struct og_buf *hb, int prev_status,
 static void proxy_send(struct og_conn *c);
 static void proxy_resp_process(struct og_upconn *u);
 
-static inline uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static uint32_t fnv1a(const void *data, size_t len)
 {
 	const unsigned char *b = data;
@@ -91,7 +83,7 @@ static int build_req_head(struct og_conn *c, const struct http_msg *m, const cha
 			continue;
 		if (i == m->known[HTTP_H_EXPECT])
 			continue; /* we answer 100-continue ourselves */
-		if (http_span_ieq(buf, h->name, "x-forwarded-for")) {
+		if (h->kid == HTTP_H_X_FORWARDED_FOR) {
 			/* every X-Forwarded-For line folds into the one we append below */
 			if (o + h->value.len + 32 > end)
 				return -1;
@@ -238,7 +230,7 @@ static void upstream_fail(struct og_upconn *u, int kind, int err)
 	 * server: do not count it against the breaker. */
 	if (!(reused && kind == FAIL_RESET && !got))
 		upstream_report(p, rt, ups, srv, 0);
-	hook_upstream_done(p->w, c, ups, srv, 0, mono_ns() - u->t_sent_ns);
+	hook_upstream_done(p->w, c, ups, srv, 0, og_elapsed_ns(worker_loop_ns(p), u->t_sent_ns));
 	upconn_uncount(u);
 	u->wb = NULL;
 	upstream_close(u);
@@ -340,7 +332,7 @@ static void proxy_attempt(struct og_conn *c, struct og_buf *hb, int prev_status,
 		u->status = 0;
 		u->rpos = u->rlen = 0;
 		u->counted = rt == p->rt;
-		u->t_sent_ns = mono_ns();
+		u->t_sent_ns = worker_loop_ns(p);
 		if (u->counted)
 			p->pools[u->flat].inflight++;
 		if (u->state == UC_CONNECTING) {
@@ -534,7 +526,8 @@ static void proxy_finish(struct og_conn *c, struct og_upconn *u)
 	struct og_worker_priv *p = c->p;
 	int reusable = u->keepalive && u->req_done && u->rlen == u->rpos;
 
-	hook_upstream_done(p->w, c, u->ups, u->srv, u->status, mono_ns() - u->t_sent_ns);
+	hook_upstream_done(p->w, c, u->ups, u->srv, u->status,
+			   og_elapsed_ns(worker_loop_ns(p), u->t_sent_ns));
 	upconn_uncount(u);
 	u->c = NULL;
 	c->rq->up = NULL;

@@ -5,6 +5,7 @@
 
 #include <event2/event.h>
 #include <stdint.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include "buf.h"
@@ -58,7 +59,9 @@ struct og_worker_priv {
 
 	struct og_twheel tw;
 	struct event *tick;
-	uint64_t now_ms; /* CLOCK_MONOTONIC_COARSE, refreshed per event callback */
+	uint64_t now_ms;	/* CLOCK_MONOTONIC_COARSE, refreshed per event callback */
+	struct timeval loop_tv; /* libevent's cached time of this loop pass ... */
+	uint64_t loop_ns;	/* ... and CLOCK_MONOTONIC read once in that pass */
 
 	char date_line[48]; /* "Date: Mon, 23 Nov 2026 09:00:00 GMT\r\n" */
 	uint32_t date_len;
@@ -96,6 +99,36 @@ static inline uint64_t worker_clock(struct og_worker_priv *p)
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	p->now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	return p->now_ms;
+}
+
+/*
+ * CLOCK_MONOTONIC in ns, read at most once per event-loop pass: libevent caches its
+ * time when epoll_wait returns, and a new cached value marks a new pass. Durations
+ * measured with it start when the wake-up that delivered the bytes began, so they
+ * include the time a request waited behind others of the same wake-up (nginx and
+ * HAProxy time requests the same way), and a request answered in the pass that read
+ * it measures 0. Saves a clock read per timestamp on the hot path (2 per direct,
+ * 4 per proxied request).
+ */
+static inline uint64_t worker_loop_ns(struct og_worker_priv *p)
+{
+	struct timeval tv;
+
+	event_base_gettimeofday_cached(p->w->base, &tv);
+	if (tv.tv_usec != p->loop_tv.tv_usec || tv.tv_sec != p->loop_tv.tv_sec || !p->loop_ns) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		p->loop_tv = tv;
+		p->loop_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	}
+	return p->loop_ns;
+}
+
+/* <now> - <then>, 0 when a pass's clock read came before <then>'s (never negative). */
+static inline uint64_t og_elapsed_ns(uint64_t now, uint64_t then)
+{
+	return now > then ? now - then : 0;
 }
 
 /* Take a reference on the worker's current runtime for a new request; adopts a newly
