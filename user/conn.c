@@ -465,7 +465,7 @@ static void conn_reject(struct og_conn *c, int status, const char *reason)
 	if (!c->rq->rt) {
 		/* no head was accepted: a fresh request record for metrics and the log */
 		c->rq->rt = worker_rt_get(c->p);
-		c->rq->t_start_ns = worker_loop_ns(c->p);
+		c->rq->t_start_ns = worker_cb_ns(c->p);
 		c->rq->route = -1;
 		c->rq->up_srv = -1;
 		c->rq->bytes_in = c->rlen - c->rpos;
@@ -576,7 +576,7 @@ static void conn_dispatch(struct og_conn *c, struct http_msg *m, int head_len)
 		conn_close(c);
 		return;
 	}
-	c->rq->t_start_ns = worker_loop_ns(c->p);
+	c->rq->t_start_ns = worker_cb_ns(c->p);
 	c->rq->up_srv = -1;
 	c->rq->up_ns = 0;
 	if (alog_on())
@@ -805,6 +805,9 @@ static void conn_event(evutil_socket_t fd, short what, void *arg)
 {
 	struct og_conn *c = arg;
 	struct og_worker_priv *p = c->p;
+
+	if (!(what & EV_TIMEOUT)) /* a callback from the loop, not an internal call */
+		p->cb_ns = 0;
 
 	/* p->now_ms comes from the 16 ms tick: as fine as the timer wheel, and no clock
 	 * read per event */

@@ -10,8 +10,7 @@
 
 void hook_request_done(struct og_worker *w, const struct og_conn *c)
 {
-	uint64_t dur =
-	    c->rq->t_start_ns ? og_elapsed_ns(worker_loop_ns(c->p), c->rq->t_start_ns) : 0;
+	uint64_t dur = c->rq->t_start_ns ? og_elapsed_ns(worker_cb_ns(c->p), c->rq->t_start_ns) : 0;
 
 	metrics_req_done(w->metrics, c->rq->route, c->rq->status, dur);
 	if (w->alog && alog_on()) {

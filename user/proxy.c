@@ -230,7 +230,7 @@ static void upstream_fail(struct og_upconn *u, int kind, int err)
 	 * server: do not count it against the breaker. */
 	if (!(reused && kind == FAIL_RESET && !got))
 		upstream_report(p, rt, ups, srv, 0);
-	hook_upstream_done(p->w, c, ups, srv, 0, og_elapsed_ns(worker_loop_ns(p), u->t_sent_ns));
+	hook_upstream_done(p->w, c, ups, srv, 0, og_elapsed_ns(worker_cb_ns(p), u->t_sent_ns));
 	upconn_uncount(u);
 	u->wb = NULL;
 	upstream_close(u);
@@ -332,7 +332,7 @@ static void proxy_attempt(struct og_conn *c, struct og_buf *hb, int prev_status,
 		u->status = 0;
 		u->rpos = u->rlen = 0;
 		u->counted = rt == p->rt;
-		u->t_sent_ns = worker_loop_ns(p);
+		u->t_sent_ns = worker_cb_ns(p);
 		if (u->counted)
 			p->pools[u->flat].inflight++;
 		if (u->state == UC_CONNECTING) {
@@ -527,7 +527,7 @@ static void proxy_finish(struct og_conn *c, struct og_upconn *u)
 	int reusable = u->keepalive && u->req_done && u->rlen == u->rpos;
 
 	hook_upstream_done(p->w, c, u->ups, u->srv, u->status,
-			   og_elapsed_ns(worker_loop_ns(p), u->t_sent_ns));
+			   og_elapsed_ns(worker_cb_ns(p), u->t_sent_ns));
 	upconn_uncount(u);
 	u->c = NULL;
 	c->rq->up = NULL;

@@ -107,6 +107,7 @@ static void worker_tick(evutil_socket_t fd, short what, void *arg)
 	struct og_worker_priv *p = arg;
 	struct og_rt *cur;
 
+	p->cb_ns = 0;
 	worker_clock(p);
 	respond_date_refresh(p);
 	tw_run(&p->tw, p->now_ms);
