@@ -11,6 +11,7 @@
 #include "accesslog.h"
 #include "conn.h"
 #include "hooks.h"
+#include "iow.h"
 #include "proxy.h"
 #include "respond.h"
 #include "router.h"
@@ -256,7 +257,8 @@ int conn_flush(struct og_conn *c)
 	struct og_worker_priv *p = c->p;
 
 	while (c->rq->oi < c->rq->nout) {
-		ssize_t n = writev(c->fd, &c->rq->out[c->rq->oi], c->rq->nout - c->rq->oi);
+		ssize_t n = og_gather_write(c->fd, &c->rq->out[c->rq->oi], c->rq->nout - c->rq->oi,
+					    p->gather);
 
 		if (n < 0) {
 			if (errno == EINTR)

@@ -66,7 +66,7 @@ struct og_req {
 	struct http_chunked ck; /* chunked request body scanner */
 	struct og_upconn *up;	/* proxy: the upstream connection serving this request */
 	struct og_rt *rt;    /* runtime of the current request (referenced), NULL once accounted */
-	uint64_t t_start_ns; /* worker_cb_ns() of the pass that completed the head */
+	uint64_t t_start_ns; /* worker_cb_ns() of the callback that completed the head */
 	uint64_t up_ns;	     /* upstream exchange time of the current request */
 	uint64_t bytes_in, bytes_out; /* of the current request/response */
 };

@@ -11,6 +11,7 @@
 
 #include "conn.h"
 #include "hooks.h"
+#include "iow.h"
 #include "proxy.h"
 #include "upstream.h"
 
@@ -484,7 +485,7 @@ static void proxy_send(struct og_conn *c)
 			conn_close(c);
 			return;
 		}
-		w = writev(u->fd, iov, niov);
+		w = og_gather_write(u->fd, iov, niov, p->gather);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;

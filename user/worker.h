@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "daemon.h"
 #include "http_parse.h"
+#include "iow.h"
 #include "twheel.h"
 
 struct og_conn;
@@ -58,8 +59,9 @@ struct og_worker_priv {
 
 	struct og_twheel tw;
 	struct event *tick;
-	uint64_t now_ms; /* CLOCK_MONOTONIC_COARSE, refreshed per event callback */
-	uint64_t cb_ns;	 /* CLOCK_MONOTONIC of this event callback, 0 = not read yet */
+	uint64_t now_ms;	    /* CLOCK_MONOTONIC_COARSE, refreshed per event callback */
+	char gather[OG_GATHER_MAX]; /* og_gather_write scratch */
+	uint64_t cb_ns;		    /* CLOCK_MONOTONIC of this event callback, 0 = not read yet */
 
 	char date_line[48]; /* "Date: Mon, 23 Nov 2026 09:00:00 GMT\r\n" */
 	uint32_t date_len;
