@@ -5,11 +5,9 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/system/d_common.bash
-d_require
-d_files
-d_ports
+d_begin
 
-d_origin_start o1 "$D_O1_PORT" || { ok 1 "nginx origin starts"; tap_done; exit 1; }
+d_origin_o1
 ALOG=$D_TMP/access.json
 cat >"$D_TMP/gw.yaml" <<EOF
 workers: 2

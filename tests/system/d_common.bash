@@ -254,3 +254,16 @@ d_metric() {
 
 # d_sha FILE: sha256 hex of FILE.
 d_sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# d_begin: the start every daemon suite shares: the binaries (d_require), the origin's
+# files (d_files) and free ports (d_ports).
+d_begin() {
+	d_require
+	d_files
+	d_ports
+}
+
+# d_origin_o1: nginx origin o1 on D_O1_PORT, or one failed test and exit 1.
+d_origin_o1() {
+	d_origin_start o1 "$D_O1_PORT" || { ok 1 "nginx origin starts"; tap_done; exit 1; }
+}

@@ -5,9 +5,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/system/d_common.bash
-d_require
-d_files
-d_ports
+d_begin
 D_HOLE_PORT=$(sys_free_port)
 D_O3_PORT=$(sys_free_port)
 D_BRK_PORT=$(sys_free_port)

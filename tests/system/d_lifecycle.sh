@@ -5,12 +5,10 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/system/d_common.bash
-d_require
-d_files
-d_ports
+d_begin
 command -v wrk >/dev/null || { ok 1 "wrk installed (make deps)"; tap_done; exit 1; }
 
-d_origin_start o1 "$D_O1_PORT" || { ok 1 "nginx origin starts"; tap_done; exit 1; }
+d_origin_o1
 CONF=$D_TMP/gw.yaml
 ALOG=$D_TMP/access.json
 write_conf() { # write_conf PING_BODY [EXTRA ROUTE YAML]

@@ -5,27 +5,16 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/system/lib.sh
-sys_require_root || exit 0
-sys_require_ctl || exit 0
-
-sys_lab_up || { ok 1 "lab up"; tap_done; exit 1; }
-sys_pin_dir
+sys_dp_begin
 P=$(sys_free_port)
 sys_gw_server "$P"
 ok $? "nginx on the gateway side (port $P)"
-out=$("$SYS_CTL" attach "$LAB_IF_CLIENT" --mode native --pin-path "$SYS_PIN" 2>&1)
-ok $? "attach $LAB_IF_CLIENT"; sys_diag "$out"
-sys_cleanup_push "$SYS_CTL" detach "$LAB_IF_CLIENT" --purge --pin-path "$SYS_PIN"
+sys_dp_attach "$LAB_IF_CLIENT"
 
-# drops REASON: sum of counter REASON over all lanes in `lanes --json`.
-drops() {
-	"$SYS_CTL" lanes --json --pin-path "$SYS_PIN" 2>/dev/null |
-		jq --arg r "$1" '[.. | objects | .[$r]? | numbers] | add // 0'
-}
 
 is "$(sys_curl "$LAB_NS_CLIENT" "http://$LAB_GW4:$P/ping")" 200 "before: client reaches the gateway (IPv4)"
 is "$(sys_curl "$LAB_NS_CLIENT" "http://[$LAB_GW6]:$P/ping")" 200 "before: client reaches the gateway (IPv6)"
-d0=$(drops drop_block)
+d0=$(sys_drops drop_block)
 
 check "block $LAB_CLIENT4/32" -- "$SYS_CTL" block "$LAB_CLIENT4/32" --pin-path "$SYS_PIN"
 "$SYS_CTL" rules --pin-path "$SYS_PIN" 2>&1 | grep -q "$LAB_CLIENT4/32"
@@ -34,20 +23,20 @@ t0=$(date +%s%N)
 is "$(sys_curl "$LAB_NS_CLIENT" "http://$LAB_GW4:$P/ping")" 000 "blocked: no answer over IPv4"
 el=$((($(date +%s%N) - t0) / 1000000))
 ok "$([ "$el" -lt 2500 ] && echo 0 || echo 1)" "blocked: curl gave up within its 1 s connect timeout (${el} ms)"
-d1=$(drops drop_block)
+d1=$(sys_drops drop_block)
 ok "$([ "$d1" -gt "$d0" ] && echo 0 || echo 1)" "drop_block rose ($d0 -> $d1)"
 is "$(sys_curl "$LAB_NS_CLIENT" "http://[$LAB_GW6]:$P/ping")" 200 "an IPv4 block leaves the client's IPv6 address alone"
 
 check "block $LAB_CLIENT6/128" -- "$SYS_CTL" block "$LAB_CLIENT6/128" --pin-path "$SYS_PIN"
 is "$(sys_curl "$LAB_NS_CLIENT" "http://[$LAB_GW6]:$P/ping")" 000 "blocked: no answer over IPv6"
-d2=$(drops drop_block)
+d2=$(sys_drops drop_block)
 ok "$([ "$d2" -gt "$d1" ] && echo 0 || echo 1)" "drop_block rose again ($d1 -> $d2)"
 
 check "unblock $LAB_CLIENT4/32" -- "$SYS_CTL" unblock "$LAB_CLIENT4/32" --pin-path "$SYS_PIN"
 check "unblock $LAB_CLIENT6/128" -- "$SYS_CTL" unblock "$LAB_CLIENT6/128" --pin-path "$SYS_PIN"
 is "$(sys_curl "$LAB_NS_CLIENT" "http://$LAB_GW4:$P/ping")" 200 "unblocked: client reaches the gateway (IPv4)"
 is "$(sys_curl "$LAB_NS_CLIENT" "http://[$LAB_GW6]:$P/ping")" 200 "unblocked: client reaches the gateway (IPv6)"
-d3=$(drops drop_block)
+d3=$(sys_drops drop_block)
 is "$d3" "$d2" "no block drops after unblock"
 "$SYS_CTL" rules --pin-path "$SYS_PIN" 2>&1 | grep -q "$LAB_CLIENT4/32"
 ok $((!$?)) "rules no longer lists $LAB_CLIENT4/32"

@@ -6,11 +6,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/system/lib.sh
-sys_require_root || exit 0
-sys_require_ctl || exit 0
-
-sys_lab_up || { ok 1 "lab up"; tap_done; exit 1; }
-sys_pin_dir
+sys_dp_begin
 IF=$LAB_IF_CLIENT
 sys_cleanup_push "$SYS_CTL" detach "$IF" --purge --pin-path "$SYS_PIN"
 sys_tmpdir

@@ -9,19 +9,13 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/system/lib.sh
-sys_require_root || exit 0
-sys_require_ctl || exit 0
-
-sys_lab_up || { ok 1 "lab up"; tap_done; exit 1; }
-sys_pin_dir
+sys_dp_begin
 PORD=$(sys_free_port) PNORM=$(sys_free_port)
 while [ "$PNORM" = "$PORD" ]; do PNORM=$(sys_free_port); done
 sys_gw_server "$PORD" "$PNORM"
 ok $? "nginx on the gateway side ($LAB_GW4 and [$LAB_GW6], ports $PORD $PNORM)"
 
-out=$("$SYS_CTL" attach "$LAB_IF_CLIENT" --mode native --pin-path "$SYS_PIN" 2>&1)
-ok $? "attach $LAB_IF_CLIENT native --pin-path $SYS_PIN"; sys_diag "$out"
-sys_cleanup_push "$SYS_CTL" detach "$LAB_IF_CLIENT" --purge --pin-path "$SYS_PIN"
+sys_dp_attach "$LAB_IF_CLIENT" "attach $LAB_IF_CLIENT native --pin-path $SYS_PIN"
 check "port-lane $PORD order" -- "$SYS_CTL" port-lane "$PORD" order --pin-path "$SYS_PIN"
 
 # flow_field FAMILY_ADDR DPORT FIELD: FIELD of the flow from ADDR to DPORT in flows --json.

@@ -6,19 +6,13 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/system/lib.sh
-sys_require_root || exit 0
-sys_require_ctl || exit 0
-
-sys_lab_up || { ok 1 "lab up"; tap_done; exit 1; }
-sys_pin_dir
+sys_dp_begin
 PORD=$(sys_free_port) PBULK=$(sys_free_port)
 while [ "$PBULK" = "$PORD" ]; do PBULK=$(sys_free_port); done
 sys_gw_server "$PORD" "$PBULK"
 ok $? "nginx on the gateway side (ports $PORD order, $PBULK bulk)"
 
-out=$("$SYS_CTL" attach "$LAB_IF_CLIENT" --mode native --pin-path "$SYS_PIN" 2>&1)
-ok $? "attach $LAB_IF_CLIENT"; sys_diag "$out"
-sys_cleanup_push "$SYS_CTL" detach "$LAB_IF_CLIENT" --purge --pin-path "$SYS_PIN"
+sys_dp_attach "$LAB_IF_CLIENT"
 out=$("$SYS_CTL" qdisc apply "$LAB_IF_CLIENT" --rate 1gbit 2>&1)
 ok $? "qdisc apply $LAB_IF_CLIENT --rate 1gbit"; sys_diag "$out"
 check "port-lane $PORD order" -- "$SYS_CTL" port-lane "$PORD" order --pin-path "$SYS_PIN"

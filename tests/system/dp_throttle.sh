@@ -9,22 +9,12 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/system/lib.sh
-sys_require_root || exit 0
-sys_require_ctl || exit 0
-
-sys_lab_up || { ok 1 "lab up"; tap_done; exit 1; }
-sys_pin_dir
+sys_dp_begin
 P=$(sys_free_port)
 sys_gw_server "$P"
 ok $? "nginx on the gateway side (port $P)"
-out=$("$SYS_CTL" attach "$LAB_IF_CLIENT" --mode native --pin-path "$SYS_PIN" 2>&1)
-ok $? "attach $LAB_IF_CLIENT"; sys_diag "$out"
-sys_cleanup_push "$SYS_CTL" detach "$LAB_IF_CLIENT" --purge --pin-path "$SYS_PIN"
+sys_dp_attach "$LAB_IF_CLIENT"
 
-drops() {
-	"$SYS_CTL" lanes --json --pin-path "$SYS_PIN" 2>/dev/null |
-		jq --arg r "$1" '[.. | objects | .[$r]? | numbers] | add // 0'
-}
 # burst N: open N TCP connections at once from the client namespace, 1 s to complete;
 # prints how many completed the handshake. Bounded: one second, N sockets.
 burst() {
@@ -47,7 +37,7 @@ PY
 
 n=$(burst 50)
 is "$n" 50 "unthrottled: all 50 parallel connections complete"
-d0=$(drops drop_throttle)
+d0=$(sys_drops drop_throttle)
 t_set=$(date +%s%N)
 check "throttle set $LAB_CLIENT4 --pps 5 --burst 5 --ttl 3" -- \
 	"$SYS_CTL" throttle set "$LAB_CLIENT4" --pps 5 --burst 5 --ttl 3 --pin-path "$SYS_PIN"
@@ -55,7 +45,7 @@ check "throttle set $LAB_CLIENT4 --pps 5 --burst 5 --ttl 3" -- \
 ok $? "throttle list shows $LAB_CLIENT4"
 n=$(burst 50)
 ok "$([ "$n" -le 20 ] && echo 0 || echo 1)" "throttled: at most 20 of 50 connections complete ($n)"
-d1=$(drops drop_throttle)
+d1=$(sys_drops drop_throttle)
 ok "$([ "$d1" -ge $((d0 + 25)) ] && echo 0 || echo 1)" "drop_throttle rose by >= 25 ($d0 -> $d1)"
 "$SYS_CTL" throttle list --pin-path "$SYS_PIN" 2>&1 | sed 's/^/# /'
 
@@ -63,10 +53,10 @@ ok "$([ "$d1" -ge $((d0 + 25)) ] && echo 0 || echo 1)" "drop_throttle rose by >=
 while [ $((($(date +%s%N) - t_set) / 1000000)) -lt 3500 ]; do sleep 0.1; done
 # (FINs and late retransmits of the throttled burst may still have been dropped before the
 # TTL ran out: count from here.)
-d1=$(drops drop_throttle)
+d1=$(sys_drops drop_throttle)
 n=$(burst 50)
 is "$n" 50 "after the TTL: all 50 connections complete again"
-d2=$(drops drop_throttle)
+d2=$(sys_drops drop_throttle)
 is "$d2" "$d1" "after the TTL: the burst of 50 caused no throttle drop"
 is "$(sys_curl "$LAB_NS_CLIENT" "http://$LAB_GW4:$P/ping")" 200 "after the TTL: curl works"
 

@@ -293,3 +293,29 @@ if [ "${BASH_SOURCE[0]}" = "$0" ] && [ -z "${_SYS_SELFTEST:-}" ]; then
 		bash -c "! ip netns list | grep -q '^$nsc' && ! ip link show $ifc"
 	tap_done
 fi
+
+# sys_dp_begin: the start every datapath suite shares: skip (exit 0) without root or
+# ordergatectl, one failed test and exit 1 when the lab does not come up, then a private
+# pin directory in SYS_PIN.
+sys_dp_begin() {
+	sys_require_root || exit 0
+	sys_require_ctl || exit 0
+	sys_lab_up || { ok 1 "lab up"; tap_done; exit 1; }
+	sys_pin_dir
+}
+
+# sys_dp_attach IF [DESC]: attach ordergate natively on IF with the suite's pins (one test),
+# detached and unpinned by the cleanup stack.
+sys_dp_attach() {
+	local out
+	out=$("$SYS_CTL" attach "$1" --mode native --pin-path "$SYS_PIN" 2>&1)
+	ok $? "${2:-attach $1}"
+	sys_diag "$out"
+	sys_cleanup_push "$SYS_CTL" detach "$1" --purge --pin-path "$SYS_PIN"
+}
+
+# sys_drops REASON: the drop counter REASON summed over all lanes (`lanes --json`).
+sys_drops() {
+	"$SYS_CTL" lanes --json --pin-path "$SYS_PIN" 2>/dev/null |
+		jq --arg r "$1" '[.. | objects | .[$r]? | numbers] | add // 0'
+}
