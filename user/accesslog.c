@@ -55,6 +55,20 @@ static int open_path(const char *path, int *own)
 	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 }
 
+/* Put <fd> (closed later only when <own>) and <path> in place of the current log file,
+ * closing that one if it is ours; fd -1 and path NULL turn the file off. */
+static void set_file(int fd, int own, char *path)
+{
+	pthread_mutex_lock(&lg.lock);
+	if (lg.fd >= 0 && lg.own_fd)
+		close(lg.fd);
+	lg.fd = fd;
+	lg.own_fd = own;
+	free(lg.path);
+	lg.path = path;
+	pthread_mutex_unlock(&lg.lock);
+}
+
 int alog_configure(const struct cfg_access_log *c, char *err, size_t errlen)
 {
 	int fd, own;
@@ -62,13 +76,7 @@ int alog_configure(const struct cfg_access_log *c, char *err, size_t errlen)
 
 	if (!c || !c->enabled || !c->path || !*c->path) {
 		atomic_store(&alog_enabled_, 0);
-		pthread_mutex_lock(&lg.lock);
-		if (lg.fd >= 0 && lg.own_fd)
-			close(lg.fd);
-		lg.fd = -1;
-		free(lg.path);
-		lg.path = NULL;
-		pthread_mutex_unlock(&lg.lock);
+		set_file(-1, 0, NULL);
 		return 0;
 	}
 	if (lg.path && !strcmp(lg.path, c->path) && lg.fd >= 0) {
@@ -89,14 +97,7 @@ int alog_configure(const struct cfg_access_log *c, char *err, size_t errlen)
 		snprintf(err, errlen, "access_log: out of memory");
 		return -ENOMEM;
 	}
-	pthread_mutex_lock(&lg.lock);
-	if (lg.fd >= 0 && lg.own_fd)
-		close(lg.fd);
-	lg.fd = fd;
-	lg.own_fd = own;
-	free(lg.path);
-	lg.path = p;
-	pthread_mutex_unlock(&lg.lock);
+	set_file(fd, own, p);
 	atomic_store(&alog_enabled_, 1);
 	/* the logger runs whenever the log is on, so no caller can forget to start it */
 	return alog_start();
@@ -233,13 +234,7 @@ void alog_stop(void)
 	}
 	flush_all();
 	atomic_store(&alog_enabled_, 0);
-	pthread_mutex_lock(&lg.lock);
-	if (lg.fd >= 0 && lg.own_fd)
-		close(lg.fd);
-	lg.fd = -1;
-	free(lg.path);
-	lg.path = NULL;
-	pthread_mutex_unlock(&lg.lock);
+	set_file(-1, 0, NULL);
 	n = atomic_load(&lg.n);
 	atomic_store(&lg.n, 0);
 	for (int i = 0; i < n; i++) {

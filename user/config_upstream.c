@@ -49,25 +49,29 @@ static int load_health(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_u
 	return 0;
 }
 
-static int load_breaker(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_upstream *u)
+/*
+ * breaker: and outlier: have the same shape, a failure count (0 = off) and a time in ms:
+ * <keys> names them, <sect> the section.
+ */
+static int load_count_ms(struct cfg_ld *ld, const struct cfg_node *v, const struct cfg_upstream *u,
+			 const char *sect, const char *const keys[3], uint32_t *count, uint32_t *ms)
 {
-	static const char *const keys[] = {"consecutive_failures", "open_ms", NULL};
-	char where[128];
+	char where[128], what[32];
 	int r;
 
-	snprintf(where, sizeof(where), "in breaker of upstream \"%s\"", u->name);
-	if ((r = cfg_want_map(ld, v, "\"breaker\"", where)))
+	snprintf(where, sizeof(where), "in %s of upstream \"%s\"", sect, u->name);
+	snprintf(what, sizeof(what), "\"%s\"", sect);
+	if ((r = cfg_want_map(ld, v, what, where)))
 		return r;
 	for (int i = 0; i < v->n; i++) {
 		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
 
 		switch (cfg_key_index(ld, k, keys, NULL, where)) {
 		case 0:
-			r = cfg_get_u32(ld, x, "consecutive_failures", 0, 1000000, " (0 = off)",
-					&u->breaker.consecutive_failures);
+			r = cfg_get_u32(ld, x, keys[0], 0, 1000000, " (0 = off)", count);
 			break;
 		case 1:
-			r = CFG_GET_MS(ld, x, "open_ms", 1, CFG_MS_MAX, &u->breaker.open_ms);
+			r = CFG_GET_MS(ld, x, keys[1], 1, CFG_MS_MAX, ms);
 			break;
 		default:
 			return -EINVAL;
@@ -78,33 +82,20 @@ static int load_breaker(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_
 	return 0;
 }
 
+static int load_breaker(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_upstream *u)
+{
+	static const char *const keys[] = {"consecutive_failures", "open_ms", NULL};
+
+	return load_count_ms(ld, v, u, "breaker", keys, &u->breaker.consecutive_failures,
+			     &u->breaker.open_ms);
+}
+
 static int load_outlier(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_upstream *u)
 {
 	static const char *const keys[] = {"consecutive_5xx", "eject_ms", NULL};
-	char where[128];
-	int r;
 
-	snprintf(where, sizeof(where), "in outlier of upstream \"%s\"", u->name);
-	if ((r = cfg_want_map(ld, v, "\"outlier\"", where)))
-		return r;
-	for (int i = 0; i < v->n; i++) {
-		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
-
-		switch (cfg_key_index(ld, k, keys, NULL, where)) {
-		case 0:
-			r = cfg_get_u32(ld, x, "consecutive_5xx", 0, 1000000, " (0 = off)",
-					&u->outlier.consecutive_5xx);
-			break;
-		case 1:
-			r = CFG_GET_MS(ld, x, "eject_ms", 1, CFG_MS_MAX, &u->outlier.eject_ms);
-			break;
-		default:
-			return -EINVAL;
-		}
-		if (r)
-			return r;
-	}
-	return 0;
+	return load_count_ms(ld, v, u, "outlier", keys, &u->outlier.consecutive_5xx,
+			     &u->outlier.eject_ms);
 }
 
 /* round_robin | least_request | hash(header:NAME) | hash(NAME) | hash(source) */

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Hot-path calls into metrics and the access log: one place, cheap when logging is off. */
 #include <string.h>
-#include <time.h>
 
 #include "accesslog.h"
 #include "conn.h"
