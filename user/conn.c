@@ -193,7 +193,8 @@ void conn_close(struct og_conn *c)
 
 void conn_reap(struct og_worker_priv *p)
 {
-	upstream_reap(p);
+	if (p->up_zombies)
+		upstream_reap(p);
 	while (p->zombies) {
 		struct og_conn *c = p->zombies;
 
@@ -239,7 +240,7 @@ ssize_t conn_read(struct og_conn *c)
 			return -ENOBUFS;
 		}
 	}
-	n = read(c->fd, b->data + c->rlen, b->cap - c->rlen);
+	n = og_read(c->fd, b->data + c->rlen, b->cap - c->rlen);
 	if (n > 0) {
 		c->rlen += n;
 		if (c->rq)
@@ -269,25 +270,17 @@ int conn_flush(struct og_conn *c)
 		}
 		c->rq->bytes_out += n;
 		OG_WSTAT_ADD(p->w, bytes_out, n);
-		while (n > 0 && c->rq->oi < c->rq->nout) {
-			struct iovec *v = &c->rq->out[c->rq->oi];
-
-			if ((size_t)n >= v->iov_len) {
-				n -= v->iov_len;
-				v->iov_len = 0;
-				c->rq->oi++;
-			} else {
-				v->iov_base = (char *)v->iov_base + n;
-				v->iov_len -= n;
-				n = 0;
-			}
-		}
+		og_iov_advance(c->rq->out, &c->rq->oi, c->rq->nout, (size_t)n);
 	}
 	if (c->rq->oi == c->rq->nout) {
 		c->rq->oi = c->rq->nout = 0;
 		c->rq->out_volatile = 0;
+		c->rq->out_cached = 0;
 		return 0;
 	}
+	/* The worker's cached copy is rewritten when the second turns: point at the pieces. */
+	if (c->rq->out_cached)
+		respond_direct_unshare(c);
 	/* Short write: memory that changes under us (the worker's Date line) gets copied. */
 	for (int i = c->rq->oi; i < c->rq->nout; i++) {
 		if (!(c->rq->out_volatile & (1u << i)))
@@ -302,6 +295,8 @@ int conn_flush(struct og_conn *c)
 		c->rq->out[i].iov_base = dst;
 	}
 	c->rq->out_volatile = 0;
+	if (!c->rq->t_start_ns)
+		c->rq->t_start_ns = worker_cb_ns(p); /* outlives its callback: see conn_dispatch */
 	tw_arm(&p->tw, &c->tm, p->now_ms + og_daemon_rt()->cfg->write_timeout_ms);
 	conn_want(c, EV_WRITE);
 	return 1;
@@ -578,7 +573,9 @@ static void conn_dispatch(struct og_conn *c, struct http_msg *m, int head_len)
 		conn_close(c);
 		return;
 	}
-	c->rq->t_start_ns = worker_cb_ns(c->p);
+	/* t_start_ns stays 0 (req_get) for as long as the request lives in this callback:
+	 * one answered here measures 0 anyway, so it costs no clock read. Whatever lets it
+	 * outlive the callback (proxy_start, a short write) stamps it first. */
 	c->rq->up_srv = -1;
 	c->rq->up_ns = 0;
 	if (alog_on())

@@ -48,6 +48,7 @@ struct og_req {
 	uint8_t nout, oi; /* out[oi..nout) pending */
 	uint8_t
 	    out_volatile;    /* bit i: out[i] points at memory that changes (copy on short write) */
+	uint8_t out_cached;  /* out[0] is a worker's cached whole direct response (respond.c) */
 	uint8_t method;	     /* enum http_method of the current request */
 	uint8_t vminor;	     /* HTTP/1.<vminor> */
 	uint8_t body_kind;   /* enum http_body of the current request */

@@ -14,8 +14,9 @@
 #define C_URI	0x04 /* request-target byte, RFC 3986 (no '#': fragments are refused) */
 #define C_HEX	0x08
 #define C_DIGIT 0x10
-#define C_HOST	0x20 /* reg-name byte: unreserved / sub-delims / '%', RFC 3986 3.2.2 */
+#define C_HOST	0x20 /* reg-name byte but '%': unreserved / sub-delims, RFC 3986 3.2.2 */
 #define C_QD	0x40 /* qdtext, RFC 9110 5.6.4 */
+#define C_PATH	0x80 /* C_URI but '%' and '?', the bytes a target scan must stop at */
 
 #define IS_ALPHA(c) (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z'))
 #define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
@@ -36,7 +37,8 @@
 #define CLS(c)                                                                                     \
 	((IS_TCHAR(c) ? C_TCHAR : 0) | (IS_VCHAR(c) || (c) == ' ' || (c) == '\t' ? C_FVAL : 0) |   \
 	 (IS_URI(c) ? C_URI : 0) | (IS_HEXL(c) ? C_HEX : 0) | (IS_DIGIT(c) ? C_DIGIT : 0) |        \
-	 (IS_UNRES(c) || IS_SUBDELIM(c) || (c) == '%' ? C_HOST : 0) |                              \
+	 (IS_UNRES(c) || IS_SUBDELIM(c) ? C_HOST : 0) |                                            \
+	 (IS_URI(c) && (c) != '%' && (c) != '?' ? C_PATH : 0) |                                    \
 	 ((c) == '\t' || (c) == ' ' || (c) == 0x21 || ((c) >= 0x23 && (c) <= 0x5b) ||              \
 		  ((c) >= 0x5d && (c) <= 0x7e) || (c) >= 0x80                                      \
 	      ? C_QD                                                                               \
@@ -153,19 +155,24 @@ static int host_check(const uint8_t *p, size_t n, int need_port)
 
 	if (!n)
 		return -1;
-	if (*q ==
-	    '[') { /* IP-literal: hex, ':' and '.'; IPvFuture: 'v' and unreserved/sub-delims */
+	if (*q == '[') {
+		/* IP-literal: hex, ':' and '.'; IPvFuture: 'v' and unreserved/sub-delims */
 		q++;
-		while (q < end && *q != ']' && ((cls[*q] & C_HOST) || *q == ':') && *q != '%')
+		while (q < end && *q != ']' && ((cls[*q] & C_HOST) || *q == ':'))
 			q++;
 		if (q == end || *q != ']' || q - p < 3)
 			return -1;
 		q++;
 	} else {
-		while (q < end && (cls[*q] & C_HOST)) {
-			if (*q == '%' && !pct_ok(q, end))
-				return -1;
-			q++;
+		/* reg-name: runs of plain bytes, each pct-encoded triplet checked on its own */
+		for (;;) {
+			while (q < end && (cls[*q] & C_HOST))
+				q++;
+			if (q < end && *q == '%' && pct_ok(q, end)) {
+				q += 3;
+				continue;
+			}
+			break;
 		}
 		if (q == p)
 			return -1;
@@ -202,16 +209,24 @@ static int parse_target(struct http_msg *m, const uint8_t *base, const uint8_t *
 		m->path = m->target;
 		return 0;
 	}
-	/* One pass over the whole target: every byte a URI char, '%' followed by two hex digits. */
-	for (; q < end; q++) {
-		uint8_t c = *q;
-
-		if (!(cls[c] & C_URI))
+	/* One pass over the whole target: every byte a URI char, '%' followed by two hex
+	 * digits. Runs of plain bytes go at one table test each; '%' and '?' stop them. */
+	for (;;) {
+		while (q < end && (cls[*q] & C_PATH))
+			q++;
+		if (q == end)
+			break;
+		if (*q == '%') {
+			if (!pct_ok(q, end))
+				return -400;
+			q += 3;
+		} else if (*q == '?') {
+			if (!qm)
+				qm = q;
+			q++;
+		} else {
 			return -400; /* '#', space, CTL, non-ASCII, '"', '<', '\\', ... */
-		if (c == '%' && !pct_ok(q, end))
-			return -400;
-		if (c == '?' && !qm)
-			qm = q;
+		}
 	}
 	if (*t != '/') { /* absolute-form: http(s)://authority[path][?query] (RFC 9112 3.2.2) */
 		const uint8_t *a, *ae;
@@ -462,12 +477,17 @@ static int parse_field_line(struct http_msg *m, const uint8_t *base, const uint8
 	while (q < end && ows(*q))
 		q++;
 	v = q;
-	/* Values are most of a head: 8 bytes per step while none is a CTL, then byte by byte. */
+	/* Values are most of a head: 8 bytes per step while none is a CTL, then byte by byte;
+	 * a tail under 8 bytes goes in one step too, as the last 8 bytes of the value. */
 	for (;;) {
 		const uint8_t *lim;
 
 		while (end - q >= 8 && fval8(q))
 			q += 8;
+		if (q < end && end - q < 8 && end - v >= 8 && fval8(end - 8)) {
+			q = end;
+			break;
+		}
 		lim = end - q > 8 ? q + 8 : end;
 		while (q < lim && (cls[*q] & C_FVAL))
 			q++;

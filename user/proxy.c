@@ -354,7 +354,8 @@ void proxy_start(struct og_conn *c, const struct http_msg *m, const char *buf, i
 	struct og_buf *hb;
 	int n;
 
-	tw_disarm(&p->tw, &c->tm); /* the head is in: the upstream's timers rule now */
+	tw_disarm(&p->tw, &c->tm);	     /* the head is in: the upstream's timers rule now */
+	c->rq->t_start_ns = worker_cb_ns(p); /* a proxied request outlives this callback */
 	c->rq->attempts = 0;
 	c->rq->last_srv = -1;
 	c->rq->body_ready = 0;
@@ -727,7 +728,7 @@ static void proxy_recv(struct og_upconn *u)
 		u->rlen -= u->rpos;
 		u->rpos = 0;
 	}
-	n = read(u->fd, u->rb->data + u->rlen, u->rb->cap - u->rlen);
+	n = og_read(u->fd, u->rb->data + u->rlen, u->rb->cap - u->rlen);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
