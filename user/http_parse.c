@@ -82,13 +82,55 @@ static inline int ows(uint8_t c)
 	return c == ' ' || c == '\t';
 }
 
-/* Case-insensitive compare of <n> token bytes with a lower-case literal of letters and '-'. */
+static inline uint64_t ld8(const void *p)
+{
+	uint64_t x;
+
+	memcpy(&x, p, 8);
+	return x;
+}
+
+static inline uint32_t ld4(const void *p)
+{
+	uint32_t x;
+
+	memcpy(&x, p, 4);
+	return x;
+}
+
+/*
+ * Case-insensitive compare of <n> bytes at <p> with a lower-case literal of letters,
+ * digits and "-:/" (each has bit 0x20 set, so OR-ing 0x20 into <p> folds only its
+ * case): whole words at a time, the last word overlapping, for names like
+ * content-length that are compared on every head.
+ */
 static inline int tok_ieq(const uint8_t *p, const char *lit, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	size_t i = 0;
+
+	if (n >= 8) {
+		for (; i + 8 <= n; i += 8)
+			if ((ld8(p + i) | 0x2020202020202020ULL) != ld8(lit + i))
+				return 0;
+		return i == n || (ld8(p + n - 8) | 0x2020202020202020ULL) == ld8(lit + n - 8);
+	}
+	if (n >= 4)
+		return (ld4(p) | 0x20202020u) == ld4(lit) &&
+		       (ld4(p + n - 4) | 0x20202020u) == ld4(lit + n - 4);
+	for (; i < n; i++)
 		if ((p[i] | 0x20) != (uint8_t)lit[i])
 			return 0;
 	return 1;
+}
+
+/* End of the run of token chars at <q> (at most <end>): four table tests per step. */
+static inline const uint8_t *tchar_run(const uint8_t *q, const uint8_t *end)
+{
+	while (end - q >= 4 && (cls[q[0]] & cls[q[1]] & cls[q[2]] & cls[q[3]] & C_TCHAR))
+		q += 4;
+	while (q < end && (cls[*q] & C_TCHAR))
+		q++;
+	return q;
 }
 
 static inline struct http_span mkspan(const uint8_t *base, const uint8_t *p, size_t n)
@@ -271,8 +313,7 @@ static int parse_request_line(struct http_msg *m, const uint8_t *base, const uin
 	size_t ml;
 
 	/* The method is judged before the length, as partial() does on an unfinished line. */
-	while (q < end && (cls[*q] & C_TCHAR))
-		q++;
+	q = tchar_run(q, end);
 	ml = q - p;
 	if (!ml || q == end || *q != ' ' || ml > HTTP_MAX_METHOD)
 		return -400;
@@ -468,8 +509,7 @@ static int parse_field_line(struct http_msg *m, const uint8_t *base, const uint8
 	int k;
 
 	/* A line starting with whitespace is obs-fold, or whitespace after the start line. */
-	while (q < end && (cls[*q] & C_TCHAR))
-		q++;
+	q = tchar_run(q, end);
 	nl = q - p;
 	if (!nl || q == end || *q != ':')
 		return -400; /* empty name, no colon, whitespace before colon, bad name byte */
