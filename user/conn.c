@@ -805,9 +805,6 @@ static void conn_event(evutil_socket_t fd, short what, void *arg)
 	struct og_conn *c = arg;
 	struct og_worker_priv *p = c->p;
 
-	if (!(what & EV_TIMEOUT)) /* a callback from the loop, not an internal call */
-		p->cb_ns = 0;
-
 	/* p->now_ms comes from the 16 ms tick: as fine as the timer wheel, and no clock
 	 * read per event */
 	if (what & EV_WRITE) {

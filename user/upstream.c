@@ -292,7 +292,6 @@ static void upc_event(evutil_socket_t fd, short what, void *arg)
 	struct og_upconn *u = arg;
 	struct og_worker_priv *p = u->p;
 
-	p->cb_ns = 0;
 	if (u->state == UC_IDLE)
 		upstream_close(u);
 	else

@@ -102,6 +102,14 @@ static void worker_start_drain(struct og_worker_priv *p)
 	worker_exit_if_done(p);
 }
 
+/* Runs after the other callbacks of a loop pass that read the clock: see worker_cb_ns. */
+static void worker_clock_pass_end(evutil_socket_t fd, short what, void *arg)
+{
+	struct og_worker_priv *p = arg;
+
+	p->cb_ns = 0;
+}
+
 static void worker_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct og_worker_priv *p = arg;
@@ -164,6 +172,9 @@ static int worker_init(struct og_worker *w, struct og_rt *rt, char *err, size_t 
 	tw_init(&p->tw, p->now_ms);
 	respond_date_refresh(p);
 	if (upstream_worker_adopt(p, NULL, rt))
+		return -ENOMEM;
+	p->clk_ev = event_new(w->base, -1, 0, worker_clock_pass_end, p);
+	if (!p->clk_ev)
 		return -ENOMEM;
 	p->tick = event_new(w->base, -1, EV_PERSIST, worker_tick, p);
 	if (!p->tick || event_add(p->tick, &tv))

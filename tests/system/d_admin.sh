@@ -23,6 +23,9 @@ routes:
   - name: api
     match: { path_prefix: /api/ }
     upstream: origin
+  - name: slow
+    match: { path_prefix: /slow/ }
+    upstream: origin
 EOF
 d_gw_start gw "$D_TMP/gw.yaml"
 ok $? "gateway starts"
@@ -148,6 +151,12 @@ is "$(echo "$l1" | jq -r '[.method, .path, .route, .status, .upstream] | map(tos
 	"GET /api/echo?q=a%22b&x=1 api 200 127.0.0.1:$D_O1_PORT" "proxied request logged with route and upstream"
 echo "$l1" | jq -e '(.ts | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$")) and (.client | startswith("127.0.0.1:")) and .bytes_in > 0 and .bytes_out > 0 and .duration_ms >= .upstream_ms and .upstream_ms > 0' >/dev/null
 ok $? "ts is RFC 3339 UTC with ms; client, bytes, durations plausible"
+# durations are real time: 64 KiB from an origin that sends 512 KiB/s takes ~125 ms
+curl -s --max-time 10 -o /dev/null -H 'X-Request-Id: adm-slow' "$(d_gw /slow/64k)"
+for ((i = 0; i < 60; i++)); do grep -q '"adm-slow"' "$ALOG" 2>/dev/null && break; sleep 0.05; done
+ls=$(jq -c 'select(.req_id == "adm-slow")' "$ALOG")
+echo "$ls" | jq -e '.status == 200 and .upstream_ms >= 80 and .duration_ms >= .upstream_ms and .duration_ms < 5000' >/dev/null
+ok $? "a slow upstream answer is timed: upstream_ms >= 80, duration_ms >= upstream_ms ($ls)"
 l2=$(jq -c 'select(.req_id == "adm-2")' "$ALOG")
 is "$(echo "$l2" | jq -r '[.route, .status, .upstream, .upstream_ms] | map(tostring) | join(" ")')" \
 	"ping 200 null null" "direct response: upstream and upstream_ms null"
