@@ -25,7 +25,10 @@ BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 DP_SRCS    := $(wildcard user/dp/*.c)
 CTL_SRCS   := $(wildcard user/ctl/*.c)
-D_SRCS     := $(filter-out user/main.c,$(wildcard user/*.c))
+# ordergated: every folder under user/ but the datapath library and the CLI; ops/main.c holds main().
+D_DIRS     := $(filter-out user/dp/ user/ctl/,$(sort $(dir $(wildcard user/*/*.c))))
+D_MAIN     := user/ops/main.c
+D_SRCS     := $(filter-out $(D_MAIN),$(wildcard $(addsuffix *.c,$(D_DIRS))))
 TLIB_SRCS  := $(wildcard tests/lib/*.c)
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 BPFT_SRCS  := $(wildcard tests/bpf/test_*.c)
@@ -44,7 +47,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(filter-out %.bpf.c,$(BENCH
 BENCH_BOBJ := $(patsubst bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(BENCH_BPF))
 
 SKEL := $(BUILD)/og.skel.h
-BINS := $(BUILD)/ordergatectl $(if $(wildcard user/main.c),$(BUILD)/ordergated)
+BINS := $(BUILD)/ordergatectl $(if $(wildcard $(D_MAIN)),$(BUILD)/ordergated)
 
 .PHONY: all deps run test bench bench-bpf fuzz soak asan install clean format format-check tests
 all: $(BINS)
@@ -83,7 +86,7 @@ $(BUILD)/libogtest.a: $(TLIB_OBJS)
 $(BUILD)/ordergatectl: $(CTL_OBJS) $(BUILD)/libogdp.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/ordergated: $(BUILD)/obj/user/main.o $(BUILD)/libogd.a $(BUILD)/libogdp.a
+$(BUILD)/ordergated: $(BUILD)/obj/user/ops/main.o $(BUILD)/libogd.a $(BUILD)/libogdp.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # --- tests -----------------------------------------------------------------
@@ -107,8 +110,8 @@ $(BUILD)/san/%.o: %.c | $(SKEL)
 	@mkdir -p $(@D)
 	$(CLANG) $(CFLAGS) -O1 $(SAN_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
-asan: $(if $(wildcard user/main.c),$(BUILD)/ordergated-asan)
-$(BUILD)/ordergated-asan: $(patsubst %.c,$(BUILD)/san/%.o,user/main.c $(D_SRCS) $(DP_SRCS))
+asan: $(if $(wildcard $(D_MAIN)),$(BUILD)/ordergated-asan)
+$(BUILD)/ordergated-asan: $(patsubst %.c,$(BUILD)/san/%.o,$(D_MAIN) $(D_SRCS) $(DP_SRCS))
 	$(CLANG) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(patsubst %.c,$(BUILD)/san/%.o,$(D_SRCS) $(DP_SRCS)) | $(SKEL)

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "http_parse.h"
-#include "router.h"
+#include "config/config.h"
+#include "http/http_parse.h"
+#include "config/router.h"
 
 #define CHECK(c)                                                                                   \
 	do {                                                                                       \

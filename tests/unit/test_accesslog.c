@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "accesslog.h"
+#include "ops/accesslog.h"
 #include "../lib/og_test.h"
 
 static int count_lines(const char *path)

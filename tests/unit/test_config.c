@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "http_parse.h"
+#include "config/config.h"
+#include "http/http_parse.h"
 #include "../lib/og_test.h"
 
 static struct config *load(const char *y, char *err, size_t errlen)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "histo.h"
+#include "lib/histo.h"
 #include "../lib/og_test.h"
 
 /* Reference index by brute force over the edges: the bucket with lower <= us < upper. */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_parse.h"
+#include "http/http_parse.h"
 #include "../lib/og_test.h"
 
 #define OKV   1 /* want: head parsed */

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon.h"
-#include "metrics.h"
+#include "core/daemon.h"
+#include "ops/metrics.h"
 #include "../lib/og_test.h"
 
 static char *text;

@@ -6,9 +6,9 @@
 #include <time.h>
 
 #include "../lib/og_test.h"
-#include "config.h"
-#include "http_parse.h"
-#include "router.h"
+#include "config/config.h"
+#include "http/http_parse.h"
+#include "config/router.h"
 
 static const char routes_yaml[] =
     "upstreams:\n"

@@ -3,9 +3,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "buf.h"
+#include "lib/buf.h"
 #include "../lib/og_test.h"
-#include "twheel.h"
+#include "lib/twheel.h"
 
 struct rec {
 	struct og_timer t;

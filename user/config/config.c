@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Config loader entry points and the top level (workers, listen, admin, access_log, timeouts). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config/config_int.h"
+
+#define CFG_MAX_FILE (4u << 20) /* a config is a few KiB; refuse anything absurd */
+
+static int load_listen(struct cfg_ld *ld, const struct cfg_node *v)
+{
+	struct config *c = ld->c;
+	const struct cfg_node *one = v;
+	char g[64];
+	int n = 1;
+
+	if (v->type == CFG_N_MAP || cfg_is_null(v))
+		return cfg_fail(ld, v, "\"listen\" must be a list of \"host:port\", got %s",
+				cfg_got(v, g, sizeof(g)));
+	if (v->type == CFG_N_SEQ) {
+		n = v->n;
+		if (!n)
+			return cfg_fail(ld, v, "\"listen\" must name at least one \"host:port\"");
+		if (n > CFG_MAX_LISTEN)
+			return cfg_fail(ld, v->kids[CFG_MAX_LISTEN],
+					"\"listen\" takes at most %d addresses", CFG_MAX_LISTEN);
+	}
+	for (int i = 0; i < n; i++) {
+		if (v->type == CFG_N_SEQ)
+			one = v->kids[i];
+		if (cfg_get_addr(ld, one, "listen address", 0, &c->listen[i]))
+			return -EINVAL;
+		ld->listen_node[i] = one;
+		for (int j = 0; j < i; j++)
+			if (cfg_addr_clash(&c->listen[i], &c->listen[j]))
+				return cfg_fail(ld, one,
+						"listen address \"%s\" overlaps \"%s\" (%d:%d)",
+						c->listen[i].text, c->listen[j].text,
+						ld->listen_node[j]->line, ld->listen_node[j]->col);
+	}
+	c->n_listen = n;
+	return 0;
+}
+
+static int load_admin(struct cfg_ld *ld, const struct cfg_node *v)
+{
+	static const char *const keys[] = {"listen", NULL};
+	struct config *c = ld->c;
+	char g[64];
+	int r;
+
+	if (cfg_is_plain_word(v, "off")) {
+		c->admin_enabled = 0;
+		return 0;
+	}
+	if (v->type != CFG_N_MAP)
+		return cfg_fail(
+		    ld, v, "\"admin\" must be off or a mapping { listen: \"host:port\" }, got %s",
+		    cfg_got(v, g, sizeof(g)));
+	if ((r = cfg_want_map(ld, v, "\"admin\"", "in admin")))
+		return r;
+	for (int i = 0; i < v->n; i++) {
+		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
+
+		if (cfg_key_index(ld, k, keys, NULL, "in admin") < 0)
+			return -EINVAL;
+		if ((x->type == CFG_N_SCALAR && !x->len) || cfg_is_plain_word(x, "off")) {
+			c->admin_enabled = 0;
+			continue;
+		}
+		if (cfg_get_addr(ld, x, "admin listen address", 0, &c->admin))
+			return -EINVAL;
+		c->admin_enabled = 1;
+		ld->admin_node = x;
+	}
+	return 0;
+}
+
+static int load_access_log(struct cfg_ld *ld, const struct cfg_node *v)
+{
+	static const char *const keys[] = {"path", NULL};
+	struct cfg_access_log *al = &ld->c->access_log;
+	char g[64], *p = NULL;
+	int r;
+
+	if (cfg_is_plain_word(v, "off")) {
+		al->enabled = 0;
+		return 0;
+	}
+	if (v->type != CFG_N_MAP)
+		return cfg_fail(
+		    ld, v,
+		    "\"access_log\" must be off or a mapping { path: FILE|stderr|stdout|off "
+		    "}, got %s",
+		    cfg_got(v, g, sizeof(g)));
+	if ((r = cfg_want_map(ld, v, "\"access_log\"", "in access_log")))
+		return r;
+	for (int i = 0; i < v->n; i++) {
+		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
+
+		if (cfg_key_index(ld, k, keys, NULL, "in access_log") < 0)
+			return -EINVAL;
+		if (cfg_get_str(ld, x, "path", &p))
+			return -EINVAL;
+		if (!*p)
+			return cfg_fail(ld, x, "\"path\" must name a file, stderr, stdout or off");
+		al->enabled = strcmp(p, "off") != 0;
+		al->path = al->enabled ? p : NULL;
+	}
+	return 0;
+}
+
+static uint32_t online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 256 ? 256 : (uint32_t)n;
+}
+
+static int set_defaults(struct cfg_ld *ld)
+{
+	struct config *c = ld->c;
+	struct cfg_node n = {.type = CFG_N_SCALAR, .s = (char *)"0.0.0.0:8080", .len = 12};
+
+	c->workers = online_cpus();
+	c->admin_enabled = 1;
+	c->shutdown_grace_ms = 5000;
+	c->header_timeout_ms = 10000;
+	c->body_timeout_ms = 30000;
+	c->keepalive_timeout_ms = 60000;
+	c->write_timeout_ms = 30000;
+	c->max_connections = 65536;
+	if (cfg_get_addr(ld, &n, "listen", 0, &c->listen[0]))
+		return -EINVAL;
+	c->n_listen = 1;
+	n.s = (char *)"127.0.0.1:9901";
+	n.len = 14;
+	return cfg_get_addr(ld, &n, "admin", 0, &c->admin);
+}
+
+static int load_top(struct cfg_ld *ld, const struct cfg_node *root)
+{
+	static const char *const keys[] = {
+	    "workers",
+	    "listen",
+	    "admin",
+	    "upstreams",
+	    "routes",
+	    "access_log",
+	    "shutdown_grace_ms",
+	    "header_timeout_ms",
+	    "body_timeout_ms",
+	    "keepalive_timeout_ms",
+	    "write_timeout_ms",
+	    "max_connections",
+	    NULL,
+	};
+	struct config *c = ld->c;
+	char g[64];
+	int r;
+
+	if (root->type != CFG_N_MAP)
+		return cfg_fail(
+		    ld, root,
+		    "the config must be a mapping of keys (workers, listen, routes, ...), "
+		    "got %s",
+		    cfg_got(root, g, sizeof(g)));
+	if ((r = cfg_want_map(ld, root, "the config", "at top level")))
+		return r;
+	for (int i = 0; i < root->n; i++) {
+		const struct cfg_node *k = root->kids[2 * i], *x = root->kids[2 * i + 1];
+
+		switch (cfg_key_index(ld, k, keys, cfg_refused_top, "at top level")) {
+		case 0:
+			r = cfg_get_u32(ld, x, "workers", 1, 256, "", &c->workers);
+			break;
+		case 1:
+			r = load_listen(ld, x);
+			break;
+		case 2:
+			r = load_admin(ld, x);
+			break;
+		case 3:
+			r = cfg_load_upstreams(ld, x);
+			break;
+		case 4:
+			r = cfg_load_routes(ld, x);
+			break;
+		case 5:
+			r = load_access_log(ld, x);
+			break;
+		case 6:
+			r = CFG_GET_MS(ld, x, "shutdown_grace_ms", 0, CFG_MS_MAX,
+				       &c->shutdown_grace_ms);
+			break;
+		case 7:
+			r = CFG_GET_MS(ld, x, "header_timeout_ms", 1, CFG_MS_MAX,
+				       &c->header_timeout_ms);
+			break;
+		case 8:
+			r = CFG_GET_MS(ld, x, "body_timeout_ms", 1, CFG_MS_MAX,
+				       &c->body_timeout_ms);
+			break;
+		case 9:
+			r = CFG_GET_MS(ld, x, "keepalive_timeout_ms", 0, CFG_MS_MAX,
+				       &c->keepalive_timeout_ms);
+			break;
+		case 10:
+			r = CFG_GET_MS(ld, x, "write_timeout_ms", 1, CFG_MS_MAX,
+				       &c->write_timeout_ms);
+			break;
+		case 11:
+			r = cfg_get_u32(ld, x, "max_connections", 1, 10000000, " (per worker)",
+					&c->max_connections);
+			break;
+		default:
+			return -EINVAL;
+		}
+		if (r)
+			return r;
+	}
+	if ((r = cfg_finish_routes(ld)))
+		return r;
+	for (int i = 0; c->admin_enabled && i < c->n_listen; i++)
+		if (cfg_addr_clash(&c->admin, &c->listen[i]))
+			return cfg_fail(ld, ld->admin_node ? ld->admin_node : ld->listen_node[i],
+					"admin address \"%s\" overlaps listen address \"%s\"%s",
+					c->admin.text, c->listen[i].text,
+					ld->admin_node ? "" : " (admin listens there by default)");
+	return 0;
+}
+
+struct config *config_load_string(const char *yaml, size_t len, const char *name, char *err,
+				  size_t errlen)
+{
+	struct cfg_ld *ld = calloc(1, sizeof(*ld));
+	struct config *c = calloc(1, sizeof(*c));
+	struct cfg_node *root;
+	int r = -ENOMEM;
+
+	if (!name)
+		name = "<string>";
+	if (!ld || !c) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		goto out;
+	}
+	ld->name = name;
+	ld->err = err;
+	ld->errlen = errlen;
+	ld->c = c;
+	if (!(c->source = cfg_keep(ld, name, strlen(name)))) {
+		r = cfg_oom(ld);
+		goto out;
+	}
+	if ((r = set_defaults(ld)))
+		goto out;
+	root = cfg_yaml_parse(yaml, len, name, &ld->heap, err, errlen);
+	r = root ? load_top(ld, root) : -EINVAL;
+out:
+	if (ld)
+		cfg_free_chain(&ld->heap);
+	free(ld);
+	if (r) {
+		config_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct config *config_load_file(const char *path, char *err, size_t errlen)
+{
+	struct config *c;
+	struct stat st;
+	char *buf;
+	ssize_t n;
+	size_t nread = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (size_t)st.st_size > CFG_MAX_FILE) {
+		snprintf(err, errlen, "%s: not a regular file of at most %u bytes", path,
+			 CFG_MAX_FILE);
+		close(fd);
+		return NULL;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		close(fd);
+		return NULL;
+	}
+	while (nread < (size_t)st.st_size &&
+	       (n = read(fd, buf + nread, (size_t)st.st_size - nread)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "%s: read: %s", path, strerror(errno));
+			free(buf);
+			close(fd);
+			return NULL;
+		}
+		nread += (size_t)n;
+	}
+	close(fd);
+	c = config_load_string(buf, nread, path, err, errlen);
+	free(buf);
+	return c;
+}
+
+void config_free(struct config *c)
+{
+	if (!c)
+		return;
+	cfg_free_chain(&c->mem);
+	free(c);
+}

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The effective config as YAML that config_load_string accepts again (admin /config). */
+#include <event2/buffer.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config/config.h"
+
+/* A YAML double-quoted scalar: escapes ", \ and every control byte; UTF-8 passes through. */
+static void q(struct evbuffer *out, const char *s, size_t n)
+{
+	evbuffer_add(out, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '"' || ch == '\\')
+			evbuffer_add_printf(out, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			evbuffer_add_printf(out, "\\x%02x", ch);
+		else
+			evbuffer_add(out, &s[i], 1);
+	}
+	evbuffer_add(out, "\"", 1);
+}
+
+static void qs(struct evbuffer *out, const char *s)
+{
+	q(out, s, strlen(s));
+}
+
+static void dump_upstream(const struct cfg_upstream *u, struct evbuffer *out)
+{
+	evbuffer_add(out, "  ", 2);
+	qs(out, u->name);
+	evbuffer_add_printf(out, ":\n    servers: [");
+	for (int i = 0; i < u->n_servers; i++) {
+		if (i)
+			evbuffer_add(out, ", ", 2);
+		qs(out, u->servers[i].text);
+	}
+	evbuffer_add_printf(out, "]\n    balance: ");
+	switch (u->balance) {
+	case CFG_BAL_LEAST_REQUEST:
+		evbuffer_add_printf(out, "least_request\n");
+		break;
+	case CFG_BAL_HASH_HEADER:
+		evbuffer_add_printf(out, "\"hash(header:%s)\"\n", u->hash_header);
+		break;
+	case CFG_BAL_HASH_SOURCE:
+		evbuffer_add_printf(out, "hash(source)\n");
+		break;
+	default:
+		evbuffer_add_printf(out, "round_robin\n");
+	}
+	evbuffer_add_printf(out,
+			    "    keepalive: %u\n    connect_timeout_ms: %u\n    timeout_ms: %u\n"
+			    "    retries: %u\n",
+			    u->keepalive, u->connect_timeout_ms, u->timeout_ms, u->retries);
+	if (u->health.enabled) {
+		evbuffer_add_printf(out, "    health: { path: ");
+		qs(out, u->health.path);
+		evbuffer_add_printf(
+		    out, ", interval_ms: %u, timeout_ms: %u, rise: %u, fall: %u }\n",
+		    u->health.interval_ms, u->health.timeout_ms, u->health.rise, u->health.fall);
+	}
+	evbuffer_add_printf(out,
+			    "    breaker: { consecutive_failures: %u, open_ms: %u }\n"
+			    "    outlier: { consecutive_5xx: %u, eject_ms: %u }\n",
+			    u->breaker.consecutive_failures, u->breaker.open_ms,
+			    u->outlier.consecutive_5xx, u->outlier.eject_ms);
+}
+
+static void dump_route(const struct config *c, const struct cfg_route *r, struct evbuffer *out)
+{
+	const char *sep = " ";
+
+	evbuffer_add_printf(out, "  - name: ");
+	qs(out, r->name);
+	evbuffer_add_printf(out, "\n    match: {");
+	if (r->path) {
+		evbuffer_add_printf(out, " path: ");
+		qs(out, r->path);
+		sep = ", ";
+	} else if (r->path_prefix) {
+		evbuffer_add_printf(out, " path_prefix: ");
+		qs(out, r->path_prefix);
+		sep = ", ";
+	}
+	if (r->n_methods) {
+		evbuffer_add_printf(out, "%smethod: [", sep);
+		for (int i = 0; i < r->n_methods; i++) {
+			if (i)
+				evbuffer_add(out, ", ", 2);
+			qs(out, r->method_names[i]);
+		}
+		evbuffer_add(out, "]", 1);
+		sep = ", ";
+	}
+	if (r->header_name) {
+		evbuffer_add_printf(out, "%sheader: { name: ", sep);
+		qs(out, r->header_name);
+		evbuffer_add_printf(out, ", value: ");
+		qs(out, r->header_value);
+		evbuffer_add_printf(out, " }");
+		sep = ", ";
+	}
+	evbuffer_add_printf(out, "%s}\n", *sep == ',' ? " " : "");
+	if (r->is_respond) {
+		evbuffer_add_printf(out, "    respond:\n      status: %u\n      body: ", r->status);
+		q(out, r->body, r->body_len);
+		evbuffer_add_printf(out, "\n");
+		if (r->n_resp_headers) {
+			evbuffer_add_printf(out, "      headers:\n");
+			for (int i = 0; i < r->n_resp_headers; i++) {
+				evbuffer_add_printf(out, "        ");
+				qs(out, r->resp_headers[i].name);
+				evbuffer_add_printf(out, ": ");
+				qs(out, r->resp_headers[i].value);
+				evbuffer_add_printf(out, "\n");
+			}
+		}
+	} else {
+		evbuffer_add_printf(out, "    upstream: ");
+		qs(out, c->upstreams[r->upstream].name);
+		evbuffer_add_printf(out, "\n");
+	}
+	evbuffer_add_printf(out, "    max_body: %llu\n", (unsigned long long)r->max_body);
+}
+
+void config_dump(const struct config *c, struct evbuffer *out)
+{
+	evbuffer_add_printf(out, "# effective config of ");
+	qs(out, c->source ? c->source : "?");
+	evbuffer_add_printf(out, " (defaults filled in)\nworkers: %u\nlisten: [", c->workers);
+	for (int i = 0; i < c->n_listen; i++) {
+		if (i)
+			evbuffer_add(out, ", ", 2);
+		qs(out, c->listen[i].text);
+	}
+	evbuffer_add_printf(out, "]\n");
+	if (c->admin_enabled) {
+		evbuffer_add_printf(out, "admin: { listen: ");
+		qs(out, c->admin.text);
+		evbuffer_add_printf(out, " }\n");
+	} else {
+		evbuffer_add_printf(out, "admin: off\n");
+	}
+	if (c->access_log.enabled && c->access_log.path) {
+		evbuffer_add_printf(out, "access_log: { path: ");
+		qs(out, c->access_log.path);
+		evbuffer_add_printf(out, " }\n");
+	} else {
+		evbuffer_add_printf(out, "access_log: off\n");
+	}
+	evbuffer_add_printf(out,
+			    "max_connections: %u\nshutdown_grace_ms: %u\nheader_timeout_ms: %u\n"
+			    "body_timeout_ms: %u\nkeepalive_timeout_ms: %u\nwrite_timeout_ms: %u\n",
+			    c->max_connections, c->shutdown_grace_ms, c->header_timeout_ms,
+			    c->body_timeout_ms, c->keepalive_timeout_ms, c->write_timeout_ms);
+	evbuffer_add_printf(out, "upstreams:%s\n", c->n_upstreams ? "" : " {}");
+	for (int i = 0; i < c->n_upstreams; i++)
+		dump_upstream(&c->upstreams[i], out);
+	evbuffer_add_printf(out, "routes:%s\n", c->n_routes ? "" : " []");
+	for (int i = 0; i < c->n_routes; i++)
+		dump_route(c, &c->routes[i], out);
+}

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Worker threads: one event_base each, its own listeners, free lists, pools and timer wheel. */
+#ifndef OG_WORKER_H
+#define OG_WORKER_H
+
+#include <event2/event.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "lib/buf.h"
+#include "core/daemon.h"
+#include "http/http_parse.h"
+#include "lib/iow.h"
+#include "lib/twheel.h"
+
+/* Slots and bytes of the per-worker cache of whole direct responses (respond.c). */
+#define OG_DRESP_SLOTS 8
+#define OG_DRESP_MAX   480
+
+/*
+ * Route <route>'s direct response of runtime generation <gen> as one contiguous buffer,
+ * its Date line that of second <sec>: a keep-alive answer is then one write() from one
+ * buffer, like the floor's, instead of a gather of four pieces each time.
+ */
+struct og_dresp {
+	uint64_t gen; /* 0: empty */
+	time_t sec;
+	int16_t route;
+	uint16_t len;
+	char data[OG_DRESP_MAX];
+};
+
+struct og_conn;
+struct og_req;
+struct og_upconn;
+
+/* Idle upstream connections to one server, and this worker's requests in flight to it. */
+struct og_wpool {
+	struct og_upconn *idle; /* LIFO stack: the most recently used is the warmest */
+	uint32_t n_idle;
+	uint32_t inflight; /* for least_request (per worker, like nginx without a shared zone) */
+};
+
+#define OG_MAX_OLD_RT 16
+
+/* Everything only the worker thread touches. */
+struct og_worker_priv {
+	struct og_worker *w;
+	struct og_rt *rt; /* runtime new requests use */
+	uint32_t rt_refs; /* requests in flight that started under rt */
+	struct {
+		struct og_rt *rt;
+		uint32_t refs;
+	} old[OG_MAX_OLD_RT]; /* older runtimes still referenced by requests in flight */
+	int n_old;
+
+	/* pools for rt: [flat server index] and per-upstream round-robin cursors */
+	struct og_wpool *pools;
+	uint32_t *srv_base; /* [n_upstreams]: first flat index of each upstream's servers */
+	uint32_t *rr;	    /* [n_upstreams] */
+
+	struct og_bufpool bufs;
+	struct og_conn *conn_free;
+	uint32_t n_conn_free;
+	struct og_upconn *upc_free;
+	uint32_t n_upc_free;
+	struct http_msg *msg; /* scratch head for parsing; a partial head keeps it */
+	struct http_msg *msg_free;
+
+	struct og_conn *conns;	      /* every open client connection (drain walks it) */
+	struct og_req *req_free;      /* request records not in use */
+	struct og_conn *zombies;      /* closed this callback; back to conn_free at its end */
+	struct og_upconn *up_zombies; /* same for upstream connections */
+	uint32_t n_conns;
+	uint32_t n_upconns; /* upstream connections open (any state) */
+
+	struct og_twheel tw;
+	struct event *tick;
+	uint64_t now_ms;	    /* CLOCK_MONOTONIC_COARSE, refreshed by the tick */
+	char gather[OG_GATHER_MAX]; /* og_gather_write scratch */
+	uint64_t cb_ns;		    /* CLOCK_MONOTONIC of this loop pass, 0 = not read yet */
+	struct event *clk_ev;	    /* clears cb_ns at the end of the pass (worker_cb_ns) */
+
+	char date_line[48]; /* "Date: Mon, 23 Nov 2026 09:00:00 GMT\r\n" */
+	uint32_t date_len;
+	time_t date_sec;
+	struct og_dresp dresp[OG_DRESP_SLOTS]; /* whole direct responses, Date included */
+
+	int n_listen;
+	uint64_t accept_paused_until; /* ms; accepting paused after EMFILE until then, 0 = not */
+	int lfd[CFG_MAX_LISTEN];
+	struct event *lev[CFG_MAX_LISTEN];
+
+	uint64_t reqid_seq; /* X-Request-Id counter */
+	int draining;	    /* SIGTERM seen: no accepts, close idle conns, answer with close */
+	uint64_t drain_deadline_ms;
+};
+
+/* Create the workers (event bases, listeners on SO_REUSEPORT sockets) for runtime <rt>.
+ * Returns 0 or -errno with a message in <err>. Main thread, before starting them. */
+int worker_create_all(struct og_rt *rt, char *err, size_t errlen);
+/* Start every worker thread. */
+int worker_start_all(void);
+/* Workers pick up a new runtime (og_d.rt) and a drain request (og_d.draining) by
+ * themselves: on their next request or tick (16 ms). No cross-thread calls. */
+/* Join every worker thread (after drain). */
+void worker_join_all(void);
+/* Worker threads still running (drain is over at 0). Any thread. */
+int worker_alive(void);
+/* Lowest runtime generation any worker still references (for freeing old runtimes). */
+uint64_t worker_min_gen(void);
+
+/* Refresh the worker's cached clock (one cheap vDSO read). */
+static inline uint64_t worker_clock(struct og_worker_priv *p)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	p->now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return p->now_ms;
+}
+
+/*
+ * CLOCK_MONOTONIC in ns, read at most once per pass of the event loop, as nginx and
+ * HAProxy cache their clock per loop pass: the first read in a pass also activates
+ * p->clk_ev, which libevent runs after every callback already queued for that pass (an
+ * event activated from a callback joins the end of the queue being run) and which
+ * clears the cached value for the next pass. Under load a pass carries a batch of
+ * events, so a proxied request (stamped when sent, and again when its answer arrives
+ * in a later pass) costs a fraction of a clock read instead of two reads of ~45 ns.
+ * A request answered in the pass that read its head measures 0 and reads no clock at
+ * all (it is stamped only if it outlives its callback). libevent's own cached time
+ * cannot serve: it is CLOCK_MONOTONIC_COARSE.
+ */
+static inline uint64_t worker_cb_ns(struct og_worker_priv *p)
+{
+	if (!p->cb_ns) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		p->cb_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		if (p->clk_ev)
+			event_active(p->clk_ev, EV_TIMEOUT, 0);
+	}
+	return p->cb_ns;
+}
+
+/* <now> - <then>, never negative. */
+static inline uint64_t og_elapsed_ns(uint64_t now, uint64_t then)
+{
+	return now > then ? now - then : 0;
+}
+
+/* Take a reference on the worker's current runtime for a new request; adopts a newly
+ * published runtime first. Worker thread only. */
+struct og_rt *worker_rt_get(struct og_worker_priv *p);
+/* Drop a reference taken by worker_rt_get. */
+void worker_rt_put(struct og_worker_priv *p, struct og_rt *rt);
+/* Called by conn.c when a client connection closes: exits the loop when draining is done. */
+void worker_conn_closed(struct og_worker_priv *p);
+
+#endif /* OG_WORKER_H */

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Admin HTTP server: evhttp on its own thread and event_base, off the request hot path. */
+#include "ops/admin.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "core/daemon.h"
+#include "ops/metrics.h"
+
+static struct {
+	struct og_daemon *d;
+	struct event_base *base;
+	struct evhttp *http;
+	struct event *wake; /* read end of <pipe>: admin_stop() asks the loop to end */
+	int pipe[2];
+	int fd; /* listening socket */
+	pthread_t thread;
+	int running;
+} adm = {.pipe = {-1, -1}, .fd = -1};
+
+static void reply(struct evhttp_request *req, int code, const char *reason, const char *ctype,
+		  struct evbuffer *body)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+
+	evhttp_add_header(h, "Content-Type", ctype);
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_send_reply(req, code, reason, body);
+}
+
+static void reply_text(struct evhttp_request *req, int code, const char *reason, const char *text)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	if (!b) {
+		evhttp_send_error(req, 500, "out of memory");
+		return;
+	}
+	evbuffer_add_printf(b, "%s\n", text);
+	reply(req, code, reason, "text/plain; charset=utf-8", b);
+	evbuffer_free(b);
+}
+
+static void handle(struct evhttp_request *req, void *arg)
+{
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	struct evbuffer *b;
+
+	(void)arg;
+	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
+		reply_text(req, 405, "Method Not Allowed", "method not allowed");
+		return;
+	}
+	if (!path || !*path)
+		path = "/";
+	if (!strcmp(path, "/healthz")) {
+		reply_text(req, 200, "OK", "ok");
+	} else if (!strcmp(path, "/readyz")) {
+		char why[256] = "";
+
+		if (og_daemon_ready(why, sizeof(why)) > 0)
+			reply_text(req, 200, "OK", "ready");
+		else
+			reply_text(req, 503, "Service Unavailable", why[0] ? why : "not ready");
+	} else if (!strcmp(path, "/metrics")) {
+		b = evbuffer_new();
+		if (!b || metrics_render(b, adm.d) < 0) {
+			if (b)
+				evbuffer_free(b);
+			evhttp_send_error(req, 500, "metrics rendering failed");
+			return;
+		}
+		reply(req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", b);
+		evbuffer_free(b);
+	} else if (!strcmp(path, "/config")) {
+		struct og_rt *rt = og_daemon_rt();
+
+		b = evbuffer_new();
+		if (!b || !rt) {
+			if (b)
+				evbuffer_free(b);
+			evhttp_send_error(req, 503, "no config loaded");
+			return;
+		}
+		config_dump(rt->cfg, b);
+		reply(req, 200, "OK", "application/yaml; charset=utf-8", b);
+		evbuffer_free(b);
+	} else {
+		reply_text(req, 404, "Not Found",
+			   "not found: try /metrics /healthz /readyz /config");
+	}
+}
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	char c;
+
+	(void)what;
+	(void)arg;
+	while (read(fd, &c, 1) > 0)
+		;
+	event_base_loopbreak(adm.base);
+}
+
+static void *admin_main(void *arg)
+{
+	(void)arg;
+	event_base_dispatch(adm.base);
+	return NULL;
+}
+
+static void cleanup(void)
+{
+	if (adm.http)
+		evhttp_free(adm.http); /* closes the bound socket it owns */
+	else if (adm.fd >= 0)
+		close(adm.fd);
+	if (adm.wake)
+		event_free(adm.wake);
+	if (adm.base)
+		event_base_free(adm.base);
+	for (int i = 0; i < 2; i++)
+		if (adm.pipe[i] >= 0)
+			close(adm.pipe[i]);
+	adm.http = NULL;
+	adm.wake = NULL;
+	adm.base = NULL;
+	adm.fd = adm.pipe[0] = adm.pipe[1] = -1;
+}
+
+int admin_start(struct og_daemon *d, char *err, size_t errlen)
+{
+	struct og_rt *rt = atomic_load(&d->rt);
+	const struct cfg_addr *a;
+	sigset_t all, old;
+	int one = 1, rc;
+
+	if (adm.running)
+		return 0;
+	if (!rt || !rt->cfg->admin_enabled)
+		return 0;
+	a = &rt->cfg->admin;
+	adm.d = d;
+	adm.fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (adm.fd < 0)
+		goto fail_errno;
+	setsockopt(adm.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* a new instance beside a draining one needs the same admin port (takeover) */
+	setsockopt(adm.fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (bind(adm.fd, (const struct sockaddr *)&a->ss, a->len) < 0 || listen(adm.fd, 64) < 0)
+		goto fail_errno;
+	if (pipe2(adm.pipe, O_NONBLOCK | O_CLOEXEC) < 0)
+		goto fail_errno;
+	adm.base = event_base_new();
+	adm.http = adm.base ? evhttp_new(adm.base) : NULL;
+	if (!adm.http) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "admin: out of memory");
+		goto fail;
+	}
+	evhttp_set_allowed_methods(adm.http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+						 EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+						 EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_timeout(adm.http, 10);
+	evhttp_set_max_headers_size(adm.http, 16384);
+	evhttp_set_max_body_size(adm.http, 65536);
+	evhttp_set_gencb(adm.http, handle, NULL);
+	if (!evhttp_accept_socket_with_handle(adm.http, adm.fd)) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "admin.listen %s: cannot accept", a->text);
+		goto fail;
+	}
+	adm.wake = event_new(adm.base, adm.pipe[0], EV_READ | EV_PERSIST, on_wake, NULL);
+	if (!adm.wake || event_add(adm.wake, NULL) < 0) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "admin: out of memory");
+		goto fail;
+	}
+	/* signals belong to the main thread's event loop, never to the admin thread */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&adm.thread, NULL, admin_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		rc = -rc;
+		snprintf(err, errlen, "admin: thread: %s", strerror(-rc));
+		goto fail;
+	}
+	pthread_setname_np(adm.thread, "og-admin");
+	adm.running = 1;
+	return 0;
+fail_errno:
+	rc = -errno;
+	snprintf(err, errlen, "admin.listen %s: %s", a->text, strerror(errno));
+fail:
+	cleanup();
+	return rc;
+}
+
+void admin_stop(void)
+{
+	if (!adm.running)
+		return;
+	if (write(adm.pipe[1], "x", 1) < 0)
+		event_base_loopbreak(adm.base);
+	pthread_join(adm.thread, NULL);
+	adm.running = 0;
+	cleanup();
+}

@@ -1,0 +1,874 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Reverse proxy exchange: head rewrite, body streaming both ways with backpressure, safe retries.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "front/conn.h"
+#include "ops/hooks.h"
+#include "lib/iow.h"
+#include "proxy/proxy.h"
+#include "proxy/upstream.h"
+
+enum { RS_HEAD = 0, RS_BODY, RS_DONE };
+enum { FAIL_CONNECT = 0, FAIL_CONNECT_TIMEOUT, FAIL_RESET, FAIL_TIMEOUT, FAIL_BAD };
+
+static const char continue_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
+static const char crlf[] = "\r\n";
+static const char last_chunk[] = "0\r\n\r\n";
+
+static void proxy_attempt(struct og_conn *c, struct og_buf *hb, int prev_status,
+			  const char *prev_reason);
+static void proxy_send(struct og_conn *c);
+static void proxy_resp_process(struct og_upconn *u);
+
+static uint32_t fnv1a(const void *data, size_t len)
+{
+	const unsigned char *b = data;
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
+static int method_idempotent(int m)
+{
+	return m == HTTP_M_GET || m == HTTP_M_HEAD || m == HTTP_M_PUT || m == HTTP_M_DELETE ||
+	       m == HTTP_M_OPTIONS || m == HTTP_M_TRACE;
+}
+
+static inline char *put(char *o, const void *s, size_t n)
+{
+	memcpy(o, s, n);
+	return o + n;
+}
+#define PUTS(o, lit) put(o, lit, sizeof(lit) - 1)
+
+static char *put_hex(char *o, uint64_t v, int digits)
+{
+	static const char hx[] = "0123456789abcdef";
+
+	for (int i = digits - 1; i >= 0; i--) {
+		o[i] = hx[v & 15];
+		v >>= 4;
+	}
+	return o + digits;
+}
+
+/* Rewrite the request head for the upstream into <out> (<cap> bytes). Returns the length,
+ * or -1 when it does not fit. */
+static int build_req_head(struct og_conn *c, const struct http_msg *m, const char *buf, char *out,
+			  size_t cap)
+{
+	char *o = out, *end = out + cap;
+	char peer[64];
+	int plen = conn_peer_text(c, peer, sizeof(peer));
+	int xff_seen = 0;
+
+	if ((size_t)m->head_len + 256 + (size_t)plen > cap)
+		return -1;
+	o = put(o, http_span_ptr(buf, m->method_s), m->method_s.len);
+	*o++ = ' ';
+	o = put(o, http_span_ptr(buf, m->target), m->target.len);
+	o = c->rq->vminor ? PUTS(o, " HTTP/1.1\r\n") : PUTS(o, " HTTP/1.0\r\n");
+	for (int i = 0; i < m->n_headers; i++) {
+		const struct http_header *h = &m->headers[i];
+
+		if (http_is_hop_by_hop(m, buf, i))
+			continue;
+		if (i == m->known[HTTP_H_EXPECT])
+			continue; /* we answer 100-continue ourselves */
+		if (h->kid == HTTP_H_X_FORWARDED_FOR) {
+			/* every X-Forwarded-For line folds into the one we append below */
+			if (o + h->value.len + 32 > end)
+				return -1;
+			o = xff_seen ? PUTS(o, ", ") : PUTS(o, "X-Forwarded-For: ");
+			o = put(o, http_span_ptr(buf, h->value), h->value.len);
+			xff_seen = 1;
+			continue;
+		}
+		if (xff_seen == 1) {
+			o = PUTS(o, ", ");
+			o = put(o, peer, plen);
+			o = PUTS(o, "\r\n");
+			xff_seen = 2;
+		}
+		o = put(o, http_span_ptr(buf, h->name), h->name.len);
+		o = PUTS(o, ": ");
+		o = put(o, http_span_ptr(buf, h->value), h->value.len);
+		o = PUTS(o, "\r\n");
+	}
+	if (o + 160 + plen > end)
+		return -1;
+	if (xff_seen == 1) {
+		o = PUTS(o, ", ");
+		o = put(o, peer, plen);
+		o = PUTS(o, "\r\n");
+	} else if (!xff_seen) {
+		o = PUTS(o, "X-Forwarded-For: ");
+		o = put(o, peer, plen);
+		o = PUTS(o, "\r\n");
+	}
+	if (m->known[HTTP_H_X_REQUEST_ID] < 0) {
+		/* unique per process run: start time, worker, sequence */
+		char *id;
+
+		o = PUTS(o, "X-Request-Id: ");
+		id = o;
+		o = put_hex(o, og_d.start_wall_s, 8);
+		o = put_hex(o, (uint64_t)c->p->w->id, 2);
+		o = put_hex(o, ++c->p->reqid_seq, 14);
+		conn_log_req_id(c, id, (size_t)(o - id));
+		o = PUTS(o, "\r\n");
+	}
+	if (m->body == HTTP_BODY_CHUNKED)
+		o = PUTS(o, "Transfer-Encoding: chunked\r\n");
+	if (!c->rq->vminor)
+		o = PUTS(o, "Connection: close\r\n");
+	o = PUTS(o, "\r\n");
+	return (int)(o - out);
+}
+
+/* Rewrite the response head for the client into c->rq->wb. Returns the length or -1. */
+static int build_resp_head(struct og_conn *c, struct og_upconn *u, const struct http_msg *m,
+			   const char *buf)
+{
+	struct og_buf *wb = c->rq->wb;
+	char *o, *end;
+
+	if (wb && (size_t)m->head_len + 256 > wb->cap - 64) {
+		buf_put(&c->p->bufs, wb); /* a small buffer from an earlier answer: too small */
+		wb = c->rq->wb = NULL;
+	}
+	if (!wb)
+		wb = c->rq->wb = buf_get(&c->p->bufs, (size_t)m->head_len + 256 + 64);
+	if (!wb || (size_t)m->head_len + 256 > wb->cap - 64)
+		return -1;
+	o = wb->data;
+	end = wb->data + wb->cap - 64;
+	o = PUTS(o, "HTTP/1.1 ");
+	*o++ = (char)('0' + m->status / 100);
+	*o++ = (char)('0' + m->status / 10 % 10);
+	*o++ = (char)('0' + m->status % 10);
+	*o++ = ' ';
+	o = put(o, http_span_ptr(buf, m->reason), m->reason.len);
+	o = PUTS(o, "\r\n");
+	for (int i = 0; i < m->n_headers; i++) {
+		const struct http_header *h = &m->headers[i];
+
+		if (http_is_hop_by_hop(m, buf, i))
+			continue;
+		if (o + h->name.len + h->value.len + 4 > end)
+			return -1;
+		o = put(o, http_span_ptr(buf, h->name), h->name.len);
+		o = PUTS(o, ": ");
+		o = put(o, http_span_ptr(buf, h->value), h->value.len);
+		o = PUTS(o, "\r\n");
+	}
+	if (o + 64 > end)
+		return -1;
+	u->chunk_wrap = 0;
+	if (m->body == HTTP_BODY_CHUNKED) {
+		o = PUTS(o, "Transfer-Encoding: chunked\r\n");
+	} else if (m->body == HTTP_BODY_EOF) {
+		if (c->rq->vminor) {
+			o = PUTS(o, "Transfer-Encoding: chunked\r\n");
+			u->chunk_wrap = 1;
+		} else {
+			c->flags |= CF_CLOSE; /* HTTP/1.0: the close delimits the body */
+		}
+	}
+	if (c->flags & CF_CLOSE)
+		o = PUTS(o, "Connection: close\r\n");
+	else if (c->flags & CF_KA10)
+		o = PUTS(o, "Connection: keep-alive\r\n");
+	o = PUTS(o, "\r\n");
+	return (int)(o - wb->data);
+}
+
+static void upconn_uncount(struct og_upconn *u)
+{
+	struct og_worker_priv *p = u->p;
+
+	if (u->counted && u->rt == p->rt)
+		p->pools[u->flat].inflight--;
+	u->counted = 0;
+}
+
+static const char *fail_reason(int kind, int err)
+{
+	switch (kind) {
+	case FAIL_CONNECT:
+		return err == ECONNREFUSED ? "connect-refused" : "connect-failed";
+	case FAIL_CONNECT_TIMEOUT:
+		return "connect-timeout";
+	case FAIL_TIMEOUT:
+		return "upstream-timeout";
+	case FAIL_BAD:
+		return "bad-upstream-response";
+	default:
+		return "upstream-reset";
+	}
+}
+
+/* The attempt on <u> failed: retry when that cannot duplicate the request, else answer. */
+static void upstream_fail(struct og_upconn *u, int kind, int err)
+{
+	struct og_conn *c = u->c;
+	struct og_worker_priv *p = u->p;
+	struct og_buf *hb = u->wb;
+	int sent = u->sent_any, got = u->got_any, reused = u->reused;
+	int srv = u->srv, ups = u->ups, status, can_retry, stale;
+	struct og_rt *rt = u->rt;
+
+	/* A pooled connection the origin closed in the meantime says nothing about the
+	 * server: do not count it against the breaker. */
+	if (!(reused && kind == FAIL_RESET && !got))
+		upstream_report(p, rt, ups, srv, 0);
+	hook_upstream_done(p->w, c, ups, srv, 0, og_elapsed_ns(worker_cb_ns(p), u->t_sent_ns));
+	upconn_uncount(u);
+	u->wb = NULL;
+	upstream_close(u);
+	c->rq->up = NULL;
+	if (c->flags & CF_RESP_STARTED) {
+		buf_put(&p->bufs, hb);
+		conn_close(c);
+		return;
+	}
+	stale = reused && kind == FAIL_RESET && !got;
+	can_retry = (c->rq->attempts <= rt->ups[ups].cfg->retries || stale) && hb &&
+		    !c->rq->body_sent &&
+		    (kind == FAIL_CONNECT || kind == FAIL_CONNECT_TIMEOUT || !sent ||
+		     (kind == FAIL_RESET && !got && method_idempotent(c->rq->method)));
+	if (can_retry) {
+		OG_WSTAT_ADD(p->w, up_retries, 1);
+		c->rq->last_srv = (int16_t)srv;
+		if (stale && rt == p->rt) {
+			/* the origin closed its idle connections (restart, idle timeout): the rest
+			 * of this pool is likely stale too; retry on a fresh one, free of charge */
+			upstream_purge_server(p, ups, srv);
+			c->rq->last_srv = -1;
+			c->rq->attempts--;
+		}
+		status = kind == FAIL_TIMEOUT || kind == FAIL_CONNECT_TIMEOUT ? 504 : 502;
+		proxy_attempt(c, hb, status, fail_reason(kind, err));
+		return;
+	}
+	buf_put(&p->bufs, hb);
+	OG_WSTAT_ADD(p->w, up_errors, 1);
+	status = kind == FAIL_TIMEOUT || kind == FAIL_CONNECT_TIMEOUT ? 504 : 502;
+	/* The request body may be half read: conn_respond_error closes in that case. */
+	c->rpos += c->rq->body_ready;
+	c->rq->body_ready = 0;
+	conn_respond_error(c, status, fail_reason(kind, err), 0);
+}
+
+static void proxy_start_upstream_timer(struct og_upconn *u, int connect)
+{
+	const struct cfg_upstream *cu = u->rt->ups[u->ups].cfg;
+
+	tw_arm(&u->p->tw, &u->tm,
+	       u->p->now_ms + (connect ? cu->connect_timeout_ms : cu->timeout_ms));
+}
+
+/* Start one attempt with request head <hb> (c->rq->up_head_len bytes). A retry (after an
+ * answer <prev_status>/<prev_reason>) goes only to another server, unless the failure was a
+ * stale pooled connection (last_srv -1); with none left, the first failure is the answer. */
+static void proxy_attempt(struct og_conn *c, struct og_buf *hb, int prev_status,
+			  const char *prev_reason)
+{
+	struct og_worker_priv *p = c->p;
+	struct og_rt *rt = c->rq->rt;
+	int ups = rt->cfg->routes[c->rq->route].upstream;
+
+	for (;;) {
+		const char *reason = NULL;
+		int srv = upstream_pick(p, rt, ups, c->rq->up_hash, c->rq->last_srv, &reason);
+		struct og_upconn *u;
+
+		if (srv >= 0 && srv == c->rq->last_srv) {
+			srv = -1; /* the only usable server is the one that just failed */
+			reason = NULL;
+		}
+		if (srv < 0) {
+			buf_put(&p->bufs, hb);
+			OG_WSTAT_ADD(p->w, up_errors, 1);
+			if (prev_status)
+				conn_respond_error(c, prev_status, prev_reason, 0);
+			else
+				conn_respond_error(c, 503, reason, 0);
+			return;
+		}
+		c->rq->attempts++;
+		u = upstream_get(p, rt, ups, srv);
+		if (!u) {
+			int e = errno;
+
+			upstream_report(p, rt, ups, srv, 0);
+			if (c->rq->attempts <= rt->ups[ups].cfg->retries) {
+				c->rq->last_srv = (int16_t)srv;
+				prev_status = 502;
+				prev_reason = fail_reason(FAIL_CONNECT, e);
+				continue;
+			}
+			buf_put(&p->bufs, hb);
+			OG_WSTAT_ADD(p->w, up_errors, 1);
+			conn_respond_error(c, 502, fail_reason(FAIL_CONNECT, e), 0);
+			return;
+		}
+		u->c = c;
+		c->rq->up = u;
+		u->wb = hb;
+		u->wpos = 0;
+		u->wlen = c->rq->up_head_len;
+		u->rs = RS_HEAD;
+		u->sent_any = u->got_any = u->req_done = 0;
+		u->keepalive = 0;
+		u->status = 0;
+		u->rpos = u->rlen = 0;
+		u->counted = rt == p->rt;
+		u->t_sent_ns = worker_cb_ns(p);
+		if (u->counted)
+			p->pools[u->flat].inflight++;
+		if (u->state == UC_CONNECTING) {
+			upstream_want(u, EV_WRITE);
+			proxy_start_upstream_timer(u, 1);
+			return;
+		}
+		proxy_send(c);
+		return;
+	}
+}
+
+void proxy_start(struct og_conn *c, const struct http_msg *m, const char *buf, int head_len)
+{
+	struct og_worker_priv *p = c->p;
+	const struct cfg_upstream *cu =
+	    &c->rq->rt->cfg->upstreams[c->rq->rt->cfg->routes[c->rq->route].upstream];
+	struct og_buf *hb;
+	int n;
+
+	tw_disarm(&p->tw, &c->tm);	     /* the head is in: the upstream's timers rule now */
+	c->rq->t_start_ns = worker_cb_ns(p); /* a proxied request outlives this callback */
+	c->rq->attempts = 0;
+	c->rq->last_srv = -1;
+	c->rq->body_ready = 0;
+	c->rq->body_sent = 0;
+	c->rq->up_hash = 0;
+	if (cu->balance == CFG_BAL_HASH_HEADER && cu->hash_header) {
+		int i = http_find_header(m, buf, cu->hash_header);
+
+		if (i >= 0)
+			c->rq->up_hash =
+			    fnv1a(http_span_ptr(buf, m->headers[i].value), m->headers[i].value.len);
+	} else if (cu->balance == CFG_BAL_HASH_SOURCE) {
+		c->rq->up_hash = c->peer.v4.sin_family == AF_INET6
+				     ? fnv1a(&c->peer.v6.sin6_addr, 16)
+				     : fnv1a(&c->peer.v4.sin_addr, 4);
+	}
+	hb = buf_get(&p->bufs, (size_t)head_len + 512);
+	n = hb ? build_req_head(c, m, buf, hb->data, hb->cap) : -1;
+	c->rpos += head_len;
+	if (n < 0) {
+		buf_put(&p->bufs, hb);
+		c->rq->body_kind = HTTP_BODY_NONE;
+		conn_respond_error(c, 431, "headers-too-large", 1);
+		return;
+	}
+	c->rq->up_head_len = (uint32_t)n;
+	/* The client waits for our go before sending the body it announced. */
+	if ((m->flags & HTTP_F_EXPECT_CONTINUE) && m->body != HTTP_BODY_NONE && c->rq->vminor &&
+	    c->rlen == c->rpos) {
+		if (write(c->fd, continue_100, sizeof(continue_100) - 1) !=
+		    (ssize_t)sizeof(continue_100) - 1) {
+			buf_put(&p->bufs, hb);
+			conn_close(c);
+			return;
+		}
+	}
+	proxy_attempt(c, hb, 0, NULL);
+}
+
+/* How much request body is ready to send at rb[rpos..]. Returns 1 when the whole body has
+ * been taken (ready may still be > 0), 0 when more must be read, -1 on bad framing, -2 when
+ * the body exceeds the route's max_body. */
+static int body_collect(struct og_conn *c)
+{
+	uint32_t avail = c->rlen - c->rpos;
+
+	switch (c->rq->body_kind) {
+	case HTTP_BODY_LENGTH:
+		c->rq->body_ready = c->rq->body_left < avail ? (uint32_t)c->rq->body_left : avail;
+		return c->rq->body_ready == c->rq->body_left;
+	case HTTP_BODY_CHUNKED:
+		if (!c->rq->ck.done && avail > c->rq->body_ready) {
+			long n =
+			    http_chunked_scan(&c->rq->ck, c->rb->data + c->rpos + c->rq->body_ready,
+					      avail - c->rq->body_ready);
+
+			if (n < 0)
+				return -1;
+			c->rq->body_ready += (uint32_t)n;
+			if (c->rq->ck.body_bytes > c->rq->rt->cfg->routes[c->rq->route].max_body)
+				return -2;
+		}
+		return c->rq->ck.done;
+	default:
+		c->rq->body_ready = 0;
+		return 1;
+	}
+}
+
+/* Push the request (head, then body as it arrives) to the upstream until done or blocked. */
+static void proxy_send(struct og_conn *c)
+{
+	struct og_upconn *u = c->rq->up;
+	struct og_worker_priv *p = c->p;
+
+	for (;;) {
+		struct iovec iov[2];
+		int niov = 0, whole = body_collect(c);
+		ssize_t w;
+
+		if (whole < 0) {
+			/* the upstream saw part of a request we now refuse: it cannot be reused */
+			upconn_uncount(u);
+			upstream_close(u);
+			c->rq->up = NULL;
+			c->rq->body_kind = HTTP_BODY_NONE;
+			conn_respond_error(c, whole == -2 ? 413 : 400,
+					   whole == -2 ? "body-too-large" : "bad-chunked-body", 1);
+			return;
+		}
+		if (u->wpos < u->wlen) {
+			iov[niov].iov_base = u->wb->data + u->wpos;
+			iov[niov++].iov_len = u->wlen - u->wpos;
+		}
+		if (c->rq->body_ready) {
+			iov[niov].iov_base = c->rb->data + c->rpos;
+			iov[niov++].iov_len = c->rq->body_ready;
+		}
+		if (niov == 0) {
+			if (whole) {
+				u->req_done = 1;
+				c->rq->body_kind = HTTP_BODY_NONE;
+				upstream_want(u, EV_READ);
+				if (!u->got_any)
+					proxy_start_upstream_timer(u, 0);
+				/* keep reading the client: EOF and pipelined requests are noticed
+				 */
+				tw_disarm(&p->tw, &c->tm);
+				if (!(c->flags & CF_PEER_EOF))
+					conn_want(c, EV_READ);
+				return;
+			}
+			ssize_t n = conn_read(c);
+
+			if (n > 0) {
+				tw_arm(&p->tw, &c->tm, p->now_ms + c->rq->rt->cfg->body_timeout_ms);
+				continue;
+			}
+			if (n == -EAGAIN) {
+				conn_want(c, EV_READ);
+				upstream_want(u, EV_READ);
+				/* the client's body timer rules while we wait for its bytes */
+				tw_disarm(&p->tw, &u->tm);
+				tw_arm(&p->tw, &c->tm, p->now_ms + c->rq->rt->cfg->body_timeout_ms);
+				return;
+			}
+			/* the client went away in the middle of its body */
+			conn_close(c);
+			return;
+		}
+		w = og_gather_write(u->fd, iov, niov, p->gather);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				/* backpressure: stop reading the client until the upstream drains
+				 */
+				upstream_want(u, EV_READ | EV_WRITE);
+				conn_want(c, 0);
+				proxy_start_upstream_timer(u, 0);
+				return;
+			}
+			upstream_fail(u, FAIL_RESET, errno);
+			return;
+		}
+		u->sent_any = 1;
+		if (u->wpos < u->wlen) {
+			uint32_t h = u->wlen - u->wpos;
+
+			if ((size_t)w < h) {
+				u->wpos += (uint32_t)w;
+				continue;
+			}
+			u->wpos = u->wlen;
+			w -= h;
+		}
+		if (w > 0) {
+			c->rq->body_sent = 1;
+			c->rpos += (uint32_t)w;
+			c->rq->body_ready -= (uint32_t)w;
+			if (c->rq->body_kind == HTTP_BODY_LENGTH)
+				c->rq->body_left -= (uint64_t)w;
+		}
+	}
+}
+
+/* The exchange is over: pool or close the upstream side, then let the client continue. */
+static void proxy_finish(struct og_conn *c, struct og_upconn *u)
+{
+	struct og_worker_priv *p = c->p;
+	int reusable = u->keepalive && u->req_done && u->rlen == u->rpos;
+
+	hook_upstream_done(p->w, c, u->ups, u->srv, u->status,
+			   og_elapsed_ns(worker_cb_ns(p), u->t_sent_ns));
+	upconn_uncount(u);
+	u->c = NULL;
+	c->rq->up = NULL;
+	upstream_release(u, reusable);
+	if (c->rq->body_kind != HTTP_BODY_NONE) {
+		/* answered before the whole body came: the rest is read and dropped */
+		c->rpos += c->rq->body_ready;
+		if (c->rq->body_kind == HTTP_BODY_LENGTH)
+			c->rq->body_left -= c->rq->body_ready;
+		c->rq->body_ready = 0;
+	}
+	tw_disarm(&p->tw, &c->tm);
+	conn_request_done(c);
+	conn_continue(c);
+}
+
+/* Move what the upstream sent to the client; returns after a flush or when blocked. */
+static void proxy_resp_process(struct og_upconn *u)
+{
+	struct og_conn *c = u->c;
+	struct og_worker_priv *p = u->p;
+	int n = 0;
+
+	if (u->rs == RS_HEAD) {
+		for (;;) {
+			struct http_msg *m = u->msg;
+			int r;
+
+			if (!m) {
+				m = p->msg;
+				http_msg_init(m);
+			}
+			r = http_parse_response_head(m, u->rb->data + u->rpos, u->rlen - u->rpos,
+						     c->rq->method);
+			if (r == HTTP_PARSE_AGAIN) {
+				if (!u->msg) {
+					/* keep this partial head; the worker gets a fresh scratch
+					 */
+					struct http_msg *fresh = malloc(sizeof(*fresh));
+
+					if (!fresh) {
+						upstream_fail(u, FAIL_BAD, 0);
+						return;
+					}
+					u->msg = m;
+					p->msg = fresh;
+				}
+				return;
+			}
+			if (r < 0 || (m->body == HTTP_BODY_CHUNKED && !c->rq->vminor)) {
+				if (u->msg) {
+					free(u->msg);
+					u->msg = NULL;
+				}
+				upstream_fail(u, FAIL_BAD, 0);
+				return;
+			}
+			if (m->status < 200) {
+				u->rpos +=
+				    (uint32_t)r; /* 1xx: we answered 100-continue ourselves */
+				if (u->msg) {
+					free(u->msg);
+					u->msg = NULL;
+				}
+				continue;
+			}
+			u->status = m->status;
+			u->resp_body = m->body;
+			u->resp_left = m->body == HTTP_BODY_LENGTH ? m->content_length : 0;
+			u->keepalive = (m->flags & HTTP_F_KEEP_ALIVE) && m->body != HTTP_BODY_EOF;
+			if (m->body == HTTP_BODY_CHUNKED)
+				http_chunked_init(&u->rck);
+			if (p->draining)
+				c->flags |= CF_CLOSE;
+			n = build_resp_head(c, u, m, u->rb->data + u->rpos);
+			if (u->msg) {
+				free(u->msg);
+				u->msg = NULL;
+			}
+			if (n < 0) {
+				upstream_fail(u, FAIL_BAD, 0);
+				return;
+			}
+			upstream_report(p, u->rt, u->ups, u->srv, u->status < 500);
+			u->rpos += (uint32_t)r;
+			c->rq->status = u->status;
+			c->flags |= CF_RESP_STARTED;
+			c->rq->out[0].iov_base = c->rq->wb->data;
+			c->rq->out[0].iov_len = (size_t)n;
+			c->rq->nout = 1;
+			c->rq->oi = 0;
+			u->rs = m->body == HTTP_BODY_NONE ? RS_DONE : RS_BODY;
+			break;
+		}
+	}
+	if (u->rs == RS_BODY && u->rlen > u->rpos) {
+		uint32_t avail = u->rlen - u->rpos, take = avail;
+		int done = 0;
+
+		if (u->resp_body == HTTP_BODY_LENGTH) {
+			if (u->resp_left < take)
+				take = (uint32_t)u->resp_left;
+			u->resp_left -= take;
+			done = u->resp_left == 0;
+		} else if (u->resp_body == HTTP_BODY_CHUNKED) {
+			long k = http_chunked_scan(&u->rck, u->rb->data + u->rpos, avail);
+
+			if (k < 0) {
+				upstream_fail(u, FAIL_BAD, 0);
+				return;
+			}
+			take = (uint32_t)k;
+			done = u->rck.done;
+		}
+		if (take) {
+			if (u->chunk_wrap) {
+				char *e = u->chunkhdr;
+				int len = snprintf(e, sizeof(u->chunkhdr), "%x\r\n", take);
+
+				c->rq->out[c->rq->nout].iov_base = e;
+				c->rq->out[c->rq->nout++].iov_len = (size_t)len;
+			}
+			c->rq->out[c->rq->nout].iov_base = u->rb->data + u->rpos;
+			c->rq->out[c->rq->nout++].iov_len = take;
+			if (u->chunk_wrap) {
+				c->rq->out[c->rq->nout].iov_base = (void *)crlf;
+				c->rq->out[c->rq->nout++].iov_len = 2;
+			}
+			u->rpos += take;
+		}
+		if (done)
+			u->rs = RS_DONE;
+	}
+	if (c->rq->nout) {
+		switch (conn_flush(c)) {
+		case -1:
+			conn_close(c); /* client gone: proxy_abort drops the upstream side */
+			return;
+		case 1:
+			upstream_want(u, u->evmask & ~EV_READ); /* backpressure */
+			return;
+		}
+	}
+	if (u->rs == RS_DONE)
+		proxy_finish(c, u);
+}
+
+/* The upstream closed a close-delimited body: finish the client's response. */
+static void proxy_eof_done(struct og_upconn *u)
+{
+	struct og_conn *c = u->c;
+
+	u->keepalive = 0;
+	u->rs = RS_DONE;
+	if (u->chunk_wrap) {
+		c->rq->out[c->rq->nout].iov_base = (void *)last_chunk;
+		c->rq->out[c->rq->nout++].iov_len = sizeof(last_chunk) - 1;
+		switch (conn_flush(c)) {
+		case -1:
+			conn_close(c);
+			return;
+		case 1:
+			upstream_want(u, 0);
+			return;
+		}
+	}
+	proxy_finish(c, u);
+}
+
+static void proxy_recv(struct og_upconn *u)
+{
+	struct og_conn *c = u->c;
+	struct og_worker_priv *p = u->p;
+	ssize_t n;
+
+	if (c->rq->nout) {
+		upstream_want(u, u->evmask & ~EV_READ);
+		return;
+	}
+	if (!u->rb) {
+		u->rb = buf_get(&p->bufs, OG_BUF_LARGE_CAP);
+		if (!u->rb) {
+			upstream_fail(u, FAIL_BAD, 0);
+			return;
+		}
+		u->rpos = u->rlen = 0;
+	}
+	if (u->rpos == u->rlen)
+		u->rpos = u->rlen = 0;
+	if (u->rlen == u->rb->cap) {
+		if (u->rpos == 0) {
+			upstream_fail(u, FAIL_BAD, 0); /* a head larger than our buffer */
+			return;
+		}
+		memmove(u->rb->data, u->rb->data + u->rpos, u->rlen - u->rpos);
+		u->rlen -= u->rpos;
+		u->rpos = 0;
+	}
+	n = og_read(u->fd, u->rb->data + u->rlen, u->rb->cap - u->rlen);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		upstream_fail(u, FAIL_RESET, errno);
+		return;
+	}
+	if (n == 0) {
+		if (u->rs == RS_BODY && u->resp_body == HTTP_BODY_EOF) {
+			proxy_eof_done(u);
+			return;
+		}
+		upstream_fail(u, FAIL_RESET, 0);
+		return;
+	}
+	u->got_any = 1;
+	u->rlen += (uint32_t)n;
+	proxy_start_upstream_timer(u, 0);
+	proxy_resp_process(u);
+}
+
+void proxy_upstream_event(struct og_upconn *u, short what)
+{
+	struct og_conn *c = u->c;
+
+	if (!c) {
+		upstream_close(u);
+		return;
+	}
+	if (u->state == UC_CONNECTING) {
+		int err = 0;
+		socklen_t l = sizeof(err);
+
+		if (getsockopt(u->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+			err = errno;
+		if (err) {
+			upstream_fail(u, FAIL_CONNECT, err);
+			return;
+		}
+		u->state = UC_BUSY;
+		proxy_send(c);
+		return;
+	}
+	if ((what & EV_WRITE) && !u->req_done) {
+		proxy_send(c);
+		if (c->state != CS_PROXY || c->rq->up != u)
+			return;
+	}
+	if (what & EV_READ)
+		proxy_recv(u);
+}
+
+void proxy_upstream_timeout(struct og_upconn *u)
+{
+	struct og_conn *c = u->c;
+
+	if (!c) {
+		upstream_close(u);
+		return;
+	}
+	if (c->rq->nout) {
+		/* waiting on the client, not on the upstream: the client's write timer rules */
+		proxy_start_upstream_timer(u, 0);
+		return;
+	}
+	upstream_fail(u, u->state == UC_CONNECTING ? FAIL_CONNECT_TIMEOUT : FAIL_TIMEOUT, 0);
+}
+
+void proxy_client_event(struct og_conn *c, short what)
+{
+	struct og_upconn *u = c->rq->up;
+
+	if (!u) {
+		conn_close(c);
+		return;
+	}
+	if (what & EV_WRITE) {
+		switch (conn_flush(c)) {
+		case -1:
+			conn_close(c);
+			return;
+		case 1:
+			return;
+		}
+		if (u->rs == RS_DONE) {
+			proxy_finish(c, u);
+			return;
+		}
+		conn_want(c, (c->flags & CF_PEER_EOF) ? 0 : EV_READ);
+		upstream_want(u, EV_READ | (u->evmask & EV_WRITE));
+		tw_disarm(&c->p->tw, &c->tm);
+		if (u->rlen > u->rpos)
+			proxy_resp_process(u);
+		return;
+	}
+	if (!(what & EV_READ))
+		return;
+	if (u->state == UC_BUSY && !u->req_done && !(u->evmask & EV_WRITE)) {
+		proxy_send(c);
+		return;
+	}
+	if (u->state == UC_CONNECTING || !u->req_done) {
+		conn_want(c, 0); /* body waits until the upstream can take it */
+		return;
+	}
+	/* request sent: bytes now are a pipelined request (kept) or the client's EOF */
+	ssize_t n = conn_read(c);
+
+	if (n == 0) {
+		c->flags |= CF_PEER_EOF;
+		conn_want(c, 0);
+	} else if (n == -ENOBUFS) {
+		conn_want(c, 0);
+	} else if (n < 0 && n != -EAGAIN) {
+		conn_close(c);
+	}
+}
+
+void proxy_client_timeout(struct og_conn *c)
+{
+	OG_WSTAT_ADD(c->p->w, timeouts, 1);
+	if (c->rq->nout || !c->rq->up || (c->flags & CF_RESP_STARTED)) {
+		conn_close(c); /* write blocked too long */
+		return;
+	}
+	/* the request body stalled */
+	upconn_uncount(c->rq->up);
+	upstream_close(c->rq->up);
+	c->rq->up = NULL;
+	conn_respond_error(c, 408, "body-timeout", 1);
+}
+
+void proxy_abort(struct og_conn *c)
+{
+	struct og_upconn *u = c->rq->up;
+
+	if (!u)
+		return;
+	buf_put(&c->p->bufs, u->wb);
+	u->wb = NULL;
+	upconn_uncount(u);
+	upstream_close(u);
+	c->rq->up = NULL;
+}

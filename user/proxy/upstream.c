@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Per-worker upstream keep-alive pools, non-blocking connects, and server choice. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "proxy/breaker.h"
+#include "front/conn.h"
+#include "ops/metrics.h"
+#include "proxy/proxy.h"
+#include "proxy/upstream.h"
+
+#define UP_IDLE_MS 55000 /* pooled connections older than this are closed (origins use 60 s+) */
+
+static void upc_event(evutil_socket_t fd, short what, void *arg);
+static void upc_timeout(struct og_timer *t, uint64_t now_ms);
+
+static uint32_t flat_count(const struct og_rt *rt)
+{
+	uint32_t n = 0;
+
+	for (int u = 0; u < rt->cfg->n_upstreams; u++)
+		n += rt->ups[u].n_servers;
+	return n;
+}
+
+int upstream_worker_adopt(struct og_worker_priv *p, struct og_rt *ort, struct og_rt *nrt)
+{
+	uint32_t n = flat_count(nrt), base = 0;
+	struct og_wpool *pools = calloc(n ? n : 1, sizeof(*pools));
+	uint32_t *sb = calloc(nrt->cfg->n_upstreams + 1, sizeof(*sb));
+	uint32_t *rr = calloc(nrt->cfg->n_upstreams + 1, sizeof(*rr));
+
+	if (!pools || !sb || !rr) {
+		free(pools);
+		free(sb);
+		free(rr);
+		return -ENOMEM;
+	}
+	if (ort)
+		upstream_close_idle(p);
+	/* in-flight connections of the old generation keep their flat index: make sure it
+	 * never points past the new array (they are closed, not pooled, when done) */
+	for (int u = 0; u < nrt->cfg->n_upstreams; u++) {
+		sb[u] = base;
+		base += nrt->ups[u].n_servers;
+	}
+	free(p->pools);
+	free(p->srv_base);
+	free(p->rr);
+	p->pools = pools;
+	p->srv_base = sb;
+	p->rr = rr;
+	return 0;
+}
+
+int upstream_server_usable(struct og_server *s, uint64_t now_ms)
+{
+	if (!atomic_load_explicit(&s->healthy, memory_order_relaxed))
+		return 0;
+	if (atomic_load_explicit(&s->ejected_until_ms, memory_order_relaxed) > now_ms)
+		return 0;
+	return breaker_allows(s, now_ms, 0);
+}
+
+int upstream_pick(struct og_worker_priv *p, struct og_rt *rt, int ups, uint32_t hash, int avoid,
+		  const char **reason)
+{
+	struct og_upstream_rt *ur = &rt->ups[ups];
+	const struct cfg_upstream *cu = ur->cfg;
+	int n = ur->n_servers, best = -1, start, any_breaker = 0, any_up = 0, old_gen;
+	uint32_t best_load = UINT32_MAX;
+	uint64_t now = p->now_ms;
+
+	if (n == 0) {
+		*reason = "no-healthy-server";
+		return -1;
+	}
+	/* A request of an older generation (retry after a reload) has no pools here. */
+	old_gen = rt != p->rt;
+	switch (cu->balance) {
+	case CFG_BAL_HASH_HEADER:
+	case CFG_BAL_HASH_SOURCE:
+		start = (int)(hash % (uint32_t)n);
+		break;
+	default:
+		start = (int)((old_gen ? p->reqid_seq : p->rr[ups]++) % (uint32_t)n);
+	}
+	for (int k = 0; k < n; k++) {
+		int i = (start + k) % n;
+		struct og_server *s = &ur->servers[i];
+
+		if (!atomic_load_explicit(&s->healthy, memory_order_relaxed) ||
+		    atomic_load_explicit(&s->ejected_until_ms, memory_order_relaxed) > now)
+			continue;
+		any_up = 1;
+		if (!breaker_allows(s, now, 0)) {
+			any_breaker = 1;
+			continue;
+		}
+		if (i == avoid && n > 1) {
+			if (best < 0)
+				best = i; /* fallback if nothing else is usable */
+			continue;
+		}
+		if (cu->balance == CFG_BAL_LEAST_REQUEST) {
+			uint32_t load = old_gen ? 0 : p->pools[p->srv_base[ups] + i].inflight;
+
+			if (load < best_load || best == avoid) {
+				best = i;
+				best_load = load;
+			}
+			continue;
+		}
+		best = i;
+		break;
+	}
+	if (best < 0) {
+		*reason = any_breaker && any_up ? "breaker-open" : "no-healthy-server";
+		return -1;
+	}
+	/* Half-open: only one request may probe; others look elsewhere or get 503. */
+	if (!breaker_allows(&ur->servers[best], now, 1)) {
+		*reason = "breaker-open";
+		return -1;
+	}
+	return best;
+}
+
+void upstream_want(struct og_upconn *u, short mask)
+{
+	if (u->evmask == mask || u->state == UC_CLOSED)
+		return;
+	if (u->evmask)
+		event_del(&u->ev);
+	u->evmask = mask;
+	if (mask) {
+		event_assign(&u->ev, u->p->w->base, u->fd, mask | EV_PERSIST, upc_event, u);
+		event_add(&u->ev, NULL);
+	}
+}
+
+static void pool_unlink(struct og_upconn *u)
+{
+	struct og_wpool *wp = &u->p->pools[u->flat];
+
+	if (u->prev)
+		u->prev->next = u->next;
+	else
+		wp->idle = u->next;
+	if (u->next)
+		u->next->prev = u->prev;
+	u->next = u->prev = NULL;
+	wp->n_idle--;
+	OG_WSTAT_ADD(u->p->w, up_conns_idle, -1);
+}
+
+struct og_upconn *upstream_get(struct og_worker_priv *p, struct og_rt *rt, int ups, int srv)
+{
+	int cur = rt == p->rt; /* older generations get fresh, never pooled connections */
+	uint32_t flat = cur ? p->srv_base[ups] + srv : 0;
+	const struct cfg_addr *a = rt->ups[ups].servers[srv].addr;
+	struct og_upconn *u = cur ? p->pools[flat].idle : NULL;
+	int fd, one = 1;
+
+	if (u) {
+		pool_unlink(u);
+		metrics_upconn(p->w->metrics, ups, srv, 1, -1);
+		u->state = UC_BUSY;
+		u->reused = 1;
+		OG_WSTAT_ADD(p->w, up_conns_active, 1);
+		OG_WSTAT_ADD(p->w, up_reused, 1);
+		return u;
+	}
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (const struct sockaddr *)&a->ss, a->len) < 0 && errno != EINPROGRESS) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	u = p->upc_free;
+	if (u) {
+		p->upc_free = u->next;
+		p->n_upc_free--;
+	} else {
+		u = malloc(sizeof(*u));
+		if (!u) {
+			close(fd);
+			errno = ENOMEM;
+			return NULL;
+		}
+	}
+	memset(u, 0, sizeof(*u));
+	u->p = p;
+	u->fd = fd;
+	u->rt = rt;
+	u->ups = (uint16_t)ups;
+	u->srv = (uint16_t)srv;
+	u->flat = flat;
+	u->state = UC_CONNECTING;
+	u->tm.cb = upc_timeout;
+	metrics_upconn(p->w->metrics, ups, srv, 1, 0);
+	p->n_upconns++;
+	OG_WSTAT_ADD(p->w, up_conns_opened, 1);
+	OG_WSTAT_ADD(p->w, up_conns_active, 1);
+	return u;
+}
+
+void upstream_close(struct og_upconn *u)
+{
+	struct og_worker_priv *p = u->p;
+
+	if (u->state == UC_CLOSED)
+		return;
+	if (u->state == UC_IDLE) {
+		pool_unlink(u);
+		metrics_upconn(p->w->metrics, u->ups, u->srv, 0, -1);
+	} else {
+		OG_WSTAT_ADD(p->w, up_conns_active, -1);
+		metrics_upconn(p->w->metrics, u->ups, u->srv, -1, 0);
+	}
+	if (u->evmask)
+		event_del(&u->ev);
+	u->evmask = 0;
+	tw_disarm(&p->tw, &u->tm);
+	close(u->fd);
+	u->fd = -1;
+	buf_put(&p->bufs, u->wb);
+	buf_put(&p->bufs, u->rb);
+	u->wb = u->rb = NULL;
+	if (u->msg) {
+		free(u->msg);
+		u->msg = NULL;
+	}
+	u->state = UC_CLOSED;
+	u->c = NULL;
+	u->next = p->up_zombies;
+	p->up_zombies = u;
+	p->n_upconns--;
+	worker_conn_closed(p);
+}
+
+void upstream_release(struct og_upconn *u, int reusable)
+{
+	struct og_worker_priv *p = u->p;
+	struct og_wpool *wp;
+	uint32_t keep;
+
+	if (u->state == UC_CLOSED)
+		return;
+	/* Only connections of the current generation go back to the pool. */
+	if (!reusable || p->draining || u->rt != p->rt || u->rlen > u->rpos) {
+		upstream_close(u);
+		return;
+	}
+	wp = &p->pools[u->flat];
+	keep = p->rt->ups[u->ups].cfg->keepalive;
+	if (wp->n_idle >= keep) {
+		upstream_close(u);
+		return;
+	}
+	buf_put(&p->bufs, u->wb);
+	buf_put(&p->bufs, u->rb);
+	u->wb = u->rb = NULL;
+	u->c = NULL;
+	u->state = UC_IDLE;
+	metrics_upconn(p->w->metrics, u->ups, u->srv, -1, 1);
+	OG_WSTAT_ADD(p->w, up_conns_active, -1);
+	OG_WSTAT_ADD(p->w, up_conns_idle, 1);
+	u->next = wp->idle;
+	u->prev = NULL;
+	if (wp->idle)
+		wp->idle->prev = u;
+	wp->idle = u;
+	wp->n_idle++;
+	/* readable while idle = the origin closed it (or misbehaves): drop it then */
+	upstream_want(u, EV_READ);
+	tw_arm(&p->tw, &u->tm, p->now_ms + UP_IDLE_MS);
+}
+
+static void upc_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct og_upconn *u = arg;
+	struct og_worker_priv *p = u->p;
+
+	if (u->state == UC_IDLE)
+		upstream_close(u);
+	else
+		proxy_upstream_event(u, what);
+	conn_reap(p);
+}
+
+static void upc_timeout(struct og_timer *t, uint64_t now_ms)
+{
+	struct og_upconn *u = (struct og_upconn *)((char *)t - offsetof(struct og_upconn, tm));
+
+	if (u->state == UC_IDLE)
+		upstream_close(u);
+	else
+		proxy_upstream_timeout(u);
+}
+
+void upstream_report(struct og_worker_priv *p, struct og_rt *rt, int ups, int srv, int ok)
+{
+	struct og_upstream_rt *ur = &rt->ups[ups];
+	struct og_server *s = &ur->servers[srv];
+
+	if (ok) {
+		breaker_success(s);
+		if (atomic_load_explicit(&s->consec_5xx, memory_order_relaxed))
+			atomic_store_explicit(&s->consec_5xx, 0, memory_order_relaxed);
+		return;
+	}
+	breaker_failure(s, &ur->cfg->breaker, p->now_ms);
+	if (ur->cfg->outlier.consecutive_5xx &&
+	    atomic_fetch_add(&s->consec_5xx, 1) + 1 >= ur->cfg->outlier.consecutive_5xx) {
+		atomic_store(&s->consec_5xx, 0);
+		atomic_store(&s->ejected_until_ms, p->now_ms + ur->cfg->outlier.eject_ms);
+		atomic_fetch_add(&s->ejections, 1);
+	}
+}
+
+uint32_t upstream_active(struct og_worker_priv *p)
+{
+	uint32_t idle = 0, n = p->rt ? flat_count(p->rt) : 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		idle += p->pools[i].n_idle;
+	return p->n_upconns - idle;
+}
+
+void upstream_close_idle(struct og_worker_priv *p)
+{
+	uint32_t n = p->rt ? flat_count(p->rt) : 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		while (p->pools[i].idle)
+			upstream_close(p->pools[i].idle);
+}
+
+void upstream_purge_server(struct og_worker_priv *p, int ups, int srv)
+{
+	struct og_wpool *wp = &p->pools[p->srv_base[ups] + srv];
+
+	while (wp->idle)
+		upstream_close(wp->idle);
+}
+
+void upstream_close_all(struct og_worker_priv *p)
+{
+	upstream_close_idle(p);
+}
+
+void upstream_reap(struct og_worker_priv *p)
+{
+	while (p->up_zombies) {
+		struct og_upconn *u = p->up_zombies;
+
+		p->up_zombies = u->next;
+		if (p->n_upc_free < 1024) {
+			u->next = p->upc_free;
+			p->upc_free = u;
+			p->n_upc_free++;
+		} else {
+			free(u);
+		}
+	}
+}
