@@ -14,7 +14,7 @@
 #include <linux/types.h> /* user side; BPF side gets the same names from vmlinux.h */
 #endif
 
-#define OG_ABI_VERSION 1
+#define OG_ABI_VERSION 2
 #define OG_PIN_DIR     "/sys/fs/bpf/ordergate"
 
 /* Lanes. 0 is "unclassified": non-IP, non-TCP/UDP and malformed packets. */
@@ -46,7 +46,13 @@
 /* og_event.type */
 #define OG_EV_THROTTLE	1 /* first drop of a throttled source since its entry was set */
 #define OG_EV_MALFORMED 2 /* a packet failed header validation */
-#define OG_EV_BLOCK	3 /* first packet of a flow from a blocked prefix */
+#define OG_EV_BLOCK	3 /* a flow with og_flows state was found blocked (rule change) */
+#define OG_EV_KINDS	4 /* og_ev_gate size */
+
+/* Event gate: at most OG_EV_PER_WIN events of one kind per CPU per OG_EV_WIN_NS;
+ * the rest are only counted (og_lane_stats.ev_suppressed). */
+#define OG_EV_PER_WIN 64
+#define OG_EV_WIN_NS  1000000000ULL
 
 /* Magic in the XDP metadata so og_tc_in can tell ours from anyone else's. */
 #define OG_META_MAGIC 0x0a6e4d31
@@ -94,8 +100,11 @@ struct og_lane_stats {
 	__u64 new_flows;     /* og_flows entries created */
 	__u64 tc_in_meta;    /* og_tc_in took the lane from XDP metadata */
 	__u64 tc_in_lookup;  /* og_tc_in had no metadata and looked the flow up */
+	__u64 stateless;     /* og_xdp packets of flows without og_flows state (first packets,
+			      * SYNs, floods, sources dropped before classification) */
+	__u64 ev_suppressed; /* events the per-CPU gate did not write to og_events */
 };
-_Static_assert(sizeof(struct og_lane_stats) == 104, "og_lane_stats layout");
+_Static_assert(sizeof(struct og_lane_stats) == 120, "og_lane_stats layout");
 
 /* og_src_rules key: an LPM prefix over (family, pad, addr). prefixlen counts the
  * 32 bits of family+pad too, so an IPv4 /24 is prefixlen 32 + 24 = 56. */
@@ -190,6 +199,27 @@ struct og_event {
 	struct og_flow_key key; /* the packet's flow, as far as it was parsed */
 };
 _Static_assert(sizeof(struct og_event) == 56, "og_event layout");
+
+/* og_admit value (per CPU, unpinned): a flow seen without og_flows state. The
+ * flow gets an entry when a non-SYN packet finds its tag here; pkts/bytes/syns
+ * carry the packets seen before, so the entry's counters start complete. */
+struct og_admit_slot {
+	__u32 tag;   /* hash bits of the flow key, never 0; 0 = empty */
+	__u32 bytes; /* bytes of the packets seen so far */
+	__u16 pkts;  /* packets seen so far (saturates) */
+	__u16 syns;  /* SYNs among them (saturates) */
+	__u32 pad;   /* zero */
+};
+_Static_assert(sizeof(struct og_admit_slot) == 16, "og_admit_slot layout");
+#define OG_ADMIT_SLOTS 8192 /* per CPU, power of two: 128 KiB per CPU */
+
+/* og_ev_gate value (per CPU, unpinned, index OG_EV_*). */
+struct og_ev_gate {
+	__u64 win_ns; /* ns, CLOCK_MONOTONIC (coarse): start of the current window */
+	__u32 n;      /* events written in this window */
+	__u32 pad;    /* zero */
+};
+_Static_assert(sizeof(struct og_ev_gate) == 16, "og_ev_gate layout");
 
 /* Default map sizes; the loader may override them from config or flags. */
 #define OG_DEF_FLOWS	    65536
