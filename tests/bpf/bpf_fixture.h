@@ -21,11 +21,11 @@
 
 static int fx_ncpu;
 
-/* Opens and loads the skeleton with every pin path cleared (so a running
- * gateway's maps are never touched) and the test clock switched on. Pins the
- * process to CPU 0: test_run executes on the calling CPU and og_flows keeps one
- * value per CPU, so a migration would look like a flow seen on a new CPU. */
-static inline struct og_bpf *fx_load(void)
+/* Opens and loads the skeleton (og_flows sized <flows>, 0 = default) with every pin path cleared
+ * (so a running gateway's maps are never touched) and the test clock switched on. Pins the process
+ * to CPU 0: test_run executes on the calling CPU and og_flows keeps one value per CPU, so a
+ * migration would look like a flow seen on a new CPU. */
+static inline struct og_bpf *fx_load_sized(__u32 flows)
 {
 	struct og_bpf *s;
 	struct bpf_map *m;
@@ -42,6 +42,8 @@ static inline struct og_bpf *fx_load(void)
 		return NULL;
 	}
 	bpf_object__for_each_map(m, s->obj) bpf_map__set_pin_path(m, NULL);
+	if (flows)
+		bpf_map__set_max_entries(s->maps.og_flows, flows);
 	s->rodata->og_test_clock = 1;
 	err = og_bpf__load(s);
 	if (err) {
@@ -50,6 +52,11 @@ static inline struct og_bpf *fx_load(void)
 		return NULL;
 	}
 	return s;
+}
+
+static inline struct og_bpf *fx_load(void)
+{
+	return fx_load_sized(0);
 }
 
 static inline struct og_config fx_cfg_default(void)
