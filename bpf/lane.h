@@ -205,6 +205,15 @@ static __always_inline int og_ev_allow(__u32 type, __u64 now)
 	return 1;
 }
 
+/* The pin sequence of <k>'s og_pin_hint slot; read before og_flow_lane, so a
+ * pin written after the read is seen by the next packet. */
+static __always_inline __u32 og_pin_seq(const struct og_flow_key *k)
+{
+	__u32 slot = og_pin_slot(k), *h = bpf_map_lookup_elem(&og_pin_hint, &slot);
+
+	return h ? *h : 0;
+}
+
 /* Best-effort event: the ring buffer silently drops it when full. */
 static __always_inline void og_event(__u32 type, __u32 lane, const struct og_flow_key *k, __u64 now)
 {

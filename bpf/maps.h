@@ -63,6 +63,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } og_flow_lane SEC(".maps") __weak;
 
+/* Pin sequence per og_pin_slot(flow key); bumped by writers of og_flow_lane. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, OG_PIN_HINT_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} og_pin_hint SEC(".maps") __weak;
+
 /* Source address -> token bucket; set by the controller, drained by og_xdp. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -185,6 +185,7 @@ static __always_inline int og_stage_new(const struct og_config *cfg, struct og_x
 	struct og_src_rule *rule = NULL;
 	struct og_flow_stats nv = {};
 	struct og_admit_slot prior;
+	__u32 pseq = 0;
 	struct og_res r;
 	int v, err;
 
@@ -193,6 +194,8 @@ static __always_inline int og_stage_new(const struct og_config *cfg, struct og_x
 	v = og_src_gate(cfg, x, &rule);
 	if (v != OG_CONTINUE)
 		return v;
+	if (!x->p.syn) /* a SYN is never admitted: no pin sequence to cache */
+		pseq = og_pin_seq(&x->p.key);
 	og_resolve_rule(cfg, &x->p.key, rule, x->p.syn, &r);
 	x->lane = r.lane;
 	x->lane_src = r.lane_src;
@@ -207,6 +210,7 @@ static __always_inline int og_stage_new(const struct og_config *cfg, struct og_x
 	nv.gen = cfg->rules_gen;
 	nv.lane = r.lane;
 	nv.lane_src = r.lane_src;
+	nv.pin_seq = pseq;
 	err = bpf_map_update_elem(&og_flows, &x->p.key, &nv, BPF_NOEXIST);
 	if (!err) {
 		x->new_flow = 1;
@@ -221,36 +225,62 @@ static __always_inline int og_stage_new(const struct og_config *cfg, struct og_x
 	return OG_CONTINUE;
 }
 
+/* Caches a resolution in the flow's per-CPU value. */
+static __always_inline void og_flow_set(struct og_flow_stats *v, const struct og_res *r)
+{
+	v->lane = r->lane;
+	v->lane_src = r->lane_src;
+	v->blocked = r->blocked;
+}
+
 /*
  * Known flow with a current cached lane: one hash lookup and in-place per-CPU
  * increments, no map update. Rules are consulted only for a flow first seen on
- * this CPU, or after a writer bumped rules_gen.
+ * this CPU, or after a writer bumped rules_gen; og_flow_lane only when the
+ * flow's og_pin_hint slot moved (a pin written or cleared there).
  */
 static __always_inline int og_stage_flow(const struct og_config *cfg, struct og_xctx *x)
 {
 	struct og_flow_stats *v;
+	struct og_flow_pin *pin;
 	struct og_res r;
+	__u32 pseq;
 	int ev = 0;
 
+	/* A SYN without ACK opens a connection, so it never belongs to a flow with
+	 * state (admission waits for the handshake's ACK; an entry on the same
+	 * 4-tuple is an earlier connection): a SYN flood skips the og_flows lookup. */
+	if (x->p.syn)
+		return og_stage_new(cfg, x);
 	v = bpf_map_lookup_elem(&og_flows, &x->p.key);
 	if (!v)
 		return og_stage_new(cfg, x);
 	x->now = og_now();
+	pseq = og_pin_seq(&x->p.key);
 	if (!og_cached(v, cfg)) {
 		ev = !(v->lane_src != OG_LSRC_NONE && v->blocked);
 		og_resolve(cfg, &x->p.key, &r);
-		v->lane = r.lane;
-		v->lane_src = r.lane_src;
-		v->blocked = r.blocked;
+		og_flow_set(v, &r);
 		v->gen = cfg->rules_gen;
+		v->pin_seq = pseq;
 		if (!v->first_ns)
 			v->first_ns = x->now;
 		ev = ev && r.blocked;
+	} else if (v->pin_seq != pseq) {
+		/* A pin was written or cleared in this flow's og_pin_hint slot. */
+		pin = bpf_map_lookup_elem(&og_flow_lane, &x->p.key);
+		if (pin && og_lane_ok(pin->lane)) {
+			v->lane = pin->lane;
+			v->lane_src = OG_LSRC_PIN;
+		} else if (v->lane_src == OG_LSRC_PIN) {
+			og_resolve(cfg, &x->p.key, &r);
+			og_flow_set(v, &r);
+		}
+		v->pin_seq = pseq;
 	}
 	v->pkts++;
 	v->bytes += x->len;
 	v->last_ns = x->now;
-	v->syns += x->p.syn;
 	x->lane = v->lane;
 	x->lane_src = v->lane_src;
 	if (v->blocked) {

@@ -75,12 +75,13 @@ struct og_flow_stats {
 	__u64 bytes;	/* bytes, L2 frame length */
 	__u64 first_ns; /* ns, CLOCK_MONOTONIC (coarse), first packet on this CPU */
 	__u64 last_ns;	/* ns, CLOCK_MONOTONIC (coarse), last packet on this CPU */
-	__u32 syns;	/* TCP SYNs without ACK */
+	__u32 syns;	/* TCP SYNs without ACK before admission (handshake SYN, retransmits) */
 	__u32 gen;	/* og_config.rules_gen the cached lane/verdict were resolved at */
 	__u8 lane;	/* OG_LANE_* */
 	__u8 lane_src;	/* OG_LSRC_*: which rule chose the lane */
 	__u8 blocked;	/* 1: a block rule matched the source (cached verdict) */
-	__u8 pad[5];	/* zero */
+	__u8 pad;	/* zero */
+	__u32 pin_seq;	/* og_pin_hint[og_pin_slot(key)] the pin was last checked at */
 };
 _Static_assert(sizeof(struct og_flow_stats) == 48, "og_flow_stats layout");
 
@@ -144,6 +145,23 @@ struct og_flow_pin {
 };
 _Static_assert(sizeof(struct og_flow_pin) == 16, "og_flow_pin layout");
 
+/*
+ * og_pin_hint: OG_PIN_HINT_SLOTS __u32 sequence numbers. A writer of og_flow_lane
+ * adds 1 to the slot of the pinned key after the write (instead of bumping
+ * rules_gen), so og_xdp re-reads og_flow_lane only for flows in that slot: a
+ * pin reaches its flow on the next packet and costs every other flow one
+ * array load. The slot of a key, shared by both sides:
+ */
+#define OG_PIN_HINT_BITS  12
+#define OG_PIN_HINT_SLOTS (1U << OG_PIN_HINT_BITS)
+static inline __attribute__((always_inline)) __u32 og_pin_slot(const struct og_flow_key *k)
+{
+	__u32 h = k->saddr[0] ^ k->saddr[1] ^ k->saddr[2] ^ k->saddr[3] ^ k->daddr[0] ^
+		  ((__u32)k->sport << 16 | k->dport);
+
+	return (h * 0x9E3779B1U) >> (32 - OG_PIN_HINT_BITS);
+}
+
 /* og_throttle key: a source address. */
 struct og_addr_key {
 	__u8 family;	/* AF_INET or AF_INET6 */
@@ -171,12 +189,12 @@ _Static_assert(sizeof(struct og_throttle) == 56, "og_throttle layout");
 
 /* og_config: one entry (key 0) of global knobs, written by ordergatectl/daemon. */
 struct og_config {
-	__u32 abi_version; /* OG_ABI_VERSION of the writer */
-	__u8 enabled;	   /* 0: og_xdp passes everything and counts it as lane NONE */
-	__u8 default_lane; /* OG_LANE_* for flows no rule matches */
-	__u8 fail_mode;	   /* OG_FAIL_* */
-	__u8 pad0;	   /* zero */
-	__u32 rules_gen;   /* bumped after every write to og_src_rules/og_port_lane/og_flow_lane */
+	__u32 abi_version;	       /* OG_ABI_VERSION of the writer */
+	__u8 enabled;		       /* 0: og_xdp passes everything and counts it as lane NONE */
+	__u8 default_lane;	       /* OG_LANE_* for flows no rule matches */
+	__u8 fail_mode;		       /* OG_FAIL_* */
+	__u8 pad0;		       /* zero */
+	__u32 rules_gen;	       /* bumped after every write to og_src_rules/og_port_lane */
 	__u32 throttle_count;	       /* live og_throttle entries; 0 lets og_xdp skip the lookup */
 	__u32 lane_class[OG_LANE_MAX]; /* HTB class id per lane for skb->priority; 0 = leave */
 };

@@ -198,6 +198,7 @@ static inline int fx_flow(struct og_bpf *s, const struct og_flow_key *k, struct 
 			sum->lane_src = v[c].lane_src;
 			sum->blocked = v[c].blocked;
 			sum->gen = v[c].gen;
+			sum->pin_seq = v[c].pin_seq;
 		}
 	}
 	free(v);
@@ -278,6 +279,23 @@ static inline int fx_pin(struct og_bpf *s, const struct og_flow_key *k, __u32 la
 
 	fx_bump_gen(s);
 	return err;
+}
+
+/* Writes (lane > 0) or deletes (lane 0) a pin the way dp_flow_pin_set/clear do:
+ * the map write, then the key's og_pin_hint slot + 1, no rules_gen bump. */
+static inline int fx_pin_hinted(struct og_bpf *s, const struct og_flow_key *k, __u32 lane)
+{
+	struct og_flow_pin v = {.lane = lane, .pinned_ns = 1};
+	__u32 slot = og_pin_slot(k), seq = 0;
+	int err;
+
+	if (lane)
+		err = bpf_map_update_elem(bpf_map__fd(s->maps.og_flow_lane), k, &v, BPF_ANY);
+	else
+		err = bpf_map_delete_elem(bpf_map__fd(s->maps.og_flow_lane), k);
+	bpf_map_lookup_elem(bpf_map__fd(s->maps.og_pin_hint), &slot, &seq);
+	seq++;
+	return err ? err : bpf_map_update_elem(bpf_map__fd(s->maps.og_pin_hint), &slot, &seq, 0);
 }
 
 /* Empties a hash/LPM map (test isolation between groups). */

@@ -150,8 +150,9 @@ static void every_packet(struct og_bpf *s, struct ring_buffer *rb)
 				   v[1]);
 				continue;
 			}
-			OK(v[0] == XDP_DROP && v[1] == XDP_DROP, "%s from a %s source: dropped (%u %u)",
-			   kinds[i].name, who == S_BLOCK ? "blocked" : "throttled", v[0], v[1]);
+			OK(v[0] == XDP_DROP && v[1] == XDP_DROP,
+			   "%s from a %s source: dropped (%u %u)", kinds[i].name,
+			   who == S_BLOCK ? "blocked" : "throttled", v[0], v[1]);
 			OK(who == S_BLOCK ? FX_D(a, b, OG_LANE_NONE, drop_block) == 2 &&
 						TOTAL(a, b, drop_throttle) == 0
 					  : FX_D(a, b, OG_LANE_NONE, drop_throttle) == 2 &&
@@ -180,8 +181,8 @@ static void every_packet(struct og_bpf *s, struct ring_buffer *rb)
 /* The admission filter: SYNs record, the handshake's ACK admits with the counts so far. */
 static void admission(struct og_bpf *s)
 {
-	struct pkt_spec syn = {V4, TCP, .src = "10.91.0.1", .tcp_flags = PKT_SYN, .sport = 42000,
-			       .dport = 9443};
+	struct pkt_spec syn = {
+	    V4, TCP, .src = "10.91.0.1", .tcp_flags = PKT_SYN, .sport = 42000, .dport = 9443};
 	struct pkt_spec ack = syn, udp = {V4, UDP, .src = "10.91.0.2", .sport = 42001, .dport = 53};
 	struct og_flow_stats fs;
 	struct og_flow_key k;
@@ -236,8 +237,12 @@ static void flood(void)
 	fx_port(s, 9443, OG_LANE_ORDER);
 	for (i = 0; i < 8; i++) {
 		snprintf(addr[i], sizeof(addr[i]), "10.92.0.%d", i + 1);
-		est[i] = (struct pkt_spec){V4, TCP, .src = addr[i], .sport = 43000 + i,
-					   .dport = 9443, .tcp_flags = PKT_SYN};
+		est[i] = (struct pkt_spec){V4,
+					   TCP,
+					   .src = addr[i],
+					   .sport = 43000 + i,
+					   .dport = 9443,
+					   .tcp_flags = PKT_SYN};
 		send_spec(s, &est[i]);
 		est[i].tcp_flags = PKT_ACK;
 		send_spec(s, &est[i]);

@@ -203,6 +203,62 @@ static void blocking(struct og_bpf *s, struct ring_buffer *rb)
 	fx_unprefix(s, "fd00:66::/32");
 }
 
+/*
+ * A pin reaches its flow without a rules_gen bump: the writer bumps the key's
+ * og_pin_hint slot, and only flows in that slot look og_flow_lane up again.
+ */
+static void pin_hint(struct og_bpf *s)
+{
+	struct pkt_spec p = {V4, TCP, .src = "10.45.0.1", .sport = 50500, .dport = 9443};
+	struct pkt_spec q = {V4, TCP, .src = "10.45.0.2", .sport = 50501, .dport = 9443};
+	struct og_flow_stats fs, fq;
+	struct og_flow_key k, kq;
+	struct og_xdp_meta m;
+	__u32 g0 = fx_get_cfg(s).rules_gen, v;
+
+	fx_key(&p, &k);
+	fx_key(&q, &kq);
+	if (og_pin_slot(&k) == og_pin_slot(&kq)) /* keep the neighbour in another slot */
+		q.sport++, fx_key(&q, &kq);
+	lane_is(s, "hint: flow resolved by port", &p, OG_LANE_ORDER, OG_LSRC_PORT);
+	lane_is(s, "hint: neighbour resolved by port", &q, OG_LANE_ORDER, OG_LSRC_PORT);
+	xsend(s, &q, NULL, &fq);
+
+	/* A pin written without touching og_pin_hint stays unseen: the hint is the contract. */
+	{
+		struct og_flow_pin v = {.lane = OG_LANE_BULK, .pinned_ns = 1};
+
+		bpf_map_update_elem(bpf_map__fd(s->maps.og_flow_lane), &k, &v, BPF_ANY);
+	}
+	v = xsend(s, &p, &m, NULL);
+	OK(v == XDP_PASS && m.lane == OG_LANE_ORDER,
+	   "hint: a pin without a hint bump is not looked up (lane %u)", m.lane);
+	fx_pin_hinted(s, &k, OG_LANE_BULK);
+	v = xsend(s, &p, &m, &fs);
+	OK(v == XDP_PASS && m.lane == OG_LANE_BULK && m.lane_src == OG_LSRC_PIN &&
+	       fs.lane == OG_LANE_BULK && fs.lane_src == OG_LSRC_PIN,
+	   "hint: pin + hint bump reaches the flow on its next packet (lane %u src %u)", m.lane,
+	   m.lane_src);
+	OK_EQ(fx_get_cfg(s).rules_gen, g0, "hint: rules_gen untouched");
+	OK(fs.pin_seq != 0 && fs.gen == g0, "hint: the flow cached the slot's sequence %u",
+	   fs.pin_seq);
+	v = xsend(s, &q, &m, &fs);
+	OK(v == XDP_PASS && m.lane == OG_LANE_ORDER && fs.pin_seq == fq.pin_seq,
+	   "hint: a flow in another slot keeps its lane and sequence (no lookup)");
+	fx_pin_hinted(s, &k, 0);
+	v = xsend(s, &p, &m, &fs);
+	OK(v == XDP_PASS && m.lane == OG_LANE_ORDER && m.lane_src == OG_LSRC_PORT &&
+	       fs.lane_src == OG_LSRC_PORT,
+	   "hint: a cleared pin re-resolves the flow (lane %u src %u)", m.lane, m.lane_src);
+	fx_pin_hinted(s, &kq, OG_LANE_BULK);
+	v = xsend(s, &p, &m, NULL);
+	OK(v == XDP_PASS && m.lane == OG_LANE_ORDER,
+	   "hint: a pin on another flow leaves this one alone");
+	v = xsend(s, &q, &m, NULL);
+	OK(v == XDP_PASS && m.lane == OG_LANE_BULK, "hint: while it reaches its own flow");
+	fx_pin_hinted(s, &kq, 0);
+}
+
 static void disabled(struct og_bpf *s)
 {
 	struct pkt_spec p = {V4, TCP, .src = "10.50.0.1", .sport = 50300, .dport = 9443};
@@ -311,6 +367,7 @@ int main(void)
 	fx_set_cfg(s, &cfg);
 	generation(s);
 	blocking(s, rb);
+	pin_hint(s);
 	disabled(s);
 	ring_buffer__free(rb);
 	og_bpf__destroy(s);
