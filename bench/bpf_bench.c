@@ -23,10 +23,13 @@
  * (one syscall), and the kernel reports the mean ns per run. Cases are
  * interleaved round by round so machine noise hits them alike, and each
  * case's figure is the median over <runs> rounds.
- * "new flow" cannot repeat in-kernel (the second run finds the flow), so it
- * runs once per distinct packet; the kernel's timer then adds its own
- * ktime read to each figure, which the trivial program's repeat=1 figure
- * measures and the table subtracts (see case_new_flow).
+ * A new flow cannot repeat on one packet (the second run is no longer new), so
+ * it is measured twice over: in-kernel through flood_xdp (bench/trivial.bpf.c),
+ * which gives every run a random source and tail-calls og_xdp (the harness's
+ * own cost, tail-calling the trivial program, is subtracted); and one-shot,
+ * once per distinct packet on a cold cache, where the kernel's timer adds its
+ * own ktime read that the trivial program's repeat=1 figure measures and the
+ * table subtracts (see case_new_flow).
  */
 
 #define MAX_RUNS      51
