@@ -74,6 +74,7 @@ struct og_rt *rt_new(struct config *cfg, const struct og_rt *prev)
 		}
 	}
 	rt->gen = next_gen++;
+	atomic_fetch_add(&og_d.gens_live, 1);
 	return rt;
 fail:
 	rt_free(rt);
@@ -84,6 +85,8 @@ void rt_free(struct og_rt *rt)
 {
 	if (!rt)
 		return;
+	if (rt->gen)
+		atomic_fetch_sub(&og_d.gens_live, 1);
 	if (rt->routes)
 		for (int i = 0; i < rt->cfg->n_routes; i++)
 			respond_free_route(&rt->routes[i]);
@@ -109,13 +112,12 @@ void rt_publish(struct og_rt *rt)
 
 void rt_collect(int all)
 {
-	uint64_t min = all ? UINT64_MAX : worker_min_gen();
 	struct og_rt **pp = &retired;
 
 	while (*pp) {
 		struct og_rt *rt = *pp;
 
-		if (all || (rt->gen < min && og_now_ms() >= rt->retired_ms + 5000)) {
+		if (all || (og_now_ms() >= rt->retired_ms + 5000 && worker_rt_unused(rt))) {
 			*pp = rt->older;
 			rt_free(rt);
 		} else {

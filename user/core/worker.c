@@ -23,60 +23,48 @@ int worker_alive(void)
 	return atomic_load(&alive);
 }
 
-static void publish_gen(struct og_worker_priv *p)
+static void worker_set_rt(struct og_worker_priv *p, struct og_rt *rt)
 {
-	uint64_t g = p->rt->gen;
-
-	for (int i = 0; i < p->n_old; i++)
-		if (p->old[i].rt->gen < g)
-			g = p->old[i].rt->gen;
-	atomic_store_explicit(&p->w->rt_gen, g, memory_order_release);
+	p->rt = rt;
+	p->rt_ref = &rt->refs[p->w->id].n;
 }
 
-/* Switch new requests to runtime <nrt>; the old one lives on while requests use it. */
+/*
+ * Switch new requests to generation <nrt>: tick only, so no request is inside this.
+ * Requests in flight keep the generation they hold a reference on until they end; the
+ * main thread frees it after that (worker_rt_unused). Connections queued on a listener
+ * the new config drops are accepted here but served from the loop, on <nrt>. When the
+ * new pools cannot be allocated the worker stays on its generation and tries again at
+ * the next tick.
+ */
 static void worker_adopt(struct og_worker_priv *p, struct og_rt *nrt)
 {
 	struct og_rt *ort = p->rt;
+	int r = upstream_worker_adopt(p, ort, nrt);
 
-	if (p->rt_refs) {
-		if (p->n_old == OG_MAX_OLD_RT)
-			return; /* too many generations in flight: adopt on a later request */
-		p->old[p->n_old].rt = ort;
-		p->old[p->n_old++].refs = p->rt_refs;
+	if (r) {
+		og_log("error", "event=adopt worker=%d gen=%llu err=\"%s\"", p->w->id,
+		       (unsigned long long)nrt->gen, strerror(-r));
+		return;
 	}
+	worker_set_rt(p, nrt);
 	if (!p->draining)
-		listener_reconcile(p, ort->cfg, nrt->cfg);
-	upstream_worker_adopt(p, ort, nrt);
-	p->rt = nrt;
-	p->rt_refs = 0;
-	publish_gen(p);
+		listener_reconcile(p, nrt->cfg);
+	/* last: once published, <ort> may be freed as soon as its references are gone */
+	atomic_store_explicit(&p->w->rt_gen, nrt->gen, memory_order_release);
 }
 
-struct og_rt *worker_rt_get(struct og_worker_priv *p)
+int worker_rt_unused(const struct og_rt *rt)
 {
-	struct og_rt *cur = atomic_load_explicit(&og_d.rt, memory_order_acquire);
-
-	if (__builtin_expect(cur != p->rt, 0))
-		worker_adopt(p, cur);
-	p->rt_refs++;
-	return p->rt;
-}
-
-void worker_rt_put(struct og_worker_priv *p, struct og_rt *rt)
-{
-	if (rt == p->rt) {
-		p->rt_refs--;
-		return;
+	for (int i = 0; i < og_d.n_workers; i++) {
+		/* rt_gen first: a worker that moved past <rt> takes no new reference on it, and
+		 * the references it took before are visible once its rt_gen is */
+		if (atomic_load_explicit(&og_d.workers[i].rt_gen, memory_order_acquire) <= rt->gen)
+			return 0;
+		if (atomic_load_explicit(&rt->refs[i].n, memory_order_acquire))
+			return 0;
 	}
-	for (int i = 0; i < p->n_old; i++) {
-		if (p->old[i].rt != rt)
-			continue;
-		if (--p->old[i].refs == 0) {
-			p->old[i] = p->old[--p->n_old];
-			publish_gen(p);
-		}
-		return;
-	}
+	return 1;
 }
 
 static void worker_exit_if_done(struct og_worker_priv *p)
@@ -162,7 +150,7 @@ static int worker_init(struct og_worker *w, struct og_rt *rt, char *err, size_t 
 		snprintf(err, errlen, "worker %d: event_base_new failed", w->id);
 		return -ENOMEM;
 	}
-	p->rt = rt;
+	worker_set_rt(p, rt);
 	atomic_store(&w->rt_gen, rt->gen);
 	buf_pool_init(&p->bufs);
 	p->msg = malloc(sizeof(*p->msg));
@@ -184,6 +172,7 @@ static int worker_init(struct og_worker *w, struct og_rt *rt, char *err, size_t 
 
 		if (fd < 0)
 			return fd;
+		snprintf(p->laddr[p->n_listen], sizeof(p->laddr[0]), "%s", rt->cfg->listen[i].text);
 		p->lfd[p->n_listen++] = fd;
 	}
 	return listener_start(p);
@@ -252,17 +241,4 @@ void worker_join_all(void)
 {
 	for (int i = 0; i < og_d.n_workers; i++)
 		pthread_join(og_d.workers[i].thread, NULL);
-}
-
-uint64_t worker_min_gen(void)
-{
-	uint64_t g = UINT64_MAX;
-
-	for (int i = 0; i < og_d.n_workers; i++) {
-		uint64_t x = atomic_load_explicit(&og_d.workers[i].rt_gen, memory_order_acquire);
-
-		if (x < g)
-			g = x;
-	}
-	return g;
 }

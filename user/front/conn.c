@@ -111,10 +111,11 @@ static void set_idle(struct og_conn *c, int idle)
 	}
 }
 
-void conn_accept(struct og_worker_priv *p, int fd, const struct sockaddr *peer, socklen_t plen)
+void conn_accept(struct og_worker_priv *p, int fd, const struct sockaddr *peer, socklen_t plen,
+		 int read_now)
 {
 	struct og_conn *c = p->conn_free;
-	struct og_rt *rt = atomic_load_explicit(&og_d.rt, memory_order_acquire);
+	const struct og_rt *rt = p->rt;
 
 	if (p->n_conns >= rt->cfg->max_connections) {
 		close(fd);
@@ -148,8 +149,10 @@ void conn_accept(struct og_worker_priv *p, int fd, const struct sockaddr *peer, 
 	c->idle_since_ms = p->now_ms;
 	tw_arm(&p->tw, &c->tm, p->now_ms + rt->cfg->header_timeout_ms);
 	conn_want(c, EV_READ);
-	/* TCP_DEFER_ACCEPT usually means the request is already here: read it now. */
-	conn_event(fd, EV_READ, c);
+	/* A client sends its request right after the handshake, so by the time we accept
+	 * it is usually here: read now and save a loop pass. */
+	if (read_now)
+		conn_event(fd, EV_READ, c);
 }
 
 void conn_close(struct og_conn *c)
@@ -297,7 +300,7 @@ int conn_flush(struct og_conn *c)
 	c->rq->out_volatile = 0;
 	if (!c->rq->t_start_ns)
 		c->rq->t_start_ns = worker_cb_ns(p); /* outlives its callback: see conn_dispatch */
-	tw_arm(&p->tw, &c->tm, p->now_ms + og_daemon_rt()->cfg->write_timeout_ms);
+	tw_arm(&p->tw, &c->tm, p->now_ms + (c->rq->rt ? c->rq->rt : p->rt)->cfg->write_timeout_ms);
 	conn_want(c, EV_WRITE);
 	return 1;
 }
@@ -370,7 +373,7 @@ void conn_request_done(struct og_conn *c)
 		}
 		if (r == 0) {
 			c->state = CS_DISCARD;
-			tw_arm(&p->tw, &c->tm, p->now_ms + og_daemon_rt()->cfg->body_timeout_ms);
+			tw_arm(&p->tw, &c->tm, p->now_ms + p->rt->cfg->body_timeout_ms);
 			conn_want(c, EV_READ);
 			return;
 		}
@@ -679,8 +682,7 @@ static void conn_process_loop(struct og_conn *c)
 			}
 			set_idle(c, 1);
 			c->idle_since_ms = p->now_ms;
-			tw_arm(&p->tw, &c->tm,
-			       p->now_ms + og_daemon_rt()->cfg->keepalive_timeout_ms);
+			tw_arm(&p->tw, &c->tm, p->now_ms + p->rt->cfg->keepalive_timeout_ms);
 			return;
 		}
 		if (c->flags & CF_IDLE)
@@ -704,8 +706,7 @@ static void conn_process_loop(struct og_conn *c)
 				/* first bytes of a head that did not come whole: the rest must come
 				 * within the header timeout. A head that comes in one read (the
 				 * usual case) costs no timer work. */
-				tw_arm(&p->tw, &c->tm,
-				       p->now_ms + og_daemon_rt()->cfg->header_timeout_ms);
+				tw_arm(&p->tw, &c->tm, p->now_ms + p->rt->cfg->header_timeout_ms);
 			}
 			if (c->flags & CF_PEER_EOF) {
 				conn_reject(c, 400, "incomplete-request");

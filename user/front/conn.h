@@ -92,8 +92,10 @@ struct og_conn {
 	} peer;
 };
 
-/* Take over accepted socket <fd> from <peer>; closes <fd> on failure. Worker thread. */
-void conn_accept(struct og_worker_priv *p, int fd, const struct sockaddr *peer, socklen_t plen);
+/* Take over accepted socket <fd> from <peer>; closes <fd> on failure. <read_now>: read and
+ * serve what already arrived at once, else when the loop reports it readable. Worker thread. */
+void conn_accept(struct og_worker_priv *p, int fd, const struct sockaddr *peer, socklen_t plen,
+		 int read_now);
 /* Arm exactly <mask> (EV_READ|EV_WRITE) on the client socket; no syscall when unchanged. */
 void conn_want(struct og_conn *c, short mask);
 /*
