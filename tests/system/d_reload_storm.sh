@@ -6,10 +6,9 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/system/d_common.bash
+RELOADS=${RELOADS:-100}
 d_begin
 command -v wrk >/dev/null || { ok 1 "wrk installed (make deps)"; tap_done; exit 1; }
-
-RELOADS=${RELOADS:-100}
 d_origin_o1
 # Two extra listen ports that swap on every reload: each reload closes one listener while
 # connections (their requests already sent) wait in its accept queue, and opens the other.
@@ -23,16 +22,10 @@ write_conf() { # write_conf N: generation N's config (body "pongN", listen port 
 workers: 2
 listen: ["127.0.0.1:$D_GW_PORT", "127.0.0.1:$p"]
 admin: { listen: "127.0.0.1:$D_ADMIN_PORT" }
-shutdown_grace_ms: 5000
-upstreams:
-  origin: { servers: ["127.0.0.1:$D_O1_PORT"], keepalive: 32 }
+upstreams: { origin: { servers: ["127.0.0.1:$D_O1_PORT"], keepalive: 32 } }
 routes:
-  - name: ping
-    match: { path: /ping }
-    respond: { status: 200, body: "pong$1" }
-  - name: proxy
-    match: { path_prefix: / }
-    upstream: origin
+  - { name: ping, match: { path: /ping }, respond: { status: 200, body: "pong$1" } }
+  - { name: proxy, match: { path_prefix: / }, upstream: origin }
 EOF
 	mv "$CONF.tmp" "$CONF" # atomic: a reload never reads half a file
 }

@@ -160,11 +160,6 @@ static inline struct og_rt *og_daemon_rt(void)
 	return atomic_load_explicit(&og_d.rt, memory_order_acquire);
 }
 
-/* Readiness for /readyz: listeners up and, for each upstream a route uses, at least one
- * server usable (healthy, not ejected, breaker not open). Returns 1 when ready, 0 when
- * not (with the reason in <why>). Any thread; lock-free. */
-int og_daemon_ready(char *why, size_t whylen);
-
 /* Monotonic milliseconds (CLOCK_MONOTONIC_COARSE; cheap, ~4 ms resolution). */
 uint64_t og_now_ms(void);
 

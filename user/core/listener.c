@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "front/conn.h"
 #include "core/listener.h"
 #include "lib/log.h"
 #include "core/worker.h"
@@ -72,7 +71,7 @@ static int accept_some(struct og_worker_priv *p, int lfd, int max, int read_now)
 			}
 			break;
 		}
-		conn_accept(p, fd, (struct sockaddr *)&ss, sl, read_now);
+		worker_accept(p, fd, (struct sockaddr *)&ss, sl, read_now);
 		n++;
 	}
 	return n;
@@ -83,7 +82,7 @@ static void accept_cb(evutil_socket_t fd, short what, void *arg)
 	struct og_worker_priv *p = arg;
 
 	accept_some(p, fd, ACCEPT_BATCH, 1);
-	conn_reap(p);
+	worker_reap(p);
 }
 
 static int listener_add(struct og_worker_priv *p, int i)

@@ -6,17 +6,70 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "front/conn.h"
-#include "ops/hooks.h"
+#include "core/hooks.h"
 #include "core/listener.h"
 #include "lib/log.h"
-#include "front/respond.h"
-#include "proxy/upstream.h"
 #include "core/worker.h"
 
 #define DRAIN_IDLE_MS 250 /* during drain, a keep-alive connection idle this long is closed */
 
+#define OG_WORKER_MODS 4
+
 static _Atomic int alive;
+static const struct og_worker_mod *mods[OG_WORKER_MODS];
+static int n_mods;
+static og_accept_fn *accept_fn;
+
+int worker_mod_register(const struct og_worker_mod *m)
+{
+	if (n_mods == OG_WORKER_MODS)
+		return -ENOSPC;
+	mods[n_mods++] = m;
+	return 0;
+}
+
+void worker_accept_register(og_accept_fn *fn)
+{
+	accept_fn = fn;
+}
+
+void worker_accept(struct og_worker_priv *p, int fd, const struct sockaddr *peer, socklen_t plen,
+		   int read_now)
+{
+	if (accept_fn)
+		accept_fn(p, fd, peer, plen, read_now);
+	else
+		close(fd);
+}
+
+void worker_reap(struct og_worker_priv *p)
+{
+	for (int i = 0; i < n_mods; i++)
+		if (mods[i]->reap)
+			mods[i]->reap(p);
+}
+
+static void mods_drain(struct og_worker_priv *p, uint64_t idle_ms)
+{
+	for (int i = 0; i < n_mods; i++)
+		if (mods[i]->drain)
+			mods[i]->drain(p, idle_ms);
+}
+
+static void mods_close_all(struct og_worker_priv *p)
+{
+	for (int i = 0; i < n_mods; i++)
+		if (mods[i]->close_all)
+			mods[i]->close_all(p);
+}
+
+static int mods_busy(struct og_worker_priv *p)
+{
+	for (int i = 0; i < n_mods; i++)
+		if (mods[i]->busy && mods[i]->busy(p))
+			return 1;
+	return 0;
+}
 
 int worker_alive(void)
 {
@@ -40,8 +93,11 @@ static void worker_set_rt(struct og_worker_priv *p, struct og_rt *rt)
 static void worker_adopt(struct og_worker_priv *p, struct og_rt *nrt)
 {
 	struct og_rt *ort = p->rt;
-	int r = upstream_worker_adopt(p, ort, nrt);
+	int r = 0;
 
+	for (int i = 0; i < n_mods && !r; i++)
+		if (mods[i]->adopt)
+			r = mods[i]->adopt(p, ort, nrt);
 	if (r) {
 		og_log("error", "event=adopt worker=%d gen=%llu err=\"%s\"", p->w->id,
 		       (unsigned long long)nrt->gen, strerror(-r));
@@ -69,7 +125,7 @@ int worker_rt_unused(const struct og_rt *rt)
 
 static void worker_exit_if_done(struct og_worker_priv *p)
 {
-	if (p->draining && p->n_conns == 0 && upstream_active(p) == 0)
+	if (p->draining && !mods_busy(p))
 		event_base_loopbreak(p->w->base);
 }
 
@@ -84,9 +140,8 @@ static void worker_start_drain(struct og_worker_priv *p)
 	p->draining = 1;
 	p->drain_deadline_ms = atomic_load(&og_d.drain_deadline_ms);
 	listener_stop(p);
-	upstream_close_idle(p);
-	conn_drain_sweep(p, DRAIN_IDLE_MS);
-	conn_reap(p);
+	mods_drain(p, DRAIN_IDLE_MS);
+	worker_reap(p);
 	worker_exit_if_done(p);
 }
 
@@ -105,7 +160,9 @@ static void worker_tick(evutil_socket_t fd, short what, void *arg)
 
 	p->cb_ns = 0;
 	worker_clock(p);
-	respond_date_refresh(p);
+	for (int i = 0; i < n_mods; i++)
+		if (mods[i]->tick)
+			mods[i]->tick(p);
 	tw_run(&p->tw, p->now_ms);
 	/* Move to a newly published config even on a worker with no traffic, so the old
 	 * generation can be freed. */
@@ -115,20 +172,14 @@ static void worker_tick(evutil_socket_t fd, short what, void *arg)
 	if (!p->draining && atomic_load_explicit(&og_d.draining, memory_order_acquire))
 		worker_start_drain(p);
 	if (p->draining) {
-		conn_drain_sweep(p, DRAIN_IDLE_MS);
-		if (p->now_ms >= p->drain_deadline_ms) {
-			/* grace is over: whatever is left is cut */
-			while (p->conns)
-				conn_close(p->conns);
-			upstream_close_all(p);
-		}
+		mods_drain(p, DRAIN_IDLE_MS);
+		if (p->now_ms >= p->drain_deadline_ms)
+			mods_close_all(p); /* grace is over: whatever is left is cut */
 		worker_exit_if_done(p);
 	}
 	if (p->accept_paused_until && !p->draining)
 		listener_resume(p);
-	hook_worker_tick(p->w);
-	conn_reap(p);
-	upstream_reap(p);
+	worker_reap(p);
 }
 
 static int worker_init(struct og_worker *w, struct og_rt *rt, char *err, size_t errlen)
@@ -158,9 +209,14 @@ static int worker_init(struct og_worker *w, struct og_rt *rt, char *err, size_t 
 		return -ENOMEM;
 	worker_clock(p);
 	tw_init(&p->tw, p->now_ms);
-	respond_date_refresh(p);
-	if (upstream_worker_adopt(p, NULL, rt))
-		return -ENOMEM;
+	for (int i = 0; i < n_mods; i++) {
+		int r = mods[i]->init ? mods[i]->init(p, rt) : 0;
+
+		if (r) {
+			snprintf(err, errlen, "worker %d: %s", w->id, strerror(-r));
+			return r;
+		}
+	}
 	p->clk_ev = event_new(w->base, -1, 0, worker_clock_pass_end, p);
 	if (!p->clk_ev)
 		return -ENOMEM;
@@ -197,7 +253,7 @@ int worker_create_all(struct og_rt *rt, char *err, size_t errlen)
 		r = worker_init(&og_d.workers[i], rt, err, errlen);
 		if (r)
 			return r;
-		hook_worker_init(&og_d.workers[i]);
+		og_hooks.worker_init(&og_d.workers[i]);
 	}
 	return 0;
 }
@@ -210,12 +266,8 @@ static void *worker_main(void *arg)
 	event_base_loop(w->base, 0);
 	/* drained: release everything this worker owns */
 	listener_stop(p);
-	while (p->conns)
-		conn_close(p->conns);
-	upstream_close_all(p);
-	conn_reap(p);
-	upstream_reap(p);
-	hook_worker_exit(w);
+	mods_close_all(p);
+	worker_reap(p);
 	atomic_fetch_sub(&alive, 1);
 	return NULL;
 }

@@ -5,6 +5,7 @@
 
 #include <event2/event.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "lib/buf.h"
@@ -89,6 +90,42 @@ struct og_worker_priv {
 	int draining;	    /* SIGTERM seen: no accepts, close idle conns, answer with close */
 	uint64_t drain_deadline_ms;
 };
+
+/*
+ * A module above core with per-worker state (the front, the proxy): what the worker loop
+ * calls in it. Registered once at start, before worker_create_all (ops/main.c), so core
+ * includes none of their headers; called in registration order. Entries may be NULL.
+ * Worker thread unless said.
+ */
+struct og_worker_mod {
+	/* worker created for generation <rt> (main thread, before the worker starts) */
+	int (*init)(struct og_worker_priv *p, struct og_rt *rt);
+	/* switch to generation <nrt> (tick, no request inside); an error keeps <ort> and the
+	 * worker tries again at the next tick */
+	int (*adopt)(struct og_worker_priv *p, struct og_rt *ort, struct og_rt *nrt);
+	/* every tick, before the timers run */
+	void (*tick)(struct og_worker_priv *p);
+	/* draining: close what is idle for <idle_ms> or more (drain start and every tick) */
+	void (*drain)(struct og_worker_priv *p, uint64_t idle_ms);
+	/* work in flight the drain waits for (0 = none) */
+	uint32_t (*busy)(struct og_worker_priv *p);
+	/* close everything now (grace over, exit) */
+	void (*close_all)(struct og_worker_priv *p);
+	/* end of a callback: reclaim what it closed */
+	void (*reap)(struct og_worker_priv *p);
+};
+
+/* Register <m> (static storage). Main thread, before worker_create_all. 0 or -ENOSPC. */
+int worker_mod_register(const struct og_worker_mod *m);
+/* Who takes accepted connections (the front): <read_now> 1 = read and serve at once. */
+typedef void og_accept_fn(struct og_worker_priv *p, int fd, const struct sockaddr *peer,
+			  socklen_t plen, int read_now);
+void worker_accept_register(og_accept_fn *fn);
+/* Hand accepted socket <fd> to the front (listener.c). */
+void worker_accept(struct og_worker_priv *p, int fd, const struct sockaddr *peer, socklen_t plen,
+		   int read_now);
+/* End of a core callback: every module reclaims what it closed. */
+void worker_reap(struct og_worker_priv *p);
 
 /* Create the workers (event bases, listeners on SO_REUSEPORT sockets) for runtime <rt>.
  * Returns 0 or -errno with a message in <err>. Main thread, before starting them. */
