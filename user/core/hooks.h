@@ -7,26 +7,45 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "config/config.h"
+
 struct og_worker;
+
+/* The request's own words, kept only while a consumer wants them (og_hook_detail_on). */
+struct og_req_detail {
+	const char *req_id, *method, *path; /* method/path NULL when the parser refused it */
+	uint16_t req_id_len, method_len, path_len;
+};
 
 /*
  * What happened to one request, as the front and the proxy saw it: all a consumer gets,
- * so none of them reads request internals. Pointers are valid only during the call.
+ * so none of them reads request internals. Filled field by field per request (no strings
+ * resolved: og_req_route_name/og_req_upstream do that for the consumers that want them).
+ * Pointers are valid only during the call.
  */
 struct og_req_event {
-	int16_t route;			/* route index, -1 none */
-	uint8_t lane;			/* OG_LANE_* the request rode, OG_LANE_NONE (0) none */
-	uint16_t status;		/* status sent, 0 = closed unanswered */
-	uint64_t dur_ns;		/* head complete to response flushed; 0 = in one callback */
-	uint64_t up_ns;			/* upstream exchange of the answering attempt, 0 none */
-	uint64_t bytes_in, bytes_out;	/* of this request and its response */
-	const char *route_name;		/* NULL when no route matched */
-	const char *upstream;		/* server that answered ("host:port"), NULL none */
-	const struct sockaddr *client;	/* peer address */
-	const char *req_id;		/* the rest only while og_hook_detail_on() (access log) */
-	const char *method, *path;	/* NULL when the parser refused the head */
-	uint16_t req_id_len, method_len, path_len;
+	int16_t route;		       /* route index in cfg, -1 none */
+	int16_t up_srv;		       /* server that answered: ups << 8 | srv, -1 none */
+	uint16_t status;	       /* status sent, 0 = closed unanswered */
+	uint8_t lane;		       /* OG_LANE_* the request rode, OG_LANE_NONE (0) none */
+	uint64_t dur_ns;	       /* head complete to response flushed; 0 = one callback */
+	uint64_t up_ns;		       /* upstream exchange of the answering attempt, 0 none */
+	uint64_t bytes_in, bytes_out;  /* of this request and its response */
+	const struct config *cfg;      /* the generation the request ran on */
+	const struct sockaddr *client; /* peer address */
+	const struct og_req_detail *detail; /* NULL unless og_hook_detail_on() at its head */
 };
+
+static inline const char *og_req_route_name(const struct og_req_event *e)
+{
+	return e->route >= 0 ? e->cfg->routes[e->route].name : NULL;
+}
+
+static inline const char *og_req_upstream(const struct og_req_event *e)
+{
+	return e->up_srv >= 0 ? e->cfg->upstreams[e->up_srv >> 8].servers[e->up_srv & 0xff].text
+			      : NULL;
+}
 
 /*
  * Consumers of what the hot path reports. ops fills this once at start (ops/hooks.c),

@@ -340,32 +340,32 @@ int conn_peer_text(const struct og_conn *c, char *out, size_t outlen)
 static void request_report(const struct og_conn *c)
 {
 	const struct og_req *rq = c->rq;
-	const struct config *cfg = rq->rt->cfg;
-	struct og_req_event e = {
-	    .route = rq->route,
-	    .status = rq->status,
-	    .dur_ns = rq->t_start_ns ? og_elapsed_ns(worker_cb_ns(c->p), rq->t_start_ns) : 0,
-	    .up_ns = rq->up_ns,
-	    .bytes_in = rq->bytes_in,
-	    .bytes_out = rq->bytes_out,
-	    .route_name = rq->route >= 0 ? cfg->routes[rq->route].name : NULL,
-	    .upstream = rq->up_srv >= 0
-			    ? cfg->upstreams[rq->up_srv >> 8].servers[rq->up_srv & 0xff].text
-			    : NULL,
-	    .client = (const struct sockaddr *)&c->peer,
-	};
+	struct og_req_detail d;
+	struct og_req_event e;
 
+	e.route = rq->route;
+	e.up_srv = rq->up_srv;
+	e.status = rq->status;
+	e.lane = 0;
+	e.dur_ns = rq->t_start_ns ? og_elapsed_ns(worker_cb_ns(c->p), rq->t_start_ns) : 0;
+	e.up_ns = rq->up_ns;
+	e.bytes_in = rq->bytes_in;
+	e.bytes_out = rq->bytes_out;
+	e.cfg = rq->rt->cfg;
+	e.client = (const struct sockaddr *)&c->peer;
+	e.detail = NULL;
 	if (rq->lb) {
 		/* capture_log's layout: u16 id_len, u16 method_len, u16 path_len, pad, id[64],
 		 * method, path; no lb when the parser refused the head */
 		const uint16_t *h = (const uint16_t *)rq->lb->data;
 
-		e.req_id = rq->lb->data + 8;
-		e.req_id_len = h[0];
-		e.method = rq->lb->data + 72;
-		e.method_len = h[1];
-		e.path = e.method + h[1];
-		e.path_len = h[2];
+		d.req_id = rq->lb->data + 8;
+		d.req_id_len = h[0];
+		d.method = rq->lb->data + 72;
+		d.method_len = h[1];
+		d.path = d.method + h[1];
+		d.path_len = h[2];
+		e.detail = &d;
 	}
 	og_hooks.request_done(c->p->w, &e);
 }

@@ -29,7 +29,7 @@ int resp_fmt_error(char *buf, size_t cap, int status, const char *reason, int cl
 		   int head, const char *date_line, size_t date_len);
 
 /* The Connection header lines responses add. */
-extern const char resp_hdr_close[];	 /* "Connection: close\r\n" */
+extern const char resp_hdr_close[];	/* "Connection: close\r\n" */
 extern const char resp_hdr_keepalive[]; /* "Connection: keep-alive\r\n" */
 #define RESP_HDR_CLOSE_LEN     19
 #define RESP_HDR_KEEPALIVE_LEN 24

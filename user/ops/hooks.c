@@ -11,20 +11,21 @@ static void on_request_done(struct og_worker *w, const struct og_req_event *ev)
 {
 	metrics_req_done(w->metrics, ev->route, ev->status, ev->dur_ns);
 	if (w->alog && alog_on()) {
+		const struct og_req_detail *d = ev->detail;
 		struct alog_entry e = {
-		    .req_id = ev->req_id_len ? ev->req_id : NULL,
-		    .req_id_len = ev->req_id_len,
+		    .req_id = d && d->req_id_len ? d->req_id : NULL,
+		    .req_id_len = d ? d->req_id_len : 0,
 		    .client = ev->client,
-		    .method = ev->method,
-		    .method_len = ev->method_len,
-		    .path = ev->path,
-		    .path_len = ev->path_len,
-		    .route = ev->route_name,
+		    .method = d ? d->method : NULL,
+		    .method_len = d ? d->method_len : 0,
+		    .path = d ? d->path : NULL,
+		    .path_len = d ? d->path_len : 0,
+		    .route = og_req_route_name(ev),
 		    .status = ev->status,
 		    .bytes_in = ev->bytes_in,
 		    .bytes_out = ev->bytes_out,
 		    .dur_ns = ev->dur_ns,
-		    .upstream = ev->upstream,
+		    .upstream = og_req_upstream(ev),
 		    .up_ns = ev->up_ns,
 		};
 
