@@ -138,6 +138,7 @@ c_setup() {
 c_load() {
 	local name=$1 secs=$2
 	shift 2
+	c_settle || sys_diag "$name: the upstream servers were not all healthy and closed within 10 s"
 	ip netns exec "$LAB_NS_CLIENT" "$C_CLIENT" -a "$C_GW:$C_GW_PORT" -c 16 -d "$secs" -t 1500 \
 		-p "$name" -o "$C_TMP/$name.out" -T "$C_TMP/$name.tl" -i 250 "$@" >"$C_TMP/$name.res" 2>&1 &
 	C_LOAD_PID=$!
@@ -146,6 +147,25 @@ c_load() {
 c_load_wait() {
 	wait "$C_LOAD_PID"
 	sys_diag "$(cat "$C_TMP/$1.res")"
+}
+
+# c_settle: wait (up to 10 s) until every upstream server is healthy with its breaker closed,
+# so one drill's aftermath (a server still ejected or half-open) does not hide the next drill.
+c_settle() {
+	local i m
+	for ((i = 0; i < 100; i++)); do
+		m=$(curl -s -m 2 "http://127.0.0.1:$C_ADMIN_PORT/metrics") &&
+			[ -n "$m" ] &&
+			! echo "$m" | grep -E '^ordergate_upstream_server_healthy\{' | grep -qv ' 1$' &&
+			! echo "$m" | grep -E '^ordergate_upstream_breaker_state\{' | grep -qv ' 0$' &&
+			return 0
+		# a half-open breaker closes only on a request that probes it: send a few
+		# (GET /healthz: the origins do not record it)
+		curl -s -m 1 -o /dev/null "http://$C_GW:$C_GW_PORT/healthz" \
+			-o /dev/null "http://$C_GW:$C_GW_PORT/healthz" 2>/dev/null
+		sleep 0.1
+	done
+	return 1
 }
 
 # c_field FILE KEY: value of KEY=VALUE in FILE (first match).
@@ -174,7 +194,8 @@ c_account() {
 		  printf "sent=%d maxid=%d multi=%d ok=%d fail=%d okbad=%d unrec=%d failunrec=%d ambig=%d nrec=%d dup=%d phantom=%d\n",
 			n, maxid, multi, nok, nfail, okbad, unrec, failunrec, ambig, nrec, dup, phantom }
 	' "$C_REC" "$out")
-	sys_diag "$name accounting: $stats"
+	sys_diag "$name accounting: $stats; recorded by origin: $(awk -v pre="$name-" \
+		'index($1, pre) == 1 { n[$2]++ } END { for (k in n) printf "%s=%d ", k, n[k] }' "$C_REC")"
 	C_SENT=$(echo "$stats" | c_field /dev/stdin sent)
 	C_OK=$(echo "$stats" | c_field /dev/stdin ok)
 	C_FAIL=$(echo "$stats" | c_field /dev/stdin fail)
