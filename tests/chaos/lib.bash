@@ -185,7 +185,8 @@ c_account() {
 		  id = substr($1, length(pre) + 1) + 0; if (id > maxid) maxid = id
 		  ok = ($2 ~ /^2[0-9][0-9]$/)
 		  if (ok) nok++; else nfail++
-		  if (ok && rec[$1] != 1) okbad++
+		  r = ($1 in rec) ? rec[$1] : 0   # (reading rec[$1] would create the entry)
+		  if (ok && r != 1) okbad++
 		  if (!ok && !($1 in rec)) failunrec++
 		  if (!ok && ($1 in rec)) ambig++
 		  if (!($1 in rec)) unrec++ }
