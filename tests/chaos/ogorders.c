@@ -33,13 +33,13 @@
 enum { S_FREE, S_CONNECTING, S_SENDING, S_READING };
 
 struct slot {
-	int fd;			/* -1: no connection */
-	int state;		/* with a request unless S_FREE */
-	int keep;		/* connection may be reused after this response */
+	int fd;	   /* -1: no connection */
+	int state; /* with a request unless S_FREE */
+	int keep;  /* connection may be reused after this response */
 	long id;
-	uint64_t sched_ns;	/* when the order was due (open loop) or sent (closed loop) */
+	uint64_t sched_ns; /* when the order was due (open loop) or sent (closed loop) */
 	uint64_t deadline_ns;
-	uint64_t retry_ns;	/* closed loop: do not start before this after an error */
+	uint64_t retry_ns; /* closed loop: do not start before this after an error */
 	char req[512];
 	int reqlen, reqoff;
 	char rbuf[16384];
@@ -55,8 +55,13 @@ static struct {
 	const char *prefix, *path, *method;
 	FILE *out, *tl;
 	uint64_t t0_mono, t0_real_us;
-} o = { .conns = 8, .interval_ms = 500, .timeout_ms = 3000, .secs = 10, .prefix = "o",
-	.path = "/api/v1/orders", .method = "POST" };
+} o = {.conns = 8,
+       .interval_ms = 500,
+       .timeout_ms = 3000,
+       .secs = 10,
+       .prefix = "o",
+       .path = "/api/v1/orders",
+       .method = "POST"};
 
 static struct {
 	long sent, ok, non2xx, err;
@@ -172,7 +177,7 @@ static void finish(int ep, struct slot *s, int code, const char *what, uint64_t 
 
 static int slot_connect(int ep, struct slot *s)
 {
-	struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = s };
+	struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = s};
 	int one = 1;
 
 	s->fd = socket(o.sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -193,7 +198,7 @@ static int slot_connect(int ep, struct slot *s)
 
 static void slot_want(int ep, struct slot *s, uint32_t events)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = s };
+	struct epoll_event ev = {.events = events, .data.ptr = s};
 
 	epoll_ctl(ep, EPOLL_CTL_MOD, s->fd, &ev);
 }
@@ -202,8 +207,8 @@ static void slot_want(int ep, struct slot *s, uint32_t events)
 static int slot_write(int ep, struct slot *s)
 {
 	while (s->reqoff < s->reqlen) {
-		ssize_t n = send(s->fd, s->req + s->reqoff, (size_t)(s->reqlen - s->reqoff),
-				 MSG_NOSIGNAL);
+		ssize_t n =
+		    send(s->fd, s->req + s->reqoff, (size_t)(s->reqlen - s->reqoff), MSG_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno == EAGAIN)
@@ -312,7 +317,8 @@ static void slot_event(int ep, struct slot *s, uint32_t evs, uint64_t now)
 		return;
 	}
 	if (s->state == S_READING) {
-		ssize_t n = recv(s->fd, s->rbuf + s->rlen, sizeof(s->rbuf) - 1 - (size_t)s->rlen, 0);
+		ssize_t n =
+		    recv(s->fd, s->rbuf + s->rlen, sizeof(s->rbuf) - 1 - (size_t)s->rlen, 0);
 		int st;
 
 		if (n < 0 && errno == EAGAIN)
@@ -383,18 +389,49 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'c': o.conns = atoi(optarg); break;
-		case 'n': o.max = atol(optarg); break;
-		case 'd': o.secs = atof(optarg); break;
-		case 'r': o.rate = atof(optarg); break;
-		case 'o': o.out = fopen(optarg, "w"); if (!o.out) { perror(optarg); return 2; } break;
-		case 'T': o.tl = fopen(optarg, "w"); if (!o.tl) { perror(optarg); return 2; } break;
-		case 'i': o.interval_ms = atoi(optarg); break;
-		case 'p': o.prefix = optarg; break;
-		case 'u': o.path = optarg; break;
-		case 't': o.timeout_ms = atoi(optarg); break;
-		case 'm': o.method = optarg; break;
-		default: usage();
+		case 'c':
+			o.conns = atoi(optarg);
+			break;
+		case 'n':
+			o.max = atol(optarg);
+			break;
+		case 'd':
+			o.secs = atof(optarg);
+			break;
+		case 'r':
+			o.rate = atof(optarg);
+			break;
+		case 'o':
+			o.out = fopen(optarg, "w");
+			if (!o.out) {
+				perror(optarg);
+				return 2;
+			}
+			break;
+		case 'T':
+			o.tl = fopen(optarg, "w");
+			if (!o.tl) {
+				perror(optarg);
+				return 2;
+			}
+			break;
+		case 'i':
+			o.interval_ms = atoi(optarg);
+			break;
+		case 'p':
+			o.prefix = optarg;
+			break;
+		case 'u':
+			o.path = optarg;
+			break;
+		case 't':
+			o.timeout_ms = atoi(optarg);
+			break;
+		case 'm':
+			o.method = optarg;
+			break;
+		default:
+			usage();
 		}
 	}
 	if (!o.salen || o.conns < 1 || o.conns > 4096 || o.secs <= 0 || o.interval_ms < 10 ||
@@ -410,7 +447,8 @@ int main(int argc, char **argv)
 	o.t0_real_us = (uint64_t)rt.tv_sec * 1000000ull + (uint64_t)rt.tv_nsec / 1000;
 	now = o.t0_mono = mono_ns();
 	end_ns = now + (uint64_t)(o.secs * 1e9);
-	hard_end = end_ns + (uint64_t)o.timeout_ms * 1000000ull + 1000000000ull;
+	/* after -d: pending orders still go out, and each has its own timeout to finish */
+	hard_end = end_ns + 2 * (uint64_t)o.timeout_ms * 1000000ull + 1000000000ull;
 	next_iv = now + (uint64_t)o.interval_ms * 1000000ull;
 	next_sched = now;
 	if (o.rate > 0)
@@ -423,7 +461,8 @@ int main(int argc, char **argv)
 		issuing = now < end_ns && (!o.max || next_id <= o.max);
 		/* open loop: orders fall due whatever the server does; they wait for a free slot */
 		if (period)
-			while (issuing && next_sched <= now && (!o.max || next_id + pending <= o.max)) {
+			while (issuing && next_sched <= now &&
+			       (!o.max || next_id + pending <= o.max)) {
 				pending++;
 				next_sched += period;
 			}
@@ -432,10 +471,12 @@ int main(int argc, char **argv)
 			struct slot *s = &slots[i];
 
 			if (s->state != S_FREE && now >= s->deadline_ns)
-				finish(ep, s, 0, s->state == S_CONNECTING ? "connect" : "timeout", now);
+				finish(ep, s, 0, s->state == S_CONNECTING ? "connect" : "timeout",
+				       now);
 			if (s->state == S_FREE && period && pending) {
 				/* due time of the oldest pending order */
-				slot_start(ep, s, next_id++, next_sched - (uint64_t)pending * period, now);
+				slot_start(ep, s, next_id++,
+					   next_sched - (uint64_t)pending * period, now);
 				pending--;
 			} else if (s->state == S_FREE && !period && issuing && now >= s->retry_ns &&
 				   (!o.max || next_id <= o.max)) {
