@@ -16,7 +16,7 @@ reap() { wait "$1" 2>/dev/null; RC=$?; }
 
 # --- takeover ------------------------------------------------------------------------------
 old=$C_GW_PID
-c_load takeover 6
+c_load takeover 5
 sleep 1.5
 c_drill takeover --pid "$old" --config "$C_CONF" --port "$C_GW_PORT"
 ok $? "drill takeover ran (mechanism $(c_drill_val takeover mechanism))"
@@ -28,7 +28,7 @@ c_account takeover
 is "$C_FAIL" 0 "takeover: zero failed orders across the takeover ($C_SENT sent)"
 
 # --- restart: stop, then start (a gap) -----------------------------------------------------
-c_load restart 5
+c_load restart 4
 sleep 1.5
 c_drill restart --pid "$C_GW_PID" --config "$C_CONF" --port "$C_GW_PORT"
 ok $? "drill restart ran"

@@ -31,10 +31,10 @@ recovered() {
 	ok $([ "$rec_ms" -le 1000 ]; echo $?) "$1: errors back to zero within 1 s after the fault is removed ($rec_ms ms)"
 }
 
-# --- loss: 10 % of the packets between the gateway and the origins, 4 s ----------------------
-c_load loss 7
+# --- loss: 10 % of the packets between the gateway and the origins, 3 s ----------------------
+c_load loss 6
 sleep 1.5
-c_drill loss --pct 10 --iface "$LAB_IF_ORIGIN" --host "$LAB_ORIGIN4" --duration 4
+c_drill loss --pct 10 --iface "$LAB_IF_ORIGIN" --host "$LAB_ORIGIN4" --duration 3
 ok $? "drill loss ran (mechanism $(c_drill_val loss mechanism))"
 ok $([ "$(c_drill_val loss dropped_packets)" -gt 0 ]; echo $?) \
 	"loss dropped packets ($(c_drill_val loss dropped_packets))"
@@ -43,7 +43,7 @@ c_account loss
 recovered loss
 
 # --- partition: gateway <-> origin b (port), 3 s --------------------------------------------
-c_load partb 7
+c_load partb 6
 sleep 1.5
 c_drill partition --iface "$LAB_IF_ORIGIN" --host "$LAB_ORIGIN4" --port "$C_P2" --duration 3
 ok $? "drill partition gateway<->origin b ran (mechanism $(c_drill_val partition mechanism))"
@@ -55,7 +55,7 @@ sys_diag "partb: last failed order sent $on_ms ms after the partition began (whi
 recovered partb
 
 # --- partition: client <-> gateway, 2 s ------------------------------------------------------
-c_load partc 6
+c_load partc 5
 sleep 1.5
 c_drill partition --iface "$LAB_IF_CLIENT" --port "$C_GW_PORT" --duration 2
 ok $? "drill partition client<->gateway ran"
@@ -66,7 +66,7 @@ ok $([ "$C_FAIL" -gt 0 ]; echo $?) "partc: the partition showed (orders timed ou
 recovered partc
 
 # --- delay: 200 ms +- 100 toward origin a, 3 s ------------------------------------------------
-c_load delay 6
+c_load delay 5
 sleep 1.5
 c_drill delay --ms 200 --jitter 100 --relay-ctl "$R_CTL" --relay-pid "$R_PID" --duration 3
 ok $? "drill delay ran (mechanism $(c_drill_val delay mechanism))"

@@ -77,7 +77,8 @@ c_pid_stop() { sys_kill_pid "${C_OPID[$1]:-}"; }
 
 # c_conf FILE SERVER...: the gateway config, a catch-all proxy route to an upstream of SERVERs.
 # Timeouts are short so a fault shows within the drill: connect 200 ms, response 1 s; active
-# health checks every 200 ms (fall/rise 2), outlier ejection after 3 failures, and a breaker
+# health checks every 250 ms with a 500 ms timeout (fall/rise 2: a busy origin on a busy machine
+# is slow, not dead), outlier ejection after 3 failures, and a breaker
 # open for 1 s (the default 30 s keeps a restarted origin out long after its health checks pass).
 c_conf() {
 	local f=$1 s list=""
@@ -95,7 +96,7 @@ upstreams:
     connect_timeout_ms: 200
     timeout_ms: 1000
     retries: 1
-    health: { path: /healthz, interval_ms: 200, timeout_ms: 150, rise: 2, fall: 2 }
+    health: { path: /healthz, interval_ms: 250, timeout_ms: 500, rise: 2, fall: 2 }
     outlier: { consecutive_5xx: 3, eject_ms: 2000 }
     breaker: { consecutive_failures: 5, open_ms: 1000 }
 routes:
@@ -179,7 +180,8 @@ c_field() { grep -o "$2=[^ ]*" "$1" | head -1 | cut -d= -f2; }
 # Sets C_SENT C_OK C_FAIL C_AMBIG (failed but recorded: the origin did take it).
 c_account() {
 	local name=$1 out=$C_TMP/$1.out stats
-	stats=$(awk -v pre="$name-" '
+	# shellcheck disable=SC2207 # words on purpose: KEY=NUMBER only
+	stats=($(awk -v pre="$name-" '
 		FNR == NR { if (index($1, pre) == 1) { rec[$1]++; nrec++ } ; next }
 		{ n++; seen[$1]++; if (seen[$1] > 1) multi++
 		  id = substr($1, length(pre) + 1) + 0; if (id > maxid) maxid = id
@@ -194,25 +196,28 @@ c_account() {
 		  for (k in rec) { if (rec[k] > 1) dup++; if (!(k in seen)) phantom++ }
 		  printf "sent=%d maxid=%d multi=%d ok=%d fail=%d okbad=%d unrec=%d failunrec=%d ambig=%d nrec=%d dup=%d phantom=%d\n",
 			n, maxid, multi, nok, nfail, okbad, unrec, failunrec, ambig, nrec, dup, phantom }
-	' "$C_REC" "$out")
-	sys_diag "$name accounting: $stats; recorded by origin: $(awk -v pre="$name-" \
+	' "$C_REC" "$out"))
+	sys_diag "$name accounting: ${stats[*]}; recorded by origin: $(awk -v pre="$name-" \
 		'index($1, pre) == 1 { n[$2]++ } END { for (k in n) printf "%s=%d ", k, n[k] }' "$C_REC")"
-	C_SENT=$(echo "$stats" | c_field /dev/stdin sent)
-	C_OK=$(echo "$stats" | c_field /dev/stdin ok)
-	C_FAIL=$(echo "$stats" | c_field /dev/stdin fail)
-	C_AMBIG=$(echo "$stats" | c_field /dev/stdin ambig)
-	local maxid multi okbad dup phantom
-	maxid=$(echo "$stats" | c_field /dev/stdin maxid)
-	multi=$(echo "$stats" | c_field /dev/stdin multi)
-	okbad=$(echo "$stats" | c_field /dev/stdin okbad)
-	dup=$(echo "$stats" | c_field /dev/stdin dup)
-	phantom=$(echo "$stats" | c_field /dev/stdin phantom)
-	ok $([ "$C_SENT" -ge 200 ] && [ "$maxid" = "$C_SENT" ] && [ "$multi" = 0 ]; echo $?) \
-		"$name: each of $C_SENT orders has exactly one outcome (ids 1..$maxid)"
-	is "$okbad" 0 "$name: every 2xx order ($C_OK) was recorded exactly once"
-	is "$(echo "$stats" | c_field /dev/stdin failunrec)" "$(echo "$stats" | c_field /dev/stdin unrec)" \
-		"$name: every unrecorded order got an explicit error ($C_FAIL failed, $C_AMBIG of them taken by an origin)"
+	# the stats are KEY=NUMBER words: made local variables at once (no process per field)
+	local sent maxid multi ok fail okbad unrec failunrec ambig nrec dup phantom
+	local "${stats[@]}"
+	C_SENT=$sent C_OK=$ok C_FAIL=$fail C_AMBIG=$ambig
+	ok $([ "$sent" -ge 200 ] && [ "$maxid" = "$sent" ] && [ "$multi" = 0 ]; echo $?) \
+		"$name: each of $sent orders has exactly one outcome (ids 1..$maxid)"
+	is "$okbad" 0 "$name: every 2xx order ($ok) was recorded exactly once"
+	is "$failunrec" "$unrec" \
+		"$name: every unrecorded order got an explicit error ($fail failed, $ambig of them taken by an origin)"
 	is "$dup/$phantom" 0/0 "$name: no order recorded twice / none recorded that was never sent"
+}
+
+# c_failures NAME FROM_NS: the failed orders by outcome and by 100 ms of send time after FROM_NS
+# (as a diagnostic: what failed, and for how long).
+c_failures() {
+	sys_diag "$1: failed by outcome: $(awk '$2 !~ /^2[0-9][0-9]$/ { n[$2]++ } END { for (k in n) printf "%s=%d ", k, n[k] }' "$C_TMP/$1.out")"
+	sys_diag "$1: failed by send time (100 ms slots after the fault): $(awk -v from="$(($2 / 1000))" '
+		$2 !~ /^2[0-9][0-9]$/ { b = int(($3 - from) / 100000); n[b]++ }
+		END { for (k in n) printf "%d:%d ", k, n[k] }' "$C_TMP/$1.out" | tr ' ' '\n' | sort -n | tr '\n' ' ')"
 }
 
 # c_recovery NAME FROM_NS: ms from FROM_NS (CLOCK_REALTIME ns) to the send time of the last

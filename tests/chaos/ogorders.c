@@ -10,10 +10,14 @@
  * fault, so coordinated omission does not hide it). An order is never retried: a connect
  * failure, a reset, an EOF or a timeout is that order's outcome, as a real order client that
  * must not double an order would see it. OUTCOMES gets one line per order:
- *   ID CODE SEND_US DONE_US      (CODE = HTTP status, or connect|reset|closed|timeout;
+ *   ID CODE SEND_US DONE_US      (CODE = HTTP status, STATUS:REASON when the gateway said why
+ *                                 in x-ordergate-reason, or connect|reset|closed|timeout|bad;
  *                                 times are CLOCK_REALTIME microseconds)
  * TIMELINE gets one line per interval: t_s sent ok2xx non2xx errors p50_us p99_us max_us.
- * stdout gets one summary line starting with RESULT. Bounded by -n and -d (plus one timeout).
+ * stdout gets one summary line starting with RESULT. Bounded by -n and -d: after -d, orders
+ * already due still go out and each gets its timeout, but at -d + 2 timeouts + 1 s the client
+ * stops: what is in flight then is "aborted" and what never went out "unsent" (an open-loop
+ * client that far behind means the offered rate was above what the server got done).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -43,6 +47,7 @@ struct slot {
 	char req[512];
 	int reqlen, reqoff;
 	char rbuf[16384];
+	char why[40]; /* the gateway's x-ordergate-reason, if any */
 	int rlen;
 };
 
@@ -145,7 +150,11 @@ static void finish(int ep, struct slot *s, int code, const char *what, uint64_t 
 	uint32_t us = (uint32_t)((now - s->sched_ns) / 1000);
 
 	if (o.out) {
-		if (code > 0)
+		if (code > 0 && s->why[0])
+			fprintf(o.out, "%s-%ld %d:%s %llu %llu\n", o.prefix, s->id, code, s->why,
+				(unsigned long long)real_us(s->sched_ns),
+				(unsigned long long)real_us(now));
+		else if (code > 0)
 			fprintf(o.out, "%s-%ld %d %llu %llu\n", o.prefix, s->id, code,
 				(unsigned long long)real_us(s->sched_ns),
 				(unsigned long long)real_us(now));
@@ -240,6 +249,7 @@ static void slot_start(int ep, struct slot *s, long id, uint64_t sched, uint64_t
 			     o.method, o.path, o.prefix, id, blen, body);
 	s->reqoff = 0;
 	s->rlen = 0;
+	s->why[0] = 0;
 	all.sent++;
 	iv.sent++;
 	if (s->fd < 0) {
@@ -273,6 +283,8 @@ static int parse_resp(struct slot *s, int eof)
 		else if (!strncasecmp(p, "transfer-encoding:", 18) && strcasestr(p, "chunked") &&
 			 strcasestr(p, "chunked") < strstr(p, "\r\n"))
 			chunked = 1;
+		else if (!strncasecmp(p, "x-ordergate-reason:", 19))
+			sscanf(p + 19, " %39[A-Za-z0-9_.-]", s->why);
 		else if (!strncasecmp(p, "connection:", 11) && strcasestr(p, "close") &&
 			 strcasestr(p, "close") < strstr(p, "\r\n"))
 			s->keep = 0;
@@ -378,7 +390,7 @@ int main(int argc, char **argv)
 	struct epoll_event evs[256];
 	struct timespec rt;
 	uint64_t now, end_ns, hard_end, next_iv, next_sched, period = 0;
-	long next_id = 1, pending = 0;
+	long next_id = 1, pending = 0, aborted = 0;
 	int ep, opt, i, busy;
 
 	while ((opt = getopt(argc, argv, "a:c:n:d:r:o:T:i:p:u:t:m:")) != -1) {
@@ -501,14 +513,18 @@ int main(int argc, char **argv)
 	}
 	timeline_flush(now);
 	for (i = 0; i < o.conns; i++) {
-		if (slots[i].state != S_FREE)
-			finish(ep, &slots[i], 0, "timeout", now);
+		/* still within its timeout at the hard end: the client gave up, not the server */
+		if (slots[i].state != S_FREE) {
+			finish(ep, &slots[i], 0, "aborted", now);
+			all.err--;
+			aborted++;
+		}
 		slot_close(ep, &slots[i]);
 	}
 	qsort(all.lat, all.nlat, sizeof(*all.lat), cmp_u32);
-	printf("RESULT sent=%ld ok=%ld non2xx=%ld errors=%ld unsent=%ld p50_us=%u p99_us=%u "
-	       "p999_us=%u max_us=%u secs=%.2f rate=%.0f\n",
-	       all.sent, all.ok, all.non2xx, all.err, pending, pct(all.lat, all.nlat, 0.5),
+	printf("RESULT sent=%ld ok=%ld non2xx=%ld errors=%ld aborted=%ld unsent=%ld p50_us=%u "
+	       "p99_us=%u p999_us=%u max_us=%u secs=%.2f rate=%.0f\n",
+	       all.sent, all.ok, all.non2xx, all.err, aborted, pending, pct(all.lat, all.nlat, 0.5),
 	       pct(all.lat, all.nlat, 0.99), pct(all.lat, all.nlat, 0.999),
 	       all.nlat ? all.lat[all.nlat - 1] : 0, (double)(now - o.t0_mono) / 1e9,
 	       (double)all.sent / ((double)(now - o.t0_mono) / 1e9));
