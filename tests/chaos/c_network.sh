@@ -32,45 +32,45 @@ recovered() {
 }
 
 # --- loss: 10 % of the packets between the gateway and the origins, 3 s ----------------------
-c_load loss 6
-sleep 1.5
+c_load loss
+sleep 0.5
 c_drill loss --pct 10 --iface "$LAB_IF_ORIGIN" --host "$LAB_ORIGIN4" --duration 3
 ok $? "drill loss ran (mechanism $(c_drill_val loss mechanism))"
 ok $([ "$(c_drill_val loss dropped_packets)" -gt 0 ]; echo $?) \
 	"loss dropped packets ($(c_drill_val loss dropped_packets))"
-c_load_wait loss
+c_load_finish loss 2
 c_account loss
 recovered loss
 
 # --- partition: gateway <-> origin b (port), 3 s --------------------------------------------
-c_load partb 6
-sleep 1.5
+c_load partb
+sleep 0.5
 c_drill partition --iface "$LAB_IF_ORIGIN" --host "$LAB_ORIGIN4" --port "$C_P2" --duration 3
 ok $? "drill partition gateway<->origin b ran (mechanism $(c_drill_val partition mechanism))"
 mv "$C_TMP/drill-partition.log" "$C_TMP/drill-partb.log"
-c_load_wait partb
+c_load_finish partb 2
 c_account partb
 read -r on_ms on_fails <<<"$(c_recovery partb "$(c_drill_val partb fault_on_ns)")"
 sys_diag "partb: last failed order sent $on_ms ms after the partition began (while it lasted 3000 ms)"
 recovered partb
 
 # --- partition: client <-> gateway, 2 s ------------------------------------------------------
-c_load partc 5
-sleep 1.5
+c_load partc
+sleep 0.5
 c_drill partition --iface "$LAB_IF_CLIENT" --port "$C_GW_PORT" --duration 2
 ok $? "drill partition client<->gateway ran"
 mv "$C_TMP/drill-partition.log" "$C_TMP/drill-partc.log"
-c_load_wait partc
+c_load_finish partc 2
 c_account partc
 ok $([ "$C_FAIL" -gt 0 ]; echo $?) "partc: the partition showed (orders timed out: $C_FAIL)"
 recovered partc
 
 # --- delay: 200 ms +- 100 toward origin a, 3 s ------------------------------------------------
-c_load delay 5
-sleep 1.5
+c_load delay
+sleep 0.5
 c_drill delay --ms 200 --jitter 100 --relay-ctl "$R_CTL" --relay-pid "$R_PID" --duration 3
 ok $? "drill delay ran (mechanism $(c_drill_val delay mechanism))"
-c_load_wait delay
+c_load_finish delay 2
 c_account delay
 is "$C_FAIL" 0 "delay: no order failed (200 +- 100 ms stays inside the 1 s upstream timeout)"
 ok $([ "$(awk '$7 >= 100000' "$C_TMP/delay.tl" | wc -l)" -gt 0 ]; echo $?) \

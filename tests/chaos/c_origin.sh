@@ -11,14 +11,14 @@ c_begin
 c_setup
 
 # --- crash: origin a killed under load, down 1.5 s, restarted --------------------------------
-c_load crash 6
-sleep 1.5
+c_load crash
+sleep 0.5
 c_drill crash --pid "${C_OPID[a]}" --restart "$(c_origin_cmd a "$C_P1")" --duration 1.5
 ok $? "drill crash ran (mechanism $(c_drill_val crash mechanism))"
 newpid=$(c_drill_val crash pid)
 [ -n "$newpid" ] && C_OPID[a]=$newpid
 ok $([ -n "$newpid" ] && kill -0 "$newpid"; echo $?) "the drill restarted origin a (pid ${newpid:-none})"
-c_load_wait crash
+c_load_finish crash 2
 c_account crash
 on=$(c_drill_val crash fault_on_ns)
 read -r rec_ms fails <<<"$(c_recovery crash "$on")"
@@ -38,11 +38,11 @@ c_settle
 ok $? "after the restart both origins are healthy with closed breakers again (within 10 s)"
 
 # --- slow: origin b stalls 1.5 s out of every 2 s (SIGSTOP/SIGCONT) for 4 s -----------------
-c_load slow 7
-sleep 1.5
+c_load slow
+sleep 0.5
 c_drill slow --pid "${C_OPID[b]}" --stall-ms 1500 --every-ms 2000 --duration 4
 ok $? "drill slow ran (mechanism $(c_drill_val slow mechanism))"
-c_load_wait slow
+c_load_finish slow 2
 c_account slow
 n_a=$(awk '$1 ~ /^slow-/ && $2 == "a"' "$C_REC" | wc -l)
 ok $([ "$n_a" -gt 0 ]; echo $?) "the restarted origin a takes orders again ($n_a during the next drill)"

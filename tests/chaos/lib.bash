@@ -133,19 +133,29 @@ c_setup() {
 	c_gw_start "$C_CONF" || { ok 1 "gateway starts"; tap_done; exit 1; }
 }
 
-# c_load NAME SECS [ARGS...]: the order client from the client namespace in the background
-# (closed loop, 16 connections, 1.5 s timeout), outcomes in $C_TMP/NAME.out, ids NAME-N.
-# Sets C_LOAD_PID; c_load_wait waits for it and prints its RESULT line as a diagnostic.
+# c_load NAME [ARGS...]: the order client from the client namespace in the background (closed
+# loop, 16 connections, 1.5 s timeout, at most 60 s), outcomes in $C_TMP/NAME.out, ids NAME-N.
+# Returns once orders flow (2xx in the timeline). Sets C_LOAD_PID. c_load_finish ends it.
 c_load() {
-	local name=$1 secs=$2
-	shift 2
+	local name=$1 i
+	shift
 	c_settle || sys_diag "$name: the upstream servers were not all healthy and closed within 10 s"
-	ip netns exec "$LAB_NS_CLIENT" "$C_CLIENT" -a "$C_GW:$C_GW_PORT" -c 16 -d "$secs" -t 1500 \
+	ip netns exec "$LAB_NS_CLIENT" "$C_CLIENT" -a "$C_GW:$C_GW_PORT" -c 16 -d 60 -t 1500 \
 		-p "$name" -o "$C_TMP/$name.out" -T "$C_TMP/$name.tl" -i 250 "$@" >"$C_TMP/$name.res" 2>&1 &
 	C_LOAD_PID=$!
 	sys_cleanup_push sys_kill_pid "$C_LOAD_PID"
+	for ((i = 0; i < 100; i++)); do
+		[ "$(awk '$3 > 0' "$C_TMP/$name.tl" 2>/dev/null | wc -l)" -ge 2 ] && return 0
+		sleep 0.1
+	done
+	sys_diag "$name: no orders flowing after 10 s"
 }
-c_load_wait() {
+# c_load_finish NAME SECS: keep the load SECS more seconds (the recovery window after a drill
+# returned), then stop it (SIGTERM: in-flight orders finish), wait, print its RESULT line.
+# Timed from the drill's end, not the load's start: a drill's setup time varies with the machine.
+c_load_finish() {
+	sleep "$2"
+	kill -TERM "$C_LOAD_PID" 2>/dev/null
 	wait "$C_LOAD_PID"
 	sys_diag "$(cat "$C_TMP/$1.res")"
 }

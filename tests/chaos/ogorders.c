@@ -14,7 +14,8 @@
  *                                 in x-ordergate-reason, or connect|reset|closed|timeout|bad;
  *                                 times are CLOCK_REALTIME microseconds)
  * TIMELINE gets one line per interval: t_s sent ok2xx non2xx errors p50_us p99_us max_us.
- * stdout gets one summary line starting with RESULT. Bounded by -n and -d: after -d, orders
+ * stdout gets one summary line starting with RESULT. SIGTERM or SIGINT ends the load early the
+ * same way -d does. Bounded by -n and -d: after -d, orders
  * already due still go out and each gets its timeout, but at -d + 2 timeouts + 1 s the client
  * stops: what is in flight then is "aborted" and what never went out "unsent" (an open-loop
  * client that far behind means the offered rate was above what the server got done).
@@ -25,6 +26,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +75,16 @@ static struct {
 	uint32_t *lat;
 	size_t nlat, caplat;
 } all, iv;
+
+/* SIGTERM/SIGINT: stop issuing, let what is in flight finish, report (a caller that does not
+ * know in advance how long its fault takes ends the load this way) */
+static volatile sig_atomic_t stop_req;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_req = 1;
+}
 
 static uint64_t mono_ns(void)
 {
@@ -455,6 +467,9 @@ int main(int argc, char **argv)
 		return 2;
 	for (i = 0; i < o.conns; i++)
 		slots[i].fd = -1;
+	signal(SIGTERM, on_stop);
+	signal(SIGINT, on_stop);
+	signal(SIGPIPE, SIG_IGN);
 	clock_gettime(CLOCK_REALTIME, &rt);
 	o.t0_real_us = (uint64_t)rt.tv_sec * 1000000ull + (uint64_t)rt.tv_nsec / 1000;
 	now = o.t0_mono = mono_ns();
@@ -470,6 +485,10 @@ int main(int argc, char **argv)
 		int n, wait_ms = 5, issuing;
 
 		now = mono_ns();
+		if (stop_req && end_ns > now) {
+			end_ns = now;
+			hard_end = end_ns + 2 * (uint64_t)o.timeout_ms * 1000000ull + 1000000000ull;
+		}
 		issuing = now < end_ns && (!o.max || next_id <= o.max);
 		/* open loop: orders fall due whatever the server does; they wait for a free slot */
 		if (period)
