@@ -167,16 +167,17 @@ bench_calc() {
 	awk "BEGIN { printf \"%.6g\n\", ($1) }" 2>/dev/null || echo nan
 }
 
-# bench_update_doc DOC RESULTS: replace what lies between DOC's "<!-- results:begin -->" and
-# "<!-- results:end -->" lines with RESULTS, its headings moved two levels down.
+# bench_update_doc DOC RESULTS [MARKER]: replace what lies between DOC's "<!-- MARKER:begin -->"
+# and "<!-- MARKER:end -->" lines (MARKER defaults to "results") with RESULTS, its headings
+# moved two levels down.
 bench_update_doc() {
-	local doc=$1 res=$2
-	grep -q '^<!-- results:begin -->$' "$doc" && grep -q '^<!-- results:end -->$' "$doc" || {
-		bench_log "$doc has no results markers"
+	local doc=$1 res=$2 m=${3:-results}
+	grep -q "^<!-- $m:begin -->\$" "$doc" && grep -q "^<!-- $m:end -->\$" "$doc" || {
+		bench_log "$doc has no $m markers"
 		return 1
 	}
-	awk -v res="$res" '
-		/^<!-- results:begin -->$/ {
+	awk -v res="$res" -v b="<!-- $m:begin -->" -v e="<!-- $m:end -->" '
+		$0 == b {
 			print; print ""
 			while ((getline line < res) > 0) {
 				if (line ~ /^#/) line = "##" line
@@ -184,6 +185,6 @@ bench_update_doc() {
 			}
 			print ""; skip = 1; next
 		}
-		/^<!-- results:end -->$/ { skip = 0 }
+		$0 == e { skip = 0 }
 		!skip' "$doc" >"$doc.tmp" && mv "$doc.tmp" "$doc"
 }
