@@ -91,7 +91,8 @@ static long request_len(struct conn *c)
 			continue;
 		if (!strncasecmp(p + 1, "content-length:", 15))
 			clen = strtol(p + 16, NULL, 10);
-		else if (!strncasecmp(p + 1, "connection:", 11) && strncasecmp(p + 12, " close", 6) == 0)
+		else if (!strncasecmp(p + 1, "connection:", 11) &&
+			 strncasecmp(p + 12, " close", 6) == 0)
 			c->close_after = 1;
 	}
 	if (clen < 0 || clen > BUF_SZ / 2)
@@ -121,7 +122,7 @@ static void admit(int fd, int64_t now)
 		start_service(fd, c->gen, now);
 		return;
 	}
-	waiting[(w_head + w_len) % max_fd] = (struct entry){ .fd = fd, .gen = c->gen };
+	waiting[(w_head + w_len) % max_fd] = (struct entry){.fd = fd, .gen = c->gen};
 	w_len++;
 	c->state = S_WAIT;
 	if (w_len > max_queue)
@@ -148,7 +149,7 @@ static void on_write(int fd, int64_t now)
 	struct conn *c = conns[fd];
 	const char *r = c->close_after ? resp_close : resp;
 	size_t len = c->close_after ? sizeof(resp_close) - 1 : sizeof(resp) - 1;
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
 
 	while (c->woff < len) {
 		ssize_t n = write(fd, r + c->woff, len - c->woff);
@@ -199,7 +200,7 @@ static void on_accept(int lfd)
 {
 	for (;;) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), one = 1;
-		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+		struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
 
 		if (fd < 0)
 			return;
@@ -242,9 +243,9 @@ static void tick(int64_t now)
 
 static int listen_on(int port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -258,22 +259,30 @@ static int listen_on(int port)
 
 int main(int argc, char **argv)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = {.sa_handler = on_signal};
 	struct epoll_event evs[256];
 	struct rlimit rl;
 	int o, port = 0, lfd;
 
 	while ((o = getopt(argc, argv, "p:s:k:")) != -1) {
 		switch (o) {
-		case 'p': port = atoi(optarg); break;
-		case 's': service_ns = atol(optarg) * 1000LL; break;
-		case 'k': slots = atol(optarg); break;
-		default: port = 0;
+		case 'p':
+			port = atoi(optarg);
+			break;
+		case 's':
+			service_ns = atol(optarg) * 1000LL;
+			break;
+		case 'k':
+			slots = atol(optarg);
+			break;
+		default:
+			port = 0;
 		}
 	}
 	if (port < 1 || port > 65535 || service_ns < 0 || slots < 1 || optind != argc) {
-		fprintf(stderr, "usage: lanes_origin -p PORT [-s SERVICE_US] [-k SLOTS]\n"
-				"  capacity = SLOTS / SERVICE_US requests per µs; the rest queue FIFO\n");
+		fprintf(stderr,
+			"usage: lanes_origin -p PORT [-s SERVICE_US] [-k SLOTS]\n"
+			"  capacity = SLOTS / SERVICE_US requests per µs; the rest queue FIFO\n");
 		return 2;
 	}
 	getrlimit(RLIMIT_NOFILE, &rl);

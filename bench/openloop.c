@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Open-loop HTTP/1.1 load generator: fixed-rate sends, latency from each request's scheduled time. */
+/* Open-loop HTTP/1.1 load generator: fixed-rate sends, latency from each scheduled send. */
 
 /*
  * Request i is due at start + i / rate whatever happened to the ones before it. It goes out on an
@@ -31,33 +31,33 @@
 #include <unistd.h>
 
 #define MAX_HDRS 8
-#define BUF_SZ 16384
-#define SCAN_NS 2000000LL /* timeout scan period */
-#define LATE_NS 1000000LL /* a send this far behind schedule is "late" */
+#define BUF_SZ	 16384
+#define SCAN_NS	 2000000LL /* timeout scan period */
+#define LATE_NS	 1000000LL /* a send this far behind schedule is "late" */
 
 /* Request outcome: an HTTP status (> 0) or one of these. */
 enum { R_PENDING = 0, R_CONNECT = -1, R_TIMEOUT = -2, R_RESET = -3, R_PARSE = -4, R_DROPPED = -5 };
-static const char *const kind_name[] = { "", "connect", "timeout", "reset", "parse", "dropped" };
+static const char *const kind_name[] = {"", "connect", "timeout", "reset", "parse", "dropped"};
 #define N_KINDS 6
 
 enum { C_FREE, C_CONNECTING, C_IDLE, C_BUSY };
 
 struct req {
 	int64_t sched; /* ns since start */
-	int64_t lat; /* ns from sched to outcome */
+	int64_t lat;   /* ns from sched to outcome */
 	int32_t status;
 };
 
 struct conn {
 	int fd;
 	int state;
-	int32_t req; /* index in reqs, -1 when none */
-	size_t woff; /* bytes of the request written */
-	size_t len; /* bytes in buf */
-	size_t body_at; /* offset of the body in buf once the head is parsed */
+	int32_t req;	  /* index in reqs, -1 when none */
+	size_t woff;	  /* bytes of the request written */
+	size_t len;	  /* bytes in buf */
+	size_t body_at;	  /* offset of the body in buf once the head is parsed */
 	int64_t body_got; /* body bytes already dropped from buf (long bodies) */
-	int body_kept; /* the head was parsed, buf holds body bytes only */
-	int64_t clen; /* Content-Length, -1 = none */
+	int body_kept;	  /* the head was parsed, buf holds body bytes only */
+	int64_t clen;	  /* Content-Length, -1 = none */
 	int status, chunked, close_after;
 	char buf[BUF_SZ];
 };
@@ -71,8 +71,13 @@ static struct {
 	int64_t timeout_ns;
 	long max_wait;
 	const char *raw_path, *sec_path, *label;
-} opt = { .rate = 100, .secs = 10, .conns0 = 8, .maxc = 256, .timeout_ns = 5000000000LL,
-	  .max_wait = 100000, .label = "openloop" };
+} opt = {.rate = 100,
+	 .secs = 10,
+	 .conns0 = 8,
+	 .maxc = 256,
+	 .timeout_ns = 5000000000LL,
+	 .max_wait = 100000,
+	 .label = "openloop"};
 
 static struct conn *conns;
 static int *idle, n_idle; /* stack of idle connection slots */
@@ -133,7 +138,7 @@ static void conn_fail(struct conn *c, int kind, int64_t now)
 
 static int conn_open(void)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP };
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP};
 	int fd, one = 1, slot;
 	struct conn *c;
 
@@ -143,7 +148,8 @@ static int conn_open(void)
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (struct sockaddr *)&opt.addr, sizeof(opt.addr)) < 0 && errno != EINPROGRESS) {
+	if (connect(fd, (struct sockaddr *)&opt.addr, sizeof(opt.addr)) < 0 &&
+	    errno != EINPROGRESS) {
 		close(fd);
 		return -1;
 	}
@@ -164,7 +170,7 @@ static int conn_open(void)
 
 static void set_out(struct conn *c, int want)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0) };
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0)};
 
 	ev.data.u32 = (uint32_t)(c - conns);
 	epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
@@ -469,7 +475,7 @@ static void write_seconds(void)
 static void report(void)
 {
 	int64_t *v = malloc(sizeof(*v) * (size_t)(n_reqs + 1));
-	long n = 0, kinds[N_KINDS] = { 0 }, codes[600] = { 0 }, ok = 0, unsent = 0;
+	long n = 0, kinds[N_KINDS] = {0}, codes[600] = {0}, ok = 0, unsent = 0;
 	FILE *raw = opt.raw_path ? fopen(opt.raw_path, "w") : NULL;
 
 	if (!v || (opt.raw_path && !raw))
@@ -495,10 +501,11 @@ static void report(void)
 	if (raw)
 		fclose(raw);
 	qsort(v, (size_t)n, sizeof(*v), cmp_i64);
-	printf("%s: scheduled=%ld ranked=%ld ok=%ld p50_us=%.0f p99_us=%.0f p999_us=%.0f max_us=%.0f"
-	       " conns_opened=%d conns_max=%d waited=%ld late=%ld unfinished=%ld",
-	       opt.label, n_reqs, n, ok, pct(v, n, .5), pct(v, n, .99), pct(v, n, .999),
-	       n ? (double)v[n - 1] / 1000.0 : 0.0, n_opened, open_max, n_waited, n_late, unsent);
+	printf(
+	    "%s: scheduled=%ld ranked=%ld ok=%ld p50_us=%.0f p99_us=%.0f p999_us=%.0f max_us=%.0f"
+	    " conns_opened=%d conns_max=%d waited=%ld late=%ld unfinished=%ld",
+	    opt.label, n_reqs, n, ok, pct(v, n, .5), pct(v, n, .99), pct(v, n, .999),
+	    n ? (double)v[n - 1] / 1000.0 : 0.0, n_opened, open_max, n_waited, n_late, unsent);
 	for (int k = 1; k < N_KINDS; k++)
 		printf(" %s=%ld", kind_name[k], kinds[k]);
 	for (int s = 100; s < 600; s++)
@@ -513,16 +520,21 @@ static void report(void)
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: openloop -a HOST:PORT [-r RPS] [-d SECS] [-m METHOD] [-p PATH] [-H 'Name: value']...\n"
-		"                [-b BODY] [-c CONNS] [-C MAX_CONNS] [-t TIMEOUT_MS] [-w MAX_WAITING]\n"
-		"                [-o RAW_FILE] [-s PER_SECOND_FILE] [-l LABEL]\n"
-		"  Sends RPS requests per second for SECS seconds, each timed from its scheduled send.\n"
-		"  -c connections opened up front (8); -C at most this many open (256); -t a request\n"
-		"  not answered this long after its scheduled time is a timeout (5000); -w requests that\n"
-		"  may wait for a connection when all -C are busy (100000; beyond, dropped). -o writes\n"
-		"  'sched_us latency_us status' per request (status < 0: -1 connect, -2 timeout,\n"
-		"  -3 reset, -4 parse, -5 dropped); -s writes per-second count/p50/p99/max/errors.\n");
+	fprintf(
+	    stderr,
+	    "usage: openloop -a HOST:PORT [-r RPS] [-d SECS] [-m METHOD] [-p PATH] [-H 'Name: "
+	    "value']...\n"
+	    "                [-b BODY] [-c CONNS] [-C MAX_CONNS] [-t TIMEOUT_MS] [-w MAX_WAITING]\n"
+	    "                [-o RAW_FILE] [-s PER_SECOND_FILE] [-l LABEL]\n"
+	    "  Sends RPS requests per second for SECS seconds, each timed from its scheduled "
+	    "send.\n"
+	    "  -c connections opened up front (8); -C at most this many open (256); -t a request\n"
+	    "  not answered this long after its scheduled time is a timeout (5000); -w requests "
+	    "that\n"
+	    "  may wait for a connection when all -C are busy (100000; beyond, dropped). -o "
+	    "writes\n"
+	    "  'sched_us latency_us status' per request (status < 0: -1 connect, -2 timeout,\n"
+	    "  -3 reset, -4 parse, -5 dropped); -s writes per-second count/p50/p99/max/errors.\n");
 	exit(2);
 }
 
@@ -569,25 +581,52 @@ static void parse_args(int argc, char **argv)
 
 	while ((o = getopt(argc, argv, "a:r:d:m:p:H:b:c:C:t:w:o:s:l:")) != -1) {
 		switch (o) {
-		case 'a': addr = optarg; break;
-		case 'r': opt.rate = (double)num(optarg, 1, 100000, "-r"); break;
-		case 'd': opt.secs = (int)num(optarg, 1, 3600, "-d"); break;
-		case 'm': method = optarg; break;
-		case 'p': path = optarg; break;
+		case 'a':
+			addr = optarg;
+			break;
+		case 'r':
+			opt.rate = (double)num(optarg, 1, 100000, "-r");
+			break;
+		case 'd':
+			opt.secs = (int)num(optarg, 1, 3600, "-d");
+			break;
+		case 'm':
+			method = optarg;
+			break;
+		case 'p':
+			path = optarg;
+			break;
 		case 'H':
 			if (n_hdrs == MAX_HDRS)
 				die("too many -H");
 			hdrs[n_hdrs++] = optarg;
 			break;
-		case 'b': body = optarg; break;
-		case 'c': opt.conns0 = (int)num(optarg, 0, 60000, "-c"); break;
-		case 'C': opt.maxc = (int)num(optarg, 1, 60000, "-C"); break;
-		case 't': opt.timeout_ns = num(optarg, 1, 600000, "-t") * 1000000LL; break;
-		case 'w': opt.max_wait = num(optarg, 1, 10000000, "-w"); break;
-		case 'o': opt.raw_path = optarg; break;
-		case 's': opt.sec_path = optarg; break;
-		case 'l': opt.label = optarg; break;
-		default: usage();
+		case 'b':
+			body = optarg;
+			break;
+		case 'c':
+			opt.conns0 = (int)num(optarg, 0, 60000, "-c");
+			break;
+		case 'C':
+			opt.maxc = (int)num(optarg, 1, 60000, "-C");
+			break;
+		case 't':
+			opt.timeout_ns = num(optarg, 1, 600000, "-t") * 1000000LL;
+			break;
+		case 'w':
+			opt.max_wait = num(optarg, 1, 10000000, "-w");
+			break;
+		case 'o':
+			opt.raw_path = optarg;
+			break;
+		case 's':
+			opt.sec_path = optarg;
+			break;
+		case 'l':
+			opt.label = optarg;
+			break;
+		default:
+			usage();
 		}
 	}
 	if (!addr || optind != argc)
@@ -601,7 +640,8 @@ static void parse_args(int argc, char **argv)
 	*colon = '\0';
 	opt.addr.sin_family = AF_INET;
 	opt.addr.sin_port = htons((uint16_t)num(colon + 1, 1, 65535, "port"));
-	if (inet_pton(AF_INET, strcmp(host, "localhost") ? host : "127.0.0.1", &opt.addr.sin_addr) != 1)
+	if (inet_pton(AF_INET, strcmp(host, "localhost") ? host : "127.0.0.1",
+		      &opt.addr.sin_addr) != 1)
 		die("-a wants a numeric IPv4 address");
 	*colon = ':';
 	build_wire(method, path, host, hdrs, n_hdrs, body);
@@ -609,7 +649,7 @@ static void parse_args(int argc, char **argv)
 
 static void setup(void)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = {.sa_handler = on_signal};
 
 	n_reqs = (long)(opt.rate * opt.secs);
 	reqs = calloc((size_t)n_reqs, sizeof(*reqs));
