@@ -86,18 +86,7 @@ fi
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 NOFILE=$(ulimit -n)
 
-BENCH_TMP=$(mktemp -d /tmp/og-bench-lanes.XXXXXX)
-chmod 755 "$BENCH_TMP" # nginx workers drop to an unprivileged user
-CLEANED=0
-cleanup() {
-	[ "$CLEANED" = 1 ] && return
-	CLEANED=1
-	local i
-	for ((i = ${#BENCH_PIDS[@]} - 1; i >= 0; i--)); do bench_stop "${BENCH_PIDS[i]}"; done
-	cd / && rm -rf "$BENCH_TMP"
-}
-trap cleanup EXIT
-trap 'bench_log interrupted; exit 130' INT TERM
+bench_tmp_init og-bench-lanes
 
 STAMP=$(date -u +%Y%m%d-%H%M%S)
 LOAD0=$(cut -d' ' -f1 /proc/loadavg)
@@ -113,12 +102,6 @@ LABEL=([ordergated]=ordergated
 	[haproxy]="haproxy $(haproxy -v 2>/dev/null | awk 'NR == 1 { print $3 }')")
 LABEL[haproxy-prio]="${LABEL[haproxy]} + server maxconn, orders first in its queue"
 
-fail_start() { # fail_start NAME WHY
-	FAILED[$1]=$2
-	RC=1
-	bench_log "$1 failed to start: $2"
-	[ -s "$BENCH_TMP/$1.log" ] && sed 's/^/    /' "$BENCH_TMP/$1.log" | tail -n 20 >&2
-}
 
 # field LINE KEY: the value of KEY=VALUE in an openloop summary line (0 when absent).
 field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" <<<"$1" | grep . || echo 0; }
@@ -130,7 +113,7 @@ ORIGIN_PORT=$(bench_free_port)
 bench_start origin 0 nice -n -5 "$BUILD/bench/lanes_origin" -p "$ORIGIN_PORT" -s "$SERVICE_US" -k "$SLOTS"
 ORIGIN_PID=$BENCH_LAST_PID
 if ! bench_wait_http "http://127.0.0.1:$ORIGIN_PORT/ping" pong 10 "$ORIGIN_PID"; then
-	fail_start origin "lanes_origin did not answer on port $ORIGIN_PORT"
+	bench_fail_start origin "lanes_origin did not answer on port $ORIGIN_PORT"
 	exit 1
 fi
 
@@ -178,7 +161,7 @@ start_server() { # start_server NAME CMD...: start on CPU 1, wait until it proxi
 	bench_start "$name" 1 "$@"
 	PID[$name]=$BENCH_LAST_PID
 	if ! bench_wait_http "http://127.0.0.1:${PORT[$name]}/api/v1/marketdata/up" pong 10 "${PID[$name]}"; then
-		fail_start "$name" "GET /api/v1/marketdata/up did not reach the origin"
+		bench_fail_start "$name" "GET /api/v1/marketdata/up did not reach the origin"
 		return 1
 	fi
 	bench_log "$name up on 127.0.0.1:${PORT[$name]} (pid ${PID[$name]})"
@@ -206,7 +189,7 @@ for name in $SERVERS; do
 		if haproxy -c -q -f "$BENCH_TMP/haproxy.cfg" >"$BENCH_TMP/haproxy.log" 2>&1; then
 			start_server haproxy haproxy -db -f "$BENCH_TMP/haproxy.cfg"
 		else
-			fail_start haproxy "config check failed"
+			bench_fail_start haproxy "config check failed"
 		fi
 		;;
 	haproxy-prio)
@@ -216,12 +199,12 @@ for name in $SERVERS; do
 		if haproxy -c -q -f "$BENCH_TMP/haproxy-prio.cfg" >"$BENCH_TMP/haproxy-prio.log" 2>&1; then
 			start_server haproxy-prio haproxy -db -f "$BENCH_TMP/haproxy-prio.cfg"
 		else
-			fail_start haproxy-prio "config check failed"
+			bench_fail_start haproxy-prio "config check failed"
 		fi
 		;;
 	ordergated)
 		if ! [ -x "$BUILD/ordergated" ]; then
-			fail_start ordergated "not built ($BUILD/ordergated missing)"
+			bench_fail_start ordergated "not built ($BUILD/ordergated missing)"
 			continue
 		fi
 		fill=(PORT="${PORT[ordergated]}" ADMIN_PORT="$(bench_free_port)" ORIGIN_PORT="$ORIGIN_PORT")
@@ -230,7 +213,8 @@ for name in $SERVERS; do
 		if "$BUILD/ordergated" -t -c "$BENCH_TMP/ordergated.yaml" >"$BENCH_TMP/ordergated.log" 2>&1; then
 			OG_LANES=yes
 		elif [ "${BENCH_LANES_REQUIRE:-0}" = 1 ]; then
-			fail_start ordergated "the lanes config was rejected: $(head -c 300 "$BENCH_TMP/ordergated.log")"
+			bench_fail_start ordergated \
+				"the lanes config was rejected: $(head -c 300 "$BENCH_TMP/ordergated.log")"
 			continue
 		else
 			OG_LANES="no: $(head -n1 "$BENCH_TMP/ordergated.log" | sed "s|$BENCH_TMP/||")"
@@ -333,7 +317,6 @@ for ((round = 1; round <= RUNS; round++)); do
 done
 
 # --- report ------------------------------------------------------------------------------
-isnum() { [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$ ]]; }
 med() { [ -s "$BENCH_TMP/res/$1" ] && bench_median "$BENCH_TMP/res/$1" "$2" || echo nan; }
 spread() { # spread NAME COLUMN: "median (min–max)"
 	local f=$BENCH_TMP/res/$1
@@ -432,13 +415,17 @@ report() {
 	local note=""
 	[ "$OG_LANES" = yes ] || note=" (ordergated WITHOUT LANES: not the lanes result)"
 	ok=""
-	isnum "$u99" && isnum "$o99" && ok=$(bench_calc "$o99 <= 2 * $u99")
-	goal "ordergated's order p99 under overload ≤ 2× unloaded$note" "$ok" \
-		"$(fmt "$o99") ms vs $(fmt "$u99") ms unloaded ($(ratio "$o99" "$u99")×)"
+	bench_isnum "$u99" && bench_isnum "$o99" && ok=$(bench_calc "$o99 <= 2 * $u99")
+	bench_goal "ordergated's order p99 under overload ≤ 2× unloaded$note" "$ok" \
+		"$(bench_fmt %.1f "$o99") ms vs $(bench_fmt %.1f "$u99") ms unloaded" \
+		"($(bench_ratio "$o99" "$u99" 1)×)"
 	ok=""
-	isnum "$o99" && isnum "$ng" && isnum "$hp" && ok=$(bench_calc "$ng >= 5 * $o99 && $hp >= 5 * $o99")
-	goal "ordergated's overload p99 ≥ 5× lower than nginx's and haproxy's$note" "$ok" \
-		"nginx $(fmt "$ng") ms ($(ratio "$ng" "$o99")×), haproxy $(fmt "$hp") ms ($(ratio "$hp" "$o99")×), ordergated $(fmt "$o99") ms"
+	bench_isnum "$o99" && bench_isnum "$ng" && bench_isnum "$hp" &&
+		ok=$(bench_calc "$ng >= 5 * $o99 && $hp >= 5 * $o99")
+	bench_goal "ordergated's overload p99 ≥ 5× lower than nginx's and haproxy's$note" "$ok" \
+		"nginx $(bench_fmt %.1f "$ng") ms ($(bench_ratio "$ng" "$o99" 1)×), haproxy" \
+		"$(bench_fmt %.1f "$hp") ms ($(bench_ratio "$hp" "$o99" 1)×), ordergated" \
+		"$(bench_fmt %.1f "$o99") ms"
 	if ((${#WARN[@]})); then
 		echo
 		for og in "${WARN[@]}"; do echo "**Warning**: $og"; done
@@ -458,18 +445,6 @@ report() {
 	echo
 	echo "</details>"
 }
-fmt() { if isnum "$1"; then printf '%.1f' "$1"; else printf '–'; fi; }
-ratio() {
-	if isnum "$1" && isnum "$2" && [ "$(bench_calc "$2 != 0")" = 1 ]; then
-		printf '%.1f' "$(bench_calc "$1 / $2")"
-	else printf '–'; fi
-}
-goal() {
-	local verdict
-	case $2 in 1) verdict=PASS ;; 0) verdict=MISS ;; *) verdict="n/a " ;; esac
-	echo "- $verdict $1: $3"
-}
-
 for name in "${LIST[@]}"; do
 	if [ -s "$BENCH_TMP/res/$name" ] && [ "$(sum "$name" 17)" != 0 ]; then
 		WARN+=("$name: $(sum "$name" 17) order requests failed (non-2xx/3xx, timeout or socket error)")
