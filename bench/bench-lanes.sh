@@ -365,7 +365,7 @@ plot() { # plot PNG
 }
 
 report() {
-	local name u99 o99 ok og ng hp
+	local name u99 o99 ok og ng hp text
 	echo "# ordergate lanes benchmark — $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo
 	echo "Command: \`make bench-lanes\` (bench/bench-lanes.sh; BENCH_RUNS=$RUNS, ${UNL} s unloaded +" \
@@ -417,15 +417,13 @@ report() {
 	ok=""
 	bench_isnum "$u99" && bench_isnum "$o99" && ok=$(bench_calc "$o99 <= 2 * $u99")
 	bench_goal "ordergated's order p99 under overload ≤ 2× unloaded$note" "$ok" \
-		"$(bench_fmt %.1f "$o99") ms vs $(bench_fmt %.1f "$u99") ms unloaded" \
-		"($(bench_ratio "$o99" "$u99" 1)×)"
+		"$(bench_fmt %.1f "$o99") ms vs $(bench_fmt %.1f "$u99") ms unloaded ($(bench_ratio "$o99" "$u99" 1)×)"
 	ok=""
 	bench_isnum "$o99" && bench_isnum "$ng" && bench_isnum "$hp" &&
 		ok=$(bench_calc "$ng >= 5 * $o99 && $hp >= 5 * $o99")
-	bench_goal "ordergated's overload p99 ≥ 5× lower than nginx's and haproxy's$note" "$ok" \
-		"nginx $(bench_fmt %.1f "$ng") ms ($(bench_ratio "$ng" "$o99" 1)×), haproxy" \
-		"$(bench_fmt %.1f "$hp") ms ($(bench_ratio "$hp" "$o99" 1)×), ordergated" \
-		"$(bench_fmt %.1f "$o99") ms"
+	text="nginx $(bench_fmt %.1f "$ng") ms ($(bench_ratio "$ng" "$o99" 1)×), haproxy"
+	text+=" $(bench_fmt %.1f "$hp") ms ($(bench_ratio "$hp" "$o99" 1)×), ordergated $(bench_fmt %.1f "$o99") ms"
+	bench_goal "ordergated's overload p99 ≥ 5× lower than nginx's and haproxy's$note" "$ok" "$text"
 	if ((${#WARN[@]})); then
 		echo
 		for og in "${WARN[@]}"; do echo "**Warning**: $og"; done
