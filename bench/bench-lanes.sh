@@ -21,6 +21,7 @@
 #   BENCH_LANES_BULK_RPS=capacity, BENCH_LANES_BULK_BURST=200, BENCH_LANES_BULK_CONNS=64
 #                           the static bulk ceiling (per x-user-id) every server gets
 #   BENCH_LANES_SLO_MS=10   ordergated's order-lane p99 objective
+#   BENCH_LANES_NICE=-10    nice of the origin, the order generator and the servers
 #   BENCH_LANES_SERVERS="ordergated nginx haproxy"  (also: haproxy-prio, haproxy with server
 #                           maxconn = SLOTS and orders first in its queue; not a goal's reference)
 #   BENCH_LANES_REQUIRE=1   fail when ordergated rejects the lanes config (no fallback)
@@ -54,11 +55,13 @@ BULK_RPS=${BENCH_LANES_BULK_RPS:-$CAPACITY}
 BULK_BURST=${BENCH_LANES_BULK_BURST:-200}
 BULK_CONNS=${BENCH_LANES_BULK_CONNS:-64}
 SLO_MS=${BENCH_LANES_SLO_MS:-10}
+NICE=${BENCH_LANES_NICE:--10}
 FLOOD_RPS=$((FLOOD_X * CAPACITY))
 SERVERS=${BENCH_LANES_SERVERS:-ordergated nginx haproxy}
 for v in RUNS UNL OVL SETTLE ORDER_RPS FLOOD_X SLOTS SERVICE_US BULK_RPS BULK_BURST BULK_CONNS SLO_MS; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || { bench_log "$v must be a whole number (got '${!v}')"; exit 1; }
 done
+[[ $NICE =~ ^-?[0-9]+$ ]] && ((NICE >= -20 && NICE <= 19)) || { bench_log "BENCH_LANES_NICE: -20 to 19"; exit 1; }
 # Bounds keep one run within about ten minutes whatever the environment says.
 ((RUNS >= 1 && RUNS <= 9 && UNL >= 2 && UNL <= 60 && OVL >= 2 && OVL <= 60 && SETTLE < OVL &&
   ORDER_RPS >= 10 && ORDER_RPS <= 5000 && FLOOD_X >= 1 && FLOOD_X <= 10 && SLOTS >= 1 &&
@@ -108,9 +111,11 @@ field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" <<<"$1" | grep . || echo 0; }
 
 # --- origin and servers ----------------------------------------------------------
 ORIGIN_PORT=$(bench_free_port)
-# nice -5: the origin and the order generator time what is measured; the flood generator
-# shares CPU 0 with them and must not delay them.
-bench_start origin 0 nice -n -5 "$BUILD/bench/lanes_origin" -p "$ORIGIN_PORT" -s "$SERVICE_US" -k "$SLOTS"
+# Everything whose timing is measured (the origin, the order generator, the servers) runs at
+# NICE: the flood generator shares CPU 0 with the first two and must not delay them, and on a
+# shared machine other tenants' processes should not either. It is a weight, not a real-time
+# priority: other processes still run, and every server gets the same.
+bench_start origin 0 nice -n "$NICE" "$BUILD/bench/lanes_origin" -p "$ORIGIN_PORT" -s "$SERVICE_US" -k "$SLOTS"
 ORIGIN_PID=$BENCH_LAST_PID
 if ! bench_wait_http "http://127.0.0.1:$ORIGIN_PORT/ping" pong 10 "$ORIGIN_PID"; then
 	bench_fail_start origin "lanes_origin did not answer on port $ORIGIN_PORT"
@@ -128,7 +133,7 @@ fi
 #    report about 10 ms; the check wants at least 0.2 s.
 selfcheck() {
 	local line p50 port pid
-	line=$("$BUILD/bench/openloop" -l check -a "127.0.0.1:$ORIGIN_PORT" -r "$ORDER_RPS" -d 2 \
+	line=$(nice -n "$NICE" "$BUILD/bench/openloop" -l check -a "127.0.0.1:$ORIGIN_PORT" -r "$ORDER_RPS" -d 2 \
 		-m POST -p /api/v1/orders -b x -c 8 -C 64 -t 2000 2>&1 | grep '^check: ')
 	p50=$(field "$line" p50_us)
 	bench_log "self-check 1: origin alone p50 $p50 us (service ${SERVICE_US} us): $line"
@@ -144,7 +149,7 @@ selfcheck() {
 	bench_start check-origin 0 "$BUILD/bench/lanes_origin" -p "$port" -s 10000 -k 1
 	pid=$BENCH_LAST_PID
 	bench_wait_http "http://127.0.0.1:$port/ping" pong 10 "$pid" || return 1
-	line=$("$BUILD/bench/openloop" -l check -a "127.0.0.1:$port" -r 150 -d 2 -c 1 -C 1 \
+	line=$(nice -n "$NICE" "$BUILD/bench/openloop" -l check -a "127.0.0.1:$port" -r 150 -d 2 -c 1 -C 1 \
 		-t 10000 2>&1 | grep '^check: ')
 	bench_stop "$pid"
 	p50=$(field "$line" p50_us)
@@ -158,7 +163,7 @@ selfcheck() {
 start_server() { # start_server NAME CMD...: start on CPU 1, wait until it proxies to the origin
 	local name=$1
 	shift
-	bench_start "$name" 1 "$@"
+	bench_start "$name" 1 nice -n "$NICE" "$@"
 	PID[$name]=$BENCH_LAST_PID
 	if ! bench_wait_http "http://127.0.0.1:${PORT[$name]}/api/v1/marketdata/up" pong 10 "${PID[$name]}"; then
 		bench_fail_start "$name" "GET /api/v1/marketdata/up did not reach the origin"
@@ -235,7 +240,7 @@ up() { [ -z "${FAILED[$1]:-}" ] && [ -n "${PID[$1]:-}" ] && bench_alive "${PID[$
 run_one() {
 	local name=$1 round=$2 tag=$1.$2 order_pid flood_pid line
 	up "$name" || return 0
-	bench_start "order-$tag" 0 nice -n -5 "$BUILD/bench/openloop" -l order \
+	bench_start "order-$tag" 0 nice -n "$NICE" "$BUILD/bench/openloop" -l order \
 		-a "127.0.0.1:${PORT[$name]}" -r "$ORDER_RPS" -d $((UNL + OVL)) -m POST \
 		-p /api/v1/orders -H "x-user-id: trader-1" -H "content-type: application/json" \
 		-b '{"side":"buy","sym":"XYZ","qty":10,"px":101.25}' -c 8 -C 512 -t 5000 \
@@ -299,9 +304,9 @@ summarize() { # summarize NAME ROUND: one line of results/NAME
 		"$(bench_calc "($(field "$fl" scheduled) - $ok2xx - $ok429) / $OVL")" \
 		"$(($(field "$ol" scheduled) - $(field "$ol" ok)))" >>"$BENCH_TMP/res/$name"
 	read -r _ u50 u99 u999 _ _ uerr o50 o99 o999 _ _ oerr b2 b4 bo _ <<<"$(tail -n1 "$BENCH_TMP/res/$name")"
-	printf '%s round %s %-10s unloaded p50 %6s p99 %6s p99.9 %6s ms err %s | overload p50 %7s p99 %7s p99.9 %7s ms err %s | bulk 2xx %5.0f/s 429 %5.0f/s other %5.0f/s\n' \
+	printf '%s round %s %-10s unloaded p50 %6s p99 %6s p99.9 %6s ms err %s | overload p50 %7s p99 %7s p99.9 %7s ms err %s | bulk 2xx %5.0f/s 429 %5.0f/s other %5.0f/s | load %s\n' \
 		"$(date -u +%H:%M:%S)" "$round" "$name" "$u50" "$u99" "$u999" "$uerr" "$o50" "$o99" "$o999" \
-		"$oerr" "$b2" "$b4" "$bo" | tee -a "$BENCH_TMP/runs.log" >&2
+		"$oerr" "$b2" "$b4" "$bo" "$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$BENCH_TMP/runs.log" >&2
 	grep -h -e '^order: ' -e '^flood: ' "$BENCH_TMP/order-$tag.log" "$BENCH_TMP/flood-$tag.log" |
 		sed "s/^/    $name round $round /" >>"$BENCH_TMP/gen.log"
 }
@@ -372,13 +377,15 @@ report() {
 		"${OVL} s overload per run, the first ${SETTLE} s of the flood left out of the overload figures)."
 	echo "Machine: $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo))," \
 		"kernel $(uname -r), load average at start $LOAD0; ordergate" \
-		"$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)."
+		"$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)" \
+		"(ordergated: $BUILD/ordergated)."
 	echo "Origin: $SLOTS requests in service at a time, ${SERVICE_US} µs each (capacity $CAPACITY rps)," \
 		"FIFO queue. Orders: POST /api/v1/orders at $ORDER_RPS rps, open loop, latency from each" \
 		"request's scheduled send. Flood: GET /api/v1/marketdata/book at $FLOOD_RPS rps (${FLOOD_X}×" \
 		"capacity), one x-user-id, up to 256 connections. Static bulk ceiling for every server:" \
 		"$BULK_RPS rps, burst $BULK_BURST, $BULK_CONNS in flight, per x-user-id, 429 above it." \
-		"Each server: one worker on CPU 1. Figures: median of $RUNS rounds (min–max), ms."
+		"Each server: one worker on CPU 1; servers, origin and order generator at nice $NICE." \
+		"Figures: median of $RUNS rounds (min–max), ms."
 	echo "Floor: the order generator straight to the origin, unloaded: $FLOOR (self-check before the rounds)."
 	if [ -n "${FAILED[ordergated]:-}" ] || [[ " $SERVERS " != *" ordergated "* ]]; then
 		:
