@@ -246,6 +246,12 @@ run_one() {
 		-b '{"side":"buy","sym":"XYZ","qty":10,"px":101.25}' -c 8 -C 512 -t 5000 \
 		-o "$BENCH_TMP/res/order.$tag.raw" -s "$BENCH_TMP/res/order.$tag.sec"
 	order_pid=$BENCH_LAST_PID
+	# The unloaded phase starts with the order generator's schedule, not with its process.
+	for _ in $(seq 100); do
+		grep -q '^order: started' "$BENCH_TMP/order-$tag.log" 2>/dev/null && break
+		bench_alive "$order_pid" || break
+		sleep 0.05
+	done
 	sleep "$UNL"
 	# The flood: one user, at most 256 connections (a client's pool), requests that find them
 	# all busy wait up to 2 s and are dropped beyond 1000 waiting.
@@ -457,11 +463,14 @@ for name in "${LIST[@]}"; do
 done
 report >"$OUT"
 plot "$PNG" || RC=1
+# The servers' and generators' own logs, for a post-mortem of an odd run.
+mkdir -p "${OUT%.md}-logs" && cp "$BENCH_TMP"/*.log "$BENCH_TMP"/*.yaml "$BENCH_TMP"/*.conf \
+	"$BENCH_TMP"/*.cfg "${OUT%.md}-logs/" 2>/dev/null
 cp "$OUT" "$BUILD/bench/lanes-latest.md" 2>/dev/null || true
 echo
 cat "$OUT"
 echo
-bench_log "results written to $OUT, plot to $PNG"
+bench_log "results written to $OUT, plot to $PNG, logs in ${OUT%.md}-logs/"
 if [ "${BENCH_UPDATE_DOC:-0}" = 1 ]; then
 	mkdir -p "$ROOT/docs/img"
 	cp "$PNG" "$ROOT/docs/img/bench-lanes.png" &&

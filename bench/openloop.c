@@ -701,6 +701,8 @@ static void run(void)
 	long next = 0;
 
 	hard_end = start + (int64_t)opt.secs * 1000000000LL + opt.timeout_ns + 1000000000LL;
+	/* Tells a script that the clock of the schedule started (e.g. to start a second load). */
+	fprintf(stderr, "%s: started\n", opt.label);
 	for (;;) {
 		int64_t due, wait_ns;
 		struct timespec ts;
