@@ -134,7 +134,7 @@ fi
 selfcheck() {
 	local line p50 port pid
 	line=$(nice -n "$NICE" "$BUILD/bench/openloop" -l check -a "127.0.0.1:$ORIGIN_PORT" -r "$ORDER_RPS" -d 2 \
-		-m POST -p /api/v1/orders -b x -c 8 -C 64 -t 2000 2>&1 | grep '^check: ')
+		-m POST -p /api/v1/orders -b x -c 8 -C 64 -t 2000 2>&1 | grep '^check: scheduled=')
 	p50=$(field "$line" p50_us)
 	bench_log "self-check 1: origin alone p50 $p50 us (service ${SERVICE_US} us): $line"
 	FLOOR="p50 $(bench_calc "$p50 / 1000") ms, p99 $(bench_calc "$(field "$line" p99_us) / 1000") ms"
@@ -150,7 +150,7 @@ selfcheck() {
 	pid=$BENCH_LAST_PID
 	bench_wait_http "http://127.0.0.1:$port/ping" pong 10 "$pid" || return 1
 	line=$(nice -n "$NICE" "$BUILD/bench/openloop" -l check -a "127.0.0.1:$port" -r 150 -d 2 -c 1 -C 1 \
-		-t 10000 2>&1 | grep '^check: ')
+		-t 10000 2>&1 | grep '^check: scheduled=')
 	bench_stop "$pid"
 	p50=$(field "$line" p50_us)
 	bench_log "self-check 2: one connection to a one-slot origin at 1.5x its capacity, p50 $p50 us (expected ~500000): $line"
@@ -268,8 +268,8 @@ run_one() {
 		RC=1
 		bench_log "$name died in round $round"
 	fi
-	line=$(grep -m1 '^order: ' "$BENCH_TMP/order-$tag.log")
-	if [ -z "$line" ] || ! grep -q '^flood: ' "$BENCH_TMP/flood-$tag.log"; then
+	line=$(grep -m1 '^order: scheduled=' "$BENCH_TMP/order-$tag.log")
+	if [ -z "$line" ] || ! grep -q '^flood: scheduled=' "$BENCH_TMP/flood-$tag.log"; then
 		RC=1
 		bench_log "$name round $round: a generator gave no summary"
 		sed 's/^/    /' "$BENCH_TMP/order-$tag.log" "$BENCH_TMP/flood-$tag.log" >&2
@@ -298,10 +298,10 @@ phase() {
 summarize() { # summarize NAME ROUND: one line of results/NAME
 	local name=$1 round=$2 tag=$1.$2 raw unl ovl fl ol ok429 ok2xx
 	raw=$BENCH_TMP/res/order.$tag.raw
-	ol=$(grep -m1 '^order: ' "$BENCH_TMP/order-$tag.log")
+	ol=$(grep -m1 '^order: scheduled=' "$BENCH_TMP/order-$tag.log")
 	unl=$(phase "$raw" 1 "$UNL")
 	ovl=$(phase "$raw" $((UNL + SETTLE)) $((UNL + OVL)))
-	fl=$(grep -m1 '^flood: ' "$BENCH_TMP/flood-$tag.log")
+	fl=$(grep -m1 '^flood: scheduled=' "$BENCH_TMP/flood-$tag.log")
 	ok2xx=$(field "$fl" status_200)
 	ok429=$(field "$fl" status_429)
 	# round u50 u99 u999 umax un uerr o50 o99 o999 omax on oerr bulk2xx/s bulk429/s
@@ -313,7 +313,7 @@ summarize() { # summarize NAME ROUND: one line of results/NAME
 	printf '%s round %s %-10s unloaded p50 %6s p99 %6s p99.9 %6s ms err %s | overload p50 %7s p99 %7s p99.9 %7s ms err %s | bulk 2xx %5.0f/s 429 %5.0f/s other %5.0f/s | load %s\n' \
 		"$(date -u +%H:%M:%S)" "$round" "$name" "$u50" "$u99" "$u999" "$uerr" "$o50" "$o99" "$o999" \
 		"$oerr" "$b2" "$b4" "$bo" "$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$BENCH_TMP/runs.log" >&2
-	grep -h -e '^order: ' -e '^flood: ' "$BENCH_TMP/order-$tag.log" "$BENCH_TMP/flood-$tag.log" |
+	grep -h -e '^order: scheduled=' -e '^flood: scheduled=' "$BENCH_TMP/order-$tag.log" "$BENCH_TMP/flood-$tag.log" |
 		sed "s/^/    $name round $round /" >>"$BENCH_TMP/gen.log"
 }
 
