@@ -296,7 +296,7 @@ phase() {
 }
 
 summarize() { # summarize NAME ROUND: one line of results/NAME
-	local name=$1 round=$2 tag=$1.$2 raw unl ovl fl ol ok429 ok2xx
+	local name=$1 round=$2 tag=$1.$2 raw unl ovl fl ol ok429 ok2xx late
 	raw=$BENCH_TMP/res/order.$tag.raw
 	ol=$(grep -m1 '^order: scheduled=' "$BENCH_TMP/order-$tag.log")
 	unl=$(phase "$raw" 1 "$UNL")
@@ -309,10 +309,16 @@ summarize() { # summarize NAME ROUND: one line of results/NAME
 	echo "$round $unl $ovl $(bench_calc "$ok2xx / $OVL") $(bench_calc "$ok429 / $OVL")" \
 		"$(bench_calc "($(field "$fl" scheduled) - $ok2xx - $ok429) / $OVL")" \
 		"$(($(field "$ol" scheduled) - $(field "$ol" ok)))" >>"$BENCH_TMP/res/$name"
+	# Order sends more than 1 ms behind their schedule: the generator itself was not run in
+	# time, a direct measure of how busy the machine was.
+	late=$(bench_calc "100 * $(field "$ol" late) / $(field "$ol" scheduled)")
+	if [ "$(bench_calc "$late > 5")" = 1 ]; then
+		WARN+=("busy machine: in round $round ($name) $late % of order sends left over 1 ms late")
+	fi
 	read -r _ u50 u99 u999 _ _ uerr o50 o99 o999 _ _ oerr b2 b4 bo _ <<<"$(tail -n1 "$BENCH_TMP/res/$name")"
-	printf '%s round %s %-10s unloaded p50 %6s p99 %6s p99.9 %6s ms err %s | overload p50 %7s p99 %7s p99.9 %7s ms err %s | bulk 2xx %5.0f/s 429 %5.0f/s other %5.0f/s | load %s\n' \
+	printf '%s round %s %-10s unloaded p50 %6s p99 %6s p99.9 %6s ms err %s | overload p50 %7s p99 %7s p99.9 %7s ms err %s | bulk 2xx %5.0f/s 429 %5.0f/s other %5.0f/s | late %s%% load %s\n' \
 		"$(date -u +%H:%M:%S)" "$round" "$name" "$u50" "$u99" "$u999" "$uerr" "$o50" "$o99" "$o999" \
-		"$oerr" "$b2" "$b4" "$bo" "$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$BENCH_TMP/runs.log" >&2
+		"$oerr" "$b2" "$b4" "$bo" "$late" "$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$BENCH_TMP/runs.log" >&2
 	grep -h -e '^order: scheduled=' -e '^flood: scheduled=' "$BENCH_TMP/order-$tag.log" "$BENCH_TMP/flood-$tag.log" |
 		sed "s/^/    $name round $round /" >>"$BENCH_TMP/gen.log"
 }
