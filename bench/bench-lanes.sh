@@ -22,8 +22,7 @@
 #                           the static bulk ceiling (per x-user-id) every server gets
 #   BENCH_LANES_SLO_MS=10   ordergated's order-lane p99 objective
 #   BENCH_LANES_NICE=-10    nice of the origin, the order generator and the servers
-#   BENCH_LANES_SERVERS="ordergated nginx haproxy"  (also: haproxy-prio, haproxy with server
-#                           maxconn = SLOTS and orders first in its queue; not a goal's reference)
+#   BENCH_LANES_SERVERS="ordergated nginx haproxy"
 #   BENCH_LANES_REQUIRE=1   fail when ordergated rejects the lanes config (no fallback)
 #   BENCH_LANES_SELFCHECK_ONLY=1  only check the generator against known answers, then exit
 #   BENCH_QUICK=1           development: 1 round, 4 s + 4 s
@@ -72,7 +71,7 @@ done
 	exit 1
 }
 for s in $SERVERS; do
-	case $s in ordergated | nginx | haproxy | haproxy-prio) ;; *) bench_log "unknown server '$s'"; exit 1 ;; esac
+	case $s in ordergated | nginx | haproxy) ;; *) bench_log "unknown server '$s'"; exit 1 ;; esac
 done
 
 # --- prerequisites -----------------------------------------------------------
@@ -103,7 +102,6 @@ declare -A PORT PID LABEL FAILED
 LABEL=([ordergated]=ordergated
 	[nginx]="nginx $(nginx -v 2>&1 | sed -n 's|.*nginx/||p')"
 	[haproxy]="haproxy $(haproxy -v 2>/dev/null | awk 'NR == 1 { print $3 }')")
-LABEL[haproxy-prio]="${LABEL[haproxy]} + server maxconn, orders first in its queue"
 
 
 # field LINE KEY: the value of KEY=VALUE in an openloop summary line (0 when absent).
@@ -195,16 +193,6 @@ for name in $SERVERS; do
 			start_server haproxy haproxy -db -f "$BENCH_TMP/haproxy.cfg"
 		else
 			bench_fail_start haproxy "config check failed"
-		fi
-		;;
-	haproxy-prio)
-		bench_fill "$ROOT/bench/conf/lanes-haproxy-prio.cfg.in" "$BENCH_TMP/haproxy-prio.cfg" \
-			PORT="${PORT[$name]}" ORIGIN_PORT="$ORIGIN_PORT" BULK_RPS="$BULK_RPS" \
-			BULK_CONNS="$BULK_CONNS" SLOTS="$SLOTS" || exit 1
-		if haproxy -c -q -f "$BENCH_TMP/haproxy-prio.cfg" >"$BENCH_TMP/haproxy-prio.log" 2>&1; then
-			start_server haproxy-prio haproxy -db -f "$BENCH_TMP/haproxy-prio.cfg"
-		else
-			bench_fail_start haproxy-prio "config check failed"
 		fi
 		;;
 	ordergated)
