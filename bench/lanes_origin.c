@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 #define BUF_SZ 16384
 
 static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n"
@@ -54,13 +56,6 @@ static long slots = 4, served, max_queue;
 static int64_t service_ns = 5000000;
 static int epfd;
 static volatile sig_atomic_t stop;
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static void on_signal(int sig)
 {
@@ -301,19 +296,14 @@ int main(int argc, char **argv)
 	       (long long)(service_ns / 1000), service_ns ? slots * 1e9 / (double)service_ns : 0.0);
 	fflush(stdout);
 	while (!stop) {
-		int64_t now = mono_ns(), wait_ns = 1000000000LL;
-		struct timespec ts;
+		int64_t now = clock_mono_ns(), wait_ns = 1000000000LL;
 		int n;
 
 		tick(now);
 		if (s_len)
 			wait_ns = serving[s_head].done - now;
-		if (wait_ns < 0)
-			wait_ns = 0;
-		ts.tv_sec = wait_ns / 1000000000LL;
-		ts.tv_nsec = wait_ns % 1000000000LL;
-		n = epoll_pwait2(epfd, evs, 256, &ts, NULL);
-		now = mono_ns();
+		n = epoll_wait_ns(epfd, evs, 256, wait_ns);
+		now = clock_mono_ns();
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 			if (fd == lfd)

@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 #define MAX_HDRS 8
 #define BUF_SZ	 16384
 #define SCAN_NS	 2000000LL /* timeout scan period */
@@ -93,9 +95,7 @@ static volatile sig_atomic_t stop;
 
 static int64_t mono_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec - t0;
+	return clock_mono_ns() - t0;
 }
 
 static void on_signal(int sig)
@@ -705,7 +705,6 @@ static void run(void)
 	fprintf(stderr, "%s: started\n", opt.label);
 	for (;;) {
 		int64_t due, wait_ns;
-		struct timespec ts;
 		int n;
 
 		now = mono_ns();
@@ -737,11 +736,7 @@ static void run(void)
 		wait_ns = next_scan - now;
 		if (next < n_reqs && start + (int64_t)(next * interval) - now < wait_ns)
 			wait_ns = start + (int64_t)(next * interval) - now;
-		if (wait_ns < 0)
-			wait_ns = 0;
-		ts.tv_sec = wait_ns / 1000000000LL;
-		ts.tv_nsec = wait_ns % 1000000000LL;
-		n = epoll_pwait2(epfd, evs, 256, &ts, NULL);
+		n = epoll_wait_ns(epfd, evs, 256, wait_ns);
 		now = mono_ns();
 		for (int i = 0; i < n; i++)
 			on_event(&evs[i], now);
