@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The daemon's kernel writer against real maps and og_xdp: per-flow pins, throttles, one writer. */
+#include <pthread.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "bpf_fixture.h"
+#include "dp/dp.h"
+#include "lanes/kern.h"
+
+#define MS 1000000ULL
+
+static __u32 xsend(struct og_bpf *s, const struct pkt_spec *ps, struct og_xdp_meta *meta)
+{
+	struct fx_xdp_out o;
+	__u8 pkt[PKT_MAX];
+	size_t len = pkt_build(ps, pkt, NULL);
+
+	fx_xdp(s, pkt, len, &o);
+	if (meta)
+		*meta = o.meta;
+	return o.ret ? 0xffff : o.verdict;
+}
+
+/* A pin reaches that flow only: og_xdp re-resolves the pinned flow on its next packet and
+ * every other flow keeps its cached lane at the same rules_gen. */
+static void pins(struct og_bpf *s)
+{
+	struct pkt_spec a = {.family = AF_INET,
+			     .proto = IPPROTO_TCP,
+			     .src = "10.40.0.1",
+			     .sport = 40001,
+			     .dport = 8080};
+	struct pkt_spec b = {.family = AF_INET,
+			     .proto = IPPROTO_TCP,
+			     .src = "10.40.0.2",
+			     .sport = 40002,
+			     .dport = 8080};
+	struct og_flow_stats fa, fb, fb2;
+	struct og_flow_key ka, kb;
+	struct og_flow_pin pin;
+	struct og_xdp_meta m;
+	__u32 gen0;
+
+	fx_key(&a, &ka);
+	fx_key(&b, &kb);
+	xsend(s, &a, NULL);
+	xsend(s, &b, NULL);
+	fx_flow(s, &kb, &fb);
+	gen0 = fx_get_cfg(s).rules_gen;
+	OK(kern_pin(&ka, OG_LANE_ORDER) == 0 && kern_flush(2000) == 0, "pin queued and applied");
+	OK(bpf_map_lookup_elem(bpf_map__fd(s->maps.og_flow_lane), &ka, &pin) == 0 &&
+	       pin.lane == OG_LANE_ORDER,
+	   "og_flow_lane holds the pin");
+	OK_EQ(fx_get_cfg(s).rules_gen, gen0, "a pin does not bump rules_gen");
+	fx_flow(s, &ka, &fa);
+	OK_EQ(fa.gen, 0, "only the pinned flow's cached lane is marked stale");
+	xsend(s, &a, &m);
+	fx_flow(s, &ka, &fa);
+	OK(m.lane == OG_LANE_ORDER && m.lane_src == OG_LSRC_PIN && fa.lane == OG_LANE_ORDER &&
+	       fa.gen == gen0,
+	   "next packet of the pinned flow takes the pin (lane %u src %u)", m.lane, m.lane_src);
+	xsend(s, &b, &m);
+	fx_flow(s, &kb, &fb2);
+	OK(fb2.gen == fb.gen && fb2.lane == OG_LANE_NORMAL && fb2.pkts == fb.pkts + 1,
+	   "another flow keeps its cached lane and generation");
+	OK(kern_unpin(&ka) == 0 && kern_flush(2000) == 0 &&
+	       bpf_map_lookup_elem(bpf_map__fd(s->maps.og_flow_lane), &ka, &pin) != 0,
+	   "unpin deletes the entry");
+	xsend(s, &a, &m);
+	OK(m.lane == OG_LANE_NORMAL && m.lane_src == OG_LSRC_DEFAULT,
+	   "after unpin the flow falls back to its rules (lane %u)", m.lane);
+	OK_EQ(fx_get_cfg(s).rules_gen, gen0, "unpin does not bump rules_gen either");
+	OK(kern_pin(&ka, OG_LANE_NONE) == -EINVAL && kern_pin(&ka, 9) == -EINVAL,
+	   "lane none or out of range refused at the call");
+}
+
+/* A throttle appears in og_throttle with its TTL, drops in og_xdp, and lapses. */
+static void throttles(struct og_bpf *s)
+{
+	struct pkt_spec f = {.family = AF_INET,
+			     .proto = IPPROTO_UDP,
+			     .src = "10.41.0.9",
+			     .sport = 41000,
+			     .dport = 53};
+	struct og_addr_key src = {.family = AF_INET};
+	struct og_throttle t;
+	struct kern_stats ks;
+	__u64 now = dp_now_ns();
+	int i, pass = 0, drop = 0;
+
+	pkt_addr("10.41.0.9", src.addr);
+	OK(kern_throttle(&src, 5, 5, 400) == 0 && kern_flush(2000) == 0, "throttle queued");
+	OK(bpf_map_lookup_elem(bpf_map__fd(s->maps.og_throttle), &src, &t) == 0 &&
+	       t.rate_pps == 5 && t.burst == 5 && t.expires_ns >= now + 400 * MS &&
+	       t.expires_ns < now + 900 * MS,
+	   "og_throttle entry with a 400 ms TTL");
+	OK_EQ(fx_get_cfg(s).throttle_count, 1, "the writer recounted throttle_count");
+	fx_clock(s, dp_now_coarse_ns());
+	for (i = 0; i < 20; i++)
+		xsend(s, &f, NULL) == XDP_PASS ? pass++ : drop++;
+	OK(pass == 5 && drop == 15, "og_xdp passes the burst of 5 and drops 15 (%d/%d)", pass,
+	   drop);
+	usleep(450 * 1000);
+	fx_clock(s, dp_now_coarse_ns());
+	for (i = pass = 0; i < 20; i++)
+		pass += xsend(s, &f, NULL) == XDP_PASS;
+	OK_EQ(pass, 20, "after the TTL every packet passes");
+	/* the writer's periodic recount (1 s) takes the lapsed entry out of the count */
+	for (i = 0; i < 40 && fx_get_cfg(s).throttle_count; i++)
+		usleep(50 * 1000);
+	OK_EQ(fx_get_cfg(s).throttle_count, 0, "the lapsed entry leaves throttle_count");
+	kern_stats_read(&ks);
+	OK(ks.throttles_live == 0 && ks.recounts >= 2, "stats: live 0 after %llu recounts",
+	   (unsigned long long)ks.recounts);
+	OK(kern_throttle(&src, 0, 5, 100) == -EINVAL && kern_throttle(&src, 5, 5, 0) == -EINVAL,
+	   "pps 0 or ttl 0 refused at the call");
+	OK(kern_unthrottle(&src) == 0 && kern_flush(2000) == 0 &&
+	       bpf_map_lookup_elem(bpf_map__fd(s->maps.og_throttle), &src, &t) != 0,
+	   "unthrottle deletes the entry");
+}
+
+struct prod {
+	int id, ok, full, other;
+};
+
+static void *producer(void *arg)
+{
+	struct prod *p = arg;
+	struct og_flow_key k = {.family = AF_INET, .proto = IPPROTO_TCP};
+
+	for (int i = 0; i < 3000; i++) {
+		k.saddr[0] = htonl(0x0a500000 + p->id * 10000 + i);
+		int r = kern_pin(&k, OG_LANE_BULK);
+
+		r == 0 ? p->ok++ : r == -EAGAIN ? p->full++ : p->other++;
+	}
+	return NULL;
+}
+
+/* Four threads post 12000 pins into a 256-slot queue: every call returns at once, each
+ * refusal is -EAGAIN and counted, each accepted request is applied exactly once. */
+static void queue(struct og_bpf *s)
+{
+	struct prod p[4] = {{0}, {1}, {2}, {3}};
+	pthread_t th[4];
+	struct kern_stats k0, k1;
+	int ok = 0, full = 0, other = 0, i;
+	__u64 n = 0;
+	struct dp_maps m;
+	char err[256];
+
+	kern_stats_read(&k0);
+	for (i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, producer, &p[i]);
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		ok += p[i].ok;
+		full += p[i].full;
+		other += p[i].other;
+	}
+	OK(kern_flush(10000) == 0, "queue drains");
+	kern_stats_read(&k1);
+	OK(other == 0 && ok + full == 12000, "every call answered 0 or -EAGAIN (%d ok, %d full)",
+	   ok, full);
+	OK(k1.posted - k0.posted == (__u64)ok && k1.full - k0.full == (__u64)full,
+	   "posted and full counted (%llu, %llu)", (unsigned long long)(k1.posted - k0.posted),
+	   (unsigned long long)(k1.full - k0.full));
+	OK_EQ(k1.applied - k0.applied, ok, "each accepted pin applied once");
+	dp_maps_from_skel(&m, s, err, sizeof(err));
+	dp_map_count(&m, DP_MAP_FLOW_LANE, &n);
+	OK_EQ(n, ok, "og_flow_lane holds exactly the accepted pins");
+	dp_maps_close(&m);
+}
+
+/*
+ * Writers in separate processes (the daemon, ordergatectl, a second daemon) racing on
+ * og_config: rules_gen bumps and throttle recounts must all land. Before the og_config
+ * lock each read-modify-write could overwrite another's.
+ */
+static void one_writer(struct og_bpf *s)
+{
+	struct dp_maps m;
+	char err[256];
+	__u32 gen0;
+	pid_t pid[3];
+	int i, j, st, bad = 0;
+
+	dp_maps_from_skel(&m, s, err, sizeof(err));
+	fx_clear(s->maps.og_throttle);
+	dp_throttle_recount(&m, NULL);
+	gen0 = fx_get_cfg(s).rules_gen;
+	for (i = 0; i < 3; i++) {
+		pid[i] = fork();
+		if (pid[i] == 0) {
+			for (j = 0; j < 300; j++) {
+				struct og_addr_key a = {.family = AF_INET};
+
+				a.addr[0] = htonl(0xc6336400 + i * 1000 + j);
+				if (i == 1)
+					dp_config_bump_gen(&m);
+				else
+					dp_throttle_set(&m, &a, 10, 10, 60000 * MS);
+			}
+			_exit(0);
+		}
+	}
+	for (i = 0; i < 3; i++)
+		if (waitpid(pid[i], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+			bad++;
+	OK_EQ(bad, 0, "three writer processes finished");
+	OK_EQ(fx_get_cfg(s).rules_gen, gen0 + 300, "no rules_gen bump lost");
+	OK_EQ(fx_get_cfg(s).throttle_count, 600, "no throttle_count update lost");
+	fx_clear(s->maps.og_throttle);
+	dp_throttle_recount(&m, NULL);
+	dp_maps_close(&m);
+}
+
+int main(void)
+{
+	struct og_bpf *s = fx_load();
+	struct kern_opts o = {.queue = 256};
+	struct og_config c;
+	struct dp_maps m;
+	char err[256] = "";
+
+	if (!s) {
+		OK(0, "skeleton loads");
+		return og_done();
+	}
+	c = fx_cfg_default();
+	fx_set_cfg(s, &c);
+	OK(kern_pin(&(struct og_flow_key){0}, OG_LANE_ORDER) == -ENODEV,
+	   "no writer: -ENODEV at the cost of a load");
+	OK(dp_maps_from_skel(&m, s, err, sizeof(err)) == 0, "maps from skeleton");
+	o.maps = &m;
+	OK(kern_start(&o, err, sizeof(err)) == 0, "writer starts (%s)", err);
+	dp_maps_close(&m);
+	pins(s);
+	throttles(s);
+	queue(s);
+	kern_stop();
+	OK(!kern_active() && kern_pin(&(struct og_flow_key){0}, OG_LANE_ORDER) == -ENODEV,
+	   "stopped writer refuses posts");
+	one_writer(s);
+	og_bpf__destroy(s);
+	return og_done();
+}
