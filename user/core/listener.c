@@ -44,6 +44,17 @@ fail:
 	return -e;
 }
 
+int listener_wanted(int w, const struct cfg_addr *a)
+{
+	return !worker_policy.wants || worker_policy.wants(w, (const struct sockaddr *)&a->ss);
+}
+
+void listener_opened(int w, int fd, const struct cfg_addr *a)
+{
+	if (worker_policy.opened)
+		worker_policy.opened(w, fd, (const struct sockaddr *)&a->ss);
+}
+
 static int accept_some(struct og_worker_priv *p, int lfd, int max)
 {
 	int n = 0;
@@ -133,6 +144,16 @@ void listener_stop(struct og_worker_priv *p)
 	atomic_store(&p->w->listening, 0);
 }
 
+/* The address of the worker's <k>-th listener under <c>: its listeners are the addresses
+ * the policy wanted for it, in config order. */
+static const char *held_text(const struct og_worker_priv *p, const struct config *c, int k)
+{
+	for (int j = 0; j < c->n_listen; j++)
+		if (listener_wanted(p->w->id, &c->listen[j]) && k-- == 0)
+			return c->listen[j].text;
+	return NULL;
+}
+
 void listener_reconcile(struct og_worker_priv *p, const struct config *oldc,
 			const struct config *newc)
 {
@@ -144,9 +165,14 @@ void listener_reconcile(struct og_worker_priv *p, const struct config *oldc,
 	for (int j = 0; j < newc->n_listen; j++) {
 		int found = -1;
 
-		for (int i = 0; i < p->n_listen && i < oldc->n_listen; i++)
-			if (p->lfd[i] >= 0 && !strcmp(oldc->listen[i].text, newc->listen[j].text))
+		for (int i = 0; i < p->n_listen; i++) {
+			const char *t = held_text(p, oldc, i);
+
+			if (p->lfd[i] >= 0 && t && !strcmp(t, newc->listen[j].text))
 				found = i;
+		}
+		if (!listener_wanted(p->w->id, &newc->listen[j]))
+			continue;
 		if (found >= 0) {
 			lfd[n] = p->lfd[found];
 			lev[n++] = p->lev[found];
@@ -159,6 +185,7 @@ void listener_reconcile(struct og_worker_priv *p, const struct config *oldc,
 			og_log("error", "event=reload_listen worker=%d err=\"%s\"", p->w->id, err);
 			continue;
 		}
+		listener_opened(p->w->id, lfd[n], &newc->listen[j]);
 		lev[n] = event_new(p->w->base, lfd[n], EV_READ | EV_PERSIST, accept_cb, p);
 		if (lev[n])
 			event_add(lev[n], NULL);

@@ -4,6 +4,7 @@
 #define OG_WORKER_H
 
 #include <event2/event.h>
+#include <sys/socket.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -95,6 +96,22 @@ struct og_worker_priv {
 	int draining;	    /* SIGTERM seen: no accepts, close idle conns, answer with close */
 	uint64_t drain_deadline_ms;
 };
+
+/*
+ * Which worker listens where, handed down by a higher layer (lanes: reserved order
+ * workers) before worker_create_all; any member NULL means the default (every worker
+ * listens on every address, nothing else happens). Callbacks run on the main thread at
+ * start and on worker threads at reload.
+ */
+struct worker_policy {
+	/* 0: worker <w> opens no listener on <sa>. */
+	int (*wants)(int w, const struct sockaddr *sa);
+	/* worker <w> opened listening socket <fd> on <sa>. */
+	void (*opened)(int w, int fd, const struct sockaddr *sa);
+	/* worker <w>'s thread starts, on that thread (scheduling priority). */
+	void (*thread_start)(int w);
+};
+extern struct worker_policy worker_policy;
 
 /* Create the workers (event bases, listeners on SO_REUSEPORT sockets) for runtime <rt>.
  * Returns 0 or -errno with a message in <err>. Main thread, before starting them. */

@@ -165,10 +165,17 @@ int dp_open(const struct dp_opts *o, const char *ifname, struct og_bpf **skelp, 
 		if (ret)
 			goto fail;
 	}
+	/* og_reuseport and its og_rp_* maps hold one daemon's sockets: the daemon loads
+	 * them itself (user/lanes/reserve.c); the attach neither loads nor pins them. */
+	bpf_program__set_autoload(skel->progs.og_reuseport, false);
 	bpf_object__for_each_map(map, skel->obj)
 	{
 		if (bpf_map__is_internal(map))
 			continue;
+		if (!strncmp(bpf_map__name(map), "og_rp_", 6)) {
+			bpf_map__set_autocreate(map, false);
+			continue;
+		}
 		if (o->unpinned) {
 			ret = bpf_map__set_pin_path(map, NULL);
 		} else {
