@@ -7,6 +7,7 @@
 #include "bpf_fixture.h"
 #include "dp/dp.h"
 #include "lanes/kern.h"
+#include "lanes/slow.h"
 
 #define MS 1000000ULL
 
@@ -216,6 +217,87 @@ static void one_writer(struct og_bpf *s)
 	dp_maps_close(&m);
 }
 
+/*
+ * The slow loop end to end: a SYN flood through og_xdp shows in og_flows, the writer's
+ * tick (every 100 ms) throttles the source in og_throttle with the TTL, og_xdp drops it,
+ * and with the flood over the entry lapses and leaves throttle_count.
+ */
+static void slow_loop(struct og_bpf *s)
+{
+	struct pkt_spec f = {.family = AF_INET,
+			     .proto = IPPROTO_TCP,
+			     .src = "10.42.0.66",
+			     .dport = 443,
+			     .tcp_flags = PKT_SYN};
+	struct pkt_spec calm = {.family = AF_INET,
+				.proto = IPPROTO_TCP,
+				.src = "10.42.0.7",
+				.sport = 999,
+				.dport = 443};
+	struct og_addr_key src = {.family = AF_INET}, csrc = {.family = AF_INET};
+	struct kern_opts o = {.tick = slow_tick, .tick_ms = 100};
+	struct slow_params p;
+	struct slow_stats ss;
+	struct og_throttle t;
+	struct dp_maps m;
+	char err[256] = "";
+	__u64 t0;
+	int i, drop = 0, found = 0;
+
+	slow_params_default(&p);
+	p.ttl_ms = 800;
+	p.calm_ticks = 1000; /* no early release: this checks the lapse */
+	fx_clear(s->maps.og_flows);
+	fx_clear(s->maps.og_throttle);
+	pkt_addr("10.42.0.66", src.addr);
+	pkt_addr("10.42.0.7", csrc.addr);
+	dp_maps_from_skel(&m, s, err, sizeof(err));
+	o.maps = &m;
+	OK(slow_init(&p) == 0 && kern_start(&o, err, sizeof(err)) == 0,
+	   "writer with the slow loop as its 100 ms tick (%s)", err);
+	dp_maps_close(&m);
+	usleep(250 * 1000); /* a primed first read */
+	fx_clock(s, dp_now_coarse_ns());
+	for (i = 0; i < 400; i++) { /* 400 SYNs in well under a window: > 2000/s */
+		f.sport = 20000 + i;
+		xsend(s, &f, NULL);
+		if (i % 40 == 0)
+			xsend(s, &calm, NULL);
+	}
+	t0 = dp_now_ns();
+	for (i = 0; i < 100 && !found; i++) {
+		found = bpf_map_lookup_elem(bpf_map__fd(s->maps.og_throttle), &src, &t) == 0;
+		if (!found)
+			usleep(20 * 1000);
+	}
+	OK(found && t.rate_pps == p.throttle_pps && t.burst == p.throttle_burst &&
+	       t.expires_ns > t0 && t.expires_ns <= t0 + 800 * MS + 50 * MS,
+	   "the flooding source is in og_throttle with the 800 ms TTL");
+	OK(bpf_map_lookup_elem(bpf_map__fd(s->maps.og_throttle), &csrc, &t) != 0,
+	   "the calm source next to it is not throttled");
+	OK_EQ(fx_get_cfg(s).throttle_count, 1, "throttle_count 1");
+	fx_clock(s, dp_now_coarse_ns());
+	for (i = 0; i < 400; i++) {
+		f.sport = 30000 + i;
+		drop += xsend(s, &f, NULL) == XDP_DROP;
+	}
+	OK(drop >= 150, "og_xdp drops the flood beyond the bucket (%d of 400)", drop);
+	/* the flood stops: the entry lapses by its TTL and leaves the count */
+	for (i = 0; i < 100 && fx_get_cfg(s).throttle_count; i++)
+		usleep(30 * 1000);
+	OK(dp_now_ns() >= t0 + 800 * MS && fx_get_cfg(s).throttle_count == 0,
+	   "after the TTL the entry has lapsed and throttle_count is 0");
+	fx_clock(s, dp_now_coarse_ns());
+	f.sport = 40000;
+	OK_EQ(xsend(s, &f, NULL), XDP_PASS, "the source passes again");
+	slow_stats_read(&ss);
+	OK(ss.ticks >= 5 && ss.throttles >= 1 && ss.post_failed == 0,
+	   "stats: %llu ticks, %llu throttles", (unsigned long long)ss.ticks,
+	   (unsigned long long)ss.throttles);
+	kern_stop();
+	slow_fini();
+}
+
 int main(void)
 {
 	struct og_bpf *s = fx_load();
@@ -243,6 +325,7 @@ int main(void)
 	OK(!kern_active() && kern_pin(&(struct og_flow_key){0}, OG_LANE_ORDER) == -ENODEV,
 	   "stopped writer refuses posts");
 	one_writer(s);
+	slow_loop(s);
 	og_bpf__destroy(s);
 	return og_done();
 }
