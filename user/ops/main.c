@@ -14,6 +14,7 @@
 #include "core/daemon.h"
 #include "proxy/health.h"
 #include "ops/lifecycle.h"
+#include "lanes/klink.h"
 #include "lib/log.h"
 #include "core/runtime.h"
 #include "core/worker.h"
@@ -41,6 +42,7 @@ static struct config *load(const char *path, char *err, size_t errlen)
 
 static int run(struct config *cfg)
 {
+	struct klink_opts ko;
 	char err[512];
 	struct og_rt *rt;
 	sigset_t all, old;
@@ -65,8 +67,22 @@ static int run(struct config *cfg)
 	if (!og_d.main_base)
 		return 1;
 	lifecycle_enable_migrate();
+	/* the kernel link: until the lanes/xdp config sections exist here, its options
+	 * come from ORDERGATE_XDP / ORDERGATE_RESERVE / ORDERGATE_SLOW (klink.h) */
+	klink_opts_default(&ko);
+	ko.n_workers = cfg->workers < 1		       ? 1
+		       : cfg->workers > OG_MAX_WORKERS ? OG_MAX_WORKERS
+						       : (int)cfg->workers;
+	if (klink_opts_env(&ko, err, sizeof(err)) || klink_prepare(&ko, err, sizeof(err))) {
+		og_log("error", "event=start err=\"%s\"", err);
+		return 1;
+	}
 	if (worker_create_all(rt, err, sizeof(err))) {
 		og_log("error", "event=start err=\"%s\"", err);
+		return 1;
+	}
+	if (klink_start(&ko, err, sizeof(err))) {
+		og_log("error", "event=start err=\"xdp: %s\"", err);
 		return 1;
 	}
 	if (admin_start(&og_d, err, sizeof(err))) {
@@ -90,6 +106,7 @@ static int run(struct config *cfg)
 	       cfg->admin_enabled ? cfg->admin.text : "off");
 	r = lifecycle_run();
 	worker_join_all();
+	klink_stop();
 	health_stop();
 	admin_stop();
 	alog_stop();
