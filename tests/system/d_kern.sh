@@ -130,6 +130,21 @@ is "$(echo "$fl" | jq '.shown')" 3 "admin /flows?top=3 shows 3 flows"
 is "$(echo "$fl" | jq -r '[.flows[] | has("lane") and has("pinned") and has("throttled") and has("bytes")] | all')" \
 	true "each with lane, pinned, throttled and bytes"
 
+out=$("$SYS_BUILD/ordergatectl" flows --admin "127.0.0.1:$A" --top 2 2>&1)
+ok "$([ "$(echo "$out" | grep -c "^$LAB_CLIENT4 ")" -ge 1 ] &&
+	echo "$out" | grep -q '^SRC .*PINNED.*THROTTLED' && echo "$out" | grep -q '(2 of ' &&
+	echo 0 || echo 1)" "ordergatectl flows --admin prints the daemon's top flows"
+sys_diag "$out"
+out=$("$SYS_BUILD/ordergatectl" lanes --admin "127.0.0.1:$A" --pin-path "$SYS_PIN" 2>&1)
+echo "$out" | grep -q '^order ' && echo "$out" | grep -q "^L7 lanes (daemon 127.0.0.1:$A/lanes)"
+ok $? "ordergatectl lanes shows kernel lanes and asks the daemon for its L7 lanes"
+out=$(ORDERGATE_ADMIN=127.0.0.1:1 "$SYS_BUILD/ordergatectl" lanes --pin-path "$SYS_PIN" 2>&1)
+ok "$([ $? -eq 0 ] && ! echo "$out" | grep -q 'L7 lanes' && echo 0 || echo 1)" \
+	"with no daemon answering, lanes shows the kernel lanes only"
+"$SYS_BUILD/ordergatectl" limits --admin 127.0.0.1:1 >/dev/null 2>"$T/lim.err"
+ok "$([ $? -ne 0 ] && grep -q 'no daemon admin API at 127.0.0.1:1' "$T/lim.err" && echo 0 || echo 1)" \
+	"ordergatectl limits says plainly when no daemon answers"
+
 # --- a restart adopts the attach; SIGTERM detaches nothing ---
 pid1=$(ip -j link show "$LAB_IF_CLIENT" | jq -r '.[0].xdp.prog.id // .[0].xdp.attached[0].prog.id // empty')
 kill -TERM "$GW_PID"; wait "$GW_PID" 2>/dev/null
