@@ -115,8 +115,12 @@ int reserve_setup(const struct reserve_opts *o, char *err, size_t errlen)
 	if (!R.o.n_reserved || !o->n_order_src)
 		return 0;
 	ret = load_prog(err, errlen);
-	if (ret)
-		return ret;
+	if (ret) {
+		/* without BPF (no CAP_BPF) the order ports and nice still work: say so, go on */
+		og_log("warn", "event=reuseport err=\"%s\" steering=off", err);
+		err[0] = 0;
+		return 0;
+	}
 	fd = bpf_map__fd(R.skel->maps.og_rp_src);
 	for (int i = 0; i < o->n_order_src; i++) {
 		struct og_lane_val v = {.lane = OG_LANE_ORDER};
