@@ -34,6 +34,8 @@ YAML
 export ORDERGATE_XDP="$LAB_IF_CLIENT:native@$SYS_PIN"
 export ORDERGATE_SLOW="ms=200,syn=400,ttl_ms=8000,throttle_pps=5,throttle_burst=5,calm_ticks=1000"
 export ORDERGATE_STATE_DIR=$T/state
+# the order lane: port $P (order worker 0 only) and the client's IPv6 address as an order source
+export ORDERGATE_RESERVE="workers=1,ports=$P,src=$LAB_CLIENT6/128,nice=10"
 sys_cleanup_push "$SYS_BUILD/ordergatectl" detach "$LAB_IF_CLIENT" --purge --pin-path "$SYS_PIN"
 
 # start NAME: run the daemon; waits for the admin /healthz (bounded). Sets GW_PID.
@@ -129,6 +131,13 @@ fl=$(curl -s -m 2 "http://127.0.0.1:$A/flows?top=3")
 is "$(echo "$fl" | jq '.shown')" 3 "admin /flows?top=3 shows 3 flows"
 is "$(echo "$fl" | jq -r '[.flows[] | has("lane") and has("pinned") and has("throttled") and has("bytes")] | all')" \
 	true "each with lane, pinned, throttled and bytes"
+fl=$(curl -s -m 2 "http://127.0.0.1:$A/flows?top=1000")
+is "$(echo "$fl" | jq -r --argjson p "$P" --arg c "$LAB_CLIENT4" \
+	'[.flows[] | select(.dport == $p and .src == $c) | "\(.lane)/\(.lane_src)"] | unique | join(",")')" \
+	order/port "the daemon wrote the order port into og_port_lane: its flows are lane order"
+is "$(echo "$fl" | jq -r --arg c "$LAB_CLIENT6" \
+	'[.flows[] | select(.src == $c) | "\(.lane)/\(.lane_src)"] | unique | join(",")')" \
+	order/prefix "and the order source into og_src_rules: its flows are lane order by prefix"
 
 out=$("$SYS_BUILD/ordergatectl" flows --admin "127.0.0.1:$A" --top 2 2>&1)
 ok "$([ "$(echo "$out" | grep -c "^$LAB_CLIENT4 ")" -ge 1 ] &&

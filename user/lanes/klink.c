@@ -21,6 +21,7 @@ static struct {
 	pthread_mutex_t mu; /* admin's map handles (one admin thread; cheap insurance) */
 	struct dp_maps am;
 	int am_open;
+	struct klink_l4 l4; /* what klink_apply_l4 wrote last */
 } L = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 void klink_opts_default(struct klink_opts *o)
@@ -230,6 +231,92 @@ void klink_stop(void)
 	L.am_open = 0;
 	pthread_mutex_unlock(&L.mu);
 	reserve_teardown();
+}
+
+static int has_port(const struct klink_l4 *l4, int lane, unsigned int port)
+{
+	for (int i = 0; i < l4->n_ports[lane]; i++)
+		if (l4->ports[lane][i] == port)
+			return 1;
+	return 0;
+}
+
+static int has_src(const struct klink_l4 *l4, int lane, const struct dp_prefix *p)
+{
+	for (int i = 0; i < l4->n_src[lane]; i++)
+		if (!memcmp(&l4->src[lane][i], p, sizeof(*p)))
+			return 1;
+	return 0;
+}
+
+/* Set (or clear, lane NONE) the lane of rule <p>, keeping its block flag. */
+static int src_lane(struct dp_maps *m, const struct dp_prefix *p, unsigned int lane)
+{
+	struct og_src_rule r = {0};
+	int ret = dp_src_rule_get(m, p, &r);
+
+	if (ret && ret != -ENOENT)
+		return ret;
+	r.lane = (__u8)lane;
+	if (!r.lane && !r.flags)
+		return ret == -ENOENT ? 0 : dp_src_rule_del(m, p);
+	return dp_src_rule_set(m, p, &r);
+}
+
+int klink_apply_l4(const struct klink_l4 *l4)
+{
+	struct dp_maps m;
+	char err[256], buf[64];
+	int lane, i, ret, first = 0, n = 0;
+
+	if (!L.started)
+		return 0;
+	ret = dp_maps_open(&m, L.pin_dir, err, sizeof(err));
+	if (ret) {
+		og_log("warn", "event=kern_l4 err=\"%s\"", err);
+		return ret;
+	}
+	for (lane = OG_LANE_ORDER; lane < OG_LANE_MAX; lane++) {
+		for (i = 0; i < L.l4.n_ports[lane]; i++)
+			if (!has_port(l4, lane, L.l4.ports[lane][i]) &&
+			    (ret = dp_port_lane_set(&m, L.l4.ports[lane][i], OG_LANE_NONE)) &&
+			    ret != -ENOENT && !first)
+				first = ret;
+		for (i = 0; i < L.l4.n_src[lane]; i++)
+			if (!has_src(l4, lane, &L.l4.src[lane][i]) &&
+			    (ret = src_lane(&m, &L.l4.src[lane][i], OG_LANE_NONE)) && !first)
+				first = ret;
+	}
+	for (lane = OG_LANE_ORDER; lane < OG_LANE_MAX; lane++) {
+		for (i = 0; i < l4->n_ports[lane]; i++, n++)
+			if ((ret = dp_port_lane_set(&m, l4->ports[lane][i], lane)) && !first)
+				first = ret;
+		for (i = 0; i < l4->n_src[lane]; i++, n++) {
+			ret = src_lane(&m, &l4->src[lane][i], lane);
+			if (ret && !first)
+				first = ret;
+			if (ret)
+				og_log("warn", "event=kern_l4 src=%s lane=%s err=\"%s\"",
+				       dp_prefix_str(&l4->src[lane][i], buf, sizeof(buf)),
+				       dp_lane_name(lane), strerror(-ret));
+		}
+	}
+	dp_maps_close(&m);
+	L.l4 = *l4;
+	og_log("info", "event=kern_l4 rules=%d err=%d", n, first);
+	return first;
+}
+
+int klink_l4_order(const struct klink_opts *o)
+{
+	static struct klink_l4 l4; /* large: not on the stack */
+
+	memset(&l4, 0, sizeof(l4));
+	memcpy(l4.ports[OG_LANE_ORDER], o->order_ports, sizeof(o->order_ports));
+	l4.n_ports[OG_LANE_ORDER] = o->n_order_ports;
+	memcpy(l4.src[OG_LANE_ORDER], o->order_src, sizeof(o->order_src));
+	l4.n_src[OG_LANE_ORDER] = o->n_order_src;
+	return klink_apply_l4(&l4);
 }
 
 /* ---- admin ---- */

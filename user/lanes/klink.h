@@ -50,6 +50,23 @@ int klink_prepare(const struct klink_opts *o, char *err, size_t errlen);
 int klink_start(const struct klink_opts *o, char *err, size_t errlen);
 void klink_stop(void);
 
+/*
+ * The L4 half of lanes: lanes.<lane>.match.dst_ports -> og_port_lane and .src_cidrs ->
+ * og_src_rules (lane only; a block flag an operator set on the same prefix is kept), so
+ * og_xdp/og_tc_* classify a flow before any byte of HTTP. What the previous call wrote and
+ * this one does not is removed. Main thread, after klink_start (start and reload).
+ * Returns 0 or the first -errno (the rest is still applied); no datapath: 0.
+ */
+struct klink_l4 {
+	uint16_t ports[OG_LANE_MAX][64];
+	int n_ports[OG_LANE_MAX];
+	struct dp_prefix src[OG_LANE_MAX][64];
+	int n_src[OG_LANE_MAX];
+};
+int klink_apply_l4(const struct klink_l4 *l4);
+/* The stand-in's version: the order lane's ports and sources from <o> (ORDERGATE_RESERVE). */
+int klink_l4_order(const struct klink_opts *o);
+
 /* Admin: GET /flows?top=N as JSON (kernel og_flows joined with og_flow_lane pins and
  * og_throttle); Prometheus lines of the writer, slow loop and reserve. Admin thread. */
 int klink_flows_json(struct evbuffer *b, int top);

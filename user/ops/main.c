@@ -85,6 +85,7 @@ static int run(struct config *cfg)
 		og_log("error", "event=start err=\"xdp: %s\"", err);
 		return 1;
 	}
+	klink_l4_order(&ko);
 	if (admin_start(&og_d, err, sizeof(err))) {
 		og_log("error", "event=start err=\"%s\"", err);
 		return 1;
