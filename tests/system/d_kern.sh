@@ -11,8 +11,6 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/system/lib.sh
-# Debian's interpreter starts in a tenth of a second; pyenv's shim can take seconds on a busy box
-[ -x /usr/bin/python3 ] && SYS_PY=/usr/bin/python3
 sys_dp_begin
 sys_tmpdir
 T=$SYS_TMPDIR
@@ -54,24 +52,7 @@ start() {
 
 # burst N [PORT] [HOST]: N parallel connects from the client namespace within 1 s; prints
 # how many completed. Bounded: one second, N sockets.
-burst() {
-	ip netns exec "$LAB_NS_CLIENT" "$SYS_PY" - "${3:-$LAB_GW4}" "${2:-$P}" "$1" <<'PY'
-import selectors, socket, sys, time
-host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-sel, socks = selectors.DefaultSelector(), []
-for _ in range(n):
-    s = socket.socket(fam); s.setblocking(False); s.connect_ex((host, port))
-    sel.register(s, selectors.EVENT_WRITE); socks.append(s)
-done, deadline = 0, time.monotonic() + 1.0
-while socks and time.monotonic() < deadline:
-    for key, _ in sel.select(max(0.0, deadline - time.monotonic())):
-        s = key.fileobj; sel.unregister(s); socks.remove(s)
-        if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0: done += 1
-        s.close()
-print(done)
-PY
-}
+burst() { sys_burst "$LAB_NS_CLIENT" "${3:-$LAB_GW4}" "${2:-$P}" "$1"; }
 
 # throttle_of ADDR: "live|expired|none" and the entry's expires_in_s
 throttle_of() {
