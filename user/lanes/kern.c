@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The kernel writer: attach or adopt the datapath, then apply queued pins and throttles. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -111,6 +112,47 @@ int kern_unthrottle(const struct og_addr_key *src)
 
 	r.th.src = *src;
 	return post(&r);
+}
+
+/* One side of a flow key: address words and port from <sa>; the family, or 0. */
+static int key_side(const struct sockaddr *sa, __be32 addr[4], __be16 *port)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	memset(addr, 0, 16);
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)sa;
+
+		addr[0] = a->sin_addr.s_addr;
+		*port = a->sin_port;
+		return AF_INET;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)sa;
+
+		*port = a->sin6_port;
+		if (!memcmp(a->sin6_addr.s6_addr, mapped, sizeof(mapped))) {
+			memcpy(addr, a->sin6_addr.s6_addr + 12, 4);
+			return AF_INET;
+		}
+		memcpy(addr, a->sin6_addr.s6_addr, 16);
+		return AF_INET6;
+	}
+	return 0;
+}
+
+int kern_flow_key(const struct sockaddr *peer, const struct sockaddr *local, struct og_flow_key *k)
+{
+	int f1, f2;
+
+	memset(k, 0, sizeof(*k));
+	f1 = key_side(peer, k->saddr, &k->sport);
+	f2 = key_side(local, k->daddr, &k->dport);
+	if (!f1 || f1 != f2)
+		return -EAFNOSUPPORT;
+	k->family = (__u8)f1;
+	k->proto = IPPROTO_TCP;
+	return 0;
 }
 
 static void log_fail(const struct kq_req *r, int ret)

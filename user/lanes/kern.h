@@ -57,6 +57,12 @@ void kern_stop(void);
 /* 1 when the writer runs. Any thread. */
 int kern_active(void);
 
+/* The og_flow_key of an accepted TCP connection, as og_xdp sees its packets: source =
+ * the peer (getpeername), destination = the local address (getsockname). IPv4-mapped
+ * IPv6 addresses become IPv4. Returns 0 or -EAFNOSUPPORT. Cheap: call it at accept. */
+struct sockaddr;
+int kern_flow_key(const struct sockaddr *peer, const struct sockaddr *local, struct og_flow_key *k);
+
 /* Queue a pin of flow <k> (ingress direction) to <lane>; -EAGAIN if the queue is full,
  * -EINVAL for a bad lane, -ENODEV with no writer. Any thread; never blocks. */
 int kern_pin(const struct og_flow_key *k, uint8_t lane);
