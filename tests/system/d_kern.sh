@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.." || exit 1
 sys_dp_begin
 sys_tmpdir
 T=$SYS_TMPDIR
-D=$SYS_BUILD/ordergated
+D=${OG_DAEMON:-$SYS_BUILD/ordergated}
 P=$(sys_free_port)
 A=$(sys_free_port)
 N=$(sys_free_port)
@@ -158,4 +158,5 @@ ok $? "with no daemon the throttle lapses by its TTL"
 is "$(burst 50 "$N")" 50 "and the source connects freely again (50 of 50 to nginx)"
 is "$(sys_curl "$LAB_NS_CLIENT" "http://$LAB_GW4:$N/ping")" 200 "curl through the datapath works"
 sys_diag "$(grep -h "event=slow_decision\|event=kern_" "$T"/gw*.err)"
+if grep -l "Sanitizer" "$T"/*.err 2>/dev/null; then ok 1 "no sanitizer report"; sys_diag "$(grep -h -A15 Sanitizer "$T"/*.err | head -40)"; fi
 tap_done

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/system/lib.sh
 sys_require_root || exit 0
-D=$SYS_BUILD/ordergated
+D=${OG_DAEMON:-$SYS_BUILD/ordergated}
 [ -x "$D" ] || { ok 1 "ordergated built"; tap_done; exit 1; }
 sys_tmpdir
 T=$SYS_TMPDIR

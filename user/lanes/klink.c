@@ -381,7 +381,8 @@ int klink_flows_json(struct evbuffer *b, int top)
 		free(fv.v);
 		return ret;
 	}
-	qsort(fv.v, fv.n, sizeof(*fv.v), by_bytes);
+	if (fv.n)
+		qsort(fv.v, fv.n, sizeof(*fv.v), by_bytes);
 	shown = top > 0 && (size_t)top < fv.n ? (size_t)top : fv.n;
 	evbuffer_add_printf(b, "{\"count\":%zu,\"shown\":%zu,\"flows\":[", fv.n, shown);
 	for (i = 0; i < shown; i++) {

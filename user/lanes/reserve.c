@@ -104,7 +104,8 @@ int reserve_setup(const struct reserve_opts *o, char *err, size_t errlen)
 	R.o = *o;
 	if (R.o.n_order_ports > (int)(sizeof(R.ports) / sizeof(R.ports[0])))
 		R.o.n_order_ports = sizeof(R.ports) / sizeof(R.ports[0]);
-	memcpy(R.ports, o->order_ports, sizeof(uint16_t) * R.o.n_order_ports);
+	if (R.o.n_order_ports > 0)
+		memcpy(R.ports, o->order_ports, sizeof(uint16_t) * R.o.n_order_ports);
 	R.o.order_ports = R.ports;
 	if (R.o.n_reserved && (int)R.o.n_reserved >= o->n_workers) {
 		/* every worker reserved would leave nobody for the rest: keep one */

@@ -33,7 +33,7 @@ static int addr_cmp(const void *a, const void *b)
 static const struct slow_src_in *src_find(const struct slow_src_in *src, int n,
 					  const struct og_addr_key *k)
 {
-	return bsearch(k, src, n, sizeof(*src), addr_cmp);
+	return n > 0 ? bsearch(k, src, n, sizeof(*src), addr_cmp) : NULL;
 }
 
 static struct slow_src_state *state_get(struct slow_state *st, const struct og_addr_key *k,

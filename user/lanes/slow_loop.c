@@ -198,7 +198,8 @@ static void deltas(void)
 	size_t i, j;
 
 	S.src.n = S.fl.n = 0;
-	qsort(cur, S.cur.n, sizeof(*cur), key_cmp);
+	if (S.cur.n)
+		qsort(cur, S.cur.n, sizeof(*cur), key_cmp);
 	for (i = 0; i < S.cur.n; i++) {
 		const struct flow_rec *o =
 		    S.prev.n ? bsearch(&cur[i].k, prev, S.prev.n, sizeof(*prev), key_cmp) : NULL;
@@ -239,7 +240,8 @@ static void deltas(void)
 	}
 	/* one entry per source */
 	src = S.src.p;
-	qsort(src, S.src.n, sizeof(*src), src_cmp);
+	if (S.src.n)
+		qsort(src, S.src.n, sizeof(*src), src_cmp);
 	for (i = 0, j = 0; i < S.src.n; i++) {
 		if (j && !memcmp(&src[j - 1].src, &src[i].src, sizeof(src[i].src))) {
 			src[j - 1].syns += src[i].syns;
