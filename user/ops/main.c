@@ -107,9 +107,9 @@ static int run(struct config *cfg)
 	       cfg->admin_enabled ? cfg->admin.text : "off");
 	r = lifecycle_run();
 	worker_join_all();
-	klink_stop();
 	health_stop();
 	admin_stop();
+	klink_stop(); /* after admin: /flows reads through it */
 	alog_stop();
 	rt_collect(1);
 	rt_free(atomic_exchange(&og_d.rt, NULL));
