@@ -24,8 +24,17 @@ static __u32 xsend(struct og_bpf *s, const struct pkt_spec *ps, struct og_xdp_me
 	return o.ret ? 0xffff : o.verdict;
 }
 
-/* A pin reaches that flow only: og_xdp re-resolves the pinned flow on its next packet and
- * every other flow keeps its cached lane at the same rules_gen. */
+static __u32 pin_seq(struct og_bpf *s, const struct og_flow_key *k)
+{
+	__u32 slot = og_pin_slot(k), seq = 0;
+
+	bpf_map_lookup_elem(bpf_map__fd(s->maps.og_pin_hint), &slot, &seq);
+	return seq;
+}
+
+/* A pin reaches that flow only: the writer bumps the key's og_pin_hint slot, not rules_gen,
+ * og_xdp takes the pin on the flow's next packet and every other flow keeps its cached
+ * lane at the same rules_gen. (Flows get og_flows state on their second non-SYN packet.) */
 static void pins(struct og_bpf *s)
 {
 	struct pkt_spec a = {.family = AF_INET,
@@ -44,19 +53,23 @@ static void pins(struct og_bpf *s)
 	struct og_xdp_meta m;
 	__u32 gen0;
 
+	__u32 seq0;
+
 	fx_key(&a, &ka);
 	fx_key(&b, &kb);
-	xsend(s, &a, NULL);
-	xsend(s, &b, NULL);
-	fx_flow(s, &kb, &fb);
+	for (int i = 0; i < 2; i++) {
+		xsend(s, &a, NULL);
+		xsend(s, &b, NULL);
+	}
+	OK(fx_flow(s, &kb, &fb) == 0 && fb.pkts == 2, "two packets each: both flows admitted");
 	gen0 = fx_get_cfg(s).rules_gen;
+	seq0 = pin_seq(s, &ka);
 	OK(kern_pin(&ka, OG_LANE_ORDER) == 0 && kern_flush(2000) == 0, "pin queued and applied");
 	OK(bpf_map_lookup_elem(bpf_map__fd(s->maps.og_flow_lane), &ka, &pin) == 0 &&
 	       pin.lane == OG_LANE_ORDER,
 	   "og_flow_lane holds the pin");
 	OK_EQ(fx_get_cfg(s).rules_gen, gen0, "a pin does not bump rules_gen");
-	fx_flow(s, &ka, &fa);
-	OK_EQ(fa.gen, 0, "only the pinned flow's cached lane is marked stale");
+	OK_EQ(pin_seq(s, &ka), seq0 + 1, "the pin bumped its key's og_pin_hint slot");
 	xsend(s, &a, &m);
 	fx_flow(s, &ka, &fa);
 	OK(m.lane == OG_LANE_ORDER && m.lane_src == OG_LSRC_PIN && fa.lane == OG_LANE_ORDER &&
@@ -176,7 +189,8 @@ static void flow_key(struct og_bpf *s)
 	OK(kern_flow_key((void *)&p6, (void *)&l6, &got) == 0 && !memcmp(&got, &want, sizeof(got)),
 	   "kern_flow_key: v4-mapped peer/local give og_xdp's IPv4 key");
 	xsend(s, &a, NULL);
-	OK(fx_flow(s, &got, &fs) == 0 && fs.pkts >= 1, "og_flows has the flow under that key");
+	xsend(s, &a, NULL);
+	OK(fx_flow(s, &got, &fs) == 0 && fs.pkts >= 2, "og_flows has the flow under that key");
 	inet_pton(AF_INET6, "fd43::1", &p6.sin6_addr);
 	inet_pton(AF_INET6, "fd43::2", &l6.sin6_addr);
 	p6.sin6_port = htons(43002);
@@ -283,7 +297,8 @@ static void one_writer(struct og_bpf *s)
 }
 
 /*
- * The slow loop end to end: a SYN flood through og_xdp shows in og_flows, the writer's
+ * The slow loop end to end: a flood of connections (SYN, then the ACK that gives each flow
+ * og_flows state with its SYN counted) from one source shows in og_flows, the writer's
  * tick (every 100 ms) throttles the source in og_throttle with the TTL, og_xdp drops it,
  * and with the flood over the entry lapses and leaves throttle_count.
  */
@@ -328,7 +343,11 @@ static void slow_loop(struct og_bpf *s)
 	for (i = 0; i < 60 && !found; i++) {
 		fx_clock(s, dp_now_coarse_ns());
 		for (int j = 0; j < 50; j++) {
+			/* a connection's SYN, then its ACK admits it with the SYN counted */
 			f.sport = (__u16)(20000 + i * 50 + j);
+			f.tcp_flags = PKT_SYN;
+			xsend(s, &f, NULL);
+			f.tcp_flags = PKT_ACK;
 			xsend(s, &f, NULL);
 		}
 		xsend(s, &calm, NULL);
@@ -343,6 +362,7 @@ static void slow_loop(struct og_bpf *s)
 	   "the calm source next to it is not throttled");
 	OK_EQ(fx_get_cfg(s).throttle_count, 1, "throttle_count 1");
 	fx_clock(s, dp_now_coarse_ns());
+	f.tcp_flags = PKT_SYN;
 	for (i = 0; i < 400; i++) {
 		f.sport = 30000 + i;
 		drop += xsend(s, &f, NULL) == XDP_DROP;

@@ -67,6 +67,16 @@ static void throttle_cycle(void)
 	OK(n == 1 && a[0].kind == SLOW_THROTTLE && a[0].ttl_ms == 20000 && a[0].strikes == 2,
 	   "still over when the entry is about to lapse: throttled again for twice as long");
 
+	/* its SYNs now die in XDP before they get og_flows state: og_flows shows nothing, but
+	 * the entry's drop counter climbs 1000/s, over half the bucket: not calm */
+	for (i = 1; i <= 4; i++) {
+		struct slow_src_in d = {.src = addr(0x0a000001), .dropped_total = 1000ULL * i};
+
+		n = decide(&p, &st, now += W, &d, 1, a);
+		if (n)
+			break;
+	}
+	OK_EQ(n, 0, "a throttled source still dropped at 1000/s is not released");
 	/* calm: nothing from the source for calm_ticks windows -> released early */
 	for (i = 1; i <= 3; i++) {
 		n = decide(&p, &st, now += W, in, 0, a);

@@ -200,6 +200,7 @@ enum dp_map_id {
 	DP_MAP_FLOW_LANE,
 	DP_MAP_THROTTLE,
 	DP_MAP_CONFIG,
+	DP_MAP_PIN_HINT, /* og_pin_hint: bumped by dp_flow_pin_set/clear */
 	DP_MAP_COUNT,
 };
 
@@ -275,17 +276,10 @@ int dp_port_lane_set(struct dp_maps *m, unsigned int port, unsigned int lane);
 int dp_port_lanes_foreach(struct dp_maps *m,
 			  int (*cb)(unsigned int port, unsigned int lane, void *ctx), void *ctx);
 
-/* Flow pins (og_flow_lane): set <lane> for <k>, or clear. Each bumps rules_gen. */
+/* Flow pins (og_flow_lane): set <lane> for <k>, or clear. Each bumps the key's og_pin_hint
+ * slot (not rules_gen), so only flows in that slot look og_flow_lane up again. */
 int dp_flow_pin_set(struct dp_maps *m, const struct og_flow_key *k, unsigned int lane);
 int dp_flow_pin_clear(struct dp_maps *m, const struct og_flow_key *k);
-/*
- * The daemon's per-connection pin (dp_pin.c): write (or delete) <k>'s og_flow_lane entry
- * and mark only that flow's cached og_flows lane stale; rules_gen is not bumped, so no
- * other flow leaves the fast path. dp_flow_pin refuses lane NONE or out of range
- * (-EINVAL); dp_flow_unpin returns -ENOENT when <k> was not pinned.
- */
-int dp_flow_pin(struct dp_maps *m, const struct og_flow_key *k, unsigned int lane);
-int dp_flow_unpin(struct dp_maps *m, const struct og_flow_key *k);
 
 /*
  * Throttles. dp_throttle_set installs a full bucket of <burst> packets refilled at

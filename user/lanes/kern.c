@@ -175,10 +175,10 @@ static int apply(const struct kq_req *r)
 
 	switch (r->op) {
 	case KQ_PIN:
-		ret = dp_flow_pin(&K.maps, &r->flow, r->lane);
+		ret = dp_flow_pin_set(&K.maps, &r->flow, r->lane);
 		break;
 	case KQ_UNPIN:
-		ret = dp_flow_unpin(&K.maps, &r->flow);
+		ret = dp_flow_pin_clear(&K.maps, &r->flow);
 		if (ret == -ENOENT)
 			ret = 0; /* evicted from the LRU, or never written: nothing to undo */
 		break;

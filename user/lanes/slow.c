@@ -112,6 +112,7 @@ static void throttle_sources(const struct slow_params *p, struct slow_state *st,
 		if (ttl > p->ttl_max_ms || ttl < p->ttl_ms)
 			ttl = p->ttl_max_ms;
 		ss->until_ms = now + ttl;
+		ss->dropped_seen = 0; /* the new entry counts from 0 */
 		a = emit(out, max, n);
 		if (!a)
 			return;
@@ -136,9 +137,15 @@ static void calm_sources(const struct slow_params *p, struct slow_state *st, uin
 	while (i < st->n_src) {
 		struct slow_src_state *ss = &st->src[i];
 		const struct slow_src_in *in = src_find(src, n_src, &ss->src);
+		uint64_t dropped = 0;
 		struct slow_action *a;
 
-		if (in && over(p, in, w, 1)) {
+		if (in && in->dropped_total >= ss->dropped_seen) {
+			dropped = in->dropped_total - ss->dropped_seen;
+			ss->dropped_seen = in->dropped_total;
+		}
+		/* still pushing against its bucket: not calm, whatever og_flows says */
+		if ((in && over(p, in, w, 1)) || per_s(dropped, w) * 2 > p->throttle_pps) {
 			ss->calm = 0;
 			ss->calm_since_ms = 0;
 			i++;

@@ -17,8 +17,9 @@
  *  - a source over the SYN rate, the packet rate or the L7 rejection rate gets an
  *    og_throttle entry whose TTL doubles on each repeat (strike), up to ttl_max_ms; one
  *    still over it when its entry is about to lapse is throttled again;
- *  - a throttled source under half of every threshold for calm_ticks windows is
- *    released early; strikes are forgiven one per forgive_ms of calm;
+ *  - a throttled source under half of every threshold, and dropped by og_xdp at no more
+ *    than half its bucket's rate, for calm_ticks windows is released early; strikes are
+ *    forgiven one per forgive_ms of calm;
  *  - a flow of the order or normal lane that moved more than heavy_factor times its
  *    lane's median bytes in the window (and at least heavy_min_bytes) is pinned to bulk.
  * Each action is counted and logged with the inputs that drove it.
@@ -40,10 +41,13 @@ struct slow_params {
 };
 void slow_params_default(struct slow_params *p);
 
-/* One source's counts over the window (deltas). */
+/* One source's counts over the window (deltas), and for a source the loop holds throttled
+ * its og_throttle entry's drop counter (cumulative: og_xdp drops a throttled source's SYNs
+ * before they get og_flows state, so a throttled flood shows only there). */
 struct slow_src_in {
 	struct og_addr_key src;
 	uint64_t syns, pkts, rejects;
+	uint64_t dropped_total;
 };
 
 /* One flow's bytes over the window and its lane now. */
@@ -61,6 +65,7 @@ struct slow_src_state {
 	uint32_t calm;		/* consecutive calm windows */
 	uint64_t until_ms;	/* throttled until (0 = not throttled) */
 	uint64_t calm_since_ms; /* start of the current calm stretch */
+	uint64_t dropped_seen;	/* og_throttle.dropped at the last window */
 };
 
 #define SLOW_MAX_SRC 4096

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <bpf/bpf.h>
 
 #include "lanes/kern.h"
 #include "lanes/slow.h"
@@ -117,6 +118,7 @@ static struct {
 	struct slow_action act[512];
 	uint64_t last_ms;
 	int primed;
+	struct dp_maps *m; /* the writer's maps, during a tick */
 	_Atomic uint64_t ticks, flows, throttles, releases, demotes, post_failed, last_ns;
 	_Atomic uint32_t throttled;
 } S = {.cur.sz = sizeof(struct flow_rec),
@@ -188,6 +190,7 @@ static void add_src(const struct og_addr_key *k, uint64_t syns, uint64_t pkts, u
 	s->syns = syns;
 	s->pkts = pkts;
 	s->rejects = rej;
+	s->dropped_total = 0;
 }
 
 /* Window deltas per flow and per source: flows sorted, previous read bsearched. */
@@ -238,6 +241,21 @@ static void deltas(void)
 			atomic_store_explicit(&ns->used, 0, memory_order_release);
 		}
 	}
+	/* sources the loop holds throttled: their og_throttle drop counters */
+	for (int k = 0; S.st && k < S.st->n_src; k++) {
+		struct og_throttle t;
+
+		if (!S.st->src[k].until_ms || !S.m ||
+		    bpf_map_lookup_elem(S.m->fd[DP_MAP_THROTTLE], &S.st->src[k].src, &t))
+			continue;
+		struct slow_src_in *d = vec_push(&S.src);
+
+		if (d) {
+			memset(d, 0, sizeof(*d));
+			d->src = S.st->src[k].src;
+			d->dropped_total = t.dropped;
+		}
+	}
 	/* one entry per source */
 	src = S.src.p;
 	if (S.src.n)
@@ -247,6 +265,7 @@ static void deltas(void)
 			src[j - 1].syns += src[i].syns;
 			src[j - 1].pkts += src[i].pkts;
 			src[j - 1].rejects += src[i].rejects;
+			src[j - 1].dropped_total += src[i].dropped_total;
 		} else {
 			src[j++] = src[i];
 		}
@@ -311,6 +330,7 @@ void slow_tick(struct dp_maps *m, uint64_t now_ms, void *ctx)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	S.cur.n = 0;
+	S.m = m;
 	ret = dp_flows_foreach(m, collect, NULL);
 	if (ret) {
 		og_log("warn", "event=slow_tick err=\"og_flows: %s\"", strerror(-ret));
