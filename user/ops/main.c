@@ -11,6 +11,7 @@
 
 #include "ops/accesslog.h"
 #include "ops/admin.h"
+#include "ops/hooks.h"
 #include "core/daemon.h"
 #include "proxy/health.h"
 #include "ops/lifecycle.h"
@@ -18,6 +19,8 @@
 #include "lib/log.h"
 #include "core/runtime.h"
 #include "core/worker.h"
+#include "front/conn.h"
+#include "proxy/upstream.h"
 
 static void usage(FILE *f)
 {
@@ -67,6 +70,11 @@ static int run(struct config *cfg)
 	if (!og_d.main_base)
 		return 1;
 	lifecycle_enable_migrate();
+	hooks_register();
+	if (conn_register() || upstream_register()) {
+		og_log("error", "event=start err=\"module registration\"");
+		return 1;
+	}
 	/* the kernel link: until the lanes/xdp config sections exist here, its options
 	 * come from ORDERGATE_XDP / ORDERGATE_RESERVE / ORDERGATE_SLOW (klink.h) */
 	klink_opts_default(&ko);
