@@ -38,6 +38,20 @@ is "$(curl -s -m 2 "http://127.0.0.1:$O/ping")" pong "order port answers"
 is "$(curl -s -m 2 --interface 127.0.0.2 "http://127.0.0.1:$B/ping")" pong \
 	"shared port answers an order source (127.0.0.2)"
 is "$(curl -s -m 2 "http://127.0.0.1:$B/ping")" pong "shared port answers another source"
+# a reload that adds a shared port: it opens on every worker and joins og_rp_socks; the order
+# port stays on the reserved worker
+B2=$(sys_free_port)
+sed -i "s|\"127.0.0.1:$B\"\]|\"127.0.0.1:$B\", \"127.0.0.1:$B2\"]|" "$T/og.yaml"
+kill -HUP "$GW"
+for _ in $(seq 100); do
+	[ "$(ss -Hltn "sport = :$B2" | wc -l)" -eq 3 ] && break
+	sleep 0.05
+done
+is "$(ss -Hltn "sport = :$B2" | wc -l) $(ss -Hltn "sport = :$O" | wc -l) $(ss -Hltn "sport = :$B" | wc -l)" \
+	"3 1 3" "after a reload adding :$B2: 3 listeners there, still 1 on the order port, 3 on :$B"
+curl -s -m 2 "http://127.0.0.1:$A/metrics" | grep -q '^ordergate_reuseport_sockets 6$'
+ok $? "the new port's listeners joined og_rp_socks (6 sockets)"
+is "$(curl -s -m 2 --interface 127.0.0.2 "http://127.0.0.1:$B2/ping")" pong "the new port answers"
 kill -TERM "$GW"; wait "$GW"
 is "$?" 0 "drains and exits 0"
 tap_done
