@@ -116,7 +116,7 @@ struct og_wstats {
 			      memory_order_relaxed)
 #define OG_WSTAT_GET(w, field) atomic_load_explicit(&(w)->stats.field, memory_order_relaxed)
 
-struct og_worker_priv; /* worker.c internals: free lists, pools, timer wheel */
+struct og_worker_priv; /* worker.h: the worker loop's own state and each module's part */
 struct metrics_worker; /* metrics.c: per-worker histograms/counters, or NULL */
 struct alog_worker;    /* accesslog.c: per-worker log buffer, or NULL */
 

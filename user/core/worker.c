@@ -205,9 +205,6 @@ static int worker_init(struct og_worker *w, struct og_rt *rt, char *err, size_t 
 	worker_set_rt(p, rt);
 	atomic_store(&w->rt_gen, rt->gen);
 	buf_pool_init(&p->bufs);
-	p->msg = malloc(sizeof(*p->msg));
-	if (!p->msg)
-		return -ENOMEM;
 	worker_clock(p);
 	tw_init(&p->tw, p->now_ms);
 	for (int i = 0; i < n_mods; i++) {

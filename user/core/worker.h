@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Worker threads: one event_base each, its own listeners, free lists, pools and timer wheel. */
+/* Worker threads: one event_base each, its listeners and timer wheel, and a part per module. */
 #ifndef OG_WORKER_H
 #define OG_WORKER_H
 
@@ -10,85 +10,41 @@
 
 #include "lib/buf.h"
 #include "core/daemon.h"
-#include "http/http_parse.h"
-#include "lib/iow.h"
 #include "lib/twheel.h"
 
-/* Slots and bytes of the per-worker cache of whole direct responses (respond.c). */
-#define OG_DRESP_SLOTS 8
-#define OG_DRESP_MAX   480
+struct og_front_w; /* front/'s part of a worker (front/conn.h), allocated by its init */
+struct og_proxy_w; /* proxy/'s part of a worker (proxy/upstream.h), allocated by its init */
 
 /*
- * Route <route>'s direct response of runtime generation <gen> as one contiguous buffer,
- * its Date line that of second <sec>: a keep-alive answer is then one write() from one
- * buffer, like the floor's, instead of a gather of four pieces each time.
+ * Everything only the worker thread touches that core itself owns: the generation, the
+ * clocks and timer wheel, the buffer pool the modules share, drain state and the
+ * listeners. Each module above keeps its own part behind one pointer here, which core
+ * never dereferences (a typed slot rather than a lookup, so reaching it is one load).
  */
-struct og_dresp {
-	uint64_t gen; /* 0: empty */
-	time_t sec;
-	int16_t route;
-	uint16_t len;
-	char data[OG_DRESP_MAX];
-};
-
-struct og_conn;
-struct og_req;
-struct og_upconn;
-
-/* Idle upstream connections to one server, and this worker's requests in flight to it. */
-struct og_wpool {
-	struct og_upconn *idle; /* LIFO stack: the most recently used is the warmest */
-	uint32_t n_idle;
-	uint32_t inflight; /* for least_request (per worker, like nginx without a shared zone) */
-};
-
-/* Everything only the worker thread touches. */
 struct og_worker_priv {
 	struct og_worker *w;
 	struct og_rt *rt;	  /* generation new requests use; changes only in the tick */
 	_Atomic uint32_t *rt_ref; /* &rt->refs[w->id].n */
 
-	/* pools for rt: [flat server index] and per-upstream round-robin cursors */
-	struct og_wpool *pools;
-	uint32_t *srv_base; /* [n_upstreams]: first flat index of each upstream's servers */
-	uint32_t *rr;	    /* [n_upstreams] */
+	struct og_front_w *front; /* set by the front's og_worker_mod.init */
+	struct og_proxy_w *proxy; /* set by the proxy's og_worker_mod.init */
 
-	struct og_bufpool bufs;
-	struct og_conn *conn_free;
-	uint32_t n_conn_free;
-	struct og_upconn *upc_free;
-	uint32_t n_upc_free;
-	struct http_msg *msg; /* scratch head for parsing; a partial head keeps it */
-	struct http_msg *msg_free;
-
-	struct og_conn *conns;	      /* every open client connection (drain walks it) */
-	struct og_req *req_free;      /* request records not in use */
-	struct og_conn *zombies;      /* closed this callback; back to conn_free at its end */
-	struct og_upconn *up_zombies; /* same for upstream connections */
-	uint32_t n_conns;
-	uint32_t n_upconns; /* upstream connections open (any state) */
-
+	struct og_bufpool bufs; /* shared by front and proxy: a buffer moves between them */
 	struct og_twheel tw;
 	struct event *tick;
-	uint64_t now_ms;	    /* CLOCK_MONOTONIC_COARSE, refreshed by the tick */
-	char gather[OG_GATHER_MAX]; /* og_gather_write scratch */
-	uint64_t cb_ns;		    /* CLOCK_MONOTONIC of this loop pass, 0 = not read yet */
-	struct event *clk_ev;	    /* clears cb_ns at the end of the pass (worker_cb_ns) */
+	uint64_t now_ms;      /* CLOCK_MONOTONIC_COARSE, refreshed by the tick */
+	uint64_t cb_ns;	      /* CLOCK_MONOTONIC of this loop pass, 0 = not read yet */
+	struct event *clk_ev; /* clears cb_ns at the end of the pass (worker_cb_ns) */
 
-	char date_line[48]; /* "Date: Mon, 23 Nov 2026 09:00:00 GMT\r\n" */
-	uint32_t date_len;
-	time_t date_sec;
-	struct og_dresp dresp[OG_DRESP_SLOTS]; /* whole direct responses, Date included */
+	int draining; /* SIGTERM seen: no accepts, close idle conns, answer with close */
+	uint64_t drain_deadline_ms;
 
+	/* listener.c's */
 	int n_listen;
 	uint64_t accept_paused_until; /* ms; accepting paused after EMFILE until then, 0 = not */
 	int lfd[CFG_MAX_LISTEN];
 	struct event *lev[CFG_MAX_LISTEN];
 	char laddr[CFG_MAX_LISTEN][64]; /* lfd[i]'s address as configured (cfg_addr.text) */
-
-	uint64_t reqid_seq; /* X-Request-Id counter */
-	int draining;	    /* SIGTERM seen: no accepts, close idle conns, answer with close */
-	uint64_t drain_deadline_ms;
 };
 
 /*
@@ -114,7 +70,8 @@ extern struct worker_policy worker_policy;
  * Worker thread unless said.
  */
 struct og_worker_mod {
-	/* worker created for generation <rt> (main thread, before the worker starts) */
+	/* worker created for generation <rt>: allocate the module's part of <p> (main thread,
+	 * before the worker starts) */
 	int (*init)(struct og_worker_priv *p, struct og_rt *rt);
 	/* switch to generation <nrt> (tick, no request inside); an error keeps <ort> and the
 	 * worker tries again at the next tick */

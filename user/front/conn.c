@@ -32,10 +32,10 @@ static void req_put(struct og_conn *c);
 
 static struct http_msg *msg_new(struct og_worker_priv *p)
 {
-	struct http_msg *m = p->msg_free;
+	struct http_msg *m = p->front->msg_free;
 
 	if (m) {
-		p->msg_free = *(struct http_msg **)m;
+		p->front->msg_free = *(struct http_msg **)m;
 		return m;
 	}
 	return malloc(sizeof(*m));
@@ -43,8 +43,8 @@ static struct http_msg *msg_new(struct og_worker_priv *p)
 
 static void msg_put(struct og_worker_priv *p, struct http_msg *m)
 {
-	*(struct http_msg **)m = p->msg_free;
-	p->msg_free = m;
+	*(struct http_msg **)m = p->front->msg_free;
+	p->front->msg_free = m;
 }
 
 /* The request record for a new request on <c> (reused across pipelined requests). */
@@ -57,8 +57,8 @@ static struct og_req *req_get(struct og_conn *c)
 	if (rq) {
 		wb = rq->wb; /* keep the output buffer of the previous pipelined answer */
 		buf_put(&p->bufs, rq->lb);
-	} else if ((rq = p->req_free) != NULL) {
-		p->req_free = rq->next_free;
+	} else if ((rq = p->front->req_free) != NULL) {
+		p->front->req_free = rq->next_free;
 	} else if (!(rq = malloc(sizeof(*rq)))) {
 		return NULL;
 	}
@@ -82,8 +82,8 @@ static void req_put(struct og_conn *c)
 	buf_put(&p->bufs, rq->wb);
 	buf_put(&p->bufs, rq->lb);
 	rq->wb = rq->lb = NULL;
-	rq->next_free = p->req_free;
-	p->req_free = rq;
+	rq->next_free = p->front->req_free;
+	p->front->req_free = rq;
 	c->rq = NULL;
 }
 
@@ -114,16 +114,17 @@ static void set_idle(struct og_conn *c, int idle)
 void conn_accept(struct og_worker_priv *p, int fd, const struct sockaddr *peer, socklen_t plen,
 		 int read_now)
 {
-	struct og_conn *c = p->conn_free;
+	struct og_front_w *f = p->front;
+	struct og_conn *c = f->conn_free;
 	const struct og_rt *rt = p->rt;
 
-	if (p->n_conns >= rt->cfg->max_connections) {
+	if (f->n_conns >= rt->cfg->max_connections) {
 		close(fd);
 		return;
 	}
 	if (c) {
-		p->conn_free = c->next;
-		p->n_conn_free--;
+		f->conn_free = c->next;
+		f->n_conn_free--;
 	} else {
 		c = malloc(sizeof(*c));
 		if (!c) {
@@ -138,11 +139,11 @@ void conn_accept(struct og_worker_priv *p, int fd, const struct sockaddr *peer, 
 	if (plen > sizeof(c->peer))
 		plen = sizeof(c->peer);
 	memcpy(&c->peer, peer, plen);
-	c->next = p->conns;
-	if (p->conns)
-		p->conns->prev = c;
-	p->conns = c;
-	p->n_conns++;
+	c->next = f->conns;
+	if (f->conns)
+		f->conns->prev = c;
+	f->conns = c;
+	f->n_conns++;
 	OG_WSTAT_ADD(p->w, conns_accepted, 1);
 	OG_WSTAT_ADD(p->w, conns_active, 1);
 	set_idle(c, 1);
@@ -183,29 +184,31 @@ void conn_close(struct og_conn *c)
 	if (c->prev)
 		c->prev->next = c->next;
 	else
-		p->conns = c->next;
+		p->front->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
 	c->state = CS_CLOSED;
-	c->next = p->zombies;
-	p->zombies = c;
-	p->n_conns--;
+	c->next = p->front->zombies;
+	p->front->zombies = c;
+	p->front->n_conns--;
 	OG_WSTAT_ADD(p->w, conns_active, -1);
 	worker_conn_closed(p);
 }
 
 void conn_reap(struct og_worker_priv *p)
 {
-	if (p->up_zombies)
-		upstream_reap(p);
-	while (p->zombies) {
-		struct og_conn *c = p->zombies;
+	struct og_front_w *f = p->front;
 
-		p->zombies = c->next;
-		if (p->n_conn_free < 1024) {
-			c->next = p->conn_free;
-			p->conn_free = c;
-			p->n_conn_free++;
+	if (p->proxy->up_zombies)
+		upstream_reap(p);
+	while (f->zombies) {
+		struct og_conn *c = f->zombies;
+
+		f->zombies = c->next;
+		if (f->n_conn_free < 1024) {
+			c->next = f->conn_free;
+			f->conn_free = c;
+			f->n_conn_free++;
 		} else {
 			free(c);
 		}
@@ -262,7 +265,7 @@ int conn_flush(struct og_conn *c)
 
 	while (c->rq->oi < c->rq->nout) {
 		ssize_t n = og_gather_write(c->fd, &c->rq->out[c->rq->oi], c->rq->nout - c->rq->oi,
-					    p->gather);
+					    p->front->gather);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -466,7 +469,7 @@ void conn_respond_error(struct og_conn *c, int status, const char *reason, int c
 	}
 	n = resp_fmt_error(c->rq->wb->data, c->rq->wb->cap - 64, status, reason,
 			   c->flags & CF_CLOSE, (c->flags & CF_KA10) != 0,
-			   (c->flags & CF_HEAD) != 0, p->date_line, p->date_len);
+			   (c->flags & CF_HEAD) != 0, p->front->date_line, p->front->date_len);
 	c->rq->status = (uint16_t)status;
 	c->flags |= CF_RESP_STARTED;
 	c->rq->out[0].iov_base = c->rq->wb->data;
@@ -723,7 +726,7 @@ static void conn_process_loop(struct og_conn *c)
 			set_idle(c, 0);
 		m = c->msg;
 		if (!m) {
-			m = p->msg;
+			m = p->front->msg;
 			http_msg_init(m);
 		}
 		r = http_parse_request_head(m, c->rb->data + c->rpos, avail);
@@ -736,7 +739,7 @@ static void conn_process_loop(struct og_conn *c)
 					return;
 				}
 				c->msg = m;
-				p->msg = fresh;
+				p->front->msg = fresh;
 				/* first bytes of a head that did not come whole: the rest must come
 				 * within the header timeout. A head that comes in one read (the
 				 * usual case) costs no timer work. */
@@ -893,7 +896,7 @@ void conn_drain_sweep(struct og_worker_priv *p, uint64_t idle_ms)
 {
 	struct og_conn *c, *next;
 
-	for (c = p->conns; c; c = next) {
+	for (c = p->front->conns; c; c = next) {
 		next = c->next;
 		if (c->state == CS_HEAD && c->rlen == c->rpos && (c->flags & CF_IDLE) &&
 		    c->idle_since_ms + idle_ms <= p->now_ms)
@@ -905,21 +908,32 @@ void conn_drain_sweep(struct og_worker_priv *p, uint64_t idle_ms)
 	}
 }
 
+/* The front's part of the worker, for the worker's lifetime (the process's). */
 static int front_init(struct og_worker_priv *p, struct og_rt *rt)
 {
+	struct og_front_w *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -ENOMEM;
+	f->msg = malloc(sizeof(*f->msg));
+	if (!f->msg) {
+		free(f);
+		return -ENOMEM;
+	}
+	p->front = f;
 	respond_date_refresh(p);
 	return 0;
 }
 
 static uint32_t front_busy(struct og_worker_priv *p)
 {
-	return p->n_conns;
+	return p->front->n_conns;
 }
 
 static void front_close_all(struct og_worker_priv *p)
 {
-	while (p->conns)
-		conn_close(p->conns);
+	while (p->front->conns)
+		conn_close(p->front->conns);
 }
 
 /* The front's part of the worker loop (core/worker.h). */

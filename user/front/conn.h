@@ -10,6 +10,8 @@
 #include <sys/uio.h>
 
 #include "lib/buf.h"
+#include "lib/iow.h"
+#include "front/respond.h"
 #include "http/http_parse.h"
 #include "lib/twheel.h"
 #include "core/worker.h"
@@ -90,6 +92,27 @@ struct og_conn {
 		struct sockaddr_in v4;
 		struct sockaddr_in6 v6;
 	} peer;
+};
+
+/*
+ * The front's part of a worker (og_worker_priv.front): its connections, their records and
+ * the scratch they share. Allocated by the front's og_worker_mod.init; worker thread only.
+ */
+struct og_front_w {
+	struct og_conn *conns;	   /* every open client connection (drain walks it) */
+	struct og_conn *conn_free; /* closed connections kept for reuse */
+	struct og_conn *zombies;   /* closed this callback; back to conn_free at its end */
+	struct og_req *req_free;   /* request records not in use */
+	struct http_msg *msg;	   /* scratch head for parsing; a partial head keeps it */
+	struct http_msg *msg_free;
+	uint32_t n_conns;
+	uint32_t n_conn_free;
+
+	uint32_t date_len;
+	time_t date_sec;
+	char date_line[48]; /* "Date: Mon, 23 Nov 2026 09:00:00 GMT\r\n" (respond.c) */
+	struct og_dresp dresp[OG_DRESP_SLOTS]; /* whole direct responses, Date included */
+	char gather[OG_GATHER_MAX];	       /* og_gather_write scratch (the proxy's too) */
 };
 
 /* Plug the front into the worker loop: accepted sockets, tick, drain, reap. Main thread,

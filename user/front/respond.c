@@ -15,8 +15,8 @@ static void respond_pieces(struct og_conn *c, const struct og_route_rt *rr)
 
 	c->rq->out[i].iov_base = rr->resp;
 	c->rq->out[i++].iov_len = rr->resp_head_len;
-	c->rq->out[i].iov_base = p->date_line;
-	c->rq->out[i++].iov_len = p->date_len;
+	c->rq->out[i].iov_base = p->front->date_line;
+	c->rq->out[i++].iov_len = p->front->date_len;
 	c->rq->out_volatile = 1u << 1;
 	c->rq->out_cached = 0;
 	if (c->flags & CF_CLOSE) {
@@ -36,25 +36,26 @@ void respond_direct(struct og_conn *c, const struct og_route_rt *rr)
 {
 	struct og_worker_priv *p = c->p;
 	int route = c->rq->route;
-	struct og_dresp *d = &p->dresp[route & (OG_DRESP_SLOTS - 1)];
+	struct og_front_w *f = p->front;
+	struct og_dresp *d = &f->dresp[route & (OG_DRESP_SLOTS - 1)];
 
 	if ((c->flags & (CF_CLOSE | CF_KA10 | CF_HEAD)) ||
-	    rr->resp_len + p->date_len > OG_DRESP_MAX) {
+	    rr->resp_len + f->date_len > OG_DRESP_MAX) {
 		respond_pieces(c, rr);
 		return;
 	}
-	if (d->gen != c->rq->rt->gen || d->route != route || d->sec != p->date_sec) {
+	if (d->gen != c->rq->rt->gen || d->route != route || d->sec != f->date_sec) {
 		char *o = d->data;
 
 		memcpy(o, rr->resp, rr->resp_head_len);
 		o += rr->resp_head_len;
-		memcpy(o, p->date_line, p->date_len);
-		o += p->date_len;
+		memcpy(o, f->date_line, f->date_len);
+		o += f->date_len;
 		memcpy(o, rr->resp + rr->resp_head_len, rr->resp_len - rr->resp_head_len);
-		d->len = (uint16_t)(rr->resp_len + p->date_len);
+		d->len = (uint16_t)(rr->resp_len + f->date_len);
 		d->gen = c->rq->rt->gen;
 		d->route = (int16_t)route;
-		d->sec = p->date_sec;
+		d->sec = f->date_sec;
 	}
 	c->rq->out[0].iov_base = d->data;
 	c->rq->out[0].iov_len = d->len;
@@ -67,7 +68,7 @@ void respond_direct(struct og_conn *c, const struct og_route_rt *rr)
 void respond_direct_unshare(struct og_conn *c)
 {
 	const struct og_route_rt *rr = &c->rq->rt->routes[c->rq->route];
-	size_t done = rr->resp_len + c->p->date_len - c->rq->out[0].iov_len;
+	size_t done = rr->resp_len + c->p->front->date_len - c->rq->out[0].iov_len;
 
 	respond_pieces(c, rr);
 	og_iov_advance(c->rq->out, &c->rq->oi, c->rq->nout, done);
@@ -75,10 +76,11 @@ void respond_direct_unshare(struct og_conn *c)
 
 void respond_date_refresh(struct og_worker_priv *p)
 {
+	struct og_front_w *f = p->front;
 	time_t now = time(NULL);
 
-	if (now == p->date_sec)
+	if (now == f->date_sec)
 		return;
-	p->date_sec = now;
-	p->date_len = (uint32_t)resp_fmt_date(p->date_line, sizeof(p->date_line), now);
+	f->date_sec = now;
+	f->date_len = (uint32_t)resp_fmt_date(f->date_line, sizeof(f->date_line), now);
 }

@@ -4,12 +4,30 @@
 #define OG_RESPOND_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "core/daemon.h"
 
 struct og_conn;
 struct og_worker_priv;
+
+/* Slots and bytes of the per-worker cache of whole direct responses. */
+#define OG_DRESP_SLOTS 8
+#define OG_DRESP_MAX   480
+
+/*
+ * Route <route>'s direct response of runtime generation <gen> as one contiguous buffer,
+ * its Date line that of second <sec>: a keep-alive answer is then one write() from one
+ * buffer, like the floor's, instead of a gather of four pieces each time.
+ */
+struct og_dresp {
+	uint64_t gen; /* 0: empty */
+	time_t sec;
+	int16_t route;
+	uint16_t len;
+	char data[OG_DRESP_MAX];
+};
 
 /*
  * Point <c>'s output at route <rr>'s precomputed bytes plus the worker's Date line:

@@ -133,7 +133,7 @@ static int build_req_head(struct og_conn *c, const struct http_msg *m, const cha
 		id = o;
 		o = put_hex(o, og_d.start_wall_s, 8);
 		o = put_hex(o, (uint64_t)c->p->w->id, 2);
-		o = put_hex(o, ++c->p->reqid_seq, 14);
+		o = put_hex(o, ++c->p->proxy->reqid_seq, 14);
 		conn_log_req_id(c, id, (size_t)(o - id));
 		o = PUTS(o, "\r\n");
 	}
@@ -207,7 +207,7 @@ static void upconn_uncount(struct og_upconn *u)
 	struct og_worker_priv *p = u->p;
 
 	if (u->counted && u->rt == p->rt)
-		p->pools[u->flat].inflight--;
+		p->proxy->pools[u->flat].inflight--;
 	u->counted = 0;
 }
 
@@ -357,7 +357,7 @@ static void proxy_attempt(struct og_conn *c, struct og_buf *hb, int prev_status,
 		u->counted = rt == p->rt;
 		u->t_sent_ns = worker_cb_ns(p);
 		if (u->counted)
-			p->pools[u->flat].inflight++;
+			p->proxy->pools[u->flat].inflight++;
 		if (u->state == UC_CONNECTING) {
 			upstream_want(u, EV_WRITE);
 			proxy_start_upstream_timer(u, 1);
@@ -509,7 +509,7 @@ static void proxy_send(struct og_conn *c)
 			conn_close(c);
 			return;
 		}
-		w = og_gather_write(u->fd, iov, niov, p->gather);
+		w = og_gather_write(u->fd, iov, niov, p->front->gather);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -582,7 +582,7 @@ static void proxy_resp_process(struct og_upconn *u)
 			int r;
 
 			if (!m) {
-				m = p->msg;
+				m = p->front->msg;
 				http_msg_init(m);
 			}
 			r = http_parse_response_head(m, u->rb->data + u->rpos, u->rlen - u->rpos,
@@ -598,7 +598,7 @@ static void proxy_resp_process(struct og_upconn *u)
 						return;
 					}
 					u->msg = m;
-					p->msg = fresh;
+					p->front->msg = fresh;
 				}
 				return;
 			}

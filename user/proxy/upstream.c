@@ -28,6 +28,7 @@ static uint32_t flat_count(const struct og_rt *rt)
 
 int upstream_worker_adopt(struct og_worker_priv *p, struct og_rt *ort, struct og_rt *nrt)
 {
+	struct og_proxy_w *px = p->proxy;
 	uint32_t n = flat_count(nrt), base = 0;
 	struct og_wpool *pools = calloc(n ? n : 1, sizeof(*pools));
 	uint32_t *sb = calloc(nrt->cfg->n_upstreams + 1, sizeof(*sb));
@@ -48,12 +49,12 @@ int upstream_worker_adopt(struct og_worker_priv *p, struct og_rt *ort, struct og
 		sb[u] = base;
 		base += nrt->ups[u].n_servers;
 	}
-	free(p->pools);
-	free(p->srv_base);
-	free(p->rr);
-	p->pools = pools;
-	p->srv_base = sb;
-	p->rr = rr;
+	free(px->pools);
+	free(px->srv_base);
+	free(px->rr);
+	px->pools = pools;
+	px->srv_base = sb;
+	px->rr = rr;
 	return 0;
 }
 
@@ -87,7 +88,7 @@ int upstream_pick(struct og_worker_priv *p, struct og_rt *rt, int ups, uint32_t 
 		start = (int)(hash % (uint32_t)n);
 		break;
 	default:
-		start = (int)((old_gen ? p->reqid_seq : p->rr[ups]++) % (uint32_t)n);
+		start = (int)((old_gen ? p->proxy->reqid_seq : p->proxy->rr[ups]++) % (uint32_t)n);
 	}
 	for (int k = 0; k < n; k++) {
 		int i = (start + k) % n;
@@ -107,7 +108,8 @@ int upstream_pick(struct og_worker_priv *p, struct og_rt *rt, int ups, uint32_t 
 			continue;
 		}
 		if (cu->balance == CFG_BAL_LEAST_REQUEST) {
-			uint32_t load = old_gen ? 0 : p->pools[p->srv_base[ups] + i].inflight;
+			uint32_t load =
+			    old_gen ? 0 : p->proxy->pools[p->proxy->srv_base[ups] + i].inflight;
 
 			if (load < best_load || best == avoid) {
 				best = i;
@@ -145,7 +147,7 @@ void upstream_want(struct og_upconn *u, short mask)
 
 static void pool_unlink(struct og_upconn *u)
 {
-	struct og_wpool *wp = &u->p->pools[u->flat];
+	struct og_wpool *wp = &u->p->proxy->pools[u->flat];
 
 	if (u->prev)
 		u->prev->next = u->next;
@@ -162,9 +164,9 @@ struct og_upconn *upstream_get(struct og_worker_priv *p, struct og_rt *rt, int u
 			       const struct og_upc_owner *owner)
 {
 	int cur = rt == p->rt; /* older generations get fresh, never pooled connections */
-	uint32_t flat = cur ? p->srv_base[ups] + srv : 0;
+	uint32_t flat = cur ? p->proxy->srv_base[ups] + srv : 0;
 	const struct cfg_addr *a = rt->ups[ups].servers[srv].addr;
-	struct og_upconn *u = cur ? p->pools[flat].idle : NULL;
+	struct og_upconn *u = cur ? p->proxy->pools[flat].idle : NULL;
 	int fd, one = 1;
 
 	if (u) {
@@ -188,10 +190,10 @@ struct og_upconn *upstream_get(struct og_worker_priv *p, struct og_rt *rt, int u
 		errno = e;
 		return NULL;
 	}
-	u = p->upc_free;
+	u = p->proxy->upc_free;
 	if (u) {
-		p->upc_free = u->next;
-		p->n_upc_free--;
+		p->proxy->upc_free = u->next;
+		p->proxy->n_upc_free--;
 	} else {
 		u = malloc(sizeof(*u));
 		if (!u) {
@@ -211,7 +213,7 @@ struct og_upconn *upstream_get(struct og_worker_priv *p, struct og_rt *rt, int u
 	u->owner = owner;
 	u->tm.cb = upc_timeout;
 	og_hooks.upconn(p->w, ups, srv, 1, 0);
-	p->n_upconns++;
+	p->proxy->n_upconns++;
 	OG_WSTAT_ADD(p->w, up_conns_opened, 1);
 	OG_WSTAT_ADD(p->w, up_conns_active, 1);
 	return u;
@@ -246,9 +248,9 @@ void upstream_close(struct og_upconn *u)
 	u->state = UC_CLOSED;
 	u->c = NULL;
 	u->owner = NULL;
-	u->next = p->up_zombies;
-	p->up_zombies = u;
-	p->n_upconns--;
+	u->next = p->proxy->up_zombies;
+	p->proxy->up_zombies = u;
+	p->proxy->n_upconns--;
 	worker_conn_closed(p);
 }
 
@@ -265,7 +267,7 @@ void upstream_release(struct og_upconn *u, int reusable)
 		upstream_close(u);
 		return;
 	}
-	wp = &p->pools[u->flat];
+	wp = &p->proxy->pools[u->flat];
 	keep = p->rt->ups[u->ups].cfg->keepalive;
 	if (wp->n_idle >= keep) {
 		upstream_close(u);
@@ -341,8 +343,8 @@ uint32_t upstream_active(struct og_worker_priv *p)
 	uint32_t idle = 0, n = p->rt ? flat_count(p->rt) : 0;
 
 	for (uint32_t i = 0; i < n; i++)
-		idle += p->pools[i].n_idle;
-	return p->n_upconns - idle;
+		idle += p->proxy->pools[i].n_idle;
+	return p->proxy->n_upconns - idle;
 }
 
 void upstream_close_idle(struct og_worker_priv *p)
@@ -350,13 +352,13 @@ void upstream_close_idle(struct og_worker_priv *p)
 	uint32_t n = p->rt ? flat_count(p->rt) : 0;
 
 	for (uint32_t i = 0; i < n; i++)
-		while (p->pools[i].idle)
-			upstream_close(p->pools[i].idle);
+		while (p->proxy->pools[i].idle)
+			upstream_close(p->proxy->pools[i].idle);
 }
 
 void upstream_purge_server(struct og_worker_priv *p, int ups, int srv)
 {
-	struct og_wpool *wp = &p->pools[p->srv_base[ups] + srv];
+	struct og_wpool *wp = &p->proxy->pools[p->proxy->srv_base[ups] + srv];
 
 	while (wp->idle)
 		upstream_close(wp->idle);
@@ -369,23 +371,36 @@ void upstream_close_all(struct og_worker_priv *p)
 
 void upstream_reap(struct og_worker_priv *p)
 {
-	while (p->up_zombies) {
-		struct og_upconn *u = p->up_zombies;
+	struct og_proxy_w *px = p->proxy;
 
-		p->up_zombies = u->next;
-		if (p->n_upc_free < 1024) {
-			u->next = p->upc_free;
-			p->upc_free = u;
-			p->n_upc_free++;
+	while (px->up_zombies) {
+		struct og_upconn *u = px->up_zombies;
+
+		px->up_zombies = u->next;
+		if (px->n_upc_free < 1024) {
+			u->next = px->upc_free;
+			px->upc_free = u;
+			px->n_upc_free++;
 		} else {
 			free(u);
 		}
 	}
 }
 
+/* The proxy's part of the worker, for the worker's lifetime (the process's). */
 static int up_init(struct og_worker_priv *p, struct og_rt *rt)
 {
-	return upstream_worker_adopt(p, NULL, rt);
+	int r;
+
+	p->proxy = calloc(1, sizeof(*p->proxy));
+	if (!p->proxy)
+		return -ENOMEM;
+	r = upstream_worker_adopt(p, NULL, rt);
+	if (r) {
+		free(p->proxy);
+		p->proxy = NULL;
+	}
+	return r;
 }
 
 static void up_drain(struct og_worker_priv *p, uint64_t idle_ms)

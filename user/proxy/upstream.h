@@ -69,6 +69,29 @@ struct og_upconn {
 	char chunkhdr[20]; /* "%x\r\n" when wrapping an EOF body in chunks */
 };
 
+/* Idle upstream connections to one server, and this worker's requests in flight to it. */
+struct og_wpool {
+	struct og_upconn *idle; /* LIFO stack: the most recently used is the warmest */
+	uint32_t n_idle;
+	uint32_t inflight; /* for least_request (per worker, like nginx without a shared zone) */
+};
+
+/*
+ * The proxy's part of a worker (og_worker_priv.proxy): its keep-alive pools and upstream
+ * connection records. Allocated by the pools' og_worker_mod.init; worker thread only.
+ */
+struct og_proxy_w {
+	/* pools for og_worker_priv.rt: [flat server index] and per-upstream round-robin */
+	struct og_wpool *pools;
+	uint32_t *srv_base;	    /* [n_upstreams]: first flat index of each upstream's servers */
+	uint32_t *rr;		    /* [n_upstreams] */
+	struct og_upconn *upc_free; /* closed connection records kept for reuse */
+	struct og_upconn *up_zombies; /* closed this callback; back to upc_free at its end */
+	uint32_t n_upc_free;
+	uint32_t n_upconns; /* upstream connections open (any state) */
+	uint64_t reqid_seq; /* X-Request-Id counter */
+};
+
 /* Plug the pools into the worker loop (after conn_register: the front closes first). Main
  * thread, before the workers are created. Returns 0 or -errno. */
 int upstream_register(void);
