@@ -91,6 +91,7 @@ struct cfg_limit {
 	int key_kind;	    /* enum cfg_limit_key; default CFG_LKEY_SOURCE */
 	char *key_header;   /* CFG_LKEY_HEADER: the header name, lower case */
 	uint32_t key_hlen;  /* bytes of key_header */
+	uint64_t key_seed;  /* hash of the route's name: buckets follow the name across reloads */
 };
 
 struct cfg_route {
@@ -204,6 +205,7 @@ struct config {
 	struct cfg_lanes lanes;	       /* lanes: (present = 0 when absent) */
 	struct cfg_limits limits;      /* limits: (defaults filled in even when absent) */
 	struct cfg_xdp xdp;	       /* xdp: (present = 0: userspace only) */
+	int lanes_active; /* derived: lanes present or some route has a limit (admission runs) */
 	/* Added: internal, every string above is one block on this list (config_free). */
 	void *mem;
 };

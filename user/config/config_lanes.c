@@ -569,6 +569,19 @@ int cfg_finish_lanes(struct cfg_ld *ld)
 {
 	struct config *c = ld->c;
 
+	c->lanes_active = c->lanes.present;
+	for (int i = 0; i < c->n_routes; i++) {
+		struct cfg_route *rt = &c->routes[i];
+		uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a 64 */
+
+		if (!rt->has_limit)
+			continue;
+		c->lanes_active = 1;
+		for (const char *p = rt->name; *p; p++)
+			h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+		rt->limit.key_seed = h;
+	}
+
 	for (int i = 0; i < c->n_routes; i++)
 		if (c->routes[i].lane && !c->lanes.present)
 			return cfg_fail(ld, ld->route_lane[i],

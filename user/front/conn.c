@@ -10,6 +10,7 @@
 
 #include "ops/accesslog.h"
 #include "front/conn.h"
+#include "lanes/lanes.h"
 #include "ops/hooks.h"
 #include "lib/iow.h"
 #include "proxy/proxy.h"
@@ -166,6 +167,8 @@ void conn_close(struct og_conn *c)
 		event_del(&c->ev);
 	c->evmask = 0;
 	tw_disarm(&p->tw, &c->tm);
+	if (c->lane_pin)
+		lanes_conn_close(c);
 	close(c->fd);
 	c->fd = -1;
 	set_idle(c, 0);
@@ -242,6 +245,11 @@ ssize_t conn_read(struct og_conn *c)
 	}
 	n = og_read(c->fd, b->data + c->rlen, b->cap - c->rlen);
 	if (n > 0) {
+		/* a request's clock starts with the read that brought its first byte: the
+		 * pass's cached clock, which is when epoll saw the bytes waiting */
+		c->t_read_ns = worker_cb_ns(p);
+		if (c->rpos == c->rlen)
+			c->t_head_ns = c->t_read_ns;
 		c->rlen += n;
 		if (c->rq)
 			c->rq->bytes_in += n;
@@ -429,7 +437,8 @@ void conn_respond_error(struct og_conn *c, int status, const char *reason, int c
 	}
 	n = respond_error_fmt(c->rq->wb->data, c->rq->wb->cap - 64, status, reason,
 			      c->flags & CF_CLOSE, (c->flags & CF_KA10) != 0,
-			      (c->flags & CF_HEAD) != 0, p->date_line, p->date_len);
+			      (c->flags & CF_HEAD) != 0, p->date_line, p->date_len,
+			      status == 429 ? c->rq->retry_after : 0);
 	c->rq->status = (uint16_t)status;
 	c->flags |= CF_RESP_STARTED;
 	c->rq->out[0].iov_base = c->rq->wb->data;
@@ -462,7 +471,7 @@ static void conn_reject(struct og_conn *c, int status, const char *reason)
 	if (!c->rq->rt) {
 		/* no head was accepted: a fresh request record for metrics and the log */
 		c->rq->rt = worker_rt_get(c->p);
-		c->rq->t_start_ns = worker_cb_ns(c->p);
+		c->rq->t_start_ns = c->t_head_ns ? c->t_head_ns : worker_cb_ns(c->p);
 		c->rq->route = -1;
 		c->rq->up_srv = -1;
 		c->rq->bytes_in = c->rlen - c->rpos;
@@ -573,9 +582,10 @@ static void conn_dispatch(struct og_conn *c, struct http_msg *m, int head_len)
 		conn_close(c);
 		return;
 	}
-	/* t_start_ns stays 0 (req_get) for as long as the request lives in this callback:
-	 * one answered here measures 0 anyway, so it costs no clock read. Whatever lets it
-	 * outlive the callback (proxy_start, a short write) stamps it first. */
+	/* from the read that brought the head's first byte; a pipelined head behind this one
+	 * came with the last read at the latest */
+	c->rq->t_start_ns = c->t_head_ns;
+	c->t_head_ns = c->t_read_ns;
 	c->rq->up_srv = -1;
 	c->rq->up_ns = 0;
 	if (alog_on())
@@ -606,6 +616,17 @@ static void conn_dispatch(struct og_conn *c, struct http_msg *m, int head_len)
 		c->rq->body_kind = HTTP_BODY_NONE; /* never read: the connection closes */
 		conn_respond_error(c, 413, "body-too-large", 1);
 		return;
+	}
+	if (cfg->lanes_active) {
+		const char *why = lanes_admit(c, m, buf, cfg, route);
+
+		if (why) {
+			c->rpos += head_len;
+			if ((m->flags & HTTP_F_EXPECT_CONTINUE) && m->body != HTTP_BODY_NONE)
+				c->rq->body_kind = HTTP_BODY_NONE; /* never sent: closes */
+			conn_respond_error(c, 429, why, 0);
+			return;
+		}
 	}
 	if (route >= 0 && !cfg->routes[route].is_respond) {
 		c->state = CS_PROXY;

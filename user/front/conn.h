@@ -52,6 +52,9 @@ struct og_req {
 	uint8_t method;	     /* enum http_method of the current request */
 	uint8_t vminor;	     /* HTTP/1.<vminor> */
 	uint8_t body_kind;   /* enum http_body of the current request */
+	uint8_t lane;	     /* lanes: OG_LANE_* the request runs in, 0 = not classified */
+	uint8_t lane_flags;  /* lanes: LQ_* (lanes/lanes.h) */
+	uint16_t retry_after; /* seconds for Retry-After on a 429, 0 = none */
 	int16_t route;	     /* route index of the current request, -1 none */
 	uint16_t status;     /* status sent for the current request (logs/metrics) */
 	int16_t up_srv;	     /* server that answered (ups << 8 | srv), -1 none */
@@ -67,7 +70,7 @@ struct og_req {
 	struct http_chunked ck; /* chunked request body scanner */
 	struct og_upconn *up;	/* proxy: the upstream connection serving this request */
 	struct og_rt *rt;    /* runtime of the current request (referenced), NULL once accounted */
-	uint64_t t_start_ns; /* worker_cb_ns() of the callback that completed the head */
+	uint64_t t_start_ns; /* worker_cb_ns() of the read that brought the head's first byte */
 	uint64_t up_ns;	     /* upstream exchange time of the current request */
 	uint64_t bytes_in, bytes_out; /* of the current request/response */
 };
@@ -86,6 +89,10 @@ struct og_conn {
 	short evmask;	     /* events armed now */
 	uint8_t state;	     /* enum og_conn_state */
 	uint8_t flags;	     /* CF_* */
+	uint8_t lane_l4;     /* lanes: LC_* flags | the connection's L4 lane (lanes/lanes.h) */
+	uint8_t lane_pin;    /* lanes: lane pinned into og_flow_lane for this flow, 0 = none */
+	uint64_t t_head_ns;  /* worker_cb_ns() of the read that brought the next head's first byte */
+	uint64_t t_read_ns;  /* worker_cb_ns() of the last read */
 	union {
 		struct sockaddr_in v4;
 		struct sockaddr_in6 v6;

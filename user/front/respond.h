@@ -19,10 +19,11 @@ void respond_free_route(struct og_route_rt *rr);
 /*
  * Format an error response for <status> with reason token <reason> into <buf> (<cap>
  * bytes). <close>: Connection: close; <ka10>: Connection: keep-alive (HTTP/1.0);
- * <head>: no body. Returns the length (truncated responses never happen below 512 B).
+ * <head>: no body; <retry_after> > 0: a Retry-After field in seconds. Returns the length
+ * (truncated responses never happen below 512 B).
  */
 int respond_error_fmt(char *buf, size_t cap, int status, const char *reason, int close, int ka10,
-		      int head, const char *date_line, size_t date_len);
+		      int head, const char *date_line, size_t date_len, unsigned retry_after);
 /*
  * Point <c>'s output at route <rr>'s precomputed bytes plus the worker's Date line:
  * a plain keep-alive answer as the worker's cached whole copy (one segment), others as

@@ -4,14 +4,18 @@
 
 #include "ops/accesslog.h"
 #include "front/conn.h"
+#include "lanes/lanes.h"
 #include "ops/hooks.h"
 #include "ops/metrics.h"
 
 void hook_request_done(struct og_worker *w, const struct og_conn *c)
 {
-	uint64_t dur = c->rq->t_start_ns ? og_elapsed_ns(worker_cb_ns(c->p), c->rq->t_start_ns) : 0;
+	/* first byte of the head to last byte of the response, direct answers included */
+	uint64_t dur = c->rq->t_start_ns ? og_elapsed_ns(worker_now_ns(c->p), c->rq->t_start_ns) : 0;
 
 	metrics_req_done(w->metrics, c->rq->route, c->rq->status, dur);
+	if (c->rq->lane)
+		lanes_request_done(w, c, dur);
 	if (w->alog && alog_on()) {
 		/* lb: u16 id_len, u16 method_len, u16 path_len, pad, id[64], method, path; no lb
 		 * when the parser refused the head (method and path are then null) */

@@ -43,6 +43,8 @@ struct og_daemon;
 	X(NO_HEALTHY_SERVER, "no-healthy-server")                                                  \
 	X(BREAKER_OPEN, "breaker-open")                                                            \
 	X(OVERLOADED, "overloaded")                                                                \
+	X(RATE_LIMITED, "rate-limited")                                                            \
+	X(LANE_SHED, "lane-shed")                                                                  \
 	X(SHUTTING_DOWN, "shutting-down")
 
 #define METRICS_REASON_ENUM(id, s) OG_REASON_##id,
