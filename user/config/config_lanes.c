@@ -574,12 +574,12 @@ int cfg_finish_lanes(struct cfg_ld *ld)
 		struct cfg_route *rt = &c->routes[i];
 		uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a 64 */
 
-		if (!rt->has_limit)
-			continue;
-		c->lanes_active = 1;
+		/* every route: a POST /limits override may give one a bucket later */
 		for (const char *p = rt->name; *p; p++)
 			h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
 		rt->limit.key_seed = h;
+		if (rt->has_limit)
+			c->lanes_active = 1;
 	}
 
 	for (int i = 0; i < c->n_routes; i++)

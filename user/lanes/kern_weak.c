@@ -20,3 +20,8 @@ __attribute__((weak)) int kern_throttle(const struct og_addr_key *src, uint64_t 
 {
 	return -ENOSYS;
 }
+
+__attribute__((weak)) int kern_start(const struct cfg_xdp *x, char *err, size_t errlen)
+{
+	return -ENOSYS;
+}

@@ -198,6 +198,16 @@ static uint64_t limit_key(const struct og_conn *c, const struct cfg_limit *lm,
 	return h ? h : 1;
 }
 
+/* A POST /limits override of route <route> for this request's generation, or 0. */
+static uint64_t route_override(const struct og_conn *c, int route)
+{
+	struct lanes_route_ov *o = &og_lanes.route_ov;
+
+	if (atomic_load_explicit(&o->gen, memory_order_acquire) != c->rq->rt->gen)
+		return 0;
+	return atomic_load_explicit(&o->v[route], memory_order_relaxed);
+}
+
 static const char *refuse(struct og_conn *c, struct lanes_worker *lw, const struct config *cfg,
 			  unsigned lane, enum lane_reason why, uint64_t wait_ns)
 {
@@ -253,11 +263,15 @@ const char *lanes_admit(struct og_conn *c, const struct http_msg *m, const char 
 	LANES_ADD(&lw->requests[lane], 1);
 	if (exempt) {
 		LANES_ADD(&lw->exempt[lane], 1);
-	} else if (rt && rt->has_limit) {
-		uint64_t wait = 0;
-		enum bucket_verdict v =
-		    bucket_take(&og_buckets, limit_key(c, &rt->limit, m, buf), worker_cb_ns(c->p),
-				rt->limit.rps, rt->limit.burst, cfg->limits.dry_run, &wait);
+	} else if (rt) {
+		uint64_t wait = 0, ov = route_override(c, route);
+		uint32_t rps = ov ? (uint32_t)(ov >> 32) : rt->limit.rps;
+		uint32_t burst = ov ? (uint32_t)ov : rt->limit.burst;
+		enum bucket_verdict v = BUCKET_OK;
+
+		if (rt->has_limit || ov)
+			v = bucket_take(&og_buckets, limit_key(c, &rt->limit, m, buf),
+					worker_cb_ns(c->p), rps, burst, cfg->limits.dry_run, &wait);
 
 		if (v == BUCKET_TABLE_FULL)
 			LANES_ADD(&lw->bucket_full, 1);

@@ -49,9 +49,20 @@ struct lanes_worker {
 	_Atomic uint64_t bucket_full;	 /* no bucket slot free: admitted without a limit */
 };
 
+/*
+ * Route overrides set with POST /limits, resolved by the controller from route names to
+ * the positions of config generation <gen> (names survive reloads, positions do not).
+ * Workers use them only while their request's generation is <gen>.
+ */
+struct lanes_route_ov {
+	_Atomic uint64_t gen;		     /* og_rt.gen the positions below belong to */
+	_Atomic uint64_t v[CFG_MAX_ROUTES]; /* rps << 32 | burst; 0 = no override */
+};
+
 /* Every lane's live state, and every worker's lane counters. */
 struct lanes_state {
 	struct lane_live lane[OG_LANE_MAX]; /* index OG_LANE_* */
+	struct lanes_route_ov route_ov;
 	struct lanes_worker w[OG_MAX_WORKERS];
 };
 

@@ -17,6 +17,8 @@
 #include "lib/log.h"
 #include "core/runtime.h"
 #include "core/worker.h"
+#include "lanes/ctrl.h"
+#include "lanes/kernif.h"
 
 static void usage(FILE *f)
 {
@@ -83,6 +85,24 @@ static int run(struct config *cfg)
 		return 1;
 	}
 	health_start(og_d.main_base, rt);
+	/* the lane controller's fast loop; the kernel link plugs in its datapath and slow
+	 * loop here when the config has xdp: (ctrl_attach_dp, ctrl_set_slow: see kern.c) */
+	if (ctrl_start(og_d.main_base)) {
+		og_log("error", "event=start err=\"controller: out of memory\"");
+		return 1;
+	}
+	if (cfg->xdp.present) {
+		/* xdp: the kernel link attaches (or adopts) the datapath on cfg->xdp.ifname */
+		r = kern_start(&cfg->xdp, err, sizeof(err));
+		if (r == -ENOSYS)
+			og_log("warn", "event=xdp interface=%s note=\"kernel link not built in: "
+				       "userspace only\"",
+			       cfg->xdp.ifname);
+		else if (r) {
+			og_log("error", "event=start err=\"xdp %s: %s\"", cfg->xdp.ifname, err);
+			return 1;
+		}
+	}
 	atomic_store(&og_d.ready, 1);
 	og_log("info", "event=start version=%s pid=%d config=%s workers=%d listen=%s%s admin=%s",
 	       OG_VERSION, (int)getpid(), cfg->source, og_d.n_workers,
@@ -90,6 +110,7 @@ static int run(struct config *cfg)
 	       cfg->admin_enabled ? cfg->admin.text : "off");
 	r = lifecycle_run();
 	worker_join_all();
+	ctrl_stop();
 	health_stop();
 	admin_stop();
 	alog_stop();

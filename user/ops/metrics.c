@@ -10,6 +10,8 @@
 
 #include "ops/accesslog.h"
 #include "core/daemon.h"
+#include "lanes/ctrl.h"
+#include "lanes/lstate.h"
 
 #define METRICS_REASON_NAME(id, s) s,
 static const char *const reason_names[OG_REASON__N] = {METRICS_REASONS(METRICS_REASON_NAME)};
@@ -412,6 +414,94 @@ static void render_errors(struct evbuffer *out, const struct og_daemon *d)
 		 alog_dropped());
 }
 
+static void render_lanes(struct evbuffer *out, const struct config *cfg, const unsigned *le,
+			 int n_le)
+{
+	static const char *const rs[LR__N] = {"rate-limited", "lane-shed"};
+	struct lanes_sum s[OG_LANE_MAX];
+	uint64_t tu = 0, th = 0, ti = 0, pins = 0, pinf = 0, full = 0;
+
+	if (!cfg || !cfg->lanes_active)
+		return;
+	for (unsigned l = OG_LANE_ORDER; l < OG_LANE_MAX; l++)
+		lanes_sum(l, &s[l]);
+	head(out, "ordergate_lane_requests_total", "counter",
+	     "Requests classified into each lane, by outcome (admitted, rejected, exempt).");
+	for (unsigned l = OG_LANE_ORDER; l < OG_LANE_MAX; l++)
+		evbuffer_add_printf(out,
+				    "ordergate_lane_requests_total{lane=\"%s\",outcome=\"admitted\"} "
+				    "%llu\n"
+				    "ordergate_lane_requests_total{lane=\"%s\",outcome=\"exempt\"} "
+				    "%llu\n",
+				    lanes_name(l), (unsigned long long)s[l].admitted, lanes_name(l),
+				    (unsigned long long)s[l].exempt);
+	head(out, "ordergate_lane_rejected_total", "counter",
+	     "Requests refused with 429, by lane and x-ordergate-reason.");
+	for (unsigned l = OG_LANE_ORDER; l < OG_LANE_MAX; l++)
+		for (int r = 0; r < LR__N; r++)
+			evbuffer_add_printf(
+			    out, "ordergate_lane_rejected_total{lane=\"%s\",reason=\"%s\"} %llu\n",
+			    lanes_name(l), rs[r], (unsigned long long)s[l].rejected[r]);
+	head(out, "ordergate_lane_dry_run_total", "counter",
+	     "Requests limits.dry_run admitted that would have been refused, by lane and reason.");
+	for (unsigned l = OG_LANE_ORDER; l < OG_LANE_MAX; l++)
+		for (int r = 0; r < LR__N; r++)
+			evbuffer_add_printf(
+			    out, "ordergate_lane_dry_run_total{lane=\"%s\",reason=\"%s\"} %llu\n",
+			    lanes_name(l), rs[r], (unsigned long long)s[l].dry_run[r]);
+	head(out, "ordergate_lane_inflight", "gauge", "Requests admitted and not yet answered.");
+	for (unsigned l = OG_LANE_ORDER; l < OG_LANE_MAX; l++)
+		evbuffer_add_printf(out, "ordergate_lane_inflight{lane=\"%s\"} %d\n", lanes_name(l),
+				    (int)atomic_load(&og_lanes.lane[l].inflight));
+	head(out, "ordergate_lane_limit", "gauge",
+	     "In-flight limit workers enforce per lane (0 = unlimited).");
+	for (unsigned l = OG_LANE_ORDER; l < OG_LANE_MAX; l++)
+		evbuffer_add_printf(out, "ordergate_lane_limit{lane=\"%s\"} %u\n", lanes_name(l),
+				    atomic_load(&og_lanes.lane[l].limit));
+	head(out, "ordergate_lane_limit_changes_total", "counter",
+	     "Controller limit changes, by lane and direction.");
+	for (unsigned l = OG_LANE_ORDER; l < OG_LANE_MAX; l++)
+		evbuffer_add_printf(
+		    out,
+		    "ordergate_lane_limit_changes_total{lane=\"%s\",direction=\"cut\"} %llu\n"
+		    "ordergate_lane_limit_changes_total{lane=\"%s\",direction=\"grow\"} %llu\n",
+		    lanes_name(l), (unsigned long long)ld(&og_ctrl.cuts[l]), lanes_name(l),
+		    (unsigned long long)ld(&og_ctrl.grows[l]));
+	head(out, "ordergate_lane_request_duration_seconds", "histogram",
+	     "First byte of the request head to last byte of the response, by lane.");
+	for (unsigned l = OG_LANE_ORDER; l < OG_LANE_MAX; l++) {
+		struct og_histo_snap h = {0};
+
+		lanes_histo(l, &h);
+		histo_series(out, "ordergate_lane_request_duration_seconds", "lane", lanes_name(l),
+			     &h, le, n_le);
+	}
+	for (int i = 0; i < OG_MAX_WORKERS; i++) {
+		tu += ld(&og_lanes.w[i].tier_untrusted);
+		th += ld(&og_lanes.w[i].tier_honoured);
+		ti += ld(&og_lanes.w[i].tier_invalid);
+		pins += ld(&og_lanes.w[i].pins);
+		pinf += ld(&og_lanes.w[i].pin_fail);
+		full += ld(&og_lanes.w[i].bucket_full);
+	}
+	head(out, "ordergate_lane_tier_header_total", "counter",
+	     "x-traffic-tier headers seen: honoured (trusted source), untrusted (ignored), "
+	     "invalid (trusted, unknown value: ignored).");
+	evbuffer_add_printf(out,
+			    "ordergate_lane_tier_header_total{result=\"honoured\"} %llu\n"
+			    "ordergate_lane_tier_header_total{result=\"untrusted\"} %llu\n"
+			    "ordergate_lane_tier_header_total{result=\"invalid\"} %llu\n",
+			    (unsigned long long)th, (unsigned long long)tu, (unsigned long long)ti);
+	counter1(out, "ordergate_lane_pins_total",
+		 "Flows pinned into og_flow_lane because their L7 lane differs from L4.", pins);
+	counter1(out, "ordergate_lane_pin_failures_total",
+		 "Pin or unpin requests the kernel writer refused.", pinf);
+	counter1(out, "ordergate_lane_bucket_table_full_total",
+		 "Requests admitted without a token bucket because no table cell was free.", full);
+	counter1(out, "ordergate_lane_controller_ticks_total", "Fast controller windows run.",
+		 ld(&og_ctrl.ticks));
+}
+
 int metrics_render(struct evbuffer *out, const struct og_daemon *d)
 {
 	const struct og_rt *rt =
@@ -425,5 +515,6 @@ int metrics_render(struct evbuffer *out, const struct og_daemon *d)
 	render_routes(out, d, rt ? rt->cfg : NULL, le, n_le);
 	render_upstreams(out, d, rt, le, n_le);
 	render_errors(out, d);
+	render_lanes(out, rt ? rt->cfg : NULL, le, n_le);
 	return evbuffer_get_length(out) > before ? 0 : -ENOMEM;
 }
