@@ -206,6 +206,28 @@ static void test_pure_and_bounds(void)
 	in.lane[OG_LANE_ORDER].count = 3;
 	ctrl_law(&p, &a, &in, &oa);
 	OK(oa.why != CTRL_ORDER_SLOW, "3 samples are not a p99 (%s)", ctrl_why_name(oa.why));
+	a.lane[OG_LANE_BULK].limit = 50;
+	a.lane[OG_LANE_BULK].w_cut = 60;
+	a.lane[OG_LANE_BULK].step = 2;
+	in.lane[OG_LANE_ORDER].p99_us = 100;
+	for (int t = 0; t < 20; t++)
+		ctrl_law(&p, &a, &in, &oa);
+	OK(oa.limit[OG_LANE_BULK] == 50, "orders flowing but too few to judge: no growth (%u)",
+	   oa.limit[OG_LANE_BULK]);
+	in.lane[OG_LANE_ORDER].count = 0;
+	in.lane[OG_LANE_BULK].conc = 60;
+	in.lane[OG_LANE_BULK].inflight = 50;
+	for (int t = 0; t < 10; t++)
+		ctrl_law(&p, &a, &in, &oa);
+	OK(oa.limit[OG_LANE_BULK] == 50,
+	   "no orders, bulk still pressing on its limit: hold, the next orders would pay (%u)",
+	   oa.limit[OG_LANE_BULK]);
+	in.lane[OG_LANE_BULK].conc = 10;
+	in.lane[OG_LANE_BULK].inflight = 10;
+	for (int t = 0; t < 3; t++)
+		ctrl_law(&p, &a, &in, &oa);
+	OK(oa.limit[OG_LANE_BULK] == 52, "no orders and the bulk flood is over: bulk grows (%u)",
+	   oa.limit[OG_LANE_BULK]);
 	/* order in-flight jumping: cut before the p99 shows it */
 	memset(&a, 0, sizeof(a));
 	in.lane[OG_LANE_ORDER].count = 0;

@@ -15,6 +15,7 @@
 
 #define MAX_ROUTE_OV 64
 #define MIN_SAMPLES  10 /* a window's p99 from fewer completions is not trusted */
+#define ACC_WINDOWS  20 /* a lane's p99 spans at most this many windows */
 
 struct route_ov {
 	char name[65];	   /* route name, "" = free */
@@ -31,6 +32,8 @@ static struct {
 	uint64_t last_ms, last_slow_ms;
 	struct ctrl_state st;
 	struct og_histo_snap prev[OG_LANE_MAX];
+	struct og_histo_snap acc[OG_LANE_MAX]; /* windows not yet holding MIN_SAMPLES */
+	uint32_t acc_n[OG_LANE_MAX];
 	struct lanes_sum prev_sum[OG_LANE_MAX];
 	struct og_lane_stats prev_dp[OG_LANE_MAX];
 	int have_prev_dp;
@@ -96,10 +99,22 @@ static void measure(struct ctrl_in *in, const struct config *cfg, uint32_t windo
 		if (cfg->lanes.present)
 			in->slo_us[l] = cfg->lanes.lane[l].slo_p99_ms * 1000u;
 		window_histo(l, &win);
-		li->count = win.count;
-		li->p50_us = histo_quantile_us(&win, 0.50);
-		li->p99_us = histo_quantile_us(&win, 0.99);
 		li->conc = window_ms ? (double)win.sum_ns / ((double)window_ms * 1e6) : 0;
+		/* a lane with few requests gets its p99 over as many windows as it takes to
+		 * hold MIN_SAMPLES (at most ACC_WINDOWS): the law waits for it, never acts
+		 * twice on the same old samples */
+		for (unsigned i = 0; i < HISTO_NBUCKETS; i++)
+			cs.acc[l].b[i] += win.b[i];
+		cs.acc[l].count += win.count;
+		cs.acc[l].sum_ns += win.sum_ns;
+		cs.acc_n[l]++;
+		li->count = cs.acc[l].count;
+		li->p50_us = histo_quantile_us(&cs.acc[l], 0.50);
+		li->p99_us = histo_quantile_us(&cs.acc[l], 0.99);
+		if (cs.acc[l].count >= MIN_SAMPLES || cs.acc_n[l] >= ACC_WINDOWS) {
+			memset(&cs.acc[l], 0, sizeof(cs.acc[l]));
+			cs.acc_n[l] = 0;
+		}
 		li->inflight = atomic_load_explicit(&og_lanes.lane[l].inflight,
 						    memory_order_relaxed);
 		lanes_sum(l, &sum);

@@ -151,6 +151,11 @@ void ctrl_law(const struct ctrl_params *p, struct ctrl_state *st, const struct c
 			out->why = CTRL_HOLD; /* everything cuttable is at its floor */
 		return;
 	}
+	if (in->slo_us[OG_LANE_ORDER] && o->count && o->count < p->min_samples) {
+		/* orders are flowing but too few to judge yet: no growth on a guess */
+		st->good = 0;
+		return;
+	}
 	if (po >= BAND_LOW || pn >= BAND_LOW) {
 		st->good = 0; /* inside the band: hold, that is where a settled limit lives */
 		return;
@@ -160,8 +165,15 @@ void ctrl_law(const struct ctrl_params *p, struct ctrl_state *st, const struct c
 	st->good = 0;
 	/* normal is given back before bulk */
 	for (int l = OG_LANE_NORMAL; l <= OG_LANE_BULK; l++) {
+		const struct ctrl_lane_in *li = &in->lane[l];
+
 		if (!st->lane[l].limit)
 			continue;
+		/* no orders to measure: grow only a lane whose flood is over (its limit no
+		 * longer binds); one still pressing on its limit would hit the next orders */
+		if (in->slo_us[OG_LANE_ORDER] && !o->count &&
+		    (li->conc > st->lane[l].limit * 0.5 || li->inflight >= (int32_t)st->lane[l].limit))
+			return;
 		grow(p, &st->lane[l], &out->limit[l]);
 		out->change[l] = 1;
 		out->why = CTRL_GROW;

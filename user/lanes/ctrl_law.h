@@ -9,7 +9,7 @@
 
 /* What one fast window measured in one lane. */
 struct ctrl_lane_in {
-	uint64_t count;	   /* requests completed in the window */
+	uint64_t count;	   /* completions the p99 is over (this window, and earlier ones while few) */
 	uint64_t p99_us;   /* their p99, us (meaningful when count >= params.min_samples) */
 	uint64_t p50_us;   /* their p50, us (logged) */
 	double conc;	   /* mean concurrency: sum of their durations / window */

@@ -271,8 +271,10 @@ const char *lanes_admit(struct og_conn *c, const struct http_msg *m, const char 
 
 		if (rt->has_limit || ov)
 			v = bucket_take(&og_buckets, limit_key(c, &rt->limit, m, buf),
-					worker_cb_ns(c->p), rps, burst, cfg->limits.dry_run, &wait);
+					worker_cb_ns(c->p), rps, burst, 0, &wait);
 
+		/* dry_run too takes tokens for what it admits within the limit, so what it
+		 * counts as would-be refused is what enforcing would refuse */
 		if (v == BUCKET_TABLE_FULL)
 			LANES_ADD(&lw->bucket_full, 1);
 		else if (v == BUCKET_LIMITED && refuse(c, lw, cfg, lane, LR_RATE_LIMITED, wait))
