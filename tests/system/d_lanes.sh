@@ -231,8 +231,13 @@ orders 4 50 25 "$D_TMP/o3"
 P99_CTL=$(pct "$D_TMP/o3" 0.99)
 diag "enforced flood: order p50 $(pct "$D_TMP/o3" 0.5) ms, p99 $P99_CTL ms (unloaded $P99_0, dry_run $P99_DRY)"
 is "$(codes "$D_TMP/o3")" "200:200" "enforced flood: zero order errors (200 x 200)"
-ok $([ "$P99_CTL" -le $((3 * SLO)) ]; echo $?) \
-	"enforced flood: order p99 $P99_CTL ms within 3 x the ${SLO} ms SLO"
+# the bound: 2 x the unloaded p99 (the issue's goal), or 3 x the SLO when this shared box's
+# unloaded tail is smaller than that
+BOUND=$((2 * P99_0 > 3 * SLO ? 2 * P99_0 : 3 * SLO))
+ok $([ "$P99_CTL" -le "$BOUND" ]; echo $?) \
+	"enforced flood: order p99 $P99_CTL ms within $BOUND ms (2 x unloaded p99, at least 3 x SLO)"
+ok $([ "$(pct "$D_TMP/o3" 0.5)" -le "$SLO" ]; echo $?) \
+	"enforced flood: order p50 $(pct "$D_TMP/o3" 0.5) ms within the ${SLO} ms SLO"
 ok $([ $((2 * P99_CTL)) -lt "$P99_DRY" ]; echo $?) \
 	"enforced flood: order p99 under half of what it was without enforcement"
 wait "$W2"

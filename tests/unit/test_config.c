@@ -336,7 +336,8 @@ static const struct bad bad[] = {
     {"lanes:\n  order: { slo_p99_ms: 5ms }\n", "2:24", "\"slo_p99_ms\" must be an integer"},
     {"lanes:\n  bulk: { reserve_workers: 1 }\n", "2:11", "for the order lane only"},
     {"lanes:\n  normal: { match: { dst_ports: [80] } }\n", "2:13", "for the order lane only"},
-    {"lanes:\n  order: { match: { dst_ports: [0] } }\n", "2:33", "\"dst_ports\" must be an integer from 1 to 65535"},
+    {"lanes:\n  order: { match: { dst_ports: [0] } }\n", "2:33",
+     "\"dst_ports\" must be an integer from 1 to 65535"},
     {"lanes:\n  order: { match: { dst_ports: [80, 80] } }\n", "2:37", "port 80 is listed twice"},
     {"lanes:\n  order: { match: { src: [] } }\n", "2:21", "unknown key \"src\" in lanes.order"},
     {"workers: 2\nlanes:\n  order: { reserve_workers: 2 }\n", "3:29",
@@ -352,10 +353,13 @@ static const struct bad bad[] = {
     {"limits: { kill_switch: { path: kill } }\n", "1:32", "must be a path starting with \"/\""},
     {"limits: { floor: 10, ceiling: 5 }\n", "1:18", "\"floor\" (10) is above \"ceiling\" (5)"},
     {"limits: { fast_ms: 500, slow_ms: 200 }\n", "1:9", "\"slow_ms\" (200) is shorter"},
-    {"limits: { fats_ms: 100 }\n", "1:11", "unknown key \"fats_ms\" in limits (did you mean \"fast_ms\"?)"},
+    {"limits: { fats_ms: 100 }\n", "1:11",
+     "unknown key \"fats_ms\" in limits (did you mean \"fast_ms\"?)"},
     {"xdp: { mode: native }\n", "1:6", "\"xdp\" needs an interface"},
-    {"xdp: { interface: eth0, mode: fast }\n", "1:31", "\"mode\" must be auto, native, generic or skb"},
-    {"xdp: { interface: a-very-long-interface-name }\n", "1:19", "\"interface\" must be an interface name"},
+    {"xdp: { interface: eth0, mode: fast }\n", "1:31",
+     "\"mode\" must be auto, native, generic or skb"},
+    {"xdp: { interface: a-very-long-interface-name }\n", "1:19",
+     "\"interface\" must be an interface name"},
     {"xdp: eth0\n", "1:6", "\"xdp\" must be a mapping"},
     {"routes:\n  - match: {}\n    respond: {}\n    lane: order\n", "4:11",
      "route 1 sets \"lane\" but there is no \"lanes\" section"},
@@ -586,8 +590,8 @@ static void roundtrip(const char *what, const char *y)
 		const struct cfg_lane *x = &a->lanes.lane[l], *z = &b->lanes.lane[l];
 
 		OK(x->class_id == z->class_id && x->slo_p99_ms == z->slo_p99_ms &&
-		       x->reserve_workers == z->reserve_workers && x->n_dst_ports == z->n_dst_ports &&
-		       x->n_src_cidrs == z->n_src_cidrs,
+		       x->reserve_workers == z->reserve_workers &&
+		       x->n_dst_ports == z->n_dst_ports && x->n_src_cidrs == z->n_src_cidrs,
 		   "roundtrip %s: lane %d equal", what, l);
 	}
 	for (int i = 0; i < a->n_upstreams && i < b->n_upstreams; i++) {

@@ -86,12 +86,12 @@ enum cfg_limit_key {
 };
 
 struct cfg_limit {
-	uint32_t rps;	    /* sustained requests per second, 1..10000000 */
-	uint32_t burst;	    /* requests admitted at once from a full bucket; default = rps */
-	int key_kind;	    /* enum cfg_limit_key; default CFG_LKEY_SOURCE */
-	char *key_header;   /* CFG_LKEY_HEADER: the header name, lower case */
-	uint32_t key_hlen;  /* bytes of key_header */
-	uint64_t key_seed;  /* hash of the route's name: buckets follow the name across reloads */
+	uint32_t rps;	   /* sustained requests per second, 1..10000000 */
+	uint32_t burst;	   /* requests admitted at once from a full bucket; default = rps */
+	int key_kind;	   /* enum cfg_limit_key; default CFG_LKEY_SOURCE */
+	char *key_header;  /* CFG_LKEY_HEADER: the header name, lower case */
+	uint32_t key_hlen; /* bytes of key_header */
+	uint64_t key_seed; /* hash of the route's name: buckets follow the name across reloads */
 };
 
 struct cfg_route {
@@ -119,7 +119,7 @@ struct cfg_route {
 	uint32_t path_prefix_len;		    /* bytes of path_prefix, 0 when NULL */
 	uint32_t header_value_len;		    /* bytes of header_value */
 	uint32_t method_name_lens[CFG_MAX_METHODS]; /* bytes of method_names[i] */
-	uint8_t lane; /* lane: OG_LANE_*; OG_LANE_NONE = ride the connection's lane */
+	uint8_t lane;		/* lane: OG_LANE_*; OG_LANE_NONE = ride the connection's lane */
 	int has_limit;		/* 1 when a limit: section is present */
 	struct cfg_limit limit; /* valid when has_limit */
 };

@@ -160,7 +160,9 @@ static void dump_lanes(const struct config *c, struct evbuffer *out)
 
 	if (c->xdp.present)
 		evbuffer_add_printf(out, "xdp: { interface: \"%s\", mode: %s }\n", c->xdp.ifname,
-				    c->xdp.mode == 1 ? "native" : c->xdp.mode == 2 ? "generic" : "auto");
+				    c->xdp.mode == 1   ? "native"
+				    : c->xdp.mode == 2 ? "generic"
+						       : "auto");
 	if (c->lanes.present) {
 		evbuffer_add_printf(out, "lanes:\n  trusted: ");
 		dump_cidrs(out, c->lanes.trusted, c->lanes.n_trusted);
@@ -173,7 +175,8 @@ static void dump_lanes(const struct config *c, struct evbuffer *out)
 				evbuffer_add_printf(out, "class: \"%s\", ", ln->class_str);
 			evbuffer_add_printf(out, "slo_p99_ms: %u", ln->slo_p99_ms);
 			if (i == OG_LANE_ORDER) {
-				evbuffer_add_printf(out, ", reserve_workers: %u, match: { dst_ports: [",
+				evbuffer_add_printf(out,
+						    ", reserve_workers: %u, match: { dst_ports: [",
 						    ln->reserve_workers);
 				for (int p = 0; p < ln->n_dst_ports; p++)
 					evbuffer_add_printf(out, "%s%u", p ? ", " : "",

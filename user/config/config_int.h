@@ -64,8 +64,8 @@ struct cfg_ld {
 	const struct cfg_node *admin_node;
 	const struct cfg_node *listen_node[CFG_MAX_LISTEN];
 	const struct cfg_node *route_lane[CFG_MAX_ROUTES]; /* "lane:" values, checked last */
-	const struct cfg_node *reserve_node;		    /* lanes.order.reserve_workers */
-	const struct cfg_node *workers_node;		    /* workers: value, if written */
+	const struct cfg_node *reserve_node;		   /* lanes.order.reserve_workers */
+	const struct cfg_node *workers_node;		   /* workers: value, if written */
 };
 
 /* A key recognised only to be refused with <why> (a feature that is not built yet). */

@@ -9,8 +9,7 @@
 
 #include "config/config_int.h"
 
-_Static_assert(OG_LANE_ORDER == 1 && OG_LANE_NORMAL == 2 && OG_LANE_BULK == 3 &&
-		   OG_LANE_MAX == 4,
+_Static_assert(OG_LANE_ORDER == 1 && OG_LANE_NORMAL == 2 && OG_LANE_BULK == 3 && OG_LANE_MAX == 4,
 	       "lane ids are the interface between config, lanes and the kernel");
 
 static const char *const lane_names[OG_LANE_MAX] = {NULL, "order", "normal", "bulk"};
@@ -207,9 +206,9 @@ static int get_class(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_lan
 	snprintf(ln->class_str, sizeof(ln->class_str), "%lx:%lx", maj, min);
 	return 0;
 bad:
-	return cfg_fail(ld, v,
-			"\"class\" must be an HTB class \"MAJOR:MINOR\" in hex like \"1:10\", got %s",
-			cfg_got(v, g, sizeof(g)));
+	return cfg_fail(
+	    ld, v, "\"class\" must be an HTB class \"MAJOR:MINOR\" in hex like \"1:10\", got %s",
+	    cfg_got(v, g, sizeof(g)));
 }
 
 static int load_match(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_lane *ln,
@@ -228,8 +227,7 @@ static int load_match(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_la
 			r = get_ports(ld, x, ln);
 			break;
 		case 1:
-			r = get_cidr_list(ld, x, "\"src_cidrs\"", &ln->src_cidrs,
-					  &ln->n_src_cidrs);
+			r = get_cidr_list(ld, x, "\"src_cidrs\"", &ln->src_cidrs, &ln->n_src_cidrs);
 			break;
 		default:
 			return -EINVAL;
@@ -242,8 +240,7 @@ static int load_match(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_la
 
 static int load_lane(struct cfg_ld *ld, const struct cfg_node *v, int lane)
 {
-	static const char *const keys[] = {"class", "slo_p99_ms", "reserve_workers", "match",
-					   NULL};
+	static const char *const keys[] = {"class", "slo_p99_ms", "reserve_workers", "match", NULL};
 	struct cfg_lane *ln = &ld->c->lanes.lane[lane];
 	char where[48];
 	int r;
@@ -267,8 +264,7 @@ static int load_lane(struct cfg_ld *ld, const struct cfg_node *v, int lane)
 			if (lane != OG_LANE_ORDER)
 				return cfg_fail(ld, k,
 						"\"reserve_workers\" is for the order lane only");
-			r = cfg_get_u32(ld, x, "reserve_workers", 0, 255, "",
-					&ln->reserve_workers);
+			r = cfg_get_u32(ld, x, "reserve_workers", 0, 255, "", &ln->reserve_workers);
 			ld->reserve_node = x;
 			break;
 		case 3:
@@ -327,9 +323,9 @@ static int load_cancel(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_l
 		switch (cfg_key_index(ld, k, keys, NULL, "in limits.cancel")) {
 		case 0:
 			if (x->type != CFG_N_SCALAR || !cfg_is_token(x->s, x->len) || x->len > 32)
-				return cfg_fail(ld, x,
-						"\"method\" must be a method name like DELETE, got %s",
-						cfg_got(x, g, sizeof(g)));
+				return cfg_fail(
+				    ld, x, "\"method\" must be a method name like DELETE, got %s",
+				    cfg_got(x, g, sizeof(g)));
 			for (size_t j = 0; j < x->len; j++)
 				if (islower((unsigned char)x->s[j]))
 					return cfg_fail(ld, x,
@@ -350,8 +346,9 @@ static int load_cancel(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_l
 			return r;
 	}
 	if (!l->cancel_method)
-		return cfg_fail(ld, v, "\"cancel\" needs a method, e.g. { method: DELETE, "
-				       "path_prefix: /api/v1/orders }");
+		return cfg_fail(ld, v,
+				"\"cancel\" needs a method, e.g. { method: DELETE, "
+				"path_prefix: /api/v1/orders }");
 	return 0;
 }
 
@@ -378,8 +375,8 @@ static int load_kill(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_lim
 
 int cfg_load_limits(struct cfg_ld *ld, const struct cfg_node *v)
 {
-	static const char *const keys[] = {"fast_ms", "slow_ms",     "decrease", "dry_run",
-					   "cancel",  "kill_switch", "floor",	 "ceiling",
+	static const char *const keys[] = {"fast_ms",	 "slow_ms",	"decrease", "dry_run",
+					   "cancel",	 "kill_switch", "floor",    "ceiling",
 					   "grow_after", NULL};
 	struct cfg_limits *l = &ld->c->limits;
 	const struct cfg_node *floor_n = NULL;
@@ -454,9 +451,9 @@ int cfg_load_xdp(struct cfg_ld *ld, const struct cfg_node *v)
 
 		switch (cfg_key_index(ld, k, keys, NULL, "in xdp")) {
 		case 0:
-			if (val->type != CFG_N_SCALAR || !val->len || val->len >= sizeof(x->ifname) ||
-			    memchr(val->s, '/', val->len) || memchr(val->s, 0, val->len) ||
-			    memchr(val->s, ' ', val->len))
+			if (val->type != CFG_N_SCALAR || !val->len ||
+			    val->len >= sizeof(x->ifname) || memchr(val->s, '/', val->len) ||
+			    memchr(val->s, 0, val->len) || memchr(val->s, ' ', val->len))
 				return cfg_fail(ld, val,
 						"\"interface\" must be an interface name of 1 to "
 						"15 characters, got %s",
@@ -557,8 +554,9 @@ int cfg_load_route_limit(struct cfg_ld *ld, const struct cfg_node *v, struct cfg
 			return r;
 	}
 	if (!have_rps)
-		return cfg_fail(ld, v, "\"limit\" needs rps, e.g. { rps: 2000, burst: 200, key: "
-				       "source }");
+		return cfg_fail(ld, v,
+				"\"limit\" needs rps, e.g. { rps: 2000, burst: 200, key: "
+				"source }");
 	if (!have_burst)
 		lm->burst = lm->rps;
 	rt->has_limit = 1;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Config "routes": match (path, prefix, methods, header), respond or upstream, max_body, lane, limit. */
+/* Config "routes": match (path, prefix, methods, header), respond or upstream, max_body, lane,
+ * limit. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>

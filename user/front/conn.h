@@ -52,9 +52,6 @@ struct og_req {
 	uint8_t method;	     /* enum http_method of the current request */
 	uint8_t vminor;	     /* HTTP/1.<vminor> */
 	uint8_t body_kind;   /* enum http_body of the current request */
-	uint8_t lane;	     /* lanes: OG_LANE_* the request runs in, 0 = not classified */
-	uint8_t lane_flags;  /* lanes: LQ_* (lanes/lanes.h) */
-	uint16_t retry_after; /* seconds for Retry-After on a 429, 0 = none */
 	int16_t route;	     /* route index of the current request, -1 none */
 	uint16_t status;     /* status sent for the current request (logs/metrics) */
 	int16_t up_srv;	     /* server that answered (ups << 8 | srv), -1 none */
@@ -73,6 +70,11 @@ struct og_req {
 	uint64_t t_start_ns; /* worker_cb_ns() of the read that brought the head's first byte */
 	uint64_t up_ns;	     /* upstream exchange time of the current request */
 	uint64_t bytes_in, bytes_out; /* of the current request/response */
+
+	/* lanes (user/lanes/lanes.h) */
+	uint8_t lane;	      /* OG_LANE_* the request runs in, 0 = not classified */
+	uint8_t lane_flags;   /* LQ_* */
+	uint16_t retry_after; /* seconds for Retry-After on a 429, 0 = none */
 };
 
 struct og_conn {
@@ -89,14 +91,15 @@ struct og_conn {
 	short evmask;	     /* events armed now */
 	uint8_t state;	     /* enum og_conn_state */
 	uint8_t flags;	     /* CF_* */
-	uint8_t lane_l4;     /* lanes: LC_* flags | the connection's L4 lane (lanes/lanes.h) */
-	uint8_t lane_pin;    /* lanes: lane pinned into og_flow_lane for this flow, 0 = none */
-	uint64_t t_head_ns;  /* worker_cb_ns() of the read that brought the next head's first byte */
-	uint64_t t_read_ns;  /* worker_cb_ns() of the last read */
 	union {
 		struct sockaddr_in v4;
 		struct sockaddr_in6 v6;
 	} peer;
+
+	uint64_t t_head_ns; /* worker_cb_ns() of the read that brought the next head's first byte */
+	uint64_t t_read_ns; /* worker_cb_ns() of the last read */
+	uint8_t lane_l4;    /* LC_* flags | the connection's L4 lane (lanes/lanes.h) */
+	uint8_t lane_pin;   /* lane pinned into og_flow_lane for this flow, 0 = none */
 };
 
 /* Take over accepted socket <fd> from <peer>; closes <fd> on failure. Worker thread. */

@@ -49,8 +49,8 @@ static struct bucket_cell *cell_for(struct bucket_table *t, uint64_t key, uint64
 	return NULL;
 }
 
-enum bucket_verdict bucket_take(struct bucket_table *t, uint64_t key, uint64_t now_ns,
-				uint32_t rps, uint32_t burst, int dry, uint64_t *wait_ns)
+enum bucket_verdict bucket_take(struct bucket_table *t, uint64_t key, uint64_t now_ns, uint32_t rps,
+				uint32_t burst, int dry, uint64_t *wait_ns)
 {
 	struct bucket_cell *c;
 	uint64_t T, tau, tat, ntat;
@@ -76,8 +76,7 @@ enum bucket_verdict bucket_take(struct bucket_table *t, uint64_t key, uint64_t n
 		if (dry)
 			return BUCKET_OK;
 		ntat = base + T;
-		if (atomic_compare_exchange_weak_explicit(&c->tat, &tat, ntat,
-							  memory_order_relaxed,
+		if (atomic_compare_exchange_weak_explicit(&c->tat, &tat, ntat, memory_order_relaxed,
 							  memory_order_relaxed))
 			return BUCKET_OK;
 	}

@@ -43,8 +43,8 @@ enum bucket_verdict {
  * <dry>: only check, take nothing. On BUCKET_LIMITED, <*wait_ns> is how long until a
  * token is there. Any thread; lock-free (a CAS loop on one cell).
  */
-enum bucket_verdict bucket_take(struct bucket_table *t, uint64_t key, uint64_t now_ns,
-				uint32_t rps, uint32_t burst, int dry, uint64_t *wait_ns);
+enum bucket_verdict bucket_take(struct bucket_table *t, uint64_t key, uint64_t now_ns, uint32_t rps,
+				uint32_t burst, int dry, uint64_t *wait_ns);
 /* Cells in use whose tat is still ahead of <now_ns> (the keys being limited). Any thread. */
 uint32_t bucket_busy(const struct bucket_table *t, uint64_t now_ns);
 

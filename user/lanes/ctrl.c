@@ -18,7 +18,7 @@
 #define ACC_WINDOWS  20 /* a lane's p99 spans at most this many windows */
 
 struct route_ov {
-	char name[65];	   /* route name, "" = free */
+	char name[65]; /* route name, "" = free */
 	uint32_t rps, burst;
 	uint64_t until_ms; /* CLOCK_MONOTONIC ms */
 };
@@ -115,8 +115,8 @@ static void measure(struct ctrl_in *in, const struct config *cfg, uint32_t windo
 			memset(&cs.acc[l], 0, sizeof(cs.acc[l]));
 			cs.acc_n[l] = 0;
 		}
-		li->inflight = atomic_load_explicit(&og_lanes.lane[l].inflight,
-						    memory_order_relaxed);
+		li->inflight =
+		    atomic_load_explicit(&og_lanes.lane[l].inflight, memory_order_relaxed);
 		lanes_sum(l, &sum);
 		li->errors = sum.errors - cs.prev_sum[l].errors;
 		for (int r = 0; r < LR__N; r++) {
@@ -145,8 +145,8 @@ static void measure(struct ctrl_in *in, const struct config *cfg, uint32_t windo
 static void log_change(unsigned l, uint32_t from, const struct ctrl_out *o,
 		       const struct ctrl_in *in)
 {
-	const struct ctrl_lane_in *or = &in->lane[OG_LANE_ORDER], *nm = &in->lane[OG_LANE_NORMAL],
-				  *bk = &in->lane[OG_LANE_BULK];
+	const struct ctrl_lane_in * or = &in->lane[OG_LANE_ORDER], *nm = &in->lane[OG_LANE_NORMAL],
+				    *bk = &in->lane[OG_LANE_BULK];
 
 	og_log("info",
 	       "event=ctrl lane=%s change=%s limit_from=%u limit_to=%u why=%s pressure=%.2f "
@@ -156,15 +156,15 @@ static void log_change(unsigned l, uint32_t from, const struct ctrl_out *o,
 	       "rejected=%llu/%llu/%llu rx_pkts=%llu/%llu/%llu drops=%llu/%llu/%llu",
 	       lanes_name(l), o->change[l] < 0 ? "cut" : "grow", from, o->limit[l],
 	       ctrl_why_name(o->why), o->pressure, o->excess, in->window_ms,
-	       (unsigned long long)or->p99_us, in->slo_us[OG_LANE_ORDER],
-	       (unsigned long long)or->count, or->conc, (unsigned long long)nm->p99_us,
+	       (unsigned long long) or->p99_us, in->slo_us[OG_LANE_ORDER],
+	       (unsigned long long) or->count, or->conc, (unsigned long long)nm->p99_us,
 	       in->slo_us[OG_LANE_NORMAL], nm->conc, (unsigned long long)bk->p99_us, bk->conc,
-	       or->inflight, nm->inflight, bk->inflight, (unsigned long long)or->errors,
+	       or->inflight, nm->inflight, bk->inflight, (unsigned long long) or->errors,
 	       (unsigned long long)nm->errors, (unsigned long long)bk->errors,
-	       (unsigned long long)or->rejected, (unsigned long long)nm->rejected,
-	       (unsigned long long)bk->rejected, (unsigned long long)or->rx_pkts,
+	       (unsigned long long) or->rejected, (unsigned long long)nm->rejected,
+	       (unsigned long long)bk->rejected, (unsigned long long) or->rx_pkts,
 	       (unsigned long long)nm->rx_pkts, (unsigned long long)bk->rx_pkts,
-	       (unsigned long long)or->drops, (unsigned long long)nm->drops,
+	       (unsigned long long) or->drops, (unsigned long long)nm->drops,
 	       (unsigned long long)bk->drops);
 }
 
@@ -207,7 +207,8 @@ static void publish_routes(const struct og_rt *rt, uint64_t now_ms)
 			uint64_t v = 0;
 
 			for (int i = 0; i < MAX_ROUTE_OV; i++)
-				if (cs.rov[i].name[0] && !strcmp(cs.rov[i].name, cfg->routes[r].name))
+				if (cs.rov[i].name[0] &&
+				    !strcmp(cs.rov[i].name, cfg->routes[r].name))
 					v = (uint64_t)cs.rov[i].rps << 32 | cs.rov[i].burst;
 			atomic_store_explicit(&o->v[r], v, memory_order_relaxed);
 		}
@@ -251,7 +252,8 @@ void ctrl_fast_tick(uint64_t now_ms)
 		for (unsigned l = OG_LANE_ORDER; l < OG_LANE_MAX; l++) {
 			if (!out.change[l])
 				continue;
-			atomic_fetch_add(out.change[l] < 0 ? &og_ctrl.cuts[l] : &og_ctrl.grows[l], 1);
+			atomic_fetch_add(out.change[l] < 0 ? &og_ctrl.cuts[l] : &og_ctrl.grows[l],
+					 1);
 			log_change(l, before[l], &out, &in);
 		}
 	} else {
@@ -331,8 +333,8 @@ int ctrl_override_lane(unsigned lane, uint32_t limit, uint64_t ttl_ms, char *err
 	return 0;
 }
 
-int ctrl_override_route(const char *name, uint32_t rps, uint32_t burst, uint64_t ttl_ms,
-			char *err, size_t errlen)
+int ctrl_override_route(const char *name, uint32_t rps, uint32_t burst, uint64_t ttl_ms, char *err,
+			size_t errlen)
 {
 	int slot = -1, r = 0;
 
@@ -381,16 +383,9 @@ static void jname(struct evbuffer *out, const char *s)
 void ctrl_render_lanes(struct evbuffer *out)
 {
 	const struct og_rt *rt = og_daemon_rt();
-	uint64_t tu = 0, th = 0, ti = 0, pins = 0, pinf = 0, full = 0;
+	struct lanes_totals t;
 
-	for (int i = 0; i < OG_MAX_WORKERS; i++) {
-		tu += ld64(&og_lanes.w[i].tier_untrusted);
-		th += ld64(&og_lanes.w[i].tier_honoured);
-		ti += ld64(&og_lanes.w[i].tier_invalid);
-		pins += ld64(&og_lanes.w[i].pins);
-		pinf += ld64(&og_lanes.w[i].pin_fail);
-		full += ld64(&og_lanes.w[i].bucket_full);
-	}
+	lanes_totals(&t);
 	evbuffer_add_printf(out, "{\"enabled\":%s,\"dry_run\":%s,\"window_ms\":%u,\"lanes\":[",
 			    rt && rt->cfg->lanes.present ? "true" : "false",
 			    rt && rt->cfg->limits.dry_run ? "true" : "false",
@@ -421,9 +416,10 @@ void ctrl_render_lanes(struct evbuffer *out)
 	evbuffer_add_printf(out,
 			    "],\"tier\":{\"honoured\":%llu,\"untrusted\":%llu,\"invalid\":%llu},"
 			    "\"pins\":%llu,\"pin_failures\":%llu,\"bucket_table_full\":%llu}\n",
-			    (unsigned long long)th, (unsigned long long)tu, (unsigned long long)ti,
-			    (unsigned long long)pins, (unsigned long long)pinf,
-			    (unsigned long long)full);
+			    (unsigned long long)t.tier_honoured,
+			    (unsigned long long)t.tier_untrusted,
+			    (unsigned long long)t.tier_invalid, (unsigned long long)t.pins,
+			    (unsigned long long)t.pin_fail, (unsigned long long)t.bucket_full);
 }
 
 void ctrl_render_limits(struct evbuffer *out)
@@ -438,8 +434,9 @@ void ctrl_render_limits(struct evbuffer *out)
 	evbuffer_add_printf(out,
 			    "{\"fast_ms\":%u,\"slow_ms\":%u,\"decrease\":%g,\"dry_run\":%s,"
 			    "\"floor\":%u,\"ceiling\":%u,\"grow_after\":%u,\"lanes\":[",
-			    lim->fast_ms, lim->slow_ms, lim->decrease, lim->dry_run ? "true" : "false",
-			    lim->floor, lim->ceiling, lim->grow_after);
+			    lim->fast_ms, lim->slow_ms, lim->decrease,
+			    lim->dry_run ? "true" : "false", lim->floor, lim->ceiling,
+			    lim->grow_after);
 	for (unsigned l = OG_LANE_ORDER; l < OG_LANE_MAX; l++) {
 		uint32_t ov = ld32(&og_lanes.lane[l].override);
 		uint64_t until = ld64(&og_lanes.lane[l].override_until_ms);
@@ -470,18 +467,17 @@ void ctrl_render_limits(struct evbuffer *out)
 		first = 0;
 		jname(out, cr->name);
 		if (cr->has_limit)
-			evbuffer_add_printf(out, ",\"rps\":%u,\"burst\":%u,\"key\":\"%s%s\"",
-					    cr->limit.rps, cr->limit.burst,
-					    cr->limit.key_kind == CFG_LKEY_HEADER ? "header:"
-					    : cr->limit.key_kind == CFG_LKEY_NONE ? "none"
-										  : "source",
-					    cr->limit.key_kind == CFG_LKEY_HEADER
-						? cr->limit.key_header
-						: "");
+			evbuffer_add_printf(
+			    out, ",\"rps\":%u,\"burst\":%u,\"key\":\"%s%s\"", cr->limit.rps,
+			    cr->limit.burst,
+			    cr->limit.key_kind == CFG_LKEY_HEADER ? "header:"
+			    : cr->limit.key_kind == CFG_LKEY_NONE ? "none"
+								  : "source",
+			    cr->limit.key_kind == CFG_LKEY_HEADER ? cr->limit.key_header : "");
 		if (o)
-			evbuffer_add_printf(out,
-					    ",\"override\":{\"rps\":%u,\"burst\":%u,\"ttl_ms\":%llu}",
-					    o->rps, o->burst, (unsigned long long)(o->until_ms - now));
+			evbuffer_add_printf(
+			    out, ",\"override\":{\"rps\":%u,\"burst\":%u,\"ttl_ms\":%llu}", o->rps,
+			    o->burst, (unsigned long long)(o->until_ms - now));
 		evbuffer_add_printf(out, "}");
 	}
 	pthread_mutex_unlock(&cs.mu);

@@ -15,14 +15,14 @@ struct dp_maps;
 
 /* What the controller publishes for readers on other threads (admin, metrics). */
 struct ctrl_pub {
-	_Atomic uint64_t ticks;			  /* fast windows run */
-	_Atomic uint64_t p50_us[OG_LANE_MAX];	  /* last window */
-	_Atomic uint64_t p99_us[OG_LANE_MAX];	  /* last window */
-	_Atomic uint64_t count[OG_LANE_MAX];	  /* completions in the last window */
-	_Atomic uint32_t law_limit[OG_LANE_MAX];  /* the law's limit (before overrides) */
-	_Atomic uint64_t cuts[OG_LANE_MAX];	  /* limit changes down */
-	_Atomic uint64_t grows[OG_LANE_MAX];	  /* limit changes up */
-	_Atomic uint32_t window_ms;		  /* length of the last window */
+	_Atomic uint64_t ticks;			 /* fast windows run */
+	_Atomic uint64_t p50_us[OG_LANE_MAX];	 /* last window */
+	_Atomic uint64_t p99_us[OG_LANE_MAX];	 /* last window */
+	_Atomic uint64_t count[OG_LANE_MAX];	 /* completions in the last window */
+	_Atomic uint32_t law_limit[OG_LANE_MAX]; /* the law's limit (before overrides) */
+	_Atomic uint64_t cuts[OG_LANE_MAX];	 /* limit changes down */
+	_Atomic uint64_t grows[OG_LANE_MAX];	 /* limit changes up */
+	_Atomic uint32_t window_ms;		 /* length of the last window */
 };
 extern struct ctrl_pub og_ctrl;
 
@@ -46,8 +46,8 @@ void ctrl_set_slow(void (*fn)(void *ctx, uint64_t now_ms), void *ctx);
 int ctrl_override_lane(unsigned lane, uint32_t limit, uint64_t ttl_ms, char *err, size_t errlen);
 /* Override route <name>'s token bucket with <rps>/<burst> for <ttl_ms> (rps 0: remove).
  * Keyed by name: it follows the route across reloads. Any thread. 0, -EINVAL, -ENOSPC. */
-int ctrl_override_route(const char *name, uint32_t rps, uint32_t burst, uint64_t ttl_ms,
-			char *err, size_t errlen);
+int ctrl_override_route(const char *name, uint32_t rps, uint32_t burst, uint64_t ttl_ms, char *err,
+			size_t errlen);
 
 /* JSON of GET /lanes and GET /limits. Any thread. */
 void ctrl_render_lanes(struct evbuffer *out);

@@ -172,7 +172,8 @@ void ctrl_law(const struct ctrl_params *p, struct ctrl_state *st, const struct c
 		/* no orders to measure: grow only a lane whose flood is over (its limit no
 		 * longer binds); one still pressing on its limit would hit the next orders */
 		if (in->slo_us[OG_LANE_ORDER] && !o->count &&
-		    (li->conc > st->lane[l].limit * 0.5 || li->inflight >= (int32_t)st->lane[l].limit))
+		    (li->conc > st->lane[l].limit * 0.5 ||
+		     li->inflight >= (int32_t)st->lane[l].limit))
 			return;
 		grow(p, &st->lane[l], &out->limit[l]);
 		out->change[l] = 1;

@@ -9,10 +9,10 @@
 
 /* What one fast window measured in one lane. */
 struct ctrl_lane_in {
-	uint64_t count;	   /* completions the p99 is over (this window, and earlier ones while few) */
-	uint64_t p99_us;   /* their p99, us (meaningful when count >= params.min_samples) */
-	uint64_t p50_us;   /* their p50, us (logged) */
-	double conc;	   /* mean concurrency: sum of their durations / window */
+	uint64_t count;	 /* completions the p99 is over (this window, and earlier ones while few) */
+	uint64_t p99_us; /* their p99, us (meaningful when count >= params.min_samples) */
+	uint64_t p50_us; /* their p50, us (logged) */
+	double conc;	 /* mean concurrency: sum of their durations / window */
 	int32_t inflight;  /* admitted, not answered, at the end of the window */
 	uint64_t errors;   /* 5xx or unanswered in the window */
 	uint64_t rejected; /* 429s in the window */
@@ -21,8 +21,8 @@ struct ctrl_lane_in {
 };
 
 struct ctrl_in {
-	uint32_t window_ms;		 /* length of the window */
-	uint32_t slo_us[OG_LANE_MAX];	 /* lanes.<lane>.slo_p99_ms in us; 0 = none */
+	uint32_t window_ms;	      /* length of the window */
+	uint32_t slo_us[OG_LANE_MAX]; /* lanes.<lane>.slo_p99_ms in us; 0 = none */
 	struct ctrl_lane_in lane[OG_LANE_MAX];
 };
 

@@ -15,8 +15,8 @@ __attribute__((weak)) int kern_unpin(const struct og_flow_key *k)
 	return -ENOSYS;
 }
 
-__attribute__((weak)) int kern_throttle(const struct og_addr_key *src, uint64_t pps,
-					uint64_t burst, uint64_t ttl_ms)
+__attribute__((weak)) int kern_throttle(const struct og_addr_key *src, uint64_t pps, uint64_t burst,
+					uint64_t ttl_ms)
 {
 	return -ENOSYS;
 }

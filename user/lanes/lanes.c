@@ -90,7 +90,8 @@ static uint8_t conn_l4(struct og_conn *c, const struct config *cfg)
 			if (o->dst_ports[i] == port)
 				v = OG_LANE_ORDER;
 	}
-	if (cfg->lanes.n_trusted && lanes_cidr_match(cfg->lanes.trusted, cfg->lanes.n_trusted, fam, a))
+	if (cfg->lanes.n_trusted &&
+	    lanes_cidr_match(cfg->lanes.trusted, cfg->lanes.n_trusted, fam, a))
 		v |= LC_TRUSTED;
 	c->lane_l4 = v | LC_KNOWN;
 	return c->lane_l4;

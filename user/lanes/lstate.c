@@ -26,7 +26,7 @@ const char *lanes_reason_name(enum lane_reason r)
 static int n_blocks(void)
 {
 	return og_d.n_workers > 0 && og_d.n_workers <= OG_MAX_WORKERS ? og_d.n_workers
-								       : OG_MAX_WORKERS;
+								      : OG_MAX_WORKERS;
 }
 
 void lanes_sum(unsigned lane, struct lanes_sum *out)
@@ -54,4 +54,19 @@ void lanes_histo(unsigned lane, struct og_histo_snap *out)
 		return;
 	for (int i = 0; i < n_blocks(); i++)
 		histo_snap_add(out, &og_lanes.w[i].dur[lane]);
+}
+
+void lanes_totals(struct lanes_totals *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; i < n_blocks(); i++) {
+		struct lanes_worker *w = &og_lanes.w[i];
+
+		out->tier_honoured += RD(w->tier_honoured);
+		out->tier_untrusted += RD(w->tier_untrusted);
+		out->tier_invalid += RD(w->tier_invalid);
+		out->pins += RD(w->pins);
+		out->pin_fail += RD(w->pin_fail);
+		out->bucket_full += RD(w->bucket_full);
+	}
 }

@@ -34,14 +34,14 @@ struct lane_live {
  * summed by readers on other threads (admin, controller) like metrics_worker.
  */
 struct lanes_worker {
-	struct og_histo dur[OG_LANE_MAX];		/* first head byte .. last response byte */
-	_Atomic uint64_t requests[OG_LANE_MAX];		/* requests classified into the lane */
-	_Atomic uint64_t admitted[OG_LANE_MAX];		/* of those, admitted */
+	struct og_histo dur[OG_LANE_MAX];	       /* first head byte .. last response byte */
+	_Atomic uint64_t requests[OG_LANE_MAX];	       /* requests classified into the lane */
+	_Atomic uint64_t admitted[OG_LANE_MAX];	       /* of those, admitted */
 	_Atomic uint64_t rejected[OG_LANE_MAX][LR__N]; /* refused with 429 */
-	_Atomic uint64_t dry_run[OG_LANE_MAX][LR__N];	/* would have been refused (dry_run) */
-	_Atomic uint64_t exempt[OG_LANE_MAX];		/* cancels and kill switch: never refused */
-	_Atomic uint64_t errors[OG_LANE_MAX];		/* answered 5xx (upstream errors included) */
-	_Atomic uint64_t tier_honoured;			/* x-traffic-tier from a trusted source */
+	_Atomic uint64_t dry_run[OG_LANE_MAX][LR__N];  /* would have been refused (dry_run) */
+	_Atomic uint64_t exempt[OG_LANE_MAX];	       /* cancels and kill switch: never refused */
+	_Atomic uint64_t errors[OG_LANE_MAX];	       /* answered 5xx (upstream errors included) */
+	_Atomic uint64_t tier_honoured;		       /* x-traffic-tier from a trusted source */
 	_Atomic uint64_t tier_untrusted; /* x-traffic-tier from an untrusted source: ignored */
 	_Atomic uint64_t tier_invalid;	 /* trusted, but not order|normal|bulk: ignored */
 	_Atomic uint64_t pins;		 /* kern_pin calls that were queued */
@@ -55,7 +55,7 @@ struct lanes_worker {
  * Workers use them only while their request's generation is <gen>.
  */
 struct lanes_route_ov {
-	_Atomic uint64_t gen;		     /* og_rt.gen the positions below belong to */
+	_Atomic uint64_t gen;		    /* og_rt.gen the positions below belong to */
 	_Atomic uint64_t v[CFG_MAX_ROUTES]; /* rps << 32 | burst; 0 = no override */
 };
 
@@ -83,6 +83,11 @@ struct lanes_sum {
 	uint64_t rejected[LR__N], dry_run[LR__N];
 };
 void lanes_sum(unsigned lane, struct lanes_sum *out);
+/* Per-process totals of the counters that are not per lane (any thread, relaxed). */
+struct lanes_totals {
+	uint64_t tier_honoured, tier_untrusted, tier_invalid, pins, pin_fail, bucket_full;
+};
+void lanes_totals(struct lanes_totals *out);
 /* Merge lane <lane>'s latency histogram over every worker into <out> (added). */
 void lanes_histo(unsigned lane, struct og_histo_snap *out);
 

@@ -11,7 +11,8 @@
 void hook_request_done(struct og_worker *w, const struct og_conn *c)
 {
 	/* first byte of the head to last byte of the response, direct answers included */
-	uint64_t dur = c->rq->t_start_ns ? og_elapsed_ns(worker_now_ns(c->p), c->rq->t_start_ns) : 0;
+	uint64_t dur =
+	    c->rq->t_start_ns ? og_elapsed_ns(worker_now_ns(c->p), c->rq->t_start_ns) : 0;
 
 	metrics_req_done(w->metrics, c->rq->route, c->rq->status, dur);
 	if (c->rq->lane)

@@ -95,8 +95,9 @@ static int run(struct config *cfg)
 		/* xdp: the kernel link attaches (or adopts) the datapath on cfg->xdp.ifname */
 		r = kern_start(&cfg->xdp, err, sizeof(err));
 		if (r == -ENOSYS)
-			og_log("warn", "event=xdp interface=%s note=\"kernel link not built in: "
-				       "userspace only\"",
+			og_log("warn",
+			       "event=xdp interface=%s note=\"kernel link not built in: "
+			       "userspace only\"",
 			       cfg->xdp.ifname);
 		else if (r) {
 			og_log("error", "event=start err=\"xdp %s: %s\"", cfg->xdp.ifname, err);

@@ -255,7 +255,8 @@ static void render_routes(struct evbuffer *out, const struct og_daemon *d, const
 	if (!s)
 		return;
 	head(out, "ordergate_request_duration_seconds", "histogram",
-	     "Time from request head parsed to response flushed, by route.");
+	     "Time from the first byte of the request head to the last byte of the response, by "
+	     "route.");
 	for (int r = 0; r <= nr; r++) {
 		unsigned ri = r < nr ? (unsigned)r : METRICS_NO_ROUTE;
 
@@ -414,12 +415,24 @@ static void render_errors(struct evbuffer *out, const struct og_daemon *d)
 		 alog_dropped());
 }
 
+/* One counter family by (lane, reason) from the uint64_t[LR__N] at <off> in each sum. */
+static void lane_reasons(struct evbuffer *out, const char *name, const char *help,
+			 const struct lanes_sum *s, size_t off)
+{
+	head(out, name, "counter", help);
+	for (unsigned l = OG_LANE_ORDER; l < OG_LANE_MAX; l++)
+		for (int r = 0; r < LR__N; r++)
+			evbuffer_add_printf(
+			    out, "%s{lane=\"%s\",reason=\"%s\"} %llu\n", name, lanes_name(l),
+			    lanes_reason_name(r),
+			    (unsigned long long)((const uint64_t *)((const char *)&s[l] + off))[r]);
+}
+
 static void render_lanes(struct evbuffer *out, const struct config *cfg, const unsigned *le,
 			 int n_le)
 {
-	static const char *const rs[LR__N] = {"rate-limited", "lane-shed"};
 	struct lanes_sum s[OG_LANE_MAX];
-	uint64_t tu = 0, th = 0, ti = 0, pins = 0, pinf = 0, full = 0;
+	struct lanes_totals t;
 
 	if (!cfg || !cfg->lanes_active)
 		return;
@@ -428,27 +441,21 @@ static void render_lanes(struct evbuffer *out, const struct config *cfg, const u
 	head(out, "ordergate_lane_requests_total", "counter",
 	     "Requests classified into each lane, by outcome (admitted, rejected, exempt).");
 	for (unsigned l = OG_LANE_ORDER; l < OG_LANE_MAX; l++)
-		evbuffer_add_printf(out,
-				    "ordergate_lane_requests_total{lane=\"%s\",outcome=\"admitted\"} "
-				    "%llu\n"
-				    "ordergate_lane_requests_total{lane=\"%s\",outcome=\"exempt\"} "
-				    "%llu\n",
-				    lanes_name(l), (unsigned long long)s[l].admitted, lanes_name(l),
-				    (unsigned long long)s[l].exempt);
-	head(out, "ordergate_lane_rejected_total", "counter",
-	     "Requests refused with 429, by lane and x-ordergate-reason.");
-	for (unsigned l = OG_LANE_ORDER; l < OG_LANE_MAX; l++)
-		for (int r = 0; r < LR__N; r++)
-			evbuffer_add_printf(
-			    out, "ordergate_lane_rejected_total{lane=\"%s\",reason=\"%s\"} %llu\n",
-			    lanes_name(l), rs[r], (unsigned long long)s[l].rejected[r]);
-	head(out, "ordergate_lane_dry_run_total", "counter",
-	     "Requests limits.dry_run admitted that would have been refused, by lane and reason.");
-	for (unsigned l = OG_LANE_ORDER; l < OG_LANE_MAX; l++)
-		for (int r = 0; r < LR__N; r++)
-			evbuffer_add_printf(
-			    out, "ordergate_lane_dry_run_total{lane=\"%s\",reason=\"%s\"} %llu\n",
-			    lanes_name(l), rs[r], (unsigned long long)s[l].dry_run[r]);
+		evbuffer_add_printf(
+		    out,
+		    "ordergate_lane_requests_total{lane=\"%s\",outcome=\"admitted\"} "
+		    "%llu\n"
+		    "ordergate_lane_requests_total{lane=\"%s\",outcome=\"exempt\"} "
+		    "%llu\n",
+		    lanes_name(l), (unsigned long long)s[l].admitted, lanes_name(l),
+		    (unsigned long long)s[l].exempt);
+	lane_reasons(out, "ordergate_lane_rejected_total",
+		     "Requests refused with 429, by lane and x-ordergate-reason.", s,
+		     offsetof(struct lanes_sum, rejected));
+	lane_reasons(out, "ordergate_lane_dry_run_total",
+		     "Requests limits.dry_run admitted that would have been refused, by lane and "
+		     "reason.",
+		     s, offsetof(struct lanes_sum, dry_run));
 	head(out, "ordergate_lane_inflight", "gauge", "Requests admitted and not yet answered.");
 	for (unsigned l = OG_LANE_ORDER; l < OG_LANE_MAX; l++)
 		evbuffer_add_printf(out, "ordergate_lane_inflight{lane=\"%s\"} %d\n", lanes_name(l),
@@ -476,14 +483,7 @@ static void render_lanes(struct evbuffer *out, const struct config *cfg, const u
 		histo_series(out, "ordergate_lane_request_duration_seconds", "lane", lanes_name(l),
 			     &h, le, n_le);
 	}
-	for (int i = 0; i < OG_MAX_WORKERS; i++) {
-		tu += ld(&og_lanes.w[i].tier_untrusted);
-		th += ld(&og_lanes.w[i].tier_honoured);
-		ti += ld(&og_lanes.w[i].tier_invalid);
-		pins += ld(&og_lanes.w[i].pins);
-		pinf += ld(&og_lanes.w[i].pin_fail);
-		full += ld(&og_lanes.w[i].bucket_full);
-	}
+	lanes_totals(&t);
 	head(out, "ordergate_lane_tier_header_total", "counter",
 	     "x-traffic-tier headers seen: honoured (trusted source), untrusted (ignored), "
 	     "invalid (trusted, unknown value: ignored).");
@@ -491,13 +491,16 @@ static void render_lanes(struct evbuffer *out, const struct config *cfg, const u
 			    "ordergate_lane_tier_header_total{result=\"honoured\"} %llu\n"
 			    "ordergate_lane_tier_header_total{result=\"untrusted\"} %llu\n"
 			    "ordergate_lane_tier_header_total{result=\"invalid\"} %llu\n",
-			    (unsigned long long)th, (unsigned long long)tu, (unsigned long long)ti);
+			    (unsigned long long)t.tier_honoured,
+			    (unsigned long long)t.tier_untrusted,
+			    (unsigned long long)t.tier_invalid);
 	counter1(out, "ordergate_lane_pins_total",
-		 "Flows pinned into og_flow_lane because their L7 lane differs from L4.", pins);
+		 "Flows pinned into og_flow_lane because their L7 lane differs from L4.", t.pins);
 	counter1(out, "ordergate_lane_pin_failures_total",
-		 "Pin or unpin requests the kernel writer refused.", pinf);
+		 "Pin or unpin requests the kernel writer refused.", t.pin_fail);
 	counter1(out, "ordergate_lane_bucket_table_full_total",
-		 "Requests admitted without a token bucket because no table cell was free.", full);
+		 "Requests admitted without a token bucket because no table cell was free.",
+		 t.bucket_full);
 	counter1(out, "ordergate_lane_controller_ticks_total", "Fast controller windows run.",
 		 ld(&og_ctrl.ticks));
 }
