@@ -7,7 +7,7 @@
 struct bucket_table og_buckets;
 
 /* Fold the hash so neighbouring keys spread over the table (FNV's low bits are weak). */
-static inline uint32_t slot_of(uint64_t key)
+uint32_t bucket_slot(uint64_t key)
 {
 	key ^= key >> 33;
 	key *= 0xff51afd7ed558ccdull;
@@ -18,7 +18,7 @@ static inline uint32_t slot_of(uint64_t key)
 /* Find or claim <key>'s cell; NULL when the probe window has no free or idle cell. */
 static struct bucket_cell *cell_for(struct bucket_table *t, uint64_t key, uint64_t now_ns)
 {
-	uint32_t s = slot_of(key);
+	uint32_t s = bucket_slot(key);
 	struct bucket_cell *idle = NULL;
 
 	for (int i = 0; i < BUCKET_PROBE; i++) {

@@ -45,6 +45,8 @@ enum bucket_verdict {
  */
 enum bucket_verdict bucket_take(struct bucket_table *t, uint64_t key, uint64_t now_ns, uint32_t rps,
 				uint32_t burst, int dry, uint64_t *wait_ns);
+/* The first cell <key> probes (exposed for tests that need colliding keys). */
+uint32_t bucket_slot(uint64_t key);
 /* Cells in use whose tat is still ahead of <now_ns> (the keys being limited). Any thread. */
 uint32_t bucket_busy(const struct bucket_table *t, uint64_t now_ns);
 
