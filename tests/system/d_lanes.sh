@@ -142,6 +142,10 @@ is "$(d_metric 'ordergate_lane_tier_header_total{result="untrusted"}')" 2 \
 curl -s --max-time 5 -o /dev/null --interface 127.0.0.2 -H 'x-traffic-tier: bulk' "$(d_gw /ping)"
 is "$(lanes | jq -r .tier.honoured)" 1 "tier header from 127.0.0.2 (trusted): honoured"
 is "$(($(lane_val bulk .requests) - b0))" 1 "the trusted tier request ran in the bulk lane"
+# direct answers are timed too (they used to measure 0: answered in the callback that read them)
+ps=$(d_metric 'ordergate_request_duration_seconds_sum{route="ping"}')
+ok $(awk -v s="${ps:-0}" 'BEGIN { exit !(s > 0) }'; echo $?) \
+	"direct answers have a real duration (sum over 3 /ping: ${ps:-?} s)"
 
 # --- route limit by header, Retry-After, cancels exempt ---------------------------------------
 q=$(for i in 1 2 3; do d_code "$(d_gw /api/v1/quote)" -H 'x-user-id: alice'; echo -n ' '; done)
