@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "core/hooks.h"
 #include "front/conn.h"
 #include "lanes/bucket.h"
 #include "lanes/kernif.h"
@@ -217,6 +218,18 @@ static const char *admit(struct rig *r, const char *line, const char *hdrs, int 
 	return lanes_admit(&r->c, &r->m, r->buf, r->cfg, route);
 }
 
+/* The request on the rig is answered: report it as the front does. */
+static void done(struct rig *r)
+{
+	struct og_req_event e = {.lane = r->rq.lane,
+				 .lane_flags = r->rq.lane_flags,
+				 .status = 200,
+				 .dur_ns = 1000,
+				 .route = r->rq.route};
+
+	lanes_request_done(&r->w, &e);
+}
+
 static void rig_close(struct rig *r)
 {
 	lanes_conn_close(&r->c);
@@ -247,22 +260,21 @@ static void test_admit(void)
 	}
 	OK(!admit(&r, "GET /x", "", 1) && r.rq.lane == OG_LANE_ORDER,
 	   "connection to a dst_ports listener: order lane (%u)", r.rq.lane);
-	lanes_request_done(&r.w, &r.c, 1000);
-	OK(!admit(&r, "GET /x", "x-traffic-tier: bulk\r\n", 1) &&
-	       r.rq.lane == OG_LANE_BULK,
+	done(&r);
+	OK(!admit(&r, "GET /x", "x-traffic-tier: bulk\r\n", 1) && r.rq.lane == OG_LANE_BULK,
 	   "trusted source: x-traffic-tier bulk honoured");
-	OK(pin_calls == 1 && pinned_lane == OG_LANE_BULK, "L7 bulk != L4 order: the flow is pinned");
+	OK(pin_calls == 1 && pinned_lane == OG_LANE_BULK,
+	   "L7 bulk != L4 order: the flow is pinned");
 	OK(pinned_key.family == AF_INET && pinned_key.proto == IPPROTO_TCP &&
-	       ntohs(pinned_key.dport) == r.lport &&
-	       pinned_key.sport == r.c.peer.v4.sin_port &&
+	       ntohs(pinned_key.dport) == r.lport && pinned_key.sport == r.c.peer.v4.sin_port &&
 	       pinned_key.saddr[0] == htonl(INADDR_LOOPBACK) &&
 	       pinned_key.daddr[0] == htonl(INADDR_LOOPBACK),
 	   "the pin's key is the ingress flow: client -> listener port %u", r.lport);
-	lanes_request_done(&r.w, &r.c, 1000);
-	OK(!admit(&r, "GET /x", "", 1) && r.rq.lane == OG_LANE_ORDER &&
-	       unpin_calls == 1 && !pinned_lane,
+	done(&r);
+	OK(!admit(&r, "GET /x", "", 1) && r.rq.lane == OG_LANE_ORDER && unpin_calls == 1 &&
+	       !pinned_lane,
 	   "back in its L4 lane: unpinned");
-	lanes_request_done(&r.w, &r.c, 1000);
+	done(&r);
 	OK(!admit(&r, "GET /b", "", 0) && r.rq.lane == OG_LANE_BULK && pin_calls == 2,
 	   "route lane bulk wins over the connection's lane, pinned again");
 	/* bulk limited to 1 in flight: the request above holds it */
@@ -279,9 +291,9 @@ static void test_admit(void)
 		OK(!admit(&r, "GET /kill", "x-traffic-tier: bulk\r\n", 1) &&
 		       r.rq.lane == OG_LANE_BULK && (r.rq.lane_flags & LQ_EXEMPT),
 		   "the kill switch in the full bulk lane is admitted");
-		lanes_request_done(&r.w, &r.c, 1000);
+		done(&r);
 		r.rq = held;
-		lanes_request_done(&r.w, &r.c, 1000);
+		done(&r);
 		OK_EQ(atomic_load(&bulk->inflight), 0, "answered requests give their slots back");
 	}
 	rig_close(&r);
@@ -298,12 +310,11 @@ static void test_admit(void)
 	struct lanes_sum s0, s1;
 
 	lanes_totals(&t0);
-	OK(!admit(&r, "GET /x", "x-traffic-tier: order\r\n", 1) &&
-	       r.rq.lane == OG_LANE_NORMAL,
+	OK(!admit(&r, "GET /x", "x-traffic-tier: order\r\n", 1) && r.rq.lane == OG_LANE_NORMAL,
 	   "untrusted source: x-traffic-tier ignored, normal lane");
 	lanes_totals(&t1);
 	OK_EQ(t1.tier_untrusted - t0.tier_untrusted, 1, "... and counted");
-	lanes_request_done(&r.w, &r.c, 1000);
+	done(&r);
 	atomic_store(&bulk->limit, 1);
 	lanes_sum(OG_LANE_BULK, &s0);
 	OK(!admit(&r, "GET /b", "", 0) && !admit(&r, "GET /b", "", 0),

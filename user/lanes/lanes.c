@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "core/hooks.h"
 #include "front/conn.h"
 #include "lanes/bucket.h"
 #include "lanes/kernif.h"
@@ -298,18 +299,17 @@ const char *lanes_admit(struct og_conn *c, const struct http_msg *m, const char 
 	return NULL;
 }
 
-void lanes_request_done(struct og_worker *w, const struct og_conn *c, uint64_t dur_ns)
+void lanes_request_done(struct og_worker *w, const struct og_req_event *e)
 {
 	struct lanes_worker *lw = &og_lanes.w[w->id];
-	unsigned lane = c->rq->lane;
+	unsigned lane = e->lane;
 
 	if (!lane || lane >= OG_LANE_MAX)
 		return;
-	histo_record(&lw->dur[lane], dur_ns);
-	if (c->rq->status >= 500 || c->rq->status == 0)
+	histo_record(&lw->dur[lane], e->dur_ns);
+	if (e->status >= 500 || e->status == 0)
 		LANES_ADD(&lw->errors[lane], 1);
-	if (c->rq->lane_flags & LQ_INFLIGHT) {
+	/* reported once per request (the front drops the request's runtime right after) */
+	if (e->lane_flags & LQ_INFLIGHT)
 		atomic_fetch_sub_explicit(&og_lanes.lane[lane].inflight, 1, memory_order_relaxed);
-		((struct og_conn *)c)->rq->lane_flags &= (uint8_t)~LQ_INFLIGHT;
-	}
 }

@@ -10,6 +10,7 @@
 
 struct og_conn;
 struct og_worker;
+struct og_req_event;
 
 /* og_conn.lane_l4: the connection's L4 lane in the low bits, plus what is known of it. */
 #define LC_LANE	   0x03 /* OG_LANE_ORDER or OG_LANE_NORMAL once LC_KNOWN */
@@ -30,9 +31,9 @@ struct og_worker;
  */
 const char *lanes_admit(struct og_conn *c, const struct http_msg *m, const char *buf,
 			const struct config *cfg, int route);
-/* The request of <c> is over after <dur_ns> (first head byte to last response byte):
- * lane histogram and counters, in-flight given back. Worker thread. */
-void lanes_request_done(struct og_worker *w, const struct og_conn *c, uint64_t dur_ns);
+/* Request <e> is over (e->dur_ns: first head byte to last response byte): lane histogram
+ * and counters, its in-flight slot given back. Worker thread (the hook table's). */
+void lanes_request_done(struct og_worker *w, const struct og_req_event *e);
 /* <c> is closing (its fd still open): remove its kernel pin if it has one. */
 void lanes_conn_close(struct og_conn *c);
 
