@@ -158,9 +158,9 @@ static inline uint64_t worker_clock(struct og_worker_priv *p)
  * clears the cached value for the next pass. Under load a pass carries a batch of
  * events, so a proxied request (stamped when sent, and again when its answer arrives
  * in a later pass) costs a fraction of a clock read instead of two reads of ~45 ns.
- * A request answered in the pass that read its head measures 0 and reads no clock at
- * all (it is stamped only if it outlives its callback). libevent's own cached time
- * cannot serve: it is CLOCK_MONOTONIC_COARSE.
+ * A request's start is the pass that read its head's first byte; its end is a fresh
+ * read (worker_now_ns), so one answered in that same pass still measures its real time.
+ * libevent's own cached time cannot serve: it is CLOCK_MONOTONIC_COARSE.
  */
 static inline uint64_t worker_cb_ns(struct og_worker_priv *p)
 {
