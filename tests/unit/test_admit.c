@@ -16,13 +16,13 @@
 #include "core/hooks.h"
 #include "front/conn.h"
 #include "lanes/bucket.h"
-#include "lanes/kernif.h"
+#include "lanes/kern.h"
 #include "lanes/lanes.h"
 #include "lanes/lstate.h"
 #include "../lib/og_test.h"
 
-/* The kernel writer, as the lanes code sees it: record what it is asked (overrides the
- * weak stand-ins of user/lanes/kern_weak.c). */
+/* The kernel writer, as the lanes code sees it: record what it is asked (these definitions
+ * come first at link time, so user/lanes/kern.c's are not pulled in). */
 static struct og_flow_key pinned_key;
 static int pin_calls, unpin_calls, pinned_lane;
 

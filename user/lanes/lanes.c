@@ -8,7 +8,7 @@
 #include "core/hooks.h"
 #include "front/conn.h"
 #include "lanes/bucket.h"
-#include "lanes/kernif.h"
+#include "lanes/kern.h"
 #include "lanes/lanes.h"
 #include "lanes/lstate.h"
 
@@ -141,8 +141,8 @@ static void pin_update(struct og_conn *c, struct lanes_worker *lw, unsigned l7, 
 	if (want == c->lane_pin || flow_key(c, &k))
 		return;
 	r = want ? kern_pin(&k, (uint8_t)want) : kern_unpin(&k);
-	if (r == -ENOSYS)
-		return; /* no kernel link in this build: userspace only */
+	if (r == -ENODEV)
+		return; /* no xdp: section, no kernel writer: userspace only */
 	if (r) {
 		LANES_ADD(&lw->pin_fail, 1);
 		return;

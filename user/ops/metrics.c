@@ -12,6 +12,7 @@
 #include "core/daemon.h"
 #include "lanes/ctrl.h"
 #include "lanes/lstate.h"
+#include "lanes/klink.h"
 
 #define METRICS_REASON_NAME(id, s) s,
 static const char *const reason_names[OG_REASON__N] = {METRICS_REASONS(METRICS_REASON_NAME)};
@@ -528,5 +529,6 @@ int metrics_render(struct evbuffer *out, const struct og_daemon *d)
 	render_upstreams(out, d, rt, le, n_le);
 	render_errors(out, d);
 	render_lanes(out, rt ? rt->cfg : NULL, le, n_le);
+	klink_metrics(out);
 	return evbuffer_get_length(out) > before ? 0 : -ENOMEM;
 }
