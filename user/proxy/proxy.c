@@ -376,8 +376,9 @@ void proxy_start(struct og_conn *c, const struct http_msg *m, const char *buf, i
 	struct og_buf *hb;
 	int n;
 
-	tw_disarm(&p->tw, &c->tm);	     /* the head is in: the upstream's timers rule now */
-	c->rq->t_start_ns = worker_cb_ns(p); /* a proxied request outlives this callback */
+	tw_disarm(&p->tw, &c->tm); /* the head is in: the upstream's timers rule now */
+	if (!c->rq->t_start_ns)
+		c->rq->t_start_ns = worker_cb_ns(p); /* a proxied request outlives this callback */
 	c->rq->attempts = 0;
 	c->rq->last_srv = -1;
 	c->rq->body_ready = 0;
