@@ -116,6 +116,11 @@ int cfg_addr_clash(const struct cfg_addr *a, const struct cfg_addr *b);
 /* Sections (config_upstream.c, config_route.c). */
 int cfg_load_upstreams(struct cfg_ld *ld, const struct cfg_node *v);
 int cfg_load_routes(struct cfg_ld *ld, const struct cfg_node *v);
+/* Route sections around the upstream exchange (config_guard.c): "idempotency", "fault". */
+int cfg_load_idempotency(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_route *rt,
+			 const char *where);
+int cfg_load_fault(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_route *rt,
+		   const char *where);
 /* After the walk: route names made unique, "upstream:" names resolved to indices. */
 int cfg_finish_routes(struct cfg_ld *ld);
 

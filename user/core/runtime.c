@@ -84,6 +84,8 @@ void rt_free(struct og_rt *rt)
 {
 	if (!rt)
 		return;
+	if (rt->ext_free && rt->routes)
+		rt->ext_free(rt);
 	if (rt->routes)
 		for (int i = 0; i < rt->cfg->n_routes; i++)
 			respond_free_route(&rt->routes[i]);

@@ -340,6 +340,8 @@ static void request_account(struct og_conn *c)
 
 	if (!c->rq || !c->rq->rt)
 		return;
+	if (c->rq->guard)
+		proxy_guard->end(c); /* before the runtime (and the guard's table) is let go */
 	OG_WSTAT_ADD(p->w, responses[c->rq->status / 100 <= 5 ? c->rq->status / 100 : 0], 1);
 	hook_request_done(p->w, c);
 	worker_rt_put(p, c->rq->rt);

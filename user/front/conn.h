@@ -58,8 +58,15 @@ struct og_req {
 	int16_t last_srv;    /* proxy: server of the failed attempt (retries avoid it) */
 	uint8_t attempts;    /* proxy: attempts made */
 	uint8_t body_sent;   /* proxy: request body bytes went upstream (no replay possible) */
-	uint32_t body_ready; /* proxy: validated request body bytes at rb[rpos..] not yet sent */
-	uint32_t up_hash;    /* proxy: hash for hash balancing */
+	uint8_t up_sent;     /* proxy: a byte of this request reached an upstream (any attempt) */
+	uint8_t guard;	     /* proxy: the proxy guard holds a claim for this request */
+	uint8_t fault_wait;  /* proxy: held back by an injected delay (proxy/fault.c) */
+	uint8_t guard_flags; /* owned by the proxy guard (capture state) */
+	uint32_t guard_slot, guard_tag;	 /* owned by the proxy guard: its claim */
+	uint32_t guard_head, guard_body; /* owned by the proxy guard: bytes captured */
+	struct og_buf *held;		 /* proxy: request head waiting out an injected delay */
+	uint32_t body_ready;	/* proxy: validated request body bytes at rb[rpos..] not yet sent */
+	uint32_t up_hash;	/* proxy: hash for hash balancing */
 	uint32_t up_head_len;	/* proxy: bytes of the rewritten request head (for retries) */
 	struct og_buf *wb;	/* owned output bytes (error responses, proxied heads) */
 	struct og_buf *lb;	/* access log fields of the current request (only when logging) */

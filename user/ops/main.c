@@ -15,6 +15,7 @@
 #include "proxy/health.h"
 #include "ops/lifecycle.h"
 #include "lib/log.h"
+#include "lanes/idem_guard.h"
 #include "core/runtime.h"
 #include "core/worker.h"
 
@@ -52,6 +53,10 @@ static int run(struct config *cfg)
 	og_d.start_wall_s = (uint64_t)ts.tv_sec;
 	og_d.start_mono_ms = og_now_ms();
 	rt = rt_new(cfg, NULL);
+	if (rt && idem_guard_attach(rt, NULL)) {
+		rt_free(rt);
+		rt = NULL;
+	}
 	if (!rt) {
 		og_log("error", "event=start err=\"out of memory\"");
 		return 1;

@@ -425,5 +425,6 @@ int metrics_render(struct evbuffer *out, const struct og_daemon *d)
 	render_routes(out, d, rt ? rt->cfg : NULL, le, n_le);
 	render_upstreams(out, d, rt, le, n_le);
 	render_errors(out, d);
+	metrics_render_guards(out, rt);
 	return evbuffer_get_length(out) > before ? 0 : -ENOMEM;
 }
