@@ -48,7 +48,8 @@ static int load_small_size(struct cfg_ld *ld, const struct cfg_node *v, const ch
 	uint32_t mul = 1, x;
 	struct cfg_node num;
 
-	if (v->type == CFG_N_SCALAR && n > 1 && n < sizeof(tmp) && tolower((unsigned char)v->s[n - 1]) == 'k') {
+	if (v->type == CFG_N_SCALAR && n > 1 && n < sizeof(tmp) &&
+	    tolower((unsigned char)v->s[n - 1]) == 'k') {
 		memcpy(tmp, v->s, n - 1);
 		tmp[n - 1] = 0;
 		num = *v;
@@ -59,10 +60,11 @@ static int load_small_size(struct cfg_ld *ld, const struct cfg_node *v, const ch
 	}
 	if (v->type != CFG_N_SCALAR || cfg_get_u32(ld, v, key, 0, UINT32_MAX / 1024, "", &x) ||
 	    (uint64_t)x * mul < lo || (uint64_t)x * mul > hi)
-		return cfg_fail(ld, v,
-				"\"%s\" must be a size in bytes from %u to %u (or with a k suffix), "
-				"got %s",
-				key, lo, hi, cfg_got(v, g, sizeof(g)));
+		return cfg_fail(
+		    ld, v,
+		    "\"%s\" must be a size in bytes from %u to %u (or with a k suffix), "
+		    "got %s",
+		    key, lo, hi, cfg_got(v, g, sizeof(g)));
 	*out = x * mul;
 	return 0;
 }
@@ -70,8 +72,8 @@ static int load_small_size(struct cfg_ld *ld, const struct cfg_node *v, const ch
 int cfg_load_idempotency(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_route *rt,
 			 const char *where)
 {
-	static const char *const keys[] = {"window_ms", "max_entries", "max_key",
-					   "max_response", "scope", NULL};
+	static const char *const keys[] = {"window_ms",	   "max_entries", "max_key",
+					   "max_response", "scope",	  NULL};
 	struct cfg_idem *im = &rt->idem;
 	char iwhere[96];
 	int r;

@@ -33,7 +33,7 @@ struct idem_bucket {
 
 struct idem_table {
 	struct idem_params p;
-	uint32_t n_buckets; /* power of two */
+	uint32_t n_buckets; /* 1.5 x max_entries / IDEM_WAYS, rounded up */
 	size_t stride;	    /* bytes per slot in data: key, then response */
 	uint64_t seed;
 	struct idem_bucket *b;
@@ -90,15 +90,16 @@ uint64_t idem_hash(const struct idem_table *t, uint64_t h, const void *data, siz
 struct idem_table *idem_table_new(const struct idem_params *p)
 {
 	struct idem_table *t;
-	uint32_t nb = 1;
+	uint32_t nb;
 
 	if (!p->max_entries || p->max_entries > IDEM_MAX_ENTRIES || !p->max_key ||
 	    p->max_key > IDEM_MAX_KEY || p->max_response > IDEM_MAX_RESPONSE) {
 		errno = EINVAL;
 		return NULL;
 	}
-	while ((uint64_t)nb * IDEM_WAYS < p->max_entries)
-		nb <<= 1;
+	/* half again as many slots as keys: with two choices of 8 ways, buckets then fill up
+	 * only when the table is nearly full (tests/unit/test_idem.c measures it) */
+	nb = (uint32_t)(((uint64_t)p->max_entries * 3 / 2 + IDEM_WAYS - 1) / IDEM_WAYS);
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
@@ -107,8 +108,8 @@ struct idem_table *idem_table_new(const struct idem_params *p)
 	t->stride = (p->max_key + p->max_response + 63) & ~(size_t)63;
 	t->b = calloc(nb, sizeof(*t->b));
 	t->data_len = (size_t)nb * IDEM_WAYS * t->stride;
-	t->data = mmap(NULL, t->data_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-		       0);
+	t->data =
+	    mmap(NULL, t->data_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (!t->b || t->data == MAP_FAILED) {
 		if (t->data != MAP_FAILED)
 			munmap(t->data, t->data_len);
@@ -168,65 +169,90 @@ static int same_id(struct idem_table *t, uint32_t slot, const struct idem_entry 
 	       !memcmp(slot_key(t, slot), id->key, id->key_len);
 }
 
+/* Look for <id> in bucket <bi> (locked). Returns its way or -1; counts free (or expired, then
+ * freed) ways in *<n_free> and remembers the first in *<free_way>. */
+static int scan(struct idem_table *t, uint32_t bi, const struct idem_id *id, uint64_t h,
+		uint64_t now_ms, int *free_way, int *n_free)
+{
+	struct idem_bucket *b = &t->b[bi];
+
+	*free_way = -1;
+	*n_free = 0;
+	for (int w = 0; w < IDEM_WAYS; w++) {
+		struct idem_entry *e = &b->e[w];
+
+		if (e->state != E_FREE && e->state != E_IN_FLIGHT && e->expires_ms <= now_ms) {
+			/* past its window: reclaim it lazily, here under the lock */
+			e->state = E_FREE;
+			atomic_fetch_sub_explicit(&t->entries, 1, memory_order_relaxed);
+		}
+		if (e->state == E_FREE) {
+			if (*free_way < 0)
+				*free_way = w;
+			++*n_free;
+			continue;
+		}
+		if (same_id(t, bi * IDEM_WAYS + (uint32_t)w, e, id, h))
+			return w;
+	}
+	return -1;
+}
+
+static enum idem_verdict found(struct idem_table *t, struct idem_entry *e, uint32_t slot,
+			       const struct idem_id *id, char *out, uint32_t *head_len,
+			       uint32_t *body_len)
+{
+	if (e->state == E_IN_FLIGHT)
+		return IDEM_IN_FLIGHT;
+	if (e->fp != id->fp)
+		return IDEM_KEY_REUSED;
+	if (e->state == E_GONE)
+		return IDEM_NOT_REPLAYABLE;
+	memcpy(out, idem_resp_area(t, slot), (size_t)e->head_len + e->body_len);
+	*head_len = e->head_len;
+	*body_len = e->body_len;
+	return IDEM_REPLAY;
+}
+
 enum idem_verdict idem_begin(struct idem_table *t, const struct idem_id *id, uint64_t now_ms,
 			     uint32_t *slot, uint32_t *tag, char *out, uint32_t *head_len,
 			     uint32_t *body_len)
 {
 	uint64_t h = idem_hash(t, idem_hash(t, 0, id->scope, id->scope_len), id->key, id->key_len);
-	uint32_t bi = (uint32_t)(h >> 32) & (t->n_buckets - 1), base = bi * IDEM_WAYS;
-	struct idem_bucket *b = &t->b[bi];
-	enum idem_verdict v;
-	int free_way = -1;
+	/* two choices of bucket (each key may live in either): with 8 ways each, a table fills
+	 * evenly to near its size before a key finds both full */
+	uint32_t bi[2] = {(uint32_t)(((h >> 32) * t->n_buckets) >> 32),
+			  (uint32_t)(((h & 0xffffffffu) * t->n_buckets) >> 32)};
+	int way[2], fw[2], nf[2], pick, n = 2;
+	enum idem_verdict v = IDEM_FULL;
 
 	if (!id->key_len || id->key_len > t->p.max_key || id->scope_len > IDEM_SCOPE_MAX) {
 		/* the caller checks lengths first; refuse rather than overrun a slot */
 		count(&t->verdicts[IDEM_FULL]);
 		return IDEM_FULL;
 	}
-	lock(b);
-	for (int w = 0; w < IDEM_WAYS; w++) {
-		struct idem_entry *e = &b->e[w];
+	if (bi[0] == bi[1]) {
+		n = 1;
+	} else if (bi[0] > bi[1]) { /* locks are taken in bucket order: no deadlock */
+		uint32_t x = bi[0];
 
-		if (e->state == E_FREE) {
-			if (free_way < 0)
-				free_way = w;
-			continue;
-		}
-		if (e->state != E_IN_FLIGHT && e->expires_ms <= now_ms) {
-			/* past its window: reclaim it lazily, here under the lock */
-			e->state = E_FREE;
-			atomic_fetch_sub_explicit(&t->entries, 1, memory_order_relaxed);
-			if (free_way < 0)
-				free_way = w;
-			continue;
-		}
-		if (!same_id(t, base + w, e, id, h))
-			continue;
-		if (e->state == E_IN_FLIGHT) {
-			v = IDEM_IN_FLIGHT;
-		} else if (e->fp != id->fp) {
-			v = IDEM_KEY_REUSED;
-		} else if (e->state == E_GONE) {
-			v = IDEM_NOT_REPLAYABLE;
-		} else {
-			const char *a = idem_resp_area(t, base + w);
+		bi[0] = bi[1];
+		bi[1] = x;
+	}
+	for (int i = 0; i < n; i++)
+		lock(&t->b[bi[i]]);
+	for (int i = 0; i < n; i++) {
+		way[i] = scan(t, bi[i], id, h, now_ms, &fw[i], &nf[i]);
+		if (way[i] >= 0) {
+			uint32_t s = bi[i] * IDEM_WAYS + (uint32_t)way[i];
 
-			memcpy(out, a, (size_t)e->head_len + e->body_len);
-			*head_len = e->head_len;
-			*body_len = e->body_len;
-			v = IDEM_REPLAY;
+			v = found(t, &t->b[bi[i]].e[way[i]], s, id, out, head_len, body_len);
+			goto out;
 		}
-		unlock(b);
-		count(&t->verdicts[v]);
-		return v;
 	}
-	if (free_way < 0) {
-		unlock(b);
-		count(&t->verdicts[IDEM_FULL]);
-		return IDEM_FULL;
-	}
-	{
-		struct idem_entry *e = &b->e[free_way];
+	pick = n == 2 && nf[1] > nf[0];
+	if (nf[pick]) {
+		struct idem_entry *e = &t->b[bi[pick]].e[fw[pick]];
 
 		e->hash = h;
 		e->fp = id->fp;
@@ -236,15 +262,18 @@ enum idem_verdict idem_begin(struct idem_table *t, const struct idem_id *id, uin
 		e->key_len = (uint16_t)id->key_len;
 		e->scope_len = id->scope_len;
 		memcpy(e->scope, id->scope, id->scope_len);
-		memcpy(slot_key(t, base + free_way), id->key, id->key_len);
+		*slot = bi[pick] * IDEM_WAYS + (uint32_t)fw[pick];
+		memcpy(slot_key(t, *slot), id->key, id->key_len);
 		e->state = E_IN_FLIGHT;
-		*slot = base + (uint32_t)free_way;
 		*tag = e->tag;
+		atomic_fetch_add_explicit(&t->entries, 1, memory_order_relaxed);
+		v = IDEM_CLAIMED;
 	}
-	unlock(b);
-	atomic_fetch_add_explicit(&t->entries, 1, memory_order_relaxed);
-	count(&t->verdicts[IDEM_CLAIMED]);
-	return IDEM_CLAIMED;
+out:
+	for (int i = n - 1; i >= 0; i--)
+		unlock(&t->b[bi[i]]);
+	count(&t->verdicts[v]);
+	return v;
 }
 
 int idem_end(struct idem_table *t, uint32_t slot, uint32_t tag, enum idem_end_kind kind,

@@ -7,18 +7,19 @@
 #include <stdint.h>
 
 /*
- * A table holds at most <max_entries> keys (rounded up to whole buckets of IDEM_WAYS), each
- * with room for a key of <max_key> bytes and a stored response of <max_response> bytes, all
- * in one block allocated when the table is made: memory is bounded and nothing is allocated
- * per request. A bucket is guarded by a spinlock held only to look up, claim, publish or
- * copy out one entry (a copy is at most max_response bytes).
+ * A table has 1.5 x <max_entries> slots (in whole buckets of IDEM_WAYS), each with room
+ * for a key of <max_key> bytes and a stored response of <max_response> bytes, all in one
+ * block mapped when the table is made: memory is bounded, untouched slots cost no RSS, and
+ * nothing is allocated per request. A bucket is guarded by a spinlock held only to look up, claim,
+ * publish or copy out one entry (a copy is at most max_response bytes).
  *
  * An entry is claimed by the first request with its (scope, key); while that request is in
  * flight only its owner writes the entry's response area, so capturing the answer takes no
  * lock. In-flight entries are never evicted; a finished one stays until <window_ms> after
- * it finished, then its slot may be reused. A bucket whose every slot is in flight or
- * unexpired refuses new claims (IDEM_FULL): the table never forgets a live key to make room,
- * since forgetting is what would let an order through twice.
+ * it finished, then its slot may be reused. A key may live in either of two buckets (two
+ * hashes; the emptier one is taken), so the table fills evenly; when both are full of
+ * in-flight or unexpired entries the claim is refused (IDEM_FULL): the table never forgets
+ * a live key to make room, since forgetting is what would let an order through twice.
  */
 
 #define IDEM_WAYS	  8	  /* entries per bucket */
@@ -29,16 +30,16 @@
 
 struct idem_params {
 	uint32_t window_ms;    /* how long a finished answer is replayed */
-	uint32_t max_entries;  /* keys held at once (rounded up to a multiple of IDEM_WAYS) */
+	uint32_t max_entries;  /* keys the table must hold at once (it has 1.5 x as many slots) */
 	uint32_t max_key;      /* longest key, bytes */
 	uint32_t max_response; /* largest response stored (head + body), bytes */
 };
 
 /* What a request with a key finds (idem_begin). */
 enum idem_verdict {
-	IDEM_CLAIMED = 0,   /* first with this key: the caller owns the entry, proxies, ends it */
-	IDEM_IN_FLIGHT,	    /* the first request is still being answered */
-	IDEM_REPLAY,	    /* a stored answer was copied out */
+	IDEM_CLAIMED = 0,    /* first with this key: the caller owns the entry, proxies, ends it */
+	IDEM_IN_FLIGHT,	     /* the first request is still being answered */
+	IDEM_REPLAY,	     /* a stored answer was copied out */
 	IDEM_NOT_REPLAYABLE, /* answered already, but the answer was not stored (too large, or
 			      * the request reached the upstream and its outcome is unknown) */
 	IDEM_KEY_REUSED,     /* the key was used with a different method, target or length */
@@ -49,10 +50,10 @@ enum idem_verdict {
 /* The identity of a request: its key, who sent it, and what it asked (fingerprint). */
 struct idem_id {
 	const char *key;
-	uint32_t key_len;			/* 1 .. max_key */
-	uint8_t scope_len;			/* 0 .. IDEM_SCOPE_MAX */
-	uint8_t scope[IDEM_SCOPE_MAX];		/* client identity (address, or header hash) */
-	uint64_t fp;				/* method, target and length: idem_hash() */
+	uint32_t key_len;	       /* 1 .. max_key */
+	uint8_t scope_len;	       /* 0 .. IDEM_SCOPE_MAX */
+	uint8_t scope[IDEM_SCOPE_MAX]; /* client identity (address, or header hash) */
+	uint64_t fp;		       /* method, target and length: idem_hash() */
 };
 
 /* How an owner ends its claim (idem_end). */
@@ -100,8 +101,8 @@ int idem_end(struct idem_table *t, uint32_t slot, uint32_t tag, enum idem_end_ki
 /* Counters, relaxed reads (any thread): verdicts of idem_begin and ends by kind. */
 struct idem_stats {
 	uint64_t verdicts[IDEM__N];
-	uint64_t ends[3];  /* by enum idem_end_kind */
-	uint64_t entries;  /* slots holding a key now (in flight or within their window) */
+	uint64_t ends[3]; /* by enum idem_end_kind */
+	uint64_t entries; /* slots holding a key now (in flight or within their window) */
 };
 void idem_stats(const struct idem_table *t, struct idem_stats *out);
 /* Name of verdict <v> for metrics labels ("claimed", "in_flight", ...). */

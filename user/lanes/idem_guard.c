@@ -59,11 +59,11 @@ static void fill_scope(struct idem_table *t, const struct cfg_idem *ci, const st
 static void send_replay(struct og_conn *c, uint32_t head_len, uint32_t body_len)
 {
 	char *d = c->rq->wb->data, extra[REPLAY_EXTRA];
-	int n = snprintf(extra, sizeof(extra), "Content-Length: %u\r\n%s%s\r\n", body_len,
-			 hdr_replayed,
-			 (c->flags & CF_CLOSE)	 ? "Connection: close\r\n"
-			 : (c->flags & CF_KA10) ? "Connection: keep-alive\r\n"
-						: "");
+	int n =
+	    snprintf(extra, sizeof(extra), "Content-Length: %u\r\n%s%s\r\n", body_len, hdr_replayed,
+		     (c->flags & CF_CLOSE)  ? "Connection: close\r\n"
+		     : (c->flags & CF_KA10) ? "Connection: keep-alive\r\n"
+					    : "");
 
 	memmove(d + head_len + n, d + head_len, body_len);
 	memcpy(d + head_len, extra, (size_t)n);
@@ -88,8 +88,7 @@ static void send_replay(struct og_conn *c, uint32_t head_len, uint32_t body_len)
 	}
 }
 
-static int guard_begin(struct og_conn *c, const struct http_msg *m, const char *buf,
-		       int head_len)
+static int guard_begin(struct og_conn *c, const struct http_msg *m, const char *buf, int head_len)
 {
 	struct idem_table *t = route_table(c);
 	const struct cfg_idem *ci = &c->rq->rt->cfg->routes[c->rq->route].idem;
@@ -163,7 +162,8 @@ static int guard_begin(struct og_conn *c, const struct http_msg *m, const char *
 static void capture(struct og_conn *c, const void *data, size_t len)
 {
 	struct idem_table *t = route_table(c);
-	uint32_t cap = idem_table_params(t)->max_response, used = c->rq->guard_head + c->rq->guard_body;
+	uint32_t cap = idem_table_params(t)->max_response,
+		 used = c->rq->guard_head + c->rq->guard_body;
 
 	if (c->rq->guard_flags & GF_OVERFLOW)
 		return;
@@ -212,8 +212,10 @@ static long dechunk(char *b, size_t len)
 		uint64_t sz = 0;
 		int digits = 0;
 
-		while (in < len && ((b[in] >= '0' && b[in] <= '9') || ((b[in] | 32) >= 'a' && (b[in] | 32) <= 'f'))) {
-			sz = sz * 16 + (uint64_t)(b[in] <= '9' ? b[in] - '0' : (b[in] | 32) - 'a' + 10);
+		while (in < len && ((b[in] >= '0' && b[in] <= '9') ||
+				    ((b[in] | 32) >= 'a' && (b[in] | 32) <= 'f'))) {
+			sz = sz * 16 +
+			     (uint64_t)(b[in] <= '9' ? b[in] - '0' : (b[in] | 32) - 'a' + 10);
 			if (++digits > 15)
 				return -1;
 			in++;

@@ -43,10 +43,11 @@ static void render_idem(struct evbuffer *out, const struct og_rt *rt)
 			continue;
 		idem_stats(rt->routes[r].idem, &st);
 		for (int k = 0; k < 3; k++)
-			evbuffer_add_printf(out,
-					    "ordergate_idempotency_claims_total{route=\"%s\",end=\"%s\"} "
-					    "%llu\n",
-					    cfg->routes[r].name, ends[k], (unsigned long long)st.ends[k]);
+			evbuffer_add_printf(
+			    out,
+			    "ordergate_idempotency_claims_total{route=\"%s\",end=\"%s\"} "
+			    "%llu\n",
+			    cfg->routes[r].name, ends[k], (unsigned long long)st.ends[k]);
 	}
 	head(out, "ordergate_idempotency_entries", "gauge",
 	     "Keys held: in flight, or answered and not yet reclaimed after their window.");
@@ -82,11 +83,10 @@ static void render_fault(struct evbuffer *out, const struct config *cfg)
 		head(out, series[s].name, "counter", series[s].help);
 		for (int r = 0; r < cfg->n_routes; r++)
 			if (cfg->routes[r].has_fault)
-				evbuffer_add_printf(
-				    out, "%s{route=\"%s\"} %llu\n", series[s].name,
-				    cfg->routes[r].name,
-				    (unsigned long long)atomic_load_explicit(&a[r],
-									     memory_order_relaxed));
+				evbuffer_add_printf(out, "%s{route=\"%s\"} %llu\n", series[s].name,
+						    cfg->routes[r].name,
+						    (unsigned long long)atomic_load_explicit(
+							&a[r], memory_order_relaxed));
 	}
 }
 
