@@ -437,7 +437,8 @@ static int fault_start(struct og_conn *c, struct og_buf *hb)
 	c->rq->held = hb;
 	c->rq->fault_wait = 1;
 	conn_want(c, 0);
-	tw_arm(&p->tw, &c->tm, p->now_ms + ch.delay_ms);
+	/* from a fresh clock: the tick's may be late on a busy machine, which would shorten it */
+	tw_arm(&p->tw, &c->tm, worker_clock(p) + ch.delay_ms);
 	return 1;
 }
 
