@@ -9,7 +9,7 @@
 #include "../lib/og_test.h"
 
 #define HEAD                                                                                       \
-	"upstreams:\n  o: { servers: [\"127.0.0.1:9001\"] }\nroutes:\n  - match: { path_prefix: "   \
+	"upstreams:\n  o: { servers: [\"127.0.0.1:9001\"] }\nroutes:\n  - match: { path_prefix: "  \
 	"/o }\n    upstream: o\n"
 
 static struct config *load(const char *y, char *err, size_t errlen)
@@ -35,13 +35,14 @@ static char *dump(const struct config *c)
 static void test_good(void)
 {
 	char err[512] = "";
-	struct config *c = load(HEAD "    idempotency: {}\n    fault: { delay_ms: 10 }\n"
-				     "  - match: { path: /p }\n    upstream: o\n"
-				     "    idempotency: { window_ms: 5000, max_entries: 100, max_key: 64,"
-				     " max_response: 16k, scope: header:X-Account }\n"
-				     "    fault: { delay_ms: 200, delay_jitter_ms: 50, delay_percent: 30,"
-				     " abort_status: 500, abort_percent: 5 }\n",
-				err, sizeof(err));
+	struct config *c =
+	    load(HEAD "    idempotency: {}\n    fault: { delay_ms: 10 }\n"
+		      "  - match: { path: /p }\n    upstream: o\n"
+		      "    idempotency: { window_ms: 5000, max_entries: 100, max_key: 64,"
+		      " max_response: 16k, scope: header:X-Account }\n"
+		      "    fault: { delay_ms: 200, delay_jitter_ms: 50, delay_percent: 30,"
+		      " abort_status: 500, abort_percent: 5 }\n",
+		 err, sizeof(err));
 	struct config *d;
 	char *da, *db;
 

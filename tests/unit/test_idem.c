@@ -25,8 +25,8 @@ static enum idem_verdict begin(struct idem_table *t, struct idem_id id, uint64_t
 			       uint32_t *slot, uint32_t *tag)
 {
 	uint32_t s = 0, g = 0, hl = 0, bl = 0;
-	enum idem_verdict v = idem_begin(t, &id, now, slot ? slot : &s, tag ? tag : &g, out, &hl,
-					 &bl);
+	enum idem_verdict v =
+	    idem_begin(t, &id, now, slot ? slot : &s, tag ? tag : &g, out, &hl, &bl);
 
 	if (v == IDEM_REPLAY)
 		out[hl + bl] = 0;
@@ -51,8 +51,8 @@ static void store(struct idem_table *t, struct idem_id id, uint64_t now, const c
 
 static void test_basics(void)
 {
-	struct idem_params p = {.window_ms = 1000, .max_entries = 64, .max_key = 32,
-				.max_response = 64};
+	struct idem_params p = {
+	    .window_ms = 1000, .max_entries = 64, .max_key = 32, .max_response = 64};
 	struct idem_table *t = idem_table_new(&p);
 	struct idem_stats st;
 	uint32_t slot, tag;
@@ -99,8 +99,8 @@ static void test_basics(void)
 
 static void test_bounds(void)
 {
-	struct idem_params p = {.window_ms = 100, .max_entries = 5, .max_key = 8,
-				.max_response = 16};
+	struct idem_params p = {
+	    .window_ms = 100, .max_entries = 5, .max_key = 8, .max_response = 16};
 	struct idem_table *t = idem_table_new(&p);
 	struct idem_params bad = p;
 	char key[16];
@@ -208,8 +208,10 @@ static void *racer(void *arg)
 
 static void test_threads(void)
 {
-	struct idem_params p = {.window_ms = 60000, .max_entries = 2 * N_KEYS * N_ROUNDS,
-				.max_key = 32, .max_response = 64};
+	struct idem_params p = {.window_ms = 60000,
+				.max_entries = 2 * N_KEYS * N_ROUNDS,
+				.max_key = 32,
+				.max_response = 64};
 	pthread_t th[N_THREADS];
 	int once = 0, never = 0, twice = 0;
 	struct idem_stats st;
@@ -249,8 +251,8 @@ static void test_threads(void)
 
 static void test_refs(void)
 {
-	struct idem_params p = {.window_ms = 10, .max_entries = 10, .max_key = 8,
-				.max_response = 8};
+	struct idem_params p = {
+	    .window_ms = 10, .max_entries = 10, .max_key = 8, .max_response = 8};
 	struct idem_table *t = idem_table_new(&p);
 
 	OK(t && idem_table_same(t, &p), "idem_table_same for the same sizes");
