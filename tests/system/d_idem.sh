@@ -143,6 +143,18 @@ out=$(curl -s --max-time 10 -H 'Idempotency-Key: k-A' --data-binary qty=1 "$(d_g
 ok $([[ $out == "$first"*"order qty=10 accepted"*0 ]]; echo $?) \
 	"a replay and a new order on one keep-alive connection"
 
+# --- a reload keeps the keys of a route whose table sizes did not change -------------------------
+gen=$(curl -s --max-time 5 "$(d_admin /metrics)" | awk '$1 == "ordergate_config_generation" { print $2 }')
+kill -HUP "${D_GW_PID[gw]}"
+for ((i = 0; i < 100; i++)); do
+	g=$(curl -s --max-time 5 "$(d_admin /metrics)" | awk '$1 == "ordergate_config_generation" { print $2 }')
+	[ -n "$g" ] && [ "$g" != "$gen" ] && break
+	sleep 0.05
+done
+ok $([ -n "$g" ] && [ "$g" != "$gen" ]; echo $?) "SIGHUP: a new config generation ($gen -> $g)"
+is "$(post /api/v1/orders k-A qty=1)" "201 - true" "k-A is still replayed after the reload"
+is "$(cat "$D_TMP/b")" "$first" "... with the same answer"
+
 # --- metrics --------------------------------------------------------------------------------------
 M='ordergate_idempotency_requests_total{route="orders",outcome='
 ok $([ "$(d_metric "${M}\"replayed\"}")" -ge 4 ]; echo $?) "metrics: replays counted"
