@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Prometheus series of what acts around the upstream exchange: idempotency and fault. */
+/* Prometheus series of what acts around the upstream exchange: idempotency and fault.
+ * Route names go into labels as they are: the config allows no character that needs escaping. */
 #include <event2/buffer.h>
 #include <stddef.h>
 
@@ -92,8 +93,9 @@ static void render_fault(struct evbuffer *out, const struct config *cfg)
 
 void metrics_render_guards(struct evbuffer *out, const struct og_rt *rt)
 {
-	if (!rt)
+	if (!rt || !rt->cfg)
 		return;
-	render_idem(out, rt);
+	if (rt->routes)
+		render_idem(out, rt);
 	render_fault(out, rt->cfg);
 }
