@@ -116,6 +116,10 @@ int conn_flush(struct og_conn *c);
 /* Answer the current request with an error <status> carrying `x-ordergate-reason: <reason>`;
  * <close> forces Connection: close. Continues or lingers the connection afterwards. */
 void conn_respond_error(struct og_conn *c, int status, const char *reason, int close);
+/* Answer the current request with the <len> bytes at <data> (owned by the request, e.g. in
+ * c->rq->wb): a whole response of <status>. Flushes, then continues or closes the connection;
+ * a request body not yet read is read and dropped after it (conn_request_done). */
+void conn_send_whole(struct og_conn *c, int status, char *data, size_t len);
 /* The current request is complete (response flushed): account it, then continue with the
  * next pipelined request, go idle, or linger-close. */
 void conn_request_done(struct og_conn *c);

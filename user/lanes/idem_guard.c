@@ -67,25 +67,8 @@ static void send_replay(struct og_conn *c, uint32_t head_len, uint32_t body_len)
 
 	memmove(d + head_len + n, d + head_len, body_len);
 	memcpy(d + head_len, extra, (size_t)n);
-	c->rq->status = (uint16_t)((d[9] - '0') * 100 + (d[10] - '0') * 10 + (d[11] - '0'));
-	c->flags |= CF_RESP_STARTED;
-	c->state = CS_WRITING;
-	c->rq->out[0].iov_base = d;
-	c->rq->out[0].iov_len = head_len + (size_t)n + body_len;
-	c->rq->nout = 1;
-	c->rq->oi = 0;
-	c->rq->out_volatile = 0;
-	c->rq->out_cached = 0;
-	switch (conn_flush(c)) {
-	case 0:
-		conn_request_done(c);
-		conn_continue(c);
-		break;
-	case 1:
-		break;
-	default:
-		conn_close(c);
-	}
+	conn_send_whole(c, (d[9] - '0') * 100 + (d[10] - '0') * 10 + (d[11] - '0'), d,
+			head_len + (size_t)n + body_len);
 }
 
 static int guard_begin(struct og_conn *c, const struct http_msg *m, const char *buf, int head_len)
