@@ -307,10 +307,6 @@ static const struct bad bad[] = {
     {"routes:\n  - name: a\n    match: {}\n    respond: {}\n  - name: a\n    match: {}\n"
      "    respond: {}\n",
      "5:11", "route name \"a\" is already used by route 1"},
-    {"routes:\n  - match: {}\n    respond: {}\n    lane: order\n", "4:5",
-     "\"lane\" is not supported yet"},
-    {"routes:\n  - match: {}\n    respond: {}\n    limit: { rps: 1 }\n", "4:5",
-     "\"limit\" is not supported yet"},
     {"routes:\n  - match: {}\n    respond: {}\n    match: {}\n", "4:5",
      "duplicate key \"match\" in route 1 (first at 2:5)"},
     /* strings that would compare equal as C strings, whitespace that never matches */
@@ -327,10 +323,58 @@ static const struct bad bad[] = {
     {"workers: 1\nworkers: 2\n", "2:1", "duplicate key \"workers\" at top level (first at 1:1)"},
     {"upstreams:\n  a: { servers: [\"127.0.0.1:1\"] }\n  a: { servers: [\"127.0.0.1:2\"] }\n",
      "3:3", "duplicate key \"a\""},
-    {"workers: 1\nlanes:\n  order: { class: \"1:10\" }\n", "2:1",
-     "\"lanes\" is not supported yet (planned with lane classification); remove it"},
-    {"limits: {}\n", "1:1", "\"limits\" is not supported yet"},
-    {"listen: [\":8080\"]\nxdp: { interface: eth0 }\n", "2:1", "\"xdp\" is not supported yet"},
+    /* lanes, limits, xdp, a route's lane and limit */
+    {"lanes: []\n", "1:8", "\"lanes\" must be a mapping"},
+    {"lanes:\n  ordr: {}\n", "2:3", "unknown key \"ordr\" in lanes (did you mean \"order\"?)"},
+    {"lanes:\n  trusted: [\"10.0.0.1/8\"]\n", "2:13", "has bits set after the prefix length"},
+    {"lanes:\n  trusted: [\"10.0.0.0/33\"]\n", "2:13", "the prefix length must be 0 to 32"},
+    {"lanes:\n  trusted: [\"corp.example/8\"]\n", "2:13", "is not a numeric IPv4 or IPv6"},
+    {"lanes:\n  trusted: [\"::/0\", \"::/0\"]\n", "2:21", "lists \"::/0\" twice"},
+    {"lanes:\n  trusted: { a: 1 }\n", "2:12", "must be a list of address prefixes"},
+    {"lanes:\n  order: { class: \"1:0\" }\n", "2:19", "\"class\" must be an HTB class"},
+    {"lanes:\n  order: { class: 10 }\n", "2:19", "\"class\" must be an HTB class"},
+    {"lanes:\n  order: { slo_p99_ms: 5ms }\n", "2:24", "\"slo_p99_ms\" must be an integer"},
+    {"lanes:\n  bulk: { reserve_workers: 1 }\n", "2:11", "for the order lane only"},
+    {"lanes:\n  normal: { match: { dst_ports: [80] } }\n", "2:13", "for the order lane only"},
+    {"lanes:\n  order: { match: { dst_ports: [0] } }\n", "2:33",
+     "\"dst_ports\" must be an integer from 1 to 65535"},
+    {"lanes:\n  order: { match: { dst_ports: [80, 80] } }\n", "2:37", "port 80 is listed twice"},
+    {"lanes:\n  order: { match: { src: [] } }\n", "2:21", "unknown key \"src\" in lanes.order"},
+    {"workers: 2\nlanes:\n  order: { reserve_workers: 2 }\n", "3:29",
+     "\"reserve_workers\" (2) leaves no worker for the other lanes (workers: 2)"},
+    {"limits: []\n", "1:9", "\"limits\" must be a mapping"},
+    {"limits: { fast_ms: 5 }\n", "1:20", "\"fast_ms\" must be an integer from 10 to 60000"},
+    {"limits: { decrease: 1.5 }\n", "1:21", "\"decrease\" must be a decimal from 0.1 to 0.99"},
+    {"limits: { decrease: .7x }\n", "1:21", "\"decrease\" must be a decimal"},
+    {"limits: { dry_run: yes }\n", "1:20", "\"dry_run\" must be true or false"},
+    {"limits: { cancel: { path_prefix: /o } }\n", "1:19", "\"cancel\" needs a method"},
+    {"limits: { cancel: { method: delete } }\n", "1:29", "methods are case-sensitive"},
+    {"limits: { kill_switch: {} }\n", "1:24", "\"kill_switch\" needs a path"},
+    {"limits: { kill_switch: { path: kill } }\n", "1:32", "must be a path starting with \"/\""},
+    {"limits: { floor: 10, ceiling: 5 }\n", "1:18", "\"floor\" (10) is above \"ceiling\" (5)"},
+    {"limits: { fast_ms: 500, slow_ms: 200 }\n", "1:9", "\"slow_ms\" (200) is shorter"},
+    {"limits: { fats_ms: 100 }\n", "1:11",
+     "unknown key \"fats_ms\" in limits (did you mean \"fast_ms\"?)"},
+    {"xdp: { mode: native }\n", "1:6", "\"xdp\" needs an interface"},
+    {"xdp: { interface: eth0, mode: fast }\n", "1:31",
+     "\"mode\" must be auto, native, generic or skb"},
+    {"xdp: { interface: a-very-long-interface-name }\n", "1:19",
+     "\"interface\" must be an interface name"},
+    {"xdp: eth0\n", "1:6", "\"xdp\" must be a mapping"},
+    {"routes:\n  - match: {}\n    respond: {}\n    lane: order\n", "4:11",
+     "route 1 sets \"lane\" but there is no \"lanes\" section"},
+    {"lanes: {}\nroutes:\n  - match: {}\n    respond: {}\n    lane: fast\n", "5:11",
+     "\"lane\" must be order, normal or bulk, got \"fast\""},
+    {"routes:\n  - match: {}\n    respond: {}\n    limit: { burst: 1 }\n", "4:12",
+     "\"limit\" needs rps"},
+    {"routes:\n  - match: {}\n    respond: {}\n    limit: { rps: 0 }\n", "4:19",
+     "\"rps\" must be an integer from 1 to 10000000"},
+    {"routes:\n  - match: {}\n    respond: {}\n    limit: { rps: 1, key: user }\n", "4:27",
+     "\"key\" must be source, none or header:NAME, got \"user\""},
+    {"routes:\n  - match: {}\n    respond: {}\n    limit: { rps: 1, key: \"header:a b\" }\n",
+     "4:27", "\"key\" must be source, none or header:NAME"},
+    {"routes:\n  - match: {}\n    respond: {}\n    limit: { rps: 1, rate: 2 }\n", "4:22",
+     "unknown key \"rate\" in limit of route 1"},
     /* balance, access log, admin */
     {"upstreams:\n  o: { servers: [\"127.0.0.1:1\"], balance: random }\n", "2:43",
      "\"balance\" must be round_robin, least_request, hash(header:NAME) or hash(source)"},
@@ -374,17 +418,95 @@ static void test_bad(void)
 	og_diag("%zu bad configs", sizeof(bad) / sizeof(bad[0]));
 }
 
-/* The architecture document's full example names the refused xdp section first. */
-static void test_architecture_example(void)
+/* The issue's and the architecture document's lanes, limits and xdp sections load as written. */
+static void test_lanes_issue(void)
 {
-	char err[512];
+	char err[512] = "";
 	const char *y =
 	    "workers: 2\nlisten: [\"0.0.0.0:8080\"]\nadmin: { listen: \"127.0.0.1:9901\" }\n"
-	    "xdp: { interface: eth0, mode: native }\n";
+	    "xdp: { interface: eth0, mode: native }        # optional\n"
+	    "lanes:\n"
+	    "  trusted: [\"10.0.0.0/8\"]\n"
+	    "  order:  { class: \"1:10\", slo_p99_ms: 5, reserve_workers: 1, match: { dst_ports: "
+	    "[9443], src_cidrs: [\"10.20.0.0/16\"] } }\n"
+	    "  normal: { class: \"1:20\", slo_p99_ms: 50 }\n"
+	    "  bulk:   { class: \"1:30\" }\n"
+	    "limits:\n  fast_ms: 100\n  slow_ms: 1000\n  decrease: 0.7\n  dry_run: false\n"
+	    "  cancel: { method: DELETE, path_prefix: /api/v1/orders }\n"
+	    "  kill_switch: { path: /api/v1/kill }\n"
+	    "upstreams:\n  orders: { servers: [\"127.0.0.1:9001\"] }\n"
+	    "routes:\n"
+	    "  - match: { method: POST, path_prefix: /api/v1/orders }\n"
+	    "    lane: order\n    upstream: orders\n"
+	    "  - match: { path_prefix: /api/v1/marketdata }\n"
+	    "    lane: bulk\n    upstream: orders\n"
+	    "    limit: { rps: 2000, burst: 200, key: header:X-User-Id }\n"
+	    "  - match: { path: /ping }\n    respond: { status: 200, body: \"pong\" }\n";
 	struct config *c = load(y, err, sizeof(err));
+	const struct cfg_lane *o;
 
-	OK(!c && strstr(err, "cfg.yaml:4:1: \"xdp\" is not supported yet"),
-	   "architecture example: xdp refused at 4:1 (%s)", err);
+	OK(c != NULL, "issue lanes example loads (%s)", err);
+	if (!c)
+		return;
+	OK(c->xdp.present && !strcmp(c->xdp.ifname, "eth0") && c->xdp.mode == 1,
+	   "xdp: eth0 native");
+	OK(c->lanes.present && c->lanes.n_trusted == 1 && c->lanes.trusted[0].family == AF_INET &&
+	       c->lanes.trusted[0].prefix_len == 8 && c->lanes.trusted[0].addr[0] == 10,
+	   "lanes.trusted 10.0.0.0/8");
+	o = &c->lanes.lane[OG_LANE_ORDER];
+	OK(o->class_id == 0x00010010 && !strcmp(o->class_str, "1:10") && o->slo_p99_ms == 5 &&
+	       o->reserve_workers == 1,
+	   "order: class 1:10 (0x%08x), slo 5, reserve 1", o->class_id);
+	OK(o->n_dst_ports == 1 && o->dst_ports[0] == 9443 && o->n_src_cidrs == 1 &&
+	       o->src_cidrs[0].prefix_len == 16 && o->src_cidrs[0].addr[1] == 20,
+	   "order match: 9443, 10.20.0.0/16");
+	OK(c->lanes.lane[OG_LANE_NORMAL].class_id == 0x00010020 &&
+	       c->lanes.lane[OG_LANE_NORMAL].slo_p99_ms == 50 &&
+	       c->lanes.lane[OG_LANE_BULK].class_id == 0x00010030 &&
+	       c->lanes.lane[OG_LANE_BULK].slo_p99_ms == 0,
+	   "normal 1:20 slo 50, bulk 1:30 no slo");
+	OK(c->limits.present && c->limits.fast_ms == 100 && c->limits.slow_ms == 1000 &&
+	       c->limits.decrease > 0.699 && c->limits.decrease < 0.701 && !c->limits.dry_run,
+	   "limits: 100/1000/0.7/false");
+	OK(!strcmp(c->limits.cancel_method, "DELETE") &&
+	       !strcmp(c->limits.cancel_prefix, "/api/v1/orders") &&
+	       c->limits.cancel_prefix_len == 14 && !strcmp(c->limits.kill_path, "/api/v1/kill"),
+	   "limits: cancel and kill switch");
+	OK(c->routes[0].lane == OG_LANE_ORDER && !c->routes[0].has_limit, "route 1: lane order");
+	OK(c->routes[1].lane == OG_LANE_BULK && c->routes[1].has_limit &&
+	       c->routes[1].limit.rps == 2000 && c->routes[1].limit.burst == 200 &&
+	       c->routes[1].limit.key_kind == CFG_LKEY_HEADER &&
+	       !strcmp(c->routes[1].limit.key_header, "x-user-id"),
+	   "route 2: bulk, 2000/200 by header x-user-id (lower-cased)");
+	OK(c->routes[2].lane == OG_LANE_NONE, "route 3 rides the connection's lane");
+	config_free(c);
+
+	/* lanes without limits: the controller's defaults; limit defaults; skb = generic */
+	c = load("xdp: { interface: veth0, mode: skb }\nlanes:\n  bulk:\n"
+		 "routes:\n  - match: {}\n    respond: {}\n    limit: { rps: 50 }\n",
+		 err, sizeof(err));
+	OK(c != NULL, "lanes without limits loads (%s)", err);
+	if (!c)
+		return;
+	OK(c->lanes.present && !c->limits.present && c->limits.fast_ms == 100 &&
+	       c->limits.slow_ms == 1000 && c->limits.decrease > 0.69 && c->limits.floor == 4 &&
+	       c->limits.ceiling == 4096 && c->limits.grow_after == 3 && !c->limits.cancel_method,
+	   "limits defaults without a limits: section");
+	OK(c->xdp.mode == 2, "xdp mode skb is generic");
+	OK(c->routes[0].limit.rps == 50 && c->routes[0].limit.burst == 50 &&
+	       c->routes[0].limit.key_kind == CFG_LKEY_SOURCE,
+	   "limit: burst defaults to rps, key to source");
+	config_free(c);
+	c = load("lanes:\n  trusted: [\"2001:db8::/32\", \"192.0.2.7\"]\n", err, sizeof(err));
+	OK(c && c->lanes.n_trusted == 2 && c->lanes.trusted[0].family == AF_INET6 &&
+	       c->lanes.trusted[0].prefix_len == 32 && c->lanes.trusted[1].prefix_len == 32,
+	   "trusted: IPv6 prefix and a bare IPv4 address (%s)", err);
+	config_free(c);
+	c = load("limits: { dry_run: true, floor: 2, ceiling: 64, grow_after: 5, decrease: 0.5 }\n",
+		 err, sizeof(err));
+	OK(c && c->limits.dry_run && c->limits.floor == 2 && c->limits.ceiling == 64 &&
+	       c->limits.grow_after == 5 && c->limits.decrease == 0.5 && !c->lanes.present,
+	   "limits alone: dry_run, floor, ceiling, grow_after (%s)", err);
 	config_free(c);
 }
 
@@ -450,8 +572,27 @@ static void roundtrip(const char *what, const char *y)
 		       x->max_body == z->max_body && x->n_methods == z->n_methods &&
 		       x->upstream == z->upstream && !strcmp(x->name, z->name) &&
 		       x->n_resp_headers == z->n_resp_headers &&
-		       !!x->header_name == !!z->header_name,
+		       !!x->header_name == !!z->header_name && x->lane == z->lane &&
+		       x->has_limit == z->has_limit && x->limit.rps == z->limit.rps &&
+		       x->limit.burst == z->limit.burst && x->limit.key_kind == z->limit.key_kind,
 		   "roundtrip %s: route %d equal", what, i + 1);
+	}
+	OK(a->lanes.present == b->lanes.present && a->lanes.n_trusted == b->lanes.n_trusted &&
+	       !memcmp(a->lanes.trusted, b->lanes.trusted,
+		       (size_t)a->lanes.n_trusted * sizeof(*a->lanes.trusted)) &&
+	       a->xdp.present == b->xdp.present && a->xdp.mode == b->xdp.mode &&
+	       !strcmp(a->xdp.ifname, b->xdp.ifname) && a->limits.decrease == b->limits.decrease &&
+	       a->limits.dry_run == b->limits.dry_run && a->limits.floor == b->limits.floor &&
+	       !!a->limits.cancel_method == !!b->limits.cancel_method &&
+	       !!a->limits.kill_path == !!b->limits.kill_path,
+	   "roundtrip %s: lanes, limits, xdp equal", what);
+	for (int l = 0; l < OG_LANE_MAX; l++) {
+		const struct cfg_lane *x = &a->lanes.lane[l], *z = &b->lanes.lane[l];
+
+		OK(x->class_id == z->class_id && x->slo_p99_ms == z->slo_p99_ms &&
+		       x->reserve_workers == z->reserve_workers &&
+		       x->n_dst_ports == z->n_dst_ports && x->n_src_cidrs == z->n_src_cidrs,
+		   "roundtrip %s: lane %d equal", what, l);
 	}
 	for (int i = 0; i < a->n_upstreams && i < b->n_upstreams; i++) {
 		const struct cfg_upstream *x = &a->upstreams[i], *z = &b->upstreams[i];
@@ -493,6 +634,18 @@ static void test_roundtrip(void)
 		  " headers: { x-why: \"it's \\\\ here\", Cache-Control: no-store } }\n"
 		  "    max_body: 0\n"
 		  "  - match: {}\n    upstream: a.b\n    max_body: 1m\n");
+	roundtrip("lanes",
+		  "workers: 3\nxdp: { interface: \"veth-og0\", mode: generic }\n"
+		  "lanes:\n  trusted: [\"10.0.0.0/8\", \"fd00::/8\"]\n"
+		  "  order: { class: \"1:a\", slo_p99_ms: 5, reserve_workers: 2,"
+		  " match: { dst_ports: [9443, 9444], src_cidrs: [\"10.20.0.0/16\"] } }\n"
+		  "  bulk: { class: \"1:30\" }\n"
+		  "limits: { decrease: 0.65, dry_run: true, cancel: { method: DELETE },"
+		  " kill_switch: { path: /kill } }\n"
+		  "upstreams:\n  o: { servers: [\"127.0.0.1:1\"] }\n"
+		  "routes:\n  - match: {}\n    upstream: o\n    lane: bulk\n"
+		  "    limit: { rps: 7, key: \"header:x-u\" }\n"
+		  "  - match: {}\n    respond: {}\n    limit: { rps: 1, burst: 9, key: none }\n");
 }
 
 int main(void)
@@ -502,7 +655,7 @@ int main(void)
 	test_examples();
 	test_good_variants();
 	test_bad();
-	test_architecture_example();
+	test_lanes_issue();
 	test_file_errors();
 	test_roundtrip();
 	return og_done();

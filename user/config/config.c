@@ -135,6 +135,7 @@ static int set_defaults(struct cfg_ld *ld)
 	c->keepalive_timeout_ms = 60000;
 	c->write_timeout_ms = 30000;
 	c->max_connections = 65536;
+	cfg_limits_defaults(&c->limits);
 	if (cfg_get_addr(ld, &n, "listen", 0, &c->listen[0]))
 		return -EINVAL;
 	c->n_listen = 1;
@@ -158,6 +159,9 @@ static int load_top(struct cfg_ld *ld, const struct cfg_node *root)
 	    "keepalive_timeout_ms",
 	    "write_timeout_ms",
 	    "max_connections",
+	    "lanes",
+	    "limits",
+	    "xdp",
 	    NULL,
 	};
 	struct config *c = ld->c;
@@ -175,9 +179,10 @@ static int load_top(struct cfg_ld *ld, const struct cfg_node *root)
 	for (int i = 0; i < root->n; i++) {
 		const struct cfg_node *k = root->kids[2 * i], *x = root->kids[2 * i + 1];
 
-		switch (cfg_key_index(ld, k, keys, cfg_refused_top, "at top level")) {
+		switch (cfg_key_index(ld, k, keys, NULL, "at top level")) {
 		case 0:
 			r = cfg_get_u32(ld, x, "workers", 1, 256, "", &c->workers);
+			ld->workers_node = x;
 			break;
 		case 1:
 			r = load_listen(ld, x);
@@ -218,13 +223,22 @@ static int load_top(struct cfg_ld *ld, const struct cfg_node *root)
 			r = cfg_get_u32(ld, x, "max_connections", 1, 10000000, " (per worker)",
 					&c->max_connections);
 			break;
+		case 12:
+			r = cfg_load_lanes(ld, x);
+			break;
+		case 13:
+			r = cfg_load_limits(ld, x);
+			break;
+		case 14:
+			r = cfg_load_xdp(ld, x);
+			break;
 		default:
 			return -EINVAL;
 		}
 		if (r)
 			return r;
 	}
-	if ((r = cfg_finish_routes(ld)))
+	if ((r = cfg_finish_routes(ld)) || (r = cfg_finish_lanes(ld)))
 		return r;
 	for (int i = 0; c->admin_enabled && i < c->n_listen; i++)
 		if (cfg_addr_clash(&c->admin, &c->listen[i]))

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "ordergate/og_shared.h" /* OG_LANE_* */
+
 /*
  * A loaded config is immutable: workers hold a pointer to it, a reload builds a
  * new one and swaps the pointer, the old one is freed once no worker uses it.
@@ -101,6 +103,22 @@ struct cfg_header {
 	char *value;
 };
 
+/* limit: { rps, burst, key } of a route: a token bucket per (route, key). */
+enum cfg_limit_key {
+	CFG_LKEY_NONE = 0,   /* key: none, one bucket for the whole route */
+	CFG_LKEY_SOURCE = 1, /* key: source, one bucket per client address */
+	CFG_LKEY_HEADER = 2, /* key: header:NAME, one bucket per value of that header */
+};
+
+struct cfg_limit {
+	uint32_t rps;	   /* sustained requests per second, 1..10000000 */
+	uint32_t burst;	   /* requests admitted at once from a full bucket; default = rps */
+	int key_kind;	   /* enum cfg_limit_key; default CFG_LKEY_SOURCE */
+	char *key_header;  /* CFG_LKEY_HEADER: the header name, lower case */
+	uint32_t key_hlen; /* bytes of key_header */
+	uint64_t key_seed; /* hash of the route's name: buckets follow the name across reloads */
+};
+
 struct cfg_route {
 	char *name; /* "name:" or generated "route<N>" */
 	/* match */
@@ -130,6 +148,63 @@ struct cfg_route {
 	struct cfg_idem idem;
 	int has_fault; /* fault: present (upstream routes only) */
 	struct cfg_fault fault;
+	uint8_t lane;		/* lane: OG_LANE_*; OG_LANE_NONE = ride the connection's lane */
+	int has_limit;		/* 1 when a limit: section is present */
+	struct cfg_limit limit; /* valid when has_limit */
+};
+
+/* An address prefix: lanes.trusted, lanes.<lane>.match.src_cidrs. */
+struct cfg_cidr {
+	uint8_t family;	    /* AF_INET or AF_INET6 */
+	uint8_t prefix_len; /* bits, 0..32 or 0..128 */
+	uint8_t addr[16];   /* network byte order, host bits zero; IPv4 in bytes 0..3 */
+};
+
+#define CFG_MAX_CIDRS 64 /* per list */
+#define CFG_MAX_PORTS 64 /* lanes.<lane>.match.dst_ports */
+
+/* One lane of lanes: order / normal / bulk. */
+struct cfg_lane {
+	char class_str[16];	  /* class: "1:10" as written (normalised), "" = none */
+	uint32_t class_id;	  /* HTB handle 0xMMMMmmmm of class_str, 0 = none */
+	uint32_t slo_p99_ms;	  /* 0 = no latency objective */
+	uint32_t reserve_workers; /* workers reserved for this lane (order only) */
+	uint16_t *dst_ports;	  /* match.dst_ports: listener ports that put a connection here */
+	int n_dst_ports;
+	struct cfg_cidr *src_cidrs; /* match.src_cidrs: client prefixes that put it here */
+	int n_src_cidrs;
+};
+
+/* lanes: present or not; lane[] is indexed by OG_LANE_* (lane[OG_LANE_NONE] unused). */
+struct cfg_lanes {
+	int present;
+	struct cfg_cidr *trusted; /* sources whose x-traffic-tier header is honoured */
+	int n_trusted;
+	struct cfg_lane lane[OG_LANE_MAX];
+};
+
+/* limits: the controller's periods and the requests it never limits. */
+struct cfg_limits {
+	int present;	     /* 1 when a limits: section was written */
+	uint32_t fast_ms;    /* fast loop period, default 100 */
+	uint32_t slow_ms;    /* slow loop period (kernel flow stats), default 1000 */
+	double decrease;     /* deepest multiplicative cut per fast window, default 0.7 */
+	int dry_run;	     /* count what would be rejected, admit it; default 0 */
+	char *cancel_method; /* cancel.method, NULL = no cancel rule */
+	char *cancel_prefix; /* cancel.path_prefix, NULL = any path */
+	uint32_t cancel_prefix_len;
+	char *kill_path; /* kill_switch.path, NULL = none */
+	uint32_t kill_path_len;
+	uint32_t floor;	     /* lowest in-flight limit the controller sets, default 4 */
+	uint32_t ceiling;    /* highest before a lane goes back to unlimited, default 4096 */
+	uint32_t grow_after; /* fast windows under the SLO before a limit grows, default 3 */
+};
+
+/* xdp: attach the datapath to an interface (done by the kernel link, user/lanes/kern). */
+struct cfg_xdp {
+	int present;
+	char ifname[16]; /* interface name, IFNAMSIZ */
+	int mode;	 /* enum dp_xdp_mode: 0 auto, 1 native, 2 generic (skb) */
 };
 
 struct cfg_access_log {
@@ -156,6 +231,10 @@ struct config {
 	uint32_t keepalive_timeout_ms; /* idle keep-alive, default 60000 */
 	uint32_t write_timeout_ms;     /* a blocked write, default 30000 */
 	uint32_t max_connections;      /* per worker, default 65536 */
+	struct cfg_lanes lanes;	       /* lanes: (present = 0 when absent) */
+	struct cfg_limits limits;      /* limits: (defaults filled in even when absent) */
+	struct cfg_xdp xdp;	       /* xdp: (present = 0: userspace only) */
+	int lanes_active; /* derived: lanes present or some route has a limit (admission runs) */
 	/* Added: internal, every string above is one block on this list (config_free). */
 	void *mem;
 };
@@ -167,8 +246,8 @@ extern const char config_default_yaml[];
 /*
  * Load and validate the YAML file <path>. Returns a new config, or NULL with
  * "<path>:<line>:<column>: <what is wrong>" in <err> (lines and columns from 1).
- * Refuses unknown keys, wrong types, bad addresses, routes naming missing
- * upstreams, and the sections not supported yet (lanes, limits, xdp).
+ * Refuses unknown keys, wrong types, bad addresses, bad prefixes and ports, and
+ * routes naming missing upstreams.
  */
 struct config *config_load_file(const char *path, char *err, size_t errlen);
 /* Same for an in-memory document; <name> is used in error messages. */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The effective config as YAML that config_load_string accepts again (admin /config). */
+#include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +28,8 @@ static void qs(struct evbuffer *out, const char *s)
 {
 	q(out, s, strlen(s));
 }
+
+static const char *const lane_name[OG_LANE_MAX] = {"none", "order", "normal", "bulk"};
 
 static void dump_upstream(const struct cfg_upstream *u, struct evbuffer *out)
 {
@@ -151,6 +154,85 @@ static void dump_route(const struct config *c, const struct cfg_route *r, struct
 	}
 	evbuffer_add_printf(out, "    max_body: %llu\n", (unsigned long long)r->max_body);
 	dump_guards(r, out);
+	if (r->lane)
+		evbuffer_add_printf(out, "    lane: %s\n", lane_name[r->lane]);
+	if (r->has_limit) {
+		evbuffer_add_printf(out, "    limit: { rps: %u, burst: %u, key: ", r->limit.rps,
+				    r->limit.burst);
+		if (r->limit.key_kind == CFG_LKEY_HEADER) {
+			evbuffer_add_printf(out, "\"header:%s\" }\n", r->limit.key_header);
+		} else {
+			evbuffer_add_printf(out, "%s }\n",
+					    r->limit.key_kind == CFG_LKEY_NONE ? "none" : "source");
+		}
+	}
+}
+
+static void dump_cidrs(struct evbuffer *out, const struct cfg_cidr *v, int n)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	evbuffer_add(out, "[", 1);
+	for (int i = 0; i < n; i++) {
+		inet_ntop(v[i].family, v[i].addr, a, sizeof(a));
+		evbuffer_add_printf(out, "%s\"%s/%u\"", i ? ", " : "", a, v[i].prefix_len);
+	}
+	evbuffer_add(out, "]", 1);
+}
+
+static void dump_lanes(const struct config *c, struct evbuffer *out)
+{
+	const struct cfg_limits *l = &c->limits;
+
+	if (c->xdp.present)
+		evbuffer_add_printf(out, "xdp: { interface: \"%s\", mode: %s }\n", c->xdp.ifname,
+				    c->xdp.mode == 1   ? "native"
+				    : c->xdp.mode == 2 ? "generic"
+						       : "auto");
+	if (c->lanes.present) {
+		evbuffer_add_printf(out, "lanes:\n  trusted: ");
+		dump_cidrs(out, c->lanes.trusted, c->lanes.n_trusted);
+		evbuffer_add_printf(out, "\n");
+		for (int i = OG_LANE_ORDER; i < OG_LANE_MAX; i++) {
+			const struct cfg_lane *ln = &c->lanes.lane[i];
+
+			evbuffer_add_printf(out, "  %s: { ", lane_name[i]);
+			if (ln->class_id)
+				evbuffer_add_printf(out, "class: \"%s\", ", ln->class_str);
+			evbuffer_add_printf(out, "slo_p99_ms: %u", ln->slo_p99_ms);
+			if (i == OG_LANE_ORDER) {
+				evbuffer_add_printf(out,
+						    ", reserve_workers: %u, match: { dst_ports: [",
+						    ln->reserve_workers);
+				for (int p = 0; p < ln->n_dst_ports; p++)
+					evbuffer_add_printf(out, "%s%u", p ? ", " : "",
+							    ln->dst_ports[p]);
+				evbuffer_add_printf(out, "], src_cidrs: ");
+				dump_cidrs(out, ln->src_cidrs, ln->n_src_cidrs);
+				evbuffer_add_printf(out, " }");
+			}
+			evbuffer_add_printf(out, " }\n");
+		}
+	}
+	evbuffer_add_printf(out,
+			    "limits:\n  fast_ms: %u\n  slow_ms: %u\n  decrease: %g\n  dry_run: %s\n"
+			    "  floor: %u\n  ceiling: %u\n  grow_after: %u\n",
+			    l->fast_ms, l->slow_ms, l->decrease, l->dry_run ? "true" : "false",
+			    l->floor, l->ceiling, l->grow_after);
+	if (l->cancel_method) {
+		evbuffer_add_printf(out, "  cancel: { method: ");
+		qs(out, l->cancel_method);
+		if (l->cancel_prefix) {
+			evbuffer_add_printf(out, ", path_prefix: ");
+			qs(out, l->cancel_prefix);
+		}
+		evbuffer_add_printf(out, " }\n");
+	}
+	if (l->kill_path) {
+		evbuffer_add_printf(out, "  kill_switch: { path: ");
+		qs(out, l->kill_path);
+		evbuffer_add_printf(out, " }\n");
+	}
 }
 
 void config_dump(const struct config *c, struct evbuffer *out)
@@ -183,6 +265,7 @@ void config_dump(const struct config *c, struct evbuffer *out)
 			    "body_timeout_ms: %u\nkeepalive_timeout_ms: %u\nwrite_timeout_ms: %u\n",
 			    c->max_connections, c->shutdown_grace_ms, c->header_timeout_ms,
 			    c->body_timeout_ms, c->keepalive_timeout_ms, c->write_timeout_ms);
+	dump_lanes(c, out);
 	evbuffer_add_printf(out, "upstreams:%s\n", c->n_upstreams ? "" : " {}");
 	for (int i = 0; i < c->n_upstreams; i++)
 		dump_upstream(&c->upstreams[i], out);

@@ -63,14 +63,16 @@ struct cfg_ld {
 	const struct cfg_node *route_name[CFG_MAX_ROUTES];
 	const struct cfg_node *admin_node;
 	const struct cfg_node *listen_node[CFG_MAX_LISTEN];
+	const struct cfg_node *route_lane[CFG_MAX_ROUTES]; /* "lane:" values, checked last */
+	const struct cfg_node *reserve_node;		   /* lanes.order.reserve_workers */
+	const struct cfg_node *workers_node;		   /* workers: value, if written */
 };
 
-/* A key recognised only to be refused with <why> (sections of features not built yet). */
+/* A key recognised only to be refused with <why> (a feature that is not built yet). */
 struct cfg_refused {
 	const char *key;
 	const char *why;
 };
-extern const struct cfg_refused cfg_refused_top[], cfg_refused_route[];
 
 /*
  * Schema helpers (config_value.c). Each getter checks node <v> for the key
@@ -113,7 +115,25 @@ int cfg_get_addr(struct cfg_ld *ld, const struct cfg_node *v, const char *what, 
 /* 1 when listeners on <a> and <b> cannot both bind (same port, same or wildcard address). */
 int cfg_addr_clash(const struct cfg_addr *a, const struct cfg_addr *b);
 
-/* Sections (config_upstream.c, config_route.c). */
+/* true / false (plain YAML booleans). */
+int cfg_get_bool(struct cfg_ld *ld, const struct cfg_node *v, const char *key, int *out);
+/* A decimal like 0.7 within [<lo>, <hi>]. */
+int cfg_get_decimal(struct cfg_ld *ld, const struct cfg_node *v, const char *key, double lo,
+		    double hi, double *out);
+
+/* Sections (config_upstream.c, config_route.c, config_lanes.c). */
+int cfg_load_lanes(struct cfg_ld *ld, const struct cfg_node *v);
+int cfg_load_limits(struct cfg_ld *ld, const struct cfg_node *v);
+int cfg_load_xdp(struct cfg_ld *ld, const struct cfg_node *v);
+/* Defaults of limits: (also when the section is absent). */
+void cfg_limits_defaults(struct cfg_limits *l);
+/* A route's lane: order|normal|bulk. */
+int cfg_load_route_lane(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_route *rt);
+/* A route's limit: { rps, burst, key }. */
+int cfg_load_route_limit(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_route *rt,
+			 const char *where);
+/* After the walk: cross-checks of lanes against workers and routes. */
+int cfg_finish_lanes(struct cfg_ld *ld);
 int cfg_load_upstreams(struct cfg_ld *ld, const struct cfg_node *v);
 int cfg_load_routes(struct cfg_ld *ld, const struct cfg_node *v);
 /* Route sections around the upstream exchange (config_guard.c): "idempotency", "fault". */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Config "routes": match (path, prefix, methods, header), respond or upstream, max_body. */
+/* Config "routes": match (path, prefix, methods, header), respond or upstream, max_body, lane,
+ * limit. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -274,8 +275,8 @@ bad:
 
 static int load_route(struct cfg_ld *ld, int idx, const struct cfg_node *v, struct cfg_route *rt)
 {
-	static const char *const keys[] = {"name",     "match",	      "respond", "upstream",
-					   "max_body", "idempotency", "fault",	 NULL};
+	static const char *const keys[] = {"name", "match", "respond",	   "upstream", "max_body",
+					   "lane", "limit", "idempotency", "fault",    NULL};
 	const struct cfg_node *action = NULL, *match = NULL, *guard = NULL;
 	char where[48];
 	int r;
@@ -288,7 +289,7 @@ static int load_route(struct cfg_ld *ld, int idx, const struct cfg_node *v, stru
 	ld->route_node[idx] = v;
 	for (int i = 0; i < v->n; i++) {
 		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
-		int ki = cfg_key_index(ld, k, keys, cfg_refused_route, where);
+		int ki = cfg_key_index(ld, k, keys, NULL, where);
 
 		if ((ki == 2 || ki == 3) && action)
 			return cfg_fail(
@@ -323,9 +324,16 @@ static int load_route(struct cfg_ld *ld, int idx, const struct cfg_node *v, stru
 			r = load_max_body(ld, x, &rt->max_body);
 			break;
 		case 5:
+			r = cfg_load_route_lane(ld, x, rt);
+			ld->route_lane[idx] = x;
+			break;
 		case 6:
+			r = cfg_load_route_limit(ld, x, rt, where);
+			break;
+		case 7:
+		case 8:
 			guard = k;
-			r = ki == 5 ? cfg_load_idempotency(ld, x, rt, where)
+			r = ki == 7 ? cfg_load_idempotency(ld, x, rt, where)
 				    : cfg_load_fault(ld, x, rt, where);
 			break;
 		default:

@@ -102,20 +102,6 @@ static int edit_distance(const char *a, const char *b)
 	return row[lb];
 }
 
-const struct cfg_refused cfg_refused_top[] = {
-    {"lanes", "is not supported yet (planned with lane classification); remove it"},
-    {"limits", "is not supported yet (planned with adaptive rate limits); remove it"},
-    {"xdp", "is not supported yet (planned with the kernel datapath in ordergated; use "
-	    "`ordergatectl attach` meanwhile); remove it"},
-    {NULL, NULL},
-};
-
-const struct cfg_refused cfg_refused_route[] = {
-    {"lane", "is not supported yet (planned with lane classification); remove it"},
-    {"limit", "is not supported yet (planned with adaptive rate limits); remove it"},
-    {NULL, NULL},
-};
-
 /*
  * Find key node <k> in <keys> (NULL-terminated). Returns its index, or -EINVAL
  * after writing "unknown key" (with the closest known key) or the refusal text.

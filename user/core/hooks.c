@@ -22,11 +22,23 @@ static void none_worker(struct og_worker *w)
 {
 }
 
+static const char *none_admit(struct og_conn *c, const struct http_msg *m, const char *buf,
+			      const struct config *cfg, int route)
+{
+	return NULL;
+}
+
+static void none_close(struct og_conn *c)
+{
+}
+
 struct og_hooks og_hooks = {
     .request_done = none_req,
     .upstream_done = none_up,
     .upconn = none_upconn,
     .error = none_error,
     .worker_init = none_worker,
+    .admit = none_admit,
+    .conn_close = none_close,
 };
 _Atomic int og_hook_detail;

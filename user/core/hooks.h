@@ -10,6 +10,8 @@
 #include "config/config.h"
 
 struct og_worker;
+struct og_conn;
+struct http_msg;
 
 /* The request's own words, kept only while a consumer wants them (og_hook_detail_on). */
 struct og_req_detail {
@@ -24,15 +26,16 @@ struct og_req_detail {
  * Pointers are valid only during the call.
  */
 struct og_req_event {
-	int16_t route;		       /* route index in cfg, -1 none */
-	int16_t up_srv;		       /* server that answered: ups << 8 | srv, -1 none */
-	uint16_t status;	       /* status sent, 0 = closed unanswered */
-	uint8_t lane;		       /* OG_LANE_* the request rode, OG_LANE_NONE (0) none */
-	uint64_t dur_ns;	       /* head complete to response flushed; 0 = one callback */
-	uint64_t up_ns;		       /* upstream exchange of the answering attempt, 0 none */
-	uint64_t bytes_in, bytes_out;  /* of this request and its response */
-	const struct config *cfg;      /* the generation the request ran on */
-	const struct sockaddr *client; /* peer address */
+	int16_t route;			    /* route index in cfg, -1 none */
+	int16_t up_srv;			    /* server that answered: ups << 8 | srv, -1 none */
+	uint16_t status;		    /* status sent, 0 = closed unanswered */
+	uint8_t lane;			    /* OG_LANE_* the request rode, OG_LANE_NONE (0) none */
+	uint8_t lane_flags;		    /* LQ_* of the lanes' admission (lanes/lanes.h) */
+	uint64_t dur_ns;		    /* first head byte read to last response byte written */
+	uint64_t up_ns;			    /* upstream exchange of the answering attempt, 0 none */
+	uint64_t bytes_in, bytes_out;	    /* of this request and its response */
+	const struct config *cfg;	    /* the generation the request ran on */
+	const struct sockaddr *client;	    /* peer address */
 	const struct og_req_detail *detail; /* NULL unless og_hook_detail_on() at its head */
 };
 
@@ -64,6 +67,12 @@ struct og_hooks {
 	void (*error)(struct og_worker *w, const char *reason);
 	/* worker created (main thread, before it starts): attach per-worker consumer state */
 	void (*worker_init)(struct og_worker *w);
+	/* admission of a routed request (lanes): NULL to admit, else the x-ordergate-reason
+	 * of a 429; called only when cfg->lanes_active */
+	const char *(*admit)(struct og_conn *c, const struct http_msg *m, const char *buf,
+			     const struct config *cfg, int route);
+	/* a connection that holds a kernel pin (og_conn.lane_pin) closes, its fd still open */
+	void (*conn_close)(struct og_conn *c);
 };
 
 extern struct og_hooks og_hooks;

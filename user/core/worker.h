@@ -92,6 +92,22 @@ struct og_worker_priv {
 };
 
 /*
+ * Which worker listens where, handed down by a higher layer (lanes: reserved order
+ * workers) before worker_create_all; any member NULL means the default (every worker
+ * listens on every address, nothing else happens). Callbacks run on the main thread at
+ * start and on worker threads at reload.
+ */
+struct worker_policy {
+	/* 0: worker <w> opens no listener on <sa>. */
+	int (*wants)(int w, const struct sockaddr *sa);
+	/* worker <w> opened listening socket <fd> on <sa>. */
+	void (*opened)(int w, int fd, const struct sockaddr *sa);
+	/* worker <w>'s thread starts, on that thread (scheduling priority). */
+	void (*thread_start)(int w);
+};
+extern struct worker_policy worker_policy;
+
+/*
  * A module above core with per-worker state (the front, the proxy): what the worker loop
  * calls in it. Registered once at start, before worker_create_all (ops/main.c), so core
  * includes none of their headers; called in registration order. Entries may be NULL.
@@ -158,9 +174,9 @@ static inline uint64_t worker_clock(struct og_worker_priv *p)
  * clears the cached value for the next pass. Under load a pass carries a batch of
  * events, so a proxied request (stamped when sent, and again when its answer arrives
  * in a later pass) costs a fraction of a clock read instead of two reads of ~45 ns.
- * A request answered in the pass that read its head measures 0 and reads no clock at
- * all (it is stamped only if it outlives its callback). libevent's own cached time
- * cannot serve: it is CLOCK_MONOTONIC_COARSE.
+ * A request's start is the pass that read its head's first byte; its end is a fresh
+ * read (worker_now_ns), so one answered in that same pass still measures its real time.
+ * libevent's own cached time cannot serve: it is CLOCK_MONOTONIC_COARSE.
  */
 static inline uint64_t worker_cb_ns(struct og_worker_priv *p)
 {
@@ -172,6 +188,23 @@ static inline uint64_t worker_cb_ns(struct og_worker_priv *p)
 		if (p->clk_ev)
 			event_active(p->clk_ev, EV_TIMEOUT, 0);
 	}
+	return p->cb_ns;
+}
+
+/*
+ * CLOCK_MONOTONIC in ns read now (not the pass's cached value), for the end of a
+ * request: one answered in the pass that read it would otherwise measure 0. The
+ * reading also becomes the pass's cached clock, so later stamps in the pass are closer.
+ */
+static inline uint64_t worker_now_ns(struct og_worker_priv *p)
+{
+	struct timespec ts;
+	int had = p->cb_ns != 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	p->cb_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (!had && p->clk_ev)
+		event_active(p->clk_ev, EV_TIMEOUT, 0);
 	return p->cb_ns;
 }
 

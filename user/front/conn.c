@@ -169,6 +169,8 @@ void conn_close(struct og_conn *c)
 		event_del(&c->ev);
 	c->evmask = 0;
 	tw_disarm(&p->tw, &c->tm);
+	if (c->lane_pin)
+		og_hooks.conn_close(c);
 	close(c->fd);
 	c->fd = -1;
 	set_idle(c, 0);
@@ -245,6 +247,11 @@ ssize_t conn_read(struct og_conn *c)
 	}
 	n = og_read(c->fd, b->data + c->rlen, b->cap - c->rlen);
 	if (n > 0) {
+		/* a request's clock starts with the read that brought its first byte: the
+		 * pass's cached clock, which is when epoll saw the bytes waiting */
+		c->t_read_ns = worker_cb_ns(p);
+		if (c->rpos == c->rlen)
+			c->t_head_ns = c->t_read_ns;
 		c->rlen += n;
 		if (c->rq)
 			c->rq->bytes_in += n;
@@ -346,8 +353,11 @@ static void request_report(const struct og_conn *c)
 	e.route = rq->route;
 	e.up_srv = rq->up_srv;
 	e.status = rq->status;
-	e.lane = 0;
-	e.dur_ns = rq->t_start_ns ? og_elapsed_ns(worker_cb_ns(c->p), rq->t_start_ns) : 0;
+	e.lane = rq->lane;
+	e.lane_flags = rq->lane_flags;
+	/* first byte of the head to last byte of the response: a fresh clock read, so a
+	 * direct answer given in the pass that read its head is not 0 */
+	e.dur_ns = rq->t_start_ns ? og_elapsed_ns(worker_now_ns(c->p), rq->t_start_ns) : 0;
 	e.up_ns = rq->up_ns;
 	e.bytes_in = rq->bytes_in;
 	e.bytes_out = rq->bytes_out;
@@ -468,7 +478,8 @@ void conn_respond_error(struct og_conn *c, int status, const char *reason, int c
 	}
 	n = resp_fmt_error(c->rq->wb->data, c->rq->wb->cap - 64, status, reason,
 			   c->flags & CF_CLOSE, (c->flags & CF_KA10) != 0,
-			   (c->flags & CF_HEAD) != 0, p->date_line, p->date_len);
+			   (c->flags & CF_HEAD) != 0, p->date_line, p->date_len,
+			   status == 429 ? c->rq->retry_after : 0);
 	c->rq->body_kind = HTTP_BODY_NONE;
 	conn_send_whole(c, status, c->rq->wb->data, (size_t)n);
 }
@@ -507,7 +518,7 @@ static void conn_reject(struct og_conn *c, int status, const char *reason)
 	if (!c->rq->rt) {
 		/* no head was accepted: a fresh request record for metrics and the log */
 		c->rq->rt = worker_rt_get(c->p);
-		c->rq->t_start_ns = worker_cb_ns(c->p);
+		c->rq->t_start_ns = c->t_head_ns ? c->t_head_ns : worker_cb_ns(c->p);
 		c->rq->route = -1;
 		c->rq->up_srv = -1;
 		c->rq->bytes_in = c->rlen - c->rpos;
@@ -618,9 +629,10 @@ static void conn_dispatch(struct og_conn *c, struct http_msg *m, int head_len)
 		conn_close(c);
 		return;
 	}
-	/* t_start_ns stays 0 (req_get) for as long as the request lives in this callback:
-	 * one answered here measures 0 anyway, so it costs no clock read. Whatever lets it
-	 * outlive the callback (proxy_start, a short write) stamps it first. */
+	/* from the read that brought the head's first byte; a pipelined head behind this one
+	 * came with the last read at the latest */
+	c->rq->t_start_ns = c->t_head_ns;
+	c->t_head_ns = c->t_read_ns;
 	c->rq->up_srv = -1;
 	c->rq->up_ns = 0;
 	if (og_hook_detail_on())
@@ -651,6 +663,17 @@ static void conn_dispatch(struct og_conn *c, struct http_msg *m, int head_len)
 		c->rq->body_kind = HTTP_BODY_NONE; /* never read: the connection closes */
 		conn_respond_error(c, 413, "body-too-large", 1);
 		return;
+	}
+	if (cfg->lanes_active) {
+		const char *why = og_hooks.admit(c, m, buf, cfg, route);
+
+		if (why) {
+			c->rpos += head_len;
+			if ((m->flags & HTTP_F_EXPECT_CONTINUE) && m->body != HTTP_BODY_NONE)
+				c->rq->body_kind = HTTP_BODY_NONE; /* never sent: closes */
+			conn_respond_error(c, 429, why, 0);
+			return;
+		}
 	}
 	if (route >= 0 && !cfg->routes[route].is_respond) {
 		c->state = CS_PROXY;

@@ -74,9 +74,14 @@ struct og_req {
 	struct http_chunked ck; /* chunked request body scanner */
 	struct og_upconn *up;	/* proxy: the upstream connection serving this request */
 	struct og_rt *rt;    /* runtime of the current request (referenced), NULL once accounted */
-	uint64_t t_start_ns; /* worker_cb_ns() of the callback that completed the head */
+	uint64_t t_start_ns; /* worker_cb_ns() of the read that brought the head's first byte */
 	uint64_t up_ns;	     /* upstream exchange time of the current request */
 	uint64_t bytes_in, bytes_out; /* of the current request/response */
+
+	/* lanes (user/lanes/lanes.h) */
+	uint8_t lane;	      /* OG_LANE_* the request runs in, 0 = not classified */
+	uint8_t lane_flags;   /* LQ_* */
+	uint16_t retry_after; /* seconds for Retry-After on a 429, 0 = none */
 };
 
 struct og_conn {
@@ -97,6 +102,11 @@ struct og_conn {
 		struct sockaddr_in v4;
 		struct sockaddr_in6 v6;
 	} peer;
+
+	uint64_t t_head_ns; /* worker_cb_ns() of the read that brought the next head's first byte */
+	uint64_t t_read_ns; /* worker_cb_ns() of the last read */
+	uint8_t lane_l4;    /* LC_* flags | the connection's L4 lane (lanes/lanes.h) */
+	uint8_t lane_pin;   /* lane pinned into og_flow_lane for this flow, 0 = none */
 };
 
 /* Plug the front into the worker loop: accepted sockets, tick, drain, reap. Main thread,

@@ -30,19 +30,23 @@ size_t resp_fmt_date(char *b, size_t cap, time_t t)
 }
 
 int resp_fmt_error(char *buf, size_t cap, int status, const char *reason, int close, int ka10,
-		   int head, const char *date_line, size_t date_len)
+		   int head, const char *date_line, size_t date_len, unsigned retry_after)
 {
-	char body[160];
+	char body[160], ra[40] = "";
 	int blen =
 	    snprintf(body, sizeof(body), "%d %s (%s)\n", status, http_reason(status), reason);
-	int n = snprintf(buf, cap,
-			 "HTTP/1.1 %d %s\r\nServer: ordergate\r\n%.*sContent-Type: text/plain\r\n"
-			 "Content-Length: %d\r\nx-ordergate-reason: %s\r\n%s\r\n%s",
-			 status, http_reason(status), (int)date_len, date_line, blen, reason,
-			 close	? resp_hdr_close
-			 : ka10 ? resp_hdr_keepalive
-				: "",
-			 head ? "" : body);
+	int n;
+
+	if (retry_after)
+		snprintf(ra, sizeof(ra), "Retry-After: %u\r\n", retry_after);
+	n = snprintf(buf, cap,
+		     "HTTP/1.1 %d %s\r\nServer: ordergate\r\n%.*sContent-Type: text/plain\r\n"
+		     "Content-Length: %d\r\nx-ordergate-reason: %s\r\n%s%s\r\n%s",
+		     status, http_reason(status), (int)date_len, date_line, blen, reason, ra,
+		     close  ? resp_hdr_close
+		     : ka10 ? resp_hdr_keepalive
+			    : "",
+		     head ? "" : body);
 
 	return n < (int)cap ? n : (int)cap - 1;
 }

@@ -22,11 +22,11 @@ size_t resp_fmt_date(char *b, size_t cap, time_t t);
 /*
  * A whole error response for <status> with `x-ordergate-reason: <reason>` and a short text
  * body into <buf> (<cap> bytes). <close>: Connection: close; <ka10>: Connection: keep-alive
- * (HTTP/1.0); <head>: no body; <date_line> is a resp_fmt_date line. Returns the length
- * (truncated to cap - 1; never below 512 B).
+ * (HTTP/1.0); <head>: no body; <date_line> is a resp_fmt_date line; <retry_after> > 0: a
+ * Retry-After field in seconds. Returns the length (truncated to cap - 1; never below 512 B).
  */
 int resp_fmt_error(char *buf, size_t cap, int status, const char *reason, int close, int ka10,
-		   int head, const char *date_line, size_t date_len);
+		   int head, const char *date_line, size_t date_len, unsigned retry_after);
 
 /* The Connection header lines responses add. */
 extern const char resp_hdr_close[];	/* "Connection: close\r\n" */

@@ -39,7 +39,7 @@ struct alog_entry {
 	int status;	      /* 0: closed without a response */
 	uint64_t bytes_in;    /* request bytes read from the client (head + body) */
 	uint64_t bytes_out;   /* response bytes written to the client */
-	uint64_t dur_ns;      /* head parsed .. response flushed */
+	uint64_t dur_ns;      /* first head byte read .. last response byte written */
 	const char *upstream; /* server address text (NUL-terminated) or NULL */
 	uint64_t up_ns;	      /* upstream exchange time; ignored when <upstream> is NULL */
 };

@@ -10,14 +10,17 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "config/config.h"
 #include "core/daemon.h"
+#include "lanes/ctrl.h"
 #include "ops/metrics.h"
 #include "proxy/upstream.h"
+#include "lanes/klink.h"
 
 static struct {
 	struct og_daemon *d;
@@ -101,13 +104,23 @@ static void handle(struct evhttp_request *req, void *arg)
 	struct evbuffer *b;
 
 	(void)arg;
+	if (!path || !*path)
+		path = "/";
+	if (cmd == EVHTTP_REQ_POST && !strcmp(path, "/limits")) {
+		char err[256];
+
+		if (admin_limits_post(req, err, sizeof(err))) {
+			reply_text(req, 400, "Bad Request", err);
+			return;
+		}
+		cmd = EVHTTP_REQ_GET; /* answer with the limits as they are now */
+	}
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+				  !strcmp(path, "/limits") ? "GET, HEAD, POST" : "GET, HEAD");
 		reply_text(req, 405, "Method Not Allowed", "method not allowed");
 		return;
 	}
-	if (!path || !*path)
-		path = "/";
 	if (!strcmp(path, "/healthz")) {
 		reply_text(req, 200, "OK", "ok");
 	} else if (!strcmp(path, "/readyz")) {
@@ -140,9 +153,42 @@ static void handle(struct evhttp_request *req, void *arg)
 		config_dump(rt->cfg, b);
 		reply(req, 200, "OK", "application/yaml; charset=utf-8", b);
 		evbuffer_free(b);
+	} else if (!strcmp(path, "/lanes") || !strcmp(path, "/limits")) {
+		b = evbuffer_new();
+		if (!b) {
+			evhttp_send_error(req, 500, "out of memory");
+			return;
+		}
+		if (path[2] == 'a')
+			ctrl_render_lanes(b);
+		else
+			ctrl_render_limits(b);
+		reply(req, 200, "OK", "application/json", b);
+		evbuffer_free(b);
+	} else if (!strcmp(path, "/flows")) {
+		const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
+		int top = 20, r;
+
+		if (q && !strncmp(q, "top=", 4))
+			top = atoi(q + 4);
+		if (top < 1 || top > 100000)
+			top = 20;
+		b = evbuffer_new();
+		r = b ? klink_flows_json(b, top) : -ENOMEM;
+		if (r) {
+			if (b)
+				evbuffer_free(b);
+			reply_text(req, 503, "Service Unavailable",
+				   r == -ENODEV ? "no datapath: the config has no xdp section"
+						: strerror(-r));
+			return;
+		}
+		reply(req, 200, "OK", "application/json", b);
+		evbuffer_free(b);
 	} else {
-		reply_text(req, 404, "Not Found",
-			   "not found: try /metrics /healthz /readyz /config");
+		reply_text(
+		    req, 404, "Not Found",
+		    "not found: try /metrics /healthz /readyz /config /lanes /limits /flows");
 	}
 }
 

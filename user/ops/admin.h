@@ -16,9 +16,16 @@ struct og_daemon;
  *   GET /healthz  200 "ok" while the process runs
  *   GET /readyz   200 "ready" or 503 with the reason (admin_ready)
  *   GET /config   the effective config as YAML (config_dump)
- * Other paths get 404; other methods than GET/HEAD get 405.
+ *   GET /lanes    per-lane limit, in-flight, last window's p50/p99, counts (JSON)
+ *   GET /limits   the controller's limits and overrides (JSON)
+ *   POST /limits  set an override with a TTL (admin_limits_post)
+ * Other paths get 404; other methods than GET/HEAD (and POST on /limits) get 405.
  */
 int admin_start(struct og_daemon *d, char *err, size_t errlen);
+/* POST /limits: lane=L&limit=N&ttl_ms=T or route=R&rps=N&burst=B&ttl_ms=T, as query
+ * arguments or a flat JSON body. Returns 0 or -errno with the reason in <err>. */
+struct evhttp_request;
+int admin_limits_post(struct evhttp_request *req, char *err, size_t errlen);
 /* Stop the admin thread and close its listener. Main thread; safe when not started. */
 void admin_stop(void);
 

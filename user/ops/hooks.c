@@ -4,12 +4,15 @@
 #include "core/daemon.h"
 #include "core/hooks.h"
 #include "ops/accesslog.h"
+#include "lanes/lanes.h"
 #include "ops/hooks.h"
 #include "ops/metrics.h"
 
 static void on_request_done(struct og_worker *w, const struct og_req_event *ev)
 {
 	metrics_req_done(w->metrics, ev->route, ev->status, ev->dur_ns);
+	if (ev->lane)
+		lanes_request_done(w, ev);
 	if (w->alog && alog_on()) {
 		const struct og_req_detail *d = ev->detail;
 		struct alog_entry e = {
@@ -61,4 +64,6 @@ void hooks_register(void)
 	og_hooks.upconn = on_upconn;
 	og_hooks.error = on_error;
 	og_hooks.worker_init = on_worker_init;
+	og_hooks.admit = lanes_admit;
+	og_hooks.conn_close = lanes_conn_close;
 }

@@ -15,12 +15,14 @@
 #include "core/daemon.h"
 #include "proxy/health.h"
 #include "ops/lifecycle.h"
+#include "lanes/klink.h"
 #include "lib/log.h"
 #include "lanes/idem_guard.h"
 #include "core/runtime.h"
 #include "core/worker.h"
 #include "front/conn.h"
 #include "proxy/upstream.h"
+#include "lanes/ctrl.h"
 
 static void usage(FILE *f)
 {
@@ -43,8 +45,39 @@ static struct config *load(const char *path, char *err, size_t errlen)
 				  err, errlen);
 }
 
+/* The kernel link's options from the config sections that name them; absent sections leave
+ * what klink_opts_default / klink_opts_env set. */
+static int klink_opts_config(struct klink_opts *ko, const struct config *cfg)
+{
+	const struct cfg_lane *o = &cfg->lanes.lane[OG_LANE_ORDER];
+
+	if (cfg->xdp.present) {
+		ko->ifname = cfg->xdp.ifname;
+		ko->mode = cfg->xdp.mode;
+	}
+	if (cfg->limits.present)
+		ko->slow_ms = cfg->limits.slow_ms;
+	if (!cfg->lanes.present)
+		return 0;
+	ko->reserve_workers = o->reserve_workers;
+	ko->n_order_ports = 0;
+	for (int i = 0; i < o->n_dst_ports && i < 64; i++)
+		ko->order_ports[ko->n_order_ports++] = o->dst_ports[i];
+	ko->n_order_src = 0;
+	for (int i = 0; i < o->n_src_cidrs && i < 64; i++) {
+		struct dp_prefix *p = &ko->order_src[ko->n_order_src++];
+
+		memset(p, 0, sizeof(*p));
+		p->family = o->src_cidrs[i].family;
+		p->len = o->src_cidrs[i].prefix_len;
+		memcpy(p->addr, o->src_cidrs[i].addr, o->src_cidrs[i].family == AF_INET ? 4 : 16);
+	}
+	return 0;
+}
+
 static int run(struct config *cfg)
 {
+	struct klink_opts ko;
 	char err[512];
 	struct og_rt *rt;
 	sigset_t all, old;
@@ -78,10 +111,26 @@ static int run(struct config *cfg)
 		og_log("error", "event=start err=\"module registration\"");
 		return 1;
 	}
+	/* the kernel link: options from the config's xdp:, lanes: and limits: sections (the
+	 * ORDERGATE_XDP / _RESERVE / _SLOW stand-ins still apply when they are absent) */
+	klink_opts_default(&ko);
+	ko.n_workers = cfg->workers < 1		       ? 1
+		       : cfg->workers > OG_MAX_WORKERS ? OG_MAX_WORKERS
+						       : (int)cfg->workers;
+	if (klink_opts_env(&ko, err, sizeof(err)) || klink_opts_config(&ko, cfg) ||
+	    klink_prepare(&ko, err, sizeof(err))) {
+		og_log("error", "event=start err=\"%s\"", err);
+		return 1;
+	}
 	if (worker_create_all(rt, err, sizeof(err))) {
 		og_log("error", "event=start err=\"%s\"", err);
 		return 1;
 	}
+	if (klink_start(&ko, err, sizeof(err))) {
+		og_log("error", "event=start err=\"xdp: %s\"", err);
+		return 1;
+	}
+	klink_l4_order(&ko);
 	if (admin_start(&og_d, err, sizeof(err))) {
 		og_log("error", "event=start err=\"%s\"", err);
 		return 1;
@@ -96,6 +145,12 @@ static int run(struct config *cfg)
 		return 1;
 	}
 	health_start(og_d.main_base, rt);
+	/* the lane controller's fast loop (the kernel link runs its own slow loop; a reader of
+	 * og_lane_stats can be handed over with ctrl_attach_dp, see lanes/ctrl.h) */
+	if (ctrl_start(og_d.main_base)) {
+		og_log("error", "event=start err=\"controller: out of memory\"");
+		return 1;
+	}
 	atomic_store(&og_d.ready, 1);
 	og_log("info", "event=start version=%s pid=%d config=%s workers=%d listen=%s%s admin=%s",
 	       OG_VERSION, (int)getpid(), cfg->source, og_d.n_workers,
@@ -103,8 +158,10 @@ static int run(struct config *cfg)
 	       cfg->admin_enabled ? cfg->admin.text : "off");
 	r = lifecycle_run();
 	worker_join_all();
+	ctrl_stop();
 	health_stop();
 	admin_stop();
+	klink_stop(); /* after admin: /flows reads through it */
 	alog_stop();
 	rt_collect(1);
 	rt_free(atomic_exchange(&og_d.rt, NULL));

@@ -10,6 +10,9 @@
 
 #include "ops/accesslog.h"
 #include "core/daemon.h"
+#include "lanes/ctrl.h"
+#include "lanes/lstate.h"
+#include "lanes/klink.h"
 
 #define METRICS_REASON_NAME(id, s) s,
 static const char *const reason_names[OG_REASON__N] = {METRICS_REASONS(METRICS_REASON_NAME)};
@@ -262,7 +265,8 @@ static void render_routes(struct evbuffer *out, const struct og_daemon *d, const
 	if (!s)
 		return;
 	head(out, "ordergate_request_duration_seconds", "histogram",
-	     "Time from request head parsed to response flushed, by route.");
+	     "Time from the first byte of the request head to the last byte of the response, by "
+	     "route.");
 	for (int r = 0; r <= nr; r++) {
 		unsigned ri = r < nr ? (unsigned)r : METRICS_NO_ROUTE;
 
@@ -421,6 +425,96 @@ static void render_errors(struct evbuffer *out, const struct og_daemon *d)
 		 alog_dropped());
 }
 
+/* One counter family by (lane, reason) from the uint64_t[LR__N] at <off> in each sum. */
+static void lane_reasons(struct evbuffer *out, const char *name, const char *help,
+			 const struct lanes_sum *s, size_t off)
+{
+	head(out, name, "counter", help);
+	for (unsigned l = OG_LANE_ORDER; l < OG_LANE_MAX; l++)
+		for (int r = 0; r < LR__N; r++)
+			evbuffer_add_printf(
+			    out, "%s{lane=\"%s\",reason=\"%s\"} %llu\n", name, lanes_name(l),
+			    lanes_reason_name(r),
+			    (unsigned long long)((const uint64_t *)((const char *)&s[l] + off))[r]);
+}
+
+static void render_lanes(struct evbuffer *out, const struct config *cfg, const unsigned *le,
+			 int n_le)
+{
+	struct lanes_sum s[OG_LANE_MAX];
+	struct lanes_totals t;
+
+	if (!cfg || !cfg->lanes_active)
+		return;
+	for (unsigned l = OG_LANE_ORDER; l < OG_LANE_MAX; l++)
+		lanes_sum(l, &s[l]);
+	head(out, "ordergate_lane_requests_total", "counter",
+	     "Requests classified into each lane, by outcome (admitted, rejected, exempt).");
+	for (unsigned l = OG_LANE_ORDER; l < OG_LANE_MAX; l++)
+		evbuffer_add_printf(
+		    out,
+		    "ordergate_lane_requests_total{lane=\"%s\",outcome=\"admitted\"} "
+		    "%llu\n"
+		    "ordergate_lane_requests_total{lane=\"%s\",outcome=\"exempt\"} "
+		    "%llu\n",
+		    lanes_name(l), (unsigned long long)s[l].admitted, lanes_name(l),
+		    (unsigned long long)s[l].exempt);
+	lane_reasons(out, "ordergate_lane_rejected_total",
+		     "Requests refused with 429, by lane and x-ordergate-reason.", s,
+		     offsetof(struct lanes_sum, rejected));
+	lane_reasons(out, "ordergate_lane_dry_run_total",
+		     "Requests limits.dry_run admitted that would have been refused, by lane and "
+		     "reason.",
+		     s, offsetof(struct lanes_sum, dry_run));
+	head(out, "ordergate_lane_inflight", "gauge", "Requests admitted and not yet answered.");
+	for (unsigned l = OG_LANE_ORDER; l < OG_LANE_MAX; l++)
+		evbuffer_add_printf(out, "ordergate_lane_inflight{lane=\"%s\"} %d\n", lanes_name(l),
+				    (int)atomic_load(&og_lanes.lane[l].inflight));
+	head(out, "ordergate_lane_limit", "gauge",
+	     "In-flight limit workers enforce per lane (0 = unlimited).");
+	for (unsigned l = OG_LANE_ORDER; l < OG_LANE_MAX; l++)
+		evbuffer_add_printf(out, "ordergate_lane_limit{lane=\"%s\"} %u\n", lanes_name(l),
+				    atomic_load(&og_lanes.lane[l].limit));
+	head(out, "ordergate_lane_limit_changes_total", "counter",
+	     "Controller limit changes, by lane and direction.");
+	for (unsigned l = OG_LANE_ORDER; l < OG_LANE_MAX; l++)
+		evbuffer_add_printf(
+		    out,
+		    "ordergate_lane_limit_changes_total{lane=\"%s\",direction=\"cut\"} %llu\n"
+		    "ordergate_lane_limit_changes_total{lane=\"%s\",direction=\"grow\"} %llu\n",
+		    lanes_name(l), (unsigned long long)ld(&og_ctrl.cuts[l]), lanes_name(l),
+		    (unsigned long long)ld(&og_ctrl.grows[l]));
+	head(out, "ordergate_lane_request_duration_seconds", "histogram",
+	     "First byte of the request head to last byte of the response, by lane.");
+	for (unsigned l = OG_LANE_ORDER; l < OG_LANE_MAX; l++) {
+		struct og_histo_snap h = {0};
+
+		lanes_histo(l, &h);
+		histo_series(out, "ordergate_lane_request_duration_seconds", "lane", lanes_name(l),
+			     &h, le, n_le);
+	}
+	lanes_totals(&t);
+	head(out, "ordergate_lane_tier_header_total", "counter",
+	     "x-traffic-tier headers seen: honoured (trusted source), untrusted (ignored), "
+	     "invalid (trusted, unknown value: ignored).");
+	evbuffer_add_printf(out,
+			    "ordergate_lane_tier_header_total{result=\"honoured\"} %llu\n"
+			    "ordergate_lane_tier_header_total{result=\"untrusted\"} %llu\n"
+			    "ordergate_lane_tier_header_total{result=\"invalid\"} %llu\n",
+			    (unsigned long long)t.tier_honoured,
+			    (unsigned long long)t.tier_untrusted,
+			    (unsigned long long)t.tier_invalid);
+	counter1(out, "ordergate_lane_pins_total",
+		 "Flows pinned into og_flow_lane because their L7 lane differs from L4.", t.pins);
+	counter1(out, "ordergate_lane_pin_failures_total",
+		 "Pin or unpin requests the kernel writer refused.", t.pin_fail);
+	counter1(out, "ordergate_lane_bucket_table_full_total",
+		 "Requests admitted without a token bucket because no table cell was free.",
+		 t.bucket_full);
+	counter1(out, "ordergate_lane_controller_ticks_total", "Fast controller windows run.",
+		 ld(&og_ctrl.ticks));
+}
+
 int metrics_render(struct evbuffer *out, const struct og_daemon *d)
 {
 	const struct og_rt *rt =
@@ -434,6 +528,8 @@ int metrics_render(struct evbuffer *out, const struct og_daemon *d)
 	render_routes(out, d, rt ? rt->cfg : NULL, le, n_le);
 	render_upstreams(out, d, rt, le, n_le);
 	render_errors(out, d);
+	render_lanes(out, rt ? rt->cfg : NULL, le, n_le);
+	klink_metrics(out);
 	metrics_render_guards(out, rt);
 	return evbuffer_get_length(out) > before ? 0 : -ENOMEM;
 }

@@ -43,6 +43,8 @@ struct og_daemon;
 	X(NO_HEALTHY_SERVER, "no-healthy-server")                                                  \
 	X(BREAKER_OPEN, "breaker-open")                                                            \
 	X(OVERLOADED, "overloaded")                                                                \
+	X(RATE_LIMITED, "rate-limited")                                                            \
+	X(LANE_SHED, "lane-shed")                                                                  \
 	X(SHUTTING_DOWN, "shutting-down")                                                          \
 	X(FAULT_ABORT, "fault-abort")                                                              \
 	X(IDEM_KEY_INVALID, "idempotency-key-invalid")                                             \
@@ -69,7 +71,7 @@ enum og_reason { METRICS_REASONS(METRICS_REASON_ENUM) OG_REASON__N };
  */
 struct metrics_worker {
 	_Atomic uint64_t route_cls[CFG_MAX_ROUTES + 1][METRICS_NCLASS]; /* requests answered */
-	struct og_histo route_dur[CFG_MAX_ROUTES + 1]; /* head parsed .. response flushed */
+	struct og_histo route_dur[CFG_MAX_ROUTES + 1]; /* first head byte .. last response byte */
 	struct og_histo up_dur[CFG_MAX_UPSTREAMS];     /* request sent .. response complete */
 	_Atomic uint64_t srv_cls[CFG_MAX_UPSTREAMS][CFG_MAX_SERVERS][METRICS_NCLASS];
 	_Atomic int64_t srv_active[CFG_MAX_UPSTREAMS][CFG_MAX_SERVERS]; /* gauge: conns busy */
@@ -91,8 +93,8 @@ static inline unsigned metrics_class(int status)
 
 /*
  * A client request is finished: <route> index (-1 when none matched), final <status>
- * (0 when the connection closed unanswered), <dur_ns> from head parsed to response
- * flushed. Worker thread of <m> only; <m> may be NULL (metrics off).
+ * (0 when the connection closed unanswered), <dur_ns> from the first head byte read to the
+ * last response byte written. Worker thread of <m> only; <m> may be NULL (metrics off).
  */
 static inline void metrics_req_done(struct metrics_worker *m, int route, int status,
 				    uint64_t dur_ns)

@@ -392,8 +392,9 @@ void proxy_start(struct og_conn *c, const struct http_msg *m, const char *buf, i
 	struct og_buf *hb;
 	int n;
 
-	tw_disarm(&p->tw, &c->tm);	     /* the head is in: the upstream's timers rule now */
-	c->rq->t_start_ns = worker_cb_ns(p); /* a proxied request outlives this callback */
+	tw_disarm(&p->tw, &c->tm); /* the head is in: the upstream's timers rule now */
+	if (!c->rq->t_start_ns)
+		c->rq->t_start_ns = worker_cb_ns(p); /* a proxied request outlives this callback */
 	if (c->rq->rt->routes[c->rq->route].idem && proxy_guard &&
 	    proxy_guard->begin(c, m, buf, head_len))
 		return; /* answered (replay, or refused) without the upstream */
