@@ -12,6 +12,7 @@
 #include "front/conn.h"
 #include "ops/hooks.h"
 #include "lib/iow.h"
+#include "http/normalize.h"
 #include "proxy/proxy.h"
 #include "front/respond.h"
 #include "config/router.h"
@@ -599,6 +600,15 @@ static void conn_dispatch(struct og_conn *c, struct http_msg *m, int head_len)
 	else if (m->version_minor == 0)
 		c->flags |= CF_KA10;
 
+	/* Route on the normalised path and forward that same target: a route policy must
+	 * not depend on how the client spelled the path. */
+	if (http_msg_normalize(m, c->rb->data + c->rpos) < 0) {
+		c->rpos += head_len;
+		c->rq->body_kind = HTTP_BODY_NONE; /* never read: the connection closes */
+		OG_WSTAT_ADD(p->w, parse_errors, 1);
+		conn_respond_error(c, 400, "bad-path", 1);
+		return;
+	}
 	c->rq->route = (int16_t)(route = router_match(cfg, m, buf));
 	max_body = route >= 0 ? cfg->routes[route].max_body : DEFAULT_MAX_BODY;
 	if (m->body == HTTP_BODY_LENGTH && m->content_length > max_body) {
