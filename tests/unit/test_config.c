@@ -98,6 +98,7 @@ static void test_issue_file(void)
 	OK(!strcmp(c->routes[0].name, "route1") && !strcmp(c->routes[1].name, "route2"),
 	   "issue: generated route names");
 	OK_EQ(c->routes[1].max_body, 1 << 20, "issue: default max_body 1 MiB");
+	OK_EQ(c->routes[1].request_buffer, 65536, "issue: default request_buffer 64 KiB");
 	OK_EQ(c->shutdown_grace_ms, 5000, "issue: default shutdown_grace_ms");
 	OK_EQ(c->access_log.enabled, 0, "issue: access log off by default");
 	OK(!strcmp(c->source, p), "issue: source is the path");
@@ -294,6 +295,9 @@ static const struct bad bad[] = {
     {"routes:\n  - match: {}\n    respond: {}\n    max_body: 10x\n", "4:15",
      "\"max_body\" must be a size in bytes"},
     {"routes:\n  - match: {}\n    respond: {}\n    max_body: 65g\n", "4:15", "at most 64g"},
+    {"routes:\n  - match: {}\n    respond: {}\n    request_buffer: 65k\n", "4:21",
+     "\"request_buffer\" must be a size in bytes (1048576) or with a k, m or g suffix (\"10m\"), "
+     "at most 64k, got \"65k\""},
     {"routes:\n  - match: { path: /a, path_prefix: /b }\n    respond: {}\n", "2:24",
      "either \"path\" or \"path_prefix\""},
     {"routes:\n  - match: { path: api }\n    respond: {}\n", "2:20",
@@ -447,9 +451,9 @@ static void roundtrip(const char *what, const char *y)
 		OK(x->is_respond == z->is_respond && x->status == z->status &&
 		       x->body_len == z->body_len &&
 		       !memcmp(x->body ? x->body : "", z->body ? z->body : "", x->body_len) &&
-		       x->max_body == z->max_body && x->n_methods == z->n_methods &&
-		       x->upstream == z->upstream && !strcmp(x->name, z->name) &&
-		       x->n_resp_headers == z->n_resp_headers &&
+		       x->max_body == z->max_body && x->request_buffer == z->request_buffer &&
+		       x->n_methods == z->n_methods && x->upstream == z->upstream &&
+		       !strcmp(x->name, z->name) && x->n_resp_headers == z->n_resp_headers &&
 		       !!x->header_name == !!z->header_name,
 		   "roundtrip %s: route %d equal", what, i + 1);
 	}

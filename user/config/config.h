@@ -14,12 +14,13 @@
  * config_free), so nothing here is shared with the YAML parser.
  */
 
-#define CFG_MAX_LISTEN	     16
-#define CFG_MAX_SERVERS	     64 /* per upstream */
-#define CFG_MAX_UPSTREAMS    64
-#define CFG_MAX_ROUTES	     256
-#define CFG_MAX_METHODS	     10 /* methods one route may list */
-#define CFG_MAX_RESP_HEADERS 16
+#define CFG_MAX_LISTEN	       16
+#define CFG_MAX_SERVERS	       64 /* per upstream */
+#define CFG_MAX_UPSTREAMS      64
+#define CFG_MAX_ROUTES	       256
+#define CFG_MAX_METHODS	       10 /* methods one route may list */
+#define CFG_MAX_RESP_HEADERS   16
+#define CFG_REQUEST_BUFFER_MAX 65536 /* route request_buffer: default and most */
 
 struct cfg_addr {
 	struct sockaddr_storage
@@ -96,6 +97,9 @@ struct cfg_route {
 	struct cfg_header resp_headers[CFG_MAX_RESP_HEADERS];
 	int upstream;	   /* index into config.upstreams when !is_respond */
 	uint64_t max_body; /* bytes, default 1 MiB (max_body: "10m" | 1048576) */
+	/* request bodies up to this many bytes are read whole before anything goes upstream
+	 * (nginx's proxy_request_buffering); larger ones stream. 0 = always stream */
+	uint32_t request_buffer;
 	/* Added: lengths precomputed at load so router_match never calls strlen. */
 	uint32_t path_len;			    /* bytes of path (exact), 0 when NULL */
 	uint32_t path_prefix_len;		    /* bytes of path_prefix, 0 when NULL */

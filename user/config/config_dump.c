@@ -124,7 +124,8 @@ static void dump_route(const struct config *c, const struct cfg_route *r, struct
 		qs(out, c->upstreams[r->upstream].name);
 		evbuffer_add_printf(out, "\n");
 	}
-	evbuffer_add_printf(out, "    max_body: %llu\n", (unsigned long long)r->max_body);
+	evbuffer_add_printf(out, "    max_body: %llu\n    request_buffer: %u\n",
+			    (unsigned long long)r->max_body, r->request_buffer);
 }
 
 void config_dump(const struct config *c, struct evbuffer *out)
