@@ -84,6 +84,18 @@ static void test_issue_file(void)
 	OK_EQ(c->upstreams[0].connect_timeout_ms, 1000, "issue: default connect timeout");
 	OK_EQ(c->upstreams[0].timeout_ms, 30000, "issue: default timeout");
 	OK_EQ(c->upstreams[0].breaker.consecutive_failures, 5, "issue: default breaker");
+	OK_EQ(c->upstreams[0].keepalive_timeout_ms, 4000, "issue: default keepalive_timeout_ms");
+	OK_EQ(c->upstreams[0].keepalive_requests, 1000, "issue: default keepalive_requests");
+	OK_EQ(c->upstreams[0].max_connections, 1024, "issue: default upstream max_connections");
+	OK_EQ(c->upstreams[0].outlier.max_ejection_percent, 50,
+	      "issue: default max_ejection_percent");
+	OK(!cfg_status_counts(&c->upstreams[0].breaker.statuses, 500) &&
+	       cfg_status_counts(&c->upstreams[0].breaker.statuses, 502) &&
+	       cfg_status_counts(&c->upstreams[0].breaker.statuses, 503) &&
+	       cfg_status_counts(&c->upstreams[0].breaker.statuses, 504) &&
+	       !cfg_status_counts(&c->upstreams[0].outlier.statuses, 500) &&
+	       cfg_status_counts(&c->upstreams[0].outlier.statuses, 504),
+	   "issue: default statuses 502, 503, 504 for breaker and outlier, not 500");
 	OK_EQ(c->upstreams[0].health.enabled, 0, "issue: no health section, no checks");
 	OK_EQ(c->n_routes, 2, "issue: two routes");
 	OK(c->routes[0].is_respond && c->routes[0].status == 200 && c->routes[0].body_len == 4 &&
@@ -295,6 +307,18 @@ static const struct bad bad[] = {
     {"routes:\n  - match: {}\n    respond: {}\n    max_body: 10x\n", "4:15",
      "\"max_body\" must be a size in bytes"},
     {"routes:\n  - match: {}\n    respond: {}\n    max_body: 65g\n", "4:15", "at most 64g"},
+    {"upstreams:\n  o: { servers: [\"127.0.0.1:1\"], breaker: { statuses: [502, 404] } }\n", "2:61",
+     "\"statuses\" must be an integer from 500 to 599, got \"404\""},
+    {"upstreams:\n  o: { servers: [\"127.0.0.1:1\"], outlier: { statuses: 503 } }\n", "2:55",
+     "\"statuses\" must be a list of statuses 500..599, got"},
+    {"upstreams:\n  o: { servers: [\"127.0.0.1:1\"], outlier: { max_ejection_percent: 101 } }\n",
+     "2:67", "\"max_ejection_percent\" must be an integer from 0 to 100"},
+    {"upstreams:\n  o: { servers: [\"127.0.0.1:1\"], keepalive_timeout_ms: 0 }\n", "2:56",
+     "\"keepalive_timeout_ms\" must be an integer from 1"},
+    {"upstreams:\n  o: { servers: [\"127.0.0.1:1\"], keepalive_requests: 0 }\n", "2:54",
+     "\"keepalive_requests\" must be an integer from 1"},
+    {"upstreams:\n  o: { servers: [\"127.0.0.1:1\"], max_connections: x }\n", "2:51",
+     "\"max_connections\" must be an integer from 1 to 1000000"},
     {"routes:\n  - match: {}\n    respond: {}\n    request_buffer: 65k\n", "4:21",
      "\"request_buffer\" must be a size in bytes (1048576) or with a k, m or g suffix (\"10m\"), "
      "at most 64k, got \"65k\""},
@@ -464,6 +488,14 @@ static void roundtrip(const char *what, const char *y)
 		       x->keepalive == z->keepalive && x->timeout_ms == z->timeout_ms &&
 		       x->health.enabled == z->health.enabled &&
 		       x->breaker.open_ms == z->breaker.open_ms &&
+		       !memcmp(&x->breaker.statuses, &z->breaker.statuses,
+			       sizeof(x->breaker.statuses)) &&
+		       !memcmp(&x->outlier.statuses, &z->outlier.statuses,
+			       sizeof(x->outlier.statuses)) &&
+		       x->outlier.max_ejection_percent == z->outlier.max_ejection_percent &&
+		       x->keepalive_timeout_ms == z->keepalive_timeout_ms &&
+		       x->keepalive_requests == z->keepalive_requests &&
+		       x->max_connections == z->max_connections &&
 		       !memcmp(&x->servers[0].ss, &z->servers[0].ss, sizeof(x->servers[0].ss)),
 		   "roundtrip %s: upstream %s equal", what, x->name);
 	}

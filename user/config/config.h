@@ -45,16 +45,25 @@ struct cfg_health {
 	uint32_t fall;	      /* consecutive failures to mark down, default 3 */
 };
 
+/* Upstream response statuses 500..599 that count as a server failure (bit status - 500). */
+struct cfg_statuses {
+	uint64_t bits[2];
+};
+
 struct cfg_breaker {
 	uint32_t
 	    consecutive_failures; /* open after this many in a row; 0 = breaker off. default 5 */
 	uint32_t open_ms; /* stay open this long, then let one probe through. default 30000 */
+	struct cfg_statuses statuses; /* responses that count, default 502, 503, 504 */
 };
 
 struct cfg_outlier {
-	uint32_t consecutive_5xx; /* eject a server after this many 5xx/transport errors in a row; 0
-				     = off. default 5 */
-	uint32_t eject_ms;	  /* ejection time, default 10000 */
+	uint32_t consecutive_5xx;      /* eject a server after this many failures in a row; 0 = off.
+					  default 5 (the name is historical: see statuses) */
+	uint32_t eject_ms;	       /* ejection time, default 10000 */
+	uint32_t max_ejection_percent; /* at most this share of a pool ejected at once, and never
+					  its last usable server. default 50 */
+	struct cfg_statuses statuses;  /* responses that count, default 502, 503, 504 */
 };
 
 struct cfg_upstream {
@@ -67,6 +76,10 @@ struct cfg_upstream {
 	uint32_t connect_timeout_ms; /* default 1000 */
 	uint32_t timeout_ms; /* response (first byte and between reads) timeout, default 30000 */
 	uint32_t retries;    /* extra attempts when safe (see proxy rules), default 1 */
+	uint32_t keepalive_timeout_ms; /* idle pooled connections closed after this, default 4000 */
+	uint32_t keepalive_requests;   /* requests per pooled connection, default 1000 */
+	uint32_t max_connections;      /* busy connections per server per worker; more get 503
+					  pool-exhausted. default 1024 */
 	struct cfg_health health;
 	struct cfg_breaker breaker;
 	struct cfg_outlier outlier;
@@ -134,6 +147,12 @@ struct config {
 	/* Added: internal, every string above is one block on this list (config_free). */
 	void *mem;
 };
+
+/* Does upstream status <st> count as a server failure for <set>? */
+static inline int cfg_status_counts(const struct cfg_statuses *set, unsigned st)
+{
+	return st >= 500 && st < 600 && (set->bits[(st - 500) / 64] >> ((st - 500) % 64) & 1);
+}
 
 /* The config `ordergated` runs with no arguments (listen :8080, /ping -> pong, admin
  * 127.0.0.1:9901). */

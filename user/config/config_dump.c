@@ -28,6 +28,19 @@ static void qs(struct evbuffer *out, const char *s)
 	q(out, s, strlen(s));
 }
 
+static void dump_statuses(struct evbuffer *out, const struct cfg_statuses *set)
+{
+	const char *sep = "";
+
+	evbuffer_add(out, "[", 1);
+	for (unsigned st = 500; st < 600; st++)
+		if (cfg_status_counts(set, st)) {
+			evbuffer_add_printf(out, "%s%u", sep, st);
+			sep = ", ";
+		}
+	evbuffer_add(out, "]", 1);
+}
+
 static void dump_upstream(const struct cfg_upstream *u, struct evbuffer *out)
 {
 	evbuffer_add(out, "  ", 2);
@@ -63,11 +76,19 @@ static void dump_upstream(const struct cfg_upstream *u, struct evbuffer *out)
 		    out, ", interval_ms: %u, timeout_ms: %u, rise: %u, fall: %u }\n",
 		    u->health.interval_ms, u->health.timeout_ms, u->health.rise, u->health.fall);
 	}
+	evbuffer_add_printf(out, "    breaker: { consecutive_failures: %u, open_ms: %u, statuses: ",
+			    u->breaker.consecutive_failures, u->breaker.open_ms);
+	dump_statuses(out, &u->breaker.statuses);
 	evbuffer_add_printf(out,
-			    "    breaker: { consecutive_failures: %u, open_ms: %u }\n"
-			    "    outlier: { consecutive_5xx: %u, eject_ms: %u }\n",
-			    u->breaker.consecutive_failures, u->breaker.open_ms,
-			    u->outlier.consecutive_5xx, u->outlier.eject_ms);
+			    " }\n    outlier: { consecutive_5xx: %u, eject_ms: %u, "
+			    "max_ejection_percent: %u, statuses: ",
+			    u->outlier.consecutive_5xx, u->outlier.eject_ms,
+			    u->outlier.max_ejection_percent);
+	dump_statuses(out, &u->outlier.statuses);
+	evbuffer_add_printf(out,
+			    " }\n    keepalive_timeout_ms: %u\n    keepalive_requests: %u\n"
+			    "    max_connections: %u\n",
+			    u->keepalive_timeout_ms, u->keepalive_requests, u->max_connections);
 }
 
 static void dump_route(const struct config *c, const struct cfg_route *r, struct evbuffer *out)

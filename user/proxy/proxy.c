@@ -246,7 +246,8 @@ static void upstream_fail(struct og_upconn *u, int kind, int err)
 	can_retry = (c->rq->attempts <= rt->ups[ups].cfg->retries || stale) && hb &&
 		    !c->rq->body_sent &&
 		    (kind == FAIL_CONNECT || kind == FAIL_CONNECT_TIMEOUT || !sent ||
-		     (kind == FAIL_RESET && !got && method_idempotent(c->rq->method)));
+		     (kind == FAIL_RESET && !got &&
+		      (method_idempotent(c->rq->method) || (stale && c->rq->idem_key))));
 	if (can_retry) {
 		OG_WSTAT_ADD(p->w, up_retries, 1);
 		c->rq->last_srv = (int16_t)srv;
@@ -304,6 +305,14 @@ static void proxy_attempt(struct og_conn *c, struct og_buf *hb, int prev_status,
 				conn_respond_error(c, prev_status, prev_reason, 0);
 			else
 				conn_respond_error(c, 503, reason, 0);
+			return;
+		}
+		if (upstream_full(p, rt, ups, srv)) {
+			/* no idle connection and no room for another: say so at once rather
+			 * than pile connections onto a server that is not keeping up */
+			buf_put(&p->bufs, hb);
+			OG_WSTAT_ADD(p->w, up_errors, 1);
+			conn_respond_error(c, 503, "pool-exhausted", 0);
 			return;
 		}
 		c->rq->attempts++;
@@ -734,7 +743,7 @@ static void proxy_resp_process(struct og_upconn *u)
 				upstream_fail(u, FAIL_BAD, 0);
 				return;
 			}
-			upstream_report(p, u->rt, u->ups, u->srv, u->status < 500);
+			upstream_report(p, u->rt, u->ups, u->srv, u->status);
 			u->rpos += (uint32_t)r;
 			c->rq->status = u->status;
 			c->flags |= CF_RESP_STARTED;
