@@ -81,7 +81,8 @@ static void framed(const uint8_t *data, size_t size)
 		o += (size_t)snprintf(out + o, 64, (ctl & 0x40) ? "%s%zX" : "%s%zx",
 				      (ctl & 0x80) ? "000" : "", len);
 		if (ctl & 0x20)
-			o += (size_t)snprintf(out + o, 64, ";ext=%s", (ctl & 1) ? "\"q v\"" : "tok");
+			o +=
+			    (size_t)snprintf(out + o, 64, ";ext=%s", (ctl & 1) ? "\"q v\"" : "tok");
 		out[o++] = '\r';
 		out[o++] = '\n';
 		memcpy(out + o, data + i, len);

@@ -121,7 +121,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (a[i] == '/' && i + 1 < r)
 			CHECK(a[i + 1] != '/');
 		if (a[i] == '%')
-			CHECK(i + 2 < r && !unres((unsigned char)(hexv(a[i + 1]) * 16 + hexv(a[i + 2]))));
+			CHECK(i + 2 < r &&
+			      !unres((unsigned char)(hexv(a[i + 1]) * 16 + hexv(a[i + 2]))));
 	}
 	/* idempotent */
 	{

@@ -111,6 +111,8 @@ static void test_issue_file(void)
 	   "issue: generated route names");
 	OK_EQ(c->routes[1].max_body, 1 << 20, "issue: default max_body 1 MiB");
 	OK_EQ(c->routes[1].request_buffer, 65536, "issue: default request_buffer 64 KiB");
+	OK(c->order_reserve.percent == 10 && c->order_reserve.n_ports == 0,
+	   "issue: default order_reserve 10%%, no ports");
 	OK_EQ(c->shutdown_grace_ms, 5000, "issue: default shutdown_grace_ms");
 	OK_EQ(c->access_log.enabled, 0, "issue: access log off by default");
 	OK(!strcmp(c->source, p), "issue: source is the path");
@@ -307,6 +309,9 @@ static const struct bad bad[] = {
     {"routes:\n  - match: {}\n    respond: {}\n    max_body: 10x\n", "4:15",
      "\"max_body\" must be a size in bytes"},
     {"routes:\n  - match: {}\n    respond: {}\n    max_body: 65g\n", "4:15", "at most 64g"},
+    {"order_reserve: { percent: 95 }\n", "1:27", "\"percent\" must be an integer from 1 to 90"},
+    {"order_reserve: { ports: [0] }\n", "1:26", "\"ports\" must be an integer from 1 to 65535"},
+    {"order_reserve: { port: [1] }\n", "1:18", "unknown key \"port\" in order_reserve"},
     {"upstreams:\n  o: { servers: [\"127.0.0.1:1\"], breaker: { statuses: [502, 404] } }\n", "2:61",
      "\"statuses\" must be an integer from 500 to 599, got \"404\""},
     {"upstreams:\n  o: { servers: [\"127.0.0.1:1\"], outlier: { statuses: 503 } }\n", "2:55",

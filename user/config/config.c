@@ -135,12 +135,55 @@ static int set_defaults(struct cfg_ld *ld)
 	c->keepalive_timeout_ms = 60000;
 	c->write_timeout_ms = 30000;
 	c->max_connections = 65536;
+	c->order_reserve.percent = 10;
 	if (cfg_get_addr(ld, &n, "listen", 0, &c->listen[0]))
 		return -EINVAL;
 	c->n_listen = 1;
 	n.s = (char *)"127.0.0.1:9901";
 	n.len = 14;
 	return cfg_get_addr(ld, &n, "admin", 0, &c->admin);
+}
+
+/* order_reserve: { percent: 10, ports: [8081] } */
+static int load_order_reserve(struct cfg_ld *ld, const struct cfg_node *v)
+{
+	static const char *const keys[] = {"percent", "ports", NULL};
+	struct config *c = ld->c;
+	char g[64];
+	int r;
+
+	if ((r = cfg_want_map(ld, v, "\"order_reserve\"", "in order_reserve")))
+		return r;
+	for (int i = 0; i < v->n; i++) {
+		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
+
+		switch (cfg_key_index(ld, k, keys, NULL, "in order_reserve")) {
+		case 0:
+			r = cfg_get_u32(ld, x, "percent", 1, 90, " (of max_connections)",
+					&c->order_reserve.percent);
+			break;
+		case 1:
+			if (x->type != CFG_N_SEQ)
+				return cfg_fail(ld, x, "\"ports\" must be a list of ports, got %s",
+						cfg_got(x, g, sizeof(g)));
+			if (x->n > CFG_MAX_LISTEN)
+				return cfg_fail(ld, x->kids[CFG_MAX_LISTEN], "at most %d ports",
+						CFG_MAX_LISTEN);
+			for (int j = 0; j < x->n && !r; j++) {
+				uint32_t port;
+
+				r = cfg_get_u32(ld, x->kids[j], "ports", 1, 65535, "", &port);
+				c->order_reserve.ports[j] = (uint16_t)port;
+			}
+			c->order_reserve.n_ports = x->n;
+			break;
+		default:
+			return -EINVAL;
+		}
+		if (r)
+			return r;
+	}
+	return 0;
 }
 
 static int load_top(struct cfg_ld *ld, const struct cfg_node *root)
@@ -158,6 +201,7 @@ static int load_top(struct cfg_ld *ld, const struct cfg_node *root)
 	    "keepalive_timeout_ms",
 	    "write_timeout_ms",
 	    "max_connections",
+	    "order_reserve",
 	    NULL,
 	};
 	struct config *c = ld->c;
@@ -217,6 +261,9 @@ static int load_top(struct cfg_ld *ld, const struct cfg_node *root)
 		case 11:
 			r = cfg_get_u32(ld, x, "max_connections", 1, 10000000, " (per worker)",
 					&c->max_connections);
+			break;
+		case 12:
+			r = load_order_reserve(ld, x);
 			break;
 		default:
 			return -EINVAL;

@@ -144,6 +144,13 @@ struct config {
 	uint32_t keepalive_timeout_ms; /* idle keep-alive, default 60000 */
 	uint32_t write_timeout_ms;     /* a blocked write, default 30000 */
 	uint32_t max_connections;      /* per worker, default 65536 */
+	/* order_reserve: the last <percent> of each worker's connection slots are kept for
+	 * connections accepted on these local ports (the order listeners) */
+	struct {
+		uint32_t percent; /* default 10 */
+		int n_ports;	  /* 0 = no reserve */
+		uint16_t ports[CFG_MAX_LISTEN];
+	} order_reserve;
 	/* Added: internal, every string above is one block on this list (config_free). */
 	void *mem;
 };

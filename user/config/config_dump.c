@@ -179,6 +179,11 @@ void config_dump(const struct config *c, struct evbuffer *out)
 			    "body_timeout_ms: %u\nkeepalive_timeout_ms: %u\nwrite_timeout_ms: %u\n",
 			    c->max_connections, c->shutdown_grace_ms, c->header_timeout_ms,
 			    c->body_timeout_ms, c->keepalive_timeout_ms, c->write_timeout_ms);
+	evbuffer_add_printf(out, "order_reserve: { percent: %u, ports: [",
+			    c->order_reserve.percent);
+	for (int i = 0; i < c->order_reserve.n_ports; i++)
+		evbuffer_add_printf(out, "%s%u", i ? ", " : "", c->order_reserve.ports[i]);
+	evbuffer_add_printf(out, "] }\n");
 	evbuffer_add_printf(out, "upstreams:%s\n", c->n_upstreams ? "" : " {}");
 	for (int i = 0; i < c->n_upstreams; i++)
 		dump_upstream(&c->upstreams[i], out);

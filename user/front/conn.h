@@ -98,6 +98,9 @@ struct og_conn {
 
 /* Take over accepted socket <fd> from <peer>; closes <fd> on failure. Worker thread. */
 void conn_accept(struct og_worker_priv *p, int fd, const struct sockaddr *peer, socklen_t plen);
+/* Close the oldest client connection with an incomplete head (else the oldest idle one) to
+ * make room; 1 when one was closed. Worker thread. */
+int conn_shed_one(struct og_worker_priv *p);
 /* Arm exactly <mask> (EV_READ|EV_WRITE) on the client socket; no syscall when unchanged. */
 void conn_want(struct og_conn *c, short mask);
 /*

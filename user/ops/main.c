@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/fdlimit.h"
 #include "ops/accesslog.h"
 #include "ops/admin.h"
 #include "core/daemon.h"
@@ -48,6 +49,7 @@ static int run(struct config *cfg)
 	int r;
 
 	signal(SIGPIPE, SIG_IGN);
+	og_d.fd_limit = fdlimit_raise();
 	clock_gettime(CLOCK_REALTIME, &ts);
 	og_d.start_wall_s = (uint64_t)ts.tv_sec;
 	og_d.start_mono_ms = og_now_ms();
@@ -69,6 +71,11 @@ static int run(struct config *cfg)
 		og_log("error", "event=start err=\"%s\"", err);
 		return 1;
 	}
+	og_d.conn_cap = fdlimit_conn_cap(og_d.fd_limit, og_d.n_workers);
+	if (og_d.conn_cap < cfg->max_connections)
+		og_log("info",
+		       "event=fdlimit nofile=%llu conn_cap=%u per_worker max_connections=%u",
+		       (unsigned long long)og_d.fd_limit, og_d.conn_cap, cfg->max_connections);
 	if (admin_start(&og_d, err, sizeof(err))) {
 		og_log("error", "event=start err=\"%s\"", err);
 		return 1;

@@ -982,6 +982,11 @@ void proxy_client_event(struct og_conn *c, short what)
 void proxy_client_timeout(struct og_conn *c)
 {
 	OG_WSTAT_ADD(c->p->w, timeouts, 1);
+	OG_WSTAT_ADD(c->p->w,
+		     conns_closed[c->rq->nout || !c->rq->up || (c->flags & CF_RESP_STARTED)
+				      ? OG_CLOSE_WRITE_TIMEOUT
+				      : OG_CLOSE_BODY_TIMEOUT],
+		     1);
 	if (c->rq->buffering) {
 		proxy_buffer_refuse(c, 408, "body-timeout");
 		return;
