@@ -138,7 +138,10 @@ static void test_default(void)
 	OK(c->n_routes == 1 && c->routes[0].is_respond && c->routes[0].status == 200 &&
 	       !strcmp(c->routes[0].path, "/ping") && !strcmp(c->routes[0].body, "pong"),
 	   "default: /ping -> 200 pong");
-	OK_EQ(c->access_log.enabled, 0, "default: access log off");
+	OK(c->access_log.enabled && !strcmp(c->access_log.path, "stdout"),
+	   "default: access log on, to stdout (an audit trail unless turned off)");
+	OK(c->admin_enabled && !c->admin_token && c->n_trusted == 0,
+	   "default: admin on loopback, no token (nothing may change state), no trusted proxy");
 	OK_EQ(c->header_timeout_ms, 10000, "default: header_timeout_ms");
 	OK_EQ(c->keepalive_timeout_ms, 60000, "default: keepalive_timeout_ms");
 	OK_EQ(c->max_connections, 65536, "default: max_connections");

@@ -47,9 +47,42 @@ static int load_listen(struct cfg_ld *ld, const struct cfg_node *v)
 	return 0;
 }
 
+/* admin.token_file: the bearer token state-changing admin requests must carry, read now
+ * (a reload re-reads it). One line of 16..256 visible ASCII characters. */
+static int load_token(struct cfg_ld *ld, const struct cfg_node *x)
+{
+	struct config *c = ld->c;
+	char buf[260];
+	size_t n;
+	FILE *f;
+	int r;
+
+	if ((r = cfg_get_str(ld, x, "token_file", &c->admin_token_file)))
+		return r;
+	f = fopen(c->admin_token_file, "re");
+	if (!f)
+		return cfg_fail(ld, x, "admin token_file \"%s\": %s", c->admin_token_file,
+				strerror(errno));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] <= 0x20 || buf[i] >= 0x7f)
+			n = 0;
+	if (n < 16 || n > 256)
+		return cfg_fail(ld, x,
+				"admin token_file \"%s\" must hold one line of 16 to 256 visible "
+				"ASCII characters",
+				c->admin_token_file);
+	if (!(c->admin_token = cfg_keep(ld, buf, n)))
+		return cfg_oom(ld);
+	return 0;
+}
+
 static int load_admin(struct cfg_ld *ld, const struct cfg_node *v)
 {
-	static const char *const keys[] = {"listen", NULL};
+	static const char *const keys[] = {"listen", "token_file", NULL};
 	struct config *c = ld->c;
 	char g[64];
 	int r;
@@ -67,8 +100,15 @@ static int load_admin(struct cfg_ld *ld, const struct cfg_node *v)
 	for (int i = 0; i < v->n; i++) {
 		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
 
-		if (cfg_key_index(ld, k, keys, NULL, "in admin") < 0)
+		int ki = cfg_key_index(ld, k, keys, NULL, "in admin");
+
+		if (ki < 0)
 			return -EINVAL;
+		if (ki == 1) {
+			if ((r = load_token(ld, x)))
+				return r;
+			continue;
+		}
 		if ((x->type == CFG_N_SCALAR && !x->len) || cfg_is_plain_word(x, "off")) {
 			c->admin_enabled = 0;
 			continue;
@@ -202,6 +242,7 @@ static int load_top(struct cfg_ld *ld, const struct cfg_node *root)
 	    "write_timeout_ms",
 	    "max_connections",
 	    "order_reserve",
+	    "trusted_proxies",
 	    NULL,
 	};
 	struct config *c = ld->c;
@@ -264,6 +305,9 @@ static int load_top(struct cfg_ld *ld, const struct cfg_node *root)
 			break;
 		case 12:
 			r = load_order_reserve(ld, x);
+			break;
+		case 13:
+			r = cfg_load_trusted(ld, x);
 			break;
 		default:
 			return -EINVAL;

@@ -22,6 +22,18 @@
 #define CFG_MAX_RESP_HEADERS   16
 #define CFG_REQUEST_BUFFER_MAX 65536 /* route request_buffer: default and most */
 
+#define CFG_MAX_TRUSTED 64 /* trusted_proxies entries */
+
+/* A network: AF_INET/AF_INET6 address and prefix (the layout the lanes config shares). */
+struct cfg_cidr {
+	uint8_t family; /* AF_INET / AF_INET6 */
+	uint8_t prefix_len;
+	uint8_t addr[16];
+};
+
+/* Is <addr> (4 or 16 bytes of <family>) inside <n>? */
+int cfg_cidr_match(const struct cfg_cidr *n, int family, const void *addr);
+
 struct cfg_addr {
 	struct sockaddr_storage
 	    ss; /* resolved numeric address (no DNS: "host:port" must be numeric, or "localhost") */
@@ -130,8 +142,14 @@ struct config {
 	uint32_t workers; /* default: number of online CPUs */
 	int n_listen;
 	struct cfg_addr listen[CFG_MAX_LISTEN];
-	struct cfg_addr admin; /* admin.listen, default 127.0.0.1:9901 */
-	int admin_enabled;     /* 0 when admin: { listen: "" } / admin: off */
+	struct cfg_addr admin;	/* admin.listen, default 127.0.0.1:9901 */
+	int admin_enabled;	/* 0 when admin: { listen: "" } / admin: off */
+	char *admin_token_file; /* admin.token_file, or NULL */
+	/* trusted_proxies: only clients in these networks may send X-Forwarded-For; from anyone
+	 * else it is dropped and replaced by the client address */
+	int n_trusted;
+	struct cfg_cidr trusted[CFG_MAX_TRUSTED];
+	char *admin_token; /* its content: state-changing admin requests need "Bearer <it>" */
 	int n_upstreams;
 	struct cfg_upstream upstreams[CFG_MAX_UPSTREAMS];
 	int n_routes;

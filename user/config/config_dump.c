@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The effective config as YAML that config_load_string accepts again (admin /config). */
+#include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <stdio.h>
 #include <string.h>
@@ -163,6 +164,10 @@ void config_dump(const struct config *c, struct evbuffer *out)
 	if (c->admin_enabled) {
 		evbuffer_add_printf(out, "admin: { listen: ");
 		qs(out, c->admin.text);
+		if (c->admin_token_file) { /* the path, never the token */
+			evbuffer_add_printf(out, ", token_file: ");
+			qs(out, c->admin_token_file);
+		}
 		evbuffer_add_printf(out, " }\n");
 	} else {
 		evbuffer_add_printf(out, "admin: off\n");
@@ -179,6 +184,14 @@ void config_dump(const struct config *c, struct evbuffer *out)
 			    "body_timeout_ms: %u\nkeepalive_timeout_ms: %u\nwrite_timeout_ms: %u\n",
 			    c->max_connections, c->shutdown_grace_ms, c->header_timeout_ms,
 			    c->body_timeout_ms, c->keepalive_timeout_ms, c->write_timeout_ms);
+	evbuffer_add_printf(out, "trusted_proxies: [");
+	for (int i = 0; i < c->n_trusted; i++) {
+		char a[INET6_ADDRSTRLEN];
+
+		inet_ntop(c->trusted[i].family, c->trusted[i].addr, a, sizeof(a));
+		evbuffer_add_printf(out, "%s\"%s/%u\"", i ? ", " : "", a, c->trusted[i].prefix_len);
+	}
+	evbuffer_add_printf(out, "]\n");
 	evbuffer_add_printf(out, "order_reserve: { percent: %u, ports: [",
 			    c->order_reserve.percent);
 	for (int i = 0; i < c->order_reserve.n_ports; i++)

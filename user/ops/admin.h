@@ -15,10 +15,18 @@ struct og_daemon;
  *   GET /metrics  Prometheus text 0.0.4 (metrics_render)
  *   GET /healthz  200 "ok" while the process runs
  *   GET /readyz   200 "ready" or 503 with the reason (og_daemon_ready)
- *   GET /config   the effective config as YAML (config_dump)
+ *   GET /config   the effective config as YAML (config_dump; the token file's path only)
+ *   POST /reload  reload the config file like SIGHUP: needs "Authorization: Bearer TOKEN"
+ *                 (admin.token_file); 401 without it, 403 when no token is configured
  * Other paths get 404; other methods than GET/HEAD get 405.
  */
 int admin_start(struct og_daemon *d, char *err, size_t errlen);
+/* The admin endpoints on <base> (no socket, no thread): admin_start uses it, and so does
+ * tests/fuzz/fuzz_admin.c, which drives requests through it in one thread. POST /reload
+ * calls <reload> once authorized (admin.token_file; without one nothing changes state). */
+struct event_base;
+struct evhttp;
+struct evhttp *admin_http_new(struct event_base *base, struct og_daemon *d, void (*reload)(void));
 /* Stop the admin thread and close its listener. Main thread; safe when not started. */
 void admin_stop(void);
 

@@ -62,6 +62,20 @@ static char *put_hex(char *o, uint64_t v, int digits)
 	return o + digits;
 }
 
+/* Is the client one of trusted_proxies (whose X-Forwarded-For is believed)? */
+static int peer_trusted(const struct og_conn *c)
+{
+	const struct config *cfg = c->rq->rt->cfg;
+	int v6 = c->peer.v4.sin_family == AF_INET6;
+	const void *a =
+	    v6 ? (const void *)&c->peer.v6.sin6_addr : (const void *)&c->peer.v4.sin_addr;
+
+	for (int i = 0; i < cfg->n_trusted; i++)
+		if (cfg_cidr_match(&cfg->trusted[i], v6 ? AF_INET6 : AF_INET, a))
+			return 1;
+	return 0;
+}
+
 /* Rewrite the request head for the upstream into <out> (<cap> bytes). Returns the length,
  * or -1 when it does not fit. */
 static int build_req_head(struct og_conn *c, const struct http_msg *m, const char *buf, char *out,
@@ -70,7 +84,7 @@ static int build_req_head(struct og_conn *c, const struct http_msg *m, const cha
 	char *o = out, *end = out + cap;
 	char peer[64];
 	int plen = conn_peer_text(c, peer, sizeof(peer));
-	int xff_seen = 0;
+	int xff_seen = 0, trust = peer_trusted(c);
 
 	if ((size_t)m->head_len + 256 + (size_t)plen > cap)
 		return -1;
@@ -86,6 +100,8 @@ static int build_req_head(struct og_conn *c, const struct http_msg *m, const cha
 		if (i == m->known[HTTP_H_EXPECT])
 			continue; /* we answer 100-continue ourselves */
 		if (h->kid == HTTP_H_X_FORWARDED_FOR) {
+			if (!trust)
+				continue; /* anyone could have written it: only our own goes up */
 			/* every X-Forwarded-For line folds into the one we append below */
 			if (o + h->value.len + 32 > end)
 				return -1;
