@@ -124,24 +124,25 @@ static __always_inline struct og_src_rule *og_prefix_rule(const struct og_flow_k
 }
 
 /*
- * Resolves the lane of the ingress-oriented flow <k>: pinned flow > longest
- * source prefix > destination port > default. A later fragment (proto 0) has
- * no ports, so only the prefix and the default apply. The block verdict comes
- * from the prefix rule whatever chose the lane: a pin does not unblock.
+ * Resolves the lane of the ingress-oriented flow <k> given its longest source
+ * prefix rule <rule> (may be NULL): pinned flow > prefix > destination port >
+ * default. A later fragment (proto 0) has no ports, so only the prefix and the
+ * default apply. <no_pin> skips the pin lookup: a TCP SYN opens a connection
+ * the daemon cannot have pinned yet (a pin on the same 4-tuple belonged to an
+ * earlier connection). The block verdict comes from the prefix rule whatever
+ * chose the lane: a pin does not unblock.
  */
-static __always_inline void og_resolve(const struct og_config *cfg, const struct og_flow_key *k,
-				       struct og_res *r)
+static __always_inline void og_resolve_rule(const struct og_config *cfg,
+					    const struct og_flow_key *k,
+					    const struct og_src_rule *rule, int no_pin,
+					    struct og_res *r)
 {
-	struct og_src_rule *rule;
 	struct og_flow_pin *pin;
 	struct og_lane_val *pl;
 	struct og_port_key pk;
 
-	r->blocked = 0;
-	rule = og_prefix_rule(k);
-	if (rule)
-		r->blocked = !!(rule->flags & OG_RULE_BLOCK);
-	if (k->proto) {
+	r->blocked = rule ? !!(rule->flags & OG_RULE_BLOCK) : 0;
+	if (k->proto && !no_pin) {
 		pin = bpf_map_lookup_elem(&og_flow_lane, k);
 		if (pin && og_lane_ok(pin->lane)) {
 			r->lane = pin->lane;
@@ -167,12 +168,50 @@ static __always_inline void og_resolve(const struct og_config *cfg, const struct
 	r->lane_src = OG_LSRC_DEFAULT;
 }
 
+/* og_resolve_rule with the prefix rule looked up here. */
+static __always_inline void og_resolve(const struct og_config *cfg, const struct og_flow_key *k,
+				       struct og_res *r)
+{
+	og_resolve_rule(cfg, k, og_prefix_rule(k), 0, r);
+}
+
 /* A flow value holds a usable cached lane when it was resolved on this CPU
  * (lane_src != 0: LRU_PERCPU slots of other CPUs read as zeroes) at the
  * current rules generation. */
 static __always_inline int og_cached(const struct og_flow_stats *v, const struct og_config *cfg)
 {
 	return v->lane_src != OG_LSRC_NONE && v->gen == cfg->rules_gen;
+}
+
+/*
+ * Per-CPU event gate: at most OG_EV_PER_WIN events of <type> per CPU per
+ * OG_EV_WIN_NS. A closed gate costs an inlined per-CPU array load and a
+ * compare, so a flood of malformed packets never contends on the ring
+ * buffer's lock. Returns 1 when the event may be written.
+ */
+static __always_inline int og_ev_allow(__u32 type, __u64 now)
+{
+	struct og_ev_gate *g = bpf_map_lookup_elem(&og_ev_gate, &type);
+
+	if (!g)
+		return 0;
+	if (now - g->win_ns >= OG_EV_WIN_NS) {
+		g->win_ns = now;
+		g->n = 0;
+	}
+	if (g->n >= OG_EV_PER_WIN)
+		return 0;
+	g->n++;
+	return 1;
+}
+
+/* The pin sequence of <k>'s og_pin_hint slot; read before og_flow_lane, so a
+ * pin written after the read is seen by the next packet. */
+static __always_inline __u32 og_pin_seq(const struct og_flow_key *k)
+{
+	__u32 slot = og_pin_slot(k), *h = bpf_map_lookup_elem(&og_pin_hint, &slot);
+
+	return h ? *h : 0;
 }
 
 /* Best-effort event: the ring buffer silently drops it when full. */

@@ -11,10 +11,16 @@
  * Sizes here are defaults; the loader sets max_entries from config at load time.
  */
 
-/* Per-flow packet/byte counters and the flow's cached lane; written by og_xdp. */
+/*
+ * Per-flow packet/byte counters and the flow's cached lane; written by og_xdp.
+ * Per-CPU LRU lists (BPF_F_NO_COMMON_LRU): an insert or eviction on one CPU
+ * never takes a lock another CPU's inserts contend on, and only evicts flows
+ * that CPU inserted. Entries are only created for admitted flows (og_admit).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
 	__uint(max_entries, OG_DEF_FLOWS);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__type(key, struct og_flow_key);
 	__type(value, struct og_flow_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -57,6 +63,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } og_flow_lane SEC(".maps") __weak;
 
+/* Pin sequence per og_pin_slot(flow key); bumped by writers of og_flow_lane. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, OG_PIN_HINT_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} og_pin_hint SEC(".maps") __weak;
+
 /* Source address -> token bucket; set by the controller, drained by og_xdp. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -81,5 +96,22 @@ struct {
 	__uint(max_entries, OG_DEF_EVENTS_BYTES);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } og_events SEC(".maps") __weak;
+
+/* Admission filter: flows seen without og_flows state, per CPU (not pinned:
+ * private to one loaded og_xdp, losing it only delays admissions). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, OG_ADMIT_SLOTS);
+	__type(key, __u32);
+	__type(value, struct og_admit_slot);
+} og_admit SEC(".maps") __weak;
+
+/* Event rate gate per kind, per CPU (not pinned). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, OG_EV_KINDS);
+	__type(key, __u32);
+	__type(value, struct og_ev_gate);
+} og_ev_gate SEC(".maps") __weak;
 
 #endif /* OG_MAPS_H */

@@ -34,7 +34,7 @@ int og_tc_in(struct __sk_buff *skb)
 	} else {
 		og_skb_parse(skb, &p);
 		if (p.kind == OG_PK_L4 || p.kind == OG_PK_FRAG)
-			lane = og_lane_of(cfg, &p, 0, &src);
+			lane = og_lane_of(cfg, &p, 1, &src); /* pins: no rules_gen bump */
 	}
 	if (lane >= OG_LANE_MAX)
 		lane = OG_LANE_NONE;

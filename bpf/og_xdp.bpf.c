@@ -4,6 +4,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
+#include "admit.h"
 #include "lane.h"
 #include "throttle.h"
 
@@ -27,6 +28,8 @@ struct og_xctx {
 	__u8 lane_src;
 	__u8 reason; /* OG_R_* */
 	__u8 new_flow;
+	__u8 stateless; /* no og_flows entry carried this packet */
+	__u8 ev_supp;	/* an event was due but the gate was closed */
 };
 
 /*
@@ -62,6 +65,8 @@ static __always_inline int og_finish(struct xdp_md *ctx, struct og_xctx *x, int 
 		if (x->p.kind == OG_PK_FRAG)
 			s->fragments++;
 		s->new_flows += x->new_flow;
+		s->stateless += x->stateless;
+		s->ev_suppressed += x->ev_supp;
 	}
 	if (verdict != XDP_PASS || !meta)
 		return verdict;
@@ -79,118 +84,13 @@ static __always_inline int og_finish(struct xdp_md *ctx, struct og_xctx *x, int 
 	return verdict;
 }
 
-/* Packets that never get a lane: non-IP, non-TCP/UDP and malformed ones. */
-static __always_inline int og_stage_unclassified(struct og_xctx *x)
+/* An event through the per-CPU gate; a closed gate only counts. */
+static __always_inline void og_xevent(struct og_xctx *x, __u32 type)
 {
-	struct og_src_rule *rule;
-
-	switch (x->p.kind) {
-	case OG_PK_NONIP:
-		x->reason = OG_R_OTHER;
-		return XDP_PASS;
-	case OG_PK_BAD:
-		x->reason = OG_R_MALFORMED;
-		og_event(OG_EV_MALFORMED, OG_LANE_NONE, &x->p.key, og_now());
-		return XDP_PASS;
-	case OG_PK_OTHER_L4:
-		/* Operators expect "block CIDR" to stop ICMP and friends too. */
-		rule = og_prefix_rule(&x->p.key);
-		if (rule && (rule->flags & OG_RULE_BLOCK)) {
-			x->reason = OG_R_BLOCK;
-			return XDP_DROP;
-		}
-		x->reason = OG_R_OTHER;
-		return XDP_PASS;
-	}
-	return OG_CONTINUE;
-}
-
-/* A flow the map could not take: pass it with its lane, or drop it when fail-closed. */
-static __always_inline int og_flow_failed(const struct og_config *cfg, struct og_xctx *x,
-					  const struct og_res *r)
-{
-	x->lane = r->lane;
-	x->lane_src = r->lane_src;
-	if (cfg->fail_mode == OG_FAIL_CLOSED) {
-		x->reason = OG_R_ERROR;
-		return XDP_DROP;
-	}
-	if (r->blocked) {
-		x->reason = OG_R_BLOCK;
-		return XDP_DROP;
-	}
-	return OG_CONTINUE;
-}
-
-/*
- * Known flow with a current cached lane: one hash lookup and in-place per-CPU
- * increments, no map update. Rules are consulted only for a new flow, for a
- * flow first seen on this CPU, or after a writer bumped rules_gen.
- */
-static __always_inline int og_stage_flow(const struct og_config *cfg, struct og_xctx *x)
-{
-	struct og_flow_stats *v, nv = {};
-	int err, ev = 0;
-	struct og_res r;
-
-	v = bpf_map_lookup_elem(&og_flows, &x->p.key);
-	if (!v) {
-		x->now = og_now_slow();
-		og_resolve(cfg, &x->p.key, &r);
-		nv.pkts = 1;
-		nv.bytes = x->len;
-		nv.first_ns = x->now;
-		nv.last_ns = x->now;
-		nv.syns = x->p.syn;
-		nv.gen = cfg->rules_gen;
-		nv.lane = r.lane;
-		nv.lane_src = r.lane_src;
-		nv.blocked = r.blocked;
-		err = bpf_map_update_elem(&og_flows, &x->p.key, &nv, BPF_NOEXIST);
-		if (err == -EEXIST) {
-			/* Another CPU inserted it first: count on our own slot below. */
-			v = bpf_map_lookup_elem(&og_flows, &x->p.key);
-			if (!v)
-				return og_flow_failed(cfg, x, &r);
-		} else if (err) {
-			return og_flow_failed(cfg, x, &r);
-		} else {
-			x->new_flow = 1;
-			x->lane = r.lane;
-			x->lane_src = r.lane_src;
-			if (r.blocked) {
-				og_event(OG_EV_BLOCK, r.lane, &x->p.key, x->now);
-				x->reason = OG_R_BLOCK;
-				return XDP_DROP;
-			}
-			return OG_CONTINUE;
-		}
-	}
-	x->now = og_now();
-	if (!og_cached(v, cfg)) {
-		ev = !(v->lane_src != OG_LSRC_NONE && v->blocked);
-		og_resolve(cfg, &x->p.key, &r);
-		v->lane = r.lane;
-		v->lane_src = r.lane_src;
-		v->blocked = r.blocked;
-		v->gen = cfg->rules_gen;
-		if (!v->first_ns)
-			v->first_ns = x->now;
-		ev = ev && r.blocked;
-	}
-	v->pkts++;
-	v->bytes += x->len;
-	v->last_ns = x->now;
-	v->syns += x->p.syn;
-	x->lane = v->lane;
-	x->lane_src = v->lane_src;
-	if (v->blocked) {
-		if (ev)
-			og_event(OG_EV_BLOCK, x->lane, &x->p.key, x->now);
-		x->reason = OG_R_BLOCK;
-		return XDP_DROP;
-	}
-	return OG_CONTINUE;
+	if (og_ev_allow(type, x->now))
+		og_event(type, x->lane, &x->p.key, x->now);
+	else
+		x->ev_supp = 1;
 }
 
 /* Per-source token bucket; skipped entirely while no throttle is set. */
@@ -218,9 +118,179 @@ static __always_inline int og_stage_throttle(const struct og_config *cfg, struct
 	old = t->dropped;
 	__sync_fetch_and_add(&t->dropped, 1);
 	if (!old)
-		og_event(OG_EV_THROTTLE, x->lane, &x->p.key, x->now);
+		og_xevent(x, OG_EV_THROTTLE);
 	x->reason = OG_R_THROTTLE;
 	return XDP_DROP;
+}
+
+/*
+ * Block and throttle for a packet of a source without flow state (new flow,
+ * later fragment, ICMP and other protocols, malformed past the IP header):
+ * one og_throttle lookup while throttles are set, one LPM lookup, and a drop
+ * is counted in lane none: no pin or port lookup, no event, no flow state.
+ * <rule> returns the prefix rule for the resolution that follows a pass.
+ */
+static __always_inline int og_src_gate(const struct og_config *cfg, struct og_xctx *x,
+				       struct og_src_rule **rule)
+{
+	int v = og_stage_throttle(cfg, x);
+
+	if (v != OG_CONTINUE)
+		return v;
+	*rule = og_prefix_rule(&x->p.key);
+	if (*rule && ((*rule)->flags & OG_RULE_BLOCK)) {
+		x->reason = OG_R_BLOCK;
+		return XDP_DROP;
+	}
+	return OG_CONTINUE;
+}
+
+/* Packets that never get a lane: non-IP, non-TCP/UDP and malformed ones. */
+static __always_inline int og_stage_unclassified(const struct og_config *cfg, struct og_xctx *x)
+{
+	struct og_src_rule *rule;
+	int v;
+
+	switch (x->p.kind) {
+	case OG_PK_NONIP:
+		x->reason = OG_R_OTHER;
+		return XDP_PASS;
+	case OG_PK_BAD:
+	case OG_PK_OTHER_L4:
+		x->now = og_now();
+		x->stateless = 1;
+		/* The IP header parsed (family set): its source's rules apply. */
+		if (x->p.key.family) {
+			v = og_src_gate(cfg, x, &rule);
+			if (v != OG_CONTINUE)
+				return v;
+		}
+		if (x->p.kind == OG_PK_OTHER_L4) {
+			x->reason = OG_R_OTHER;
+			return XDP_PASS;
+		}
+		x->reason = OG_R_MALFORMED;
+		og_xevent(x, OG_EV_MALFORMED);
+		return XDP_PASS;
+	}
+	return OG_CONTINUE;
+}
+
+/*
+ * A flow without og_flows state: source gate, classification, admission. Only
+ * an admitted flow (see admit.h) costs the LRU insert and the real clock read.
+ */
+static __always_inline int og_stage_new(const struct og_config *cfg, struct og_xctx *x)
+{
+	struct og_src_rule *rule = NULL;
+	struct og_flow_stats nv = {};
+	struct og_admit_slot prior;
+	__u32 pseq = 0;
+	struct og_res r;
+	int v, err;
+
+	x->now = og_now();
+	x->stateless = 1;
+	v = og_src_gate(cfg, x, &rule);
+	if (v != OG_CONTINUE)
+		return v;
+	if (!x->p.syn) /* a SYN is never admitted: no pin sequence to cache */
+		pseq = og_pin_seq(&x->p.key);
+	og_resolve_rule(cfg, &x->p.key, rule, x->p.syn, &r);
+	x->lane = r.lane;
+	x->lane_src = r.lane_src;
+	if (og_admit_check(&x->p.key, x->len, x->p.syn, &prior) != OG_ADMIT_YES)
+		return OG_CONTINUE;
+	x->now = og_now_slow();
+	nv.pkts = prior.pkts + 1;
+	nv.bytes = prior.bytes + x->len;
+	nv.first_ns = x->now;
+	nv.last_ns = x->now;
+	nv.syns = prior.syns;
+	nv.gen = cfg->rules_gen;
+	nv.lane = r.lane;
+	nv.lane_src = r.lane_src;
+	nv.pin_seq = pseq;
+	err = bpf_map_update_elem(&og_flows, &x->p.key, &nv, BPF_NOEXIST);
+	if (!err) {
+		x->new_flow = 1;
+		x->stateless = 0;
+		return OG_CONTINUE;
+	}
+	/* -EEXIST: another CPU admitted it first; its entry counts from the next packet. */
+	if (err != -EEXIST && cfg->fail_mode == OG_FAIL_CLOSED) {
+		x->reason = OG_R_ERROR;
+		return XDP_DROP;
+	}
+	return OG_CONTINUE;
+}
+
+/* Caches a resolution in the flow's per-CPU value. */
+static __always_inline void og_flow_set(struct og_flow_stats *v, const struct og_res *r)
+{
+	v->lane = r->lane;
+	v->lane_src = r->lane_src;
+	v->blocked = r->blocked;
+}
+
+/*
+ * Known flow with a current cached lane: one hash lookup and in-place per-CPU
+ * increments, no map update. Rules are consulted only for a flow first seen on
+ * this CPU, or after a writer bumped rules_gen; og_flow_lane only when the
+ * flow's og_pin_hint slot moved (a pin written or cleared there).
+ */
+static __always_inline int og_stage_flow(const struct og_config *cfg, struct og_xctx *x)
+{
+	struct og_flow_stats *v;
+	struct og_flow_pin *pin;
+	struct og_res r;
+	__u32 pseq;
+	int ev = 0;
+
+	/* A SYN without ACK opens a connection, so it never belongs to a flow with
+	 * state (admission waits for the handshake's ACK; an entry on the same
+	 * 4-tuple is an earlier connection): a SYN flood skips the og_flows lookup. */
+	if (x->p.syn)
+		return og_stage_new(cfg, x);
+	v = bpf_map_lookup_elem(&og_flows, &x->p.key);
+	if (!v)
+		return og_stage_new(cfg, x);
+	x->now = og_now();
+	pseq = og_pin_seq(&x->p.key);
+	if (!og_cached(v, cfg)) {
+		ev = !(v->lane_src != OG_LSRC_NONE && v->blocked);
+		og_resolve(cfg, &x->p.key, &r);
+		og_flow_set(v, &r);
+		v->gen = cfg->rules_gen;
+		v->pin_seq = pseq;
+		if (!v->first_ns)
+			v->first_ns = x->now;
+		ev = ev && r.blocked;
+	} else if (v->pin_seq != pseq) {
+		/* A pin was written or cleared in this flow's og_pin_hint slot. */
+		pin = bpf_map_lookup_elem(&og_flow_lane, &x->p.key);
+		if (pin && og_lane_ok(pin->lane)) {
+			v->lane = pin->lane;
+			v->lane_src = OG_LSRC_PIN;
+		} else if (v->lane_src == OG_LSRC_PIN) {
+			og_resolve(cfg, &x->p.key, &r);
+			og_flow_set(v, &r);
+		}
+		v->pin_seq = pseq;
+	}
+	v->pkts++;
+	v->bytes += x->len;
+	v->last_ns = x->now;
+	x->lane = v->lane;
+	x->lane_src = v->lane_src;
+	if (v->blocked) {
+		/* A flow that had state was cut off by a rule change: worth a log line. */
+		if (ev)
+			og_xevent(x, OG_EV_BLOCK);
+		x->reason = OG_R_BLOCK;
+		return XDP_DROP;
+	}
+	return og_stage_throttle(cfg, x);
 }
 
 SEC("xdp")
@@ -237,11 +307,9 @@ int og_xdp(struct xdp_md *ctx)
 	if (!cfg || !cfg->enabled)
 		return og_finish(ctx, &x, XDP_PASS, 0);
 	og_parse_pkt(data, end, &x.p);
-	v = og_stage_unclassified(&x);
+	v = og_stage_unclassified(cfg, &x);
 	if (v == OG_CONTINUE)
 		v = og_stage_flow(cfg, &x);
-	if (v == OG_CONTINUE)
-		v = og_stage_throttle(cfg, &x);
 	if (v == OG_CONTINUE)
 		v = XDP_PASS;
 	return og_finish(ctx, &x, v, 1);

@@ -14,7 +14,7 @@
 #include <linux/types.h> /* user side; BPF side gets the same names from vmlinux.h */
 #endif
 
-#define OG_ABI_VERSION 1
+#define OG_ABI_VERSION 2
 #define OG_PIN_DIR     "/sys/fs/bpf/ordergate"
 
 /* Lanes. 0 is "unclassified": non-IP, non-TCP/UDP and malformed packets. */
@@ -46,7 +46,13 @@
 /* og_event.type */
 #define OG_EV_THROTTLE	1 /* first drop of a throttled source since its entry was set */
 #define OG_EV_MALFORMED 2 /* a packet failed header validation */
-#define OG_EV_BLOCK	3 /* first packet of a flow from a blocked prefix */
+#define OG_EV_BLOCK	3 /* a flow with og_flows state was found blocked (rule change) */
+#define OG_EV_KINDS	4 /* og_ev_gate size */
+
+/* Event gate: at most OG_EV_PER_WIN events of one kind per CPU per OG_EV_WIN_NS;
+ * the rest are only counted (og_lane_stats.ev_suppressed). */
+#define OG_EV_PER_WIN 64
+#define OG_EV_WIN_NS  1000000000ULL
 
 /* Magic in the XDP metadata so og_tc_in can tell ours from anyone else's. */
 #define OG_META_MAGIC 0x0a6e4d31
@@ -69,12 +75,13 @@ struct og_flow_stats {
 	__u64 bytes;	/* bytes, L2 frame length */
 	__u64 first_ns; /* ns, CLOCK_MONOTONIC (coarse), first packet on this CPU */
 	__u64 last_ns;	/* ns, CLOCK_MONOTONIC (coarse), last packet on this CPU */
-	__u32 syns;	/* TCP SYNs without ACK */
+	__u32 syns;	/* TCP SYNs without ACK before admission (handshake SYN, retransmits) */
 	__u32 gen;	/* og_config.rules_gen the cached lane/verdict were resolved at */
 	__u8 lane;	/* OG_LANE_* */
 	__u8 lane_src;	/* OG_LSRC_*: which rule chose the lane */
 	__u8 blocked;	/* 1: a block rule matched the source (cached verdict) */
-	__u8 pad[5];	/* zero */
+	__u8 pad;	/* zero */
+	__u32 pin_seq;	/* og_pin_hint[og_pin_slot(key)] the pin was last checked at */
 };
 _Static_assert(sizeof(struct og_flow_stats) == 48, "og_flow_stats layout");
 
@@ -94,8 +101,11 @@ struct og_lane_stats {
 	__u64 new_flows;     /* og_flows entries created */
 	__u64 tc_in_meta;    /* og_tc_in took the lane from XDP metadata */
 	__u64 tc_in_lookup;  /* og_tc_in had no metadata and looked the flow up */
+	__u64 stateless;     /* og_xdp packets of flows without og_flows state (first packets,
+			      * SYNs, floods, sources dropped before classification) */
+	__u64 ev_suppressed; /* events the per-CPU gate did not write to og_events */
 };
-_Static_assert(sizeof(struct og_lane_stats) == 104, "og_lane_stats layout");
+_Static_assert(sizeof(struct og_lane_stats) == 120, "og_lane_stats layout");
 
 /* og_src_rules key: an LPM prefix over (family, pad, addr). prefixlen counts the
  * 32 bits of family+pad too, so an IPv4 /24 is prefixlen 32 + 24 = 56. */
@@ -135,6 +145,23 @@ struct og_flow_pin {
 };
 _Static_assert(sizeof(struct og_flow_pin) == 16, "og_flow_pin layout");
 
+/*
+ * og_pin_hint: OG_PIN_HINT_SLOTS __u32 sequence numbers. A writer of og_flow_lane
+ * adds 1 to the slot of the pinned key after the write (instead of bumping
+ * rules_gen), so og_xdp re-reads og_flow_lane only for flows in that slot: a
+ * pin reaches its flow on the next packet and costs every other flow one
+ * array load. The slot of a key, shared by both sides:
+ */
+#define OG_PIN_HINT_BITS  12
+#define OG_PIN_HINT_SLOTS (1U << OG_PIN_HINT_BITS)
+static inline __attribute__((always_inline)) __u32 og_pin_slot(const struct og_flow_key *k)
+{
+	__u32 h = k->saddr[0] ^ k->saddr[1] ^ k->saddr[2] ^ k->saddr[3] ^ k->daddr[0] ^
+		  ((__u32)k->sport << 16 | k->dport);
+
+	return (h * 0x9E3779B1U) >> (32 - OG_PIN_HINT_BITS);
+}
+
 /* og_throttle key: a source address. */
 struct og_addr_key {
 	__u8 family;	/* AF_INET or AF_INET6 */
@@ -162,12 +189,12 @@ _Static_assert(sizeof(struct og_throttle) == 56, "og_throttle layout");
 
 /* og_config: one entry (key 0) of global knobs, written by ordergatectl/daemon. */
 struct og_config {
-	__u32 abi_version; /* OG_ABI_VERSION of the writer */
-	__u8 enabled;	   /* 0: og_xdp passes everything and counts it as lane NONE */
-	__u8 default_lane; /* OG_LANE_* for flows no rule matches */
-	__u8 fail_mode;	   /* OG_FAIL_* */
-	__u8 pad0;	   /* zero */
-	__u32 rules_gen;   /* bumped after every write to og_src_rules/og_port_lane/og_flow_lane */
+	__u32 abi_version;	       /* OG_ABI_VERSION of the writer */
+	__u8 enabled;		       /* 0: og_xdp passes everything and counts it as lane NONE */
+	__u8 default_lane;	       /* OG_LANE_* for flows no rule matches */
+	__u8 fail_mode;		       /* OG_FAIL_* */
+	__u8 pad0;		       /* zero */
+	__u32 rules_gen;	       /* bumped after every write to og_src_rules/og_port_lane */
 	__u32 throttle_count;	       /* live og_throttle entries; 0 lets og_xdp skip the lookup */
 	__u32 lane_class[OG_LANE_MAX]; /* HTB class id per lane for skb->priority; 0 = leave */
 };
@@ -190,6 +217,27 @@ struct og_event {
 	struct og_flow_key key; /* the packet's flow, as far as it was parsed */
 };
 _Static_assert(sizeof(struct og_event) == 56, "og_event layout");
+
+/* og_admit value (per CPU, unpinned): a flow seen without og_flows state. The
+ * flow gets an entry when a non-SYN packet finds its tag here; pkts/bytes/syns
+ * carry the packets seen before, so the entry's counters start complete. */
+struct og_admit_slot {
+	__u32 tag;   /* hash bits of the flow key, never 0; 0 = empty */
+	__u32 bytes; /* bytes of the packets seen so far */
+	__u16 pkts;  /* packets seen so far (saturates) */
+	__u16 syns;  /* SYNs among them (saturates) */
+	__u32 pad;   /* zero */
+};
+_Static_assert(sizeof(struct og_admit_slot) == 16, "og_admit_slot layout");
+#define OG_ADMIT_SLOTS 8192 /* per CPU, power of two: 128 KiB per CPU */
+
+/* og_ev_gate value (per CPU, unpinned, index OG_EV_*). */
+struct og_ev_gate {
+	__u64 win_ns; /* ns, CLOCK_MONOTONIC (coarse): start of the current window */
+	__u32 n;      /* events written in this window */
+	__u32 pad;    /* zero */
+};
+_Static_assert(sizeof(struct og_ev_gate) == 16, "og_ev_gate layout");
 
 /* Default map sizes; the loader may override them from config or flags. */
 #define OG_DEF_FLOWS	    65536

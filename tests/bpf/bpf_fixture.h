@@ -21,11 +21,11 @@
 
 static int fx_ncpu;
 
-/* Opens and loads the skeleton with every pin path cleared (so a running
- * gateway's maps are never touched) and the test clock switched on. Pins the
- * process to CPU 0: test_run executes on the calling CPU and og_flows keeps one
- * value per CPU, so a migration would look like a flow seen on a new CPU. */
-static inline struct og_bpf *fx_load(void)
+/* Opens and loads the skeleton (og_flows sized <flows>, 0 = default) with every pin path cleared
+ * (so a running gateway's maps are never touched) and the test clock switched on. Pins the process
+ * to CPU 0: test_run executes on the calling CPU and og_flows keeps one value per CPU, so a
+ * migration would look like a flow seen on a new CPU. */
+static inline struct og_bpf *fx_load_sized(__u32 flows)
 {
 	struct og_bpf *s;
 	struct bpf_map *m;
@@ -42,6 +42,8 @@ static inline struct og_bpf *fx_load(void)
 		return NULL;
 	}
 	bpf_object__for_each_map(m, s->obj) bpf_map__set_pin_path(m, NULL);
+	if (flows)
+		bpf_map__set_max_entries(s->maps.og_flows, flows);
 	s->rodata->og_test_clock = 1;
 	err = og_bpf__load(s);
 	if (err) {
@@ -50,6 +52,11 @@ static inline struct og_bpf *fx_load(void)
 		return NULL;
 	}
 	return s;
+}
+
+static inline struct og_bpf *fx_load(void)
+{
+	return fx_load_sized(0);
 }
 
 static inline struct og_config fx_cfg_default(void)
@@ -191,6 +198,7 @@ static inline int fx_flow(struct og_bpf *s, const struct og_flow_key *k, struct 
 			sum->lane_src = v[c].lane_src;
 			sum->blocked = v[c].blocked;
 			sum->gen = v[c].gen;
+			sum->pin_seq = v[c].pin_seq;
 		}
 	}
 	free(v);
@@ -271,6 +279,23 @@ static inline int fx_pin(struct og_bpf *s, const struct og_flow_key *k, __u32 la
 
 	fx_bump_gen(s);
 	return err;
+}
+
+/* Writes (lane > 0) or deletes (lane 0) a pin the way dp_flow_pin_set/clear do:
+ * the map write, then the key's og_pin_hint slot + 1, no rules_gen bump. */
+static inline int fx_pin_hinted(struct og_bpf *s, const struct og_flow_key *k, __u32 lane)
+{
+	struct og_flow_pin v = {.lane = lane, .pinned_ns = 1};
+	__u32 slot = og_pin_slot(k), seq = 0;
+	int err;
+
+	if (lane)
+		err = bpf_map_update_elem(bpf_map__fd(s->maps.og_flow_lane), k, &v, BPF_ANY);
+	else
+		err = bpf_map_delete_elem(bpf_map__fd(s->maps.og_flow_lane), k);
+	bpf_map_lookup_elem(bpf_map__fd(s->maps.og_pin_hint), &slot, &seq);
+	seq++;
+	return err ? err : bpf_map_update_elem(bpf_map__fd(s->maps.og_pin_hint), &slot, &seq, 0);
 }
 
 /* Empties a hash/LPM map (test isolation between groups). */

@@ -115,6 +115,8 @@ static void out_pin_and_cache(struct og_bpf *s)
 	__u8 pi[PKT_MAX], po[PKT_MAX];
 	size_t li = pkt_build(&in, pi, NULL), lo = pkt_build(&out, po, NULL);
 
+	/* Two packets: the second is admitted into og_flows (admit.h). */
+	fx_xdp(s, pi, li, &xo);
 	fx_xdp(s, pi, li, &xo);
 	OK(xo.meta.lane == OG_LANE_NORMAL, "ingress flow resolved to normal");
 	/* Port rule written without a generation bump: the cached lane holds. */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* libFuzzer target: the admin API's request handling (evhttp + our handlers), driven in one thread. */
+/* libFuzzer target: the admin API's request handling (evhttp + our handlers), driven in one thread.
+ */
 #include <event2/event.h>
 #include <event2/http.h>
 #include <errno.h>

@@ -170,14 +170,20 @@ static void test_rules(struct dp_maps *m)
 		struct og_flow_key k = flow_key(1);
 		struct og_flow_pin pin;
 
+		__u32 slot = og_pin_slot(&k), h0 = 0, h;
+
 		g0 = gen(m);
+		bpf_map_lookup_elem(m->fd[DP_MAP_PIN_HINT], &slot, &h0);
 		OK(dp_flow_pin_set(m, &k, OG_LANE_ORDER) == 0 &&
 		       bpf_map_lookup_elem(m->fd[DP_MAP_FLOW_LANE], &k, &pin) == 0 &&
-		       pin.lane == OG_LANE_ORDER && pin.pinned_ns > 0 && gen(m) == g0 + 1,
-		   "flow pin written with a timestamp, rules_gen bumped");
-		OK(dp_flow_pin_clear(m, &k) == 0 && gen(m) == g0 + 2 &&
+		       pin.lane == OG_LANE_ORDER && pin.pinned_ns > 0 && gen(m) == g0,
+		   "flow pin written with a timestamp, rules_gen untouched");
+		OK(bpf_map_lookup_elem(m->fd[DP_MAP_PIN_HINT], &slot, &h) == 0 && h == h0 + 1,
+		   "pin set: the key's og_pin_hint slot rose by one");
+		OK(dp_flow_pin_clear(m, &k) == 0 && gen(m) == g0 &&
+		       bpf_map_lookup_elem(m->fd[DP_MAP_PIN_HINT], &slot, &h) == 0 && h == h0 + 2 &&
 		       dp_flow_pin_clear(m, &k) == -ENOENT,
-		   "flow pin cleared");
+		   "flow pin cleared: og_pin_hint slot rose again, rules_gen untouched");
 	}
 }
 
@@ -221,7 +227,7 @@ static void unpin_all(void)
 {
 	static const char *const names[] = {"og_flows",	    "og_lane_stats", "og_src_rules",
 					    "og_port_lane", "og_flow_lane",  "og_throttle",
-					    "og_config",    "og_events"};
+					    "og_config",    "og_events",     "og_pin_hint"};
 	char path[128];
 	size_t i;
 

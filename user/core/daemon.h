@@ -62,11 +62,20 @@ struct og_route_rt {
 	uint32_t resp_head_len; /* bytes before the final "\r\n" (Date/Connection go there) */
 };
 
+/* Requests of one worker running on one generation: written by that worker only (no locked
+ * instruction), read by the main thread; one cache line each so workers do not share. */
+struct og_rt_ref {
+	_Atomic uint32_t n;
+	uint32_t pad_[15];
+};
+
 /*
  * A config generation: the immutable config plus everything derived from it.
- * Published with an atomic store to og_daemon.rt; workers pick it up between
- * requests and record the generation they run in og_worker.rt_gen; the main thread
- * frees an old runtime once every worker's rt_gen moved past it.
+ * Published with an atomic store to og_daemon.rt; each worker adopts it at its next
+ * tick (a loop boundary, never inside a request) and records it in og_worker.rt_gen.
+ * A request runs on the generation it started on until it ends: it holds a reference
+ * in refs[worker id]. The main thread frees an old generation once every worker has
+ * adopted a newer one and holds no reference on it (worker_rt_unused).
  */
 struct og_rt {
 	struct config *cfg;
@@ -76,6 +85,7 @@ struct og_rt {
 	struct og_rt *older;	    /* list of retired generations awaiting free (main thread) */
 	uint64_t retired_ms; /* CLOCK_MONOTONIC ms when replaced; freed >= 5 s later so an admin
 			      * request that loaded the old pointer finishes with it first */
+	struct og_rt_ref refs[OG_MAX_WORKERS]; /* [worker id]: its requests on this generation */
 };
 
 /* ---- per-worker counters: single writer (the worker), relaxed readers ---- */
@@ -126,7 +136,7 @@ struct og_worker {
 	int id; /* 0 .. n_workers-1 */
 	pthread_t thread;
 	struct event_base *base;
-	_Atomic uint64_t rt_gen;    /* generation of the runtime this worker runs now */
+	_Atomic uint64_t rt_gen;    /* generation this worker adopted (new requests run on it) */
 	_Atomic uint32_t listening; /* listeners this worker has open (0 while draining) */
 	struct og_wstats stats;
 	struct metrics_worker *metrics; /* set by metrics_worker_new() before the thread starts */
@@ -148,6 +158,7 @@ struct og_daemon {
 	_Atomic uint32_t ready;		    /* 1 once every worker's listeners are bound */
 	_Atomic uint64_t reloads_ok;	    /* successful reloads */
 	_Atomic uint64_t reloads_failed;    /* reloads refused (bad config) */
+	_Atomic uint32_t gens_live;	    /* config generations built and not yet freed */
 	const char *config_path;	    /* -c FILE, or NULL for the embedded default */
 	uint64_t fd_limit; /* RLIMIT_NOFILE soft limit after raising it to the hard one */
 	uint32_t conn_cap; /* client connections per worker the fd budget allows (0 = no cap) */
@@ -162,11 +173,6 @@ static inline struct og_rt *og_daemon_rt(void)
 {
 	return atomic_load_explicit(&og_d.rt, memory_order_acquire);
 }
-
-/* Readiness for /readyz: listeners up and, for each upstream a route uses, at least one
- * server usable (healthy, not ejected, breaker not open). Returns 1 when ready, 0 when
- * not (with the reason in <why>). Any thread; lock-free. */
-int og_daemon_ready(char *why, size_t whylen);
 
 /* Monotonic milliseconds (CLOCK_MONOTONIC_COARSE; cheap, ~4 ms resolution). */
 uint64_t og_now_ms(void);

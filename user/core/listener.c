@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "front/conn.h"
 #include "core/listener.h"
 #include "lib/log.h"
 #include "core/worker.h"
@@ -44,7 +43,9 @@ fail:
 	return -e;
 }
 
-static int accept_some(struct og_worker_priv *p, int lfd, int max)
+/* Accept up to <max> connections; <read_now>: read and serve each at once (its request
+ * usually came with the handshake), else only arm it for the loop. */
+static int accept_some(struct og_worker_priv *p, int lfd, int max, int read_now)
 {
 	int n = 0;
 
@@ -57,7 +58,7 @@ static int accept_some(struct og_worker_priv *p, int lfd, int max)
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			/* out of descriptors: an incomplete head makes room before we stop */
-			if ((errno == EMFILE || errno == ENFILE) && conn_shed_one(p))
+			if ((errno == EMFILE || errno == ENFILE) && worker_shed(p))
 				continue;
 			if (errno == EMFILE || errno == ENFILE) {
 				/* Out of descriptors: the listener stays readable, so stop watching
@@ -73,7 +74,7 @@ static int accept_some(struct og_worker_priv *p, int lfd, int max)
 			}
 			break;
 		}
-		conn_accept(p, fd, (struct sockaddr *)&ss, sl);
+		worker_accept(p, fd, (struct sockaddr *)&ss, sl, read_now);
 		n++;
 	}
 	return n;
@@ -83,8 +84,8 @@ static void accept_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct og_worker_priv *p = arg;
 
-	accept_some(p, fd, ACCEPT_BATCH);
-	conn_reap(p);
+	accept_some(p, fd, ACCEPT_BATCH, 1);
+	worker_reap(p);
 }
 
 static int listener_add(struct og_worker_priv *p, int i)
@@ -111,8 +112,10 @@ static void listener_close(struct og_worker_priv *p, int i)
 		p->lev[i] = NULL;
 	}
 	/* What the kernel queued to us before close would be reset: take it first. With
-	 * net.ipv4.tcp_migrate_req=1 what arrives after this moves to a sibling socket. */
-	accept_some(p, p->lfd[i], 1 << 20);
+	 * net.ipv4.tcp_migrate_req=1 what arrives after this moves to a sibling socket.
+	 * Only taken here: served from the loop, so no request runs inside a reload or a
+	 * drain step (the caller may be in the middle of switching generations). */
+	accept_some(p, p->lfd[i], 1 << 20, 0);
 	close(p->lfd[i]);
 	p->lfd[i] = -1;
 }
@@ -136,20 +139,22 @@ void listener_stop(struct og_worker_priv *p)
 	atomic_store(&p->w->listening, 0);
 }
 
-void listener_reconcile(struct og_worker_priv *p, const struct config *oldc,
-			const struct config *newc)
+void listener_reconcile(struct og_worker_priv *p, const struct config *newc)
 {
 	int lfd[CFG_MAX_LISTEN];
 	struct event *lev[CFG_MAX_LISTEN];
+	char laddr[CFG_MAX_LISTEN][64];
 	char err[256];
 	int n = 0;
 
 	for (int j = 0; j < newc->n_listen; j++) {
 		int found = -1;
 
-		for (int i = 0; i < p->n_listen && i < oldc->n_listen; i++)
-			if (p->lfd[i] >= 0 && !strcmp(oldc->listen[i].text, newc->listen[j].text))
+		/* by address, not position: an address that failed to open left no slot */
+		for (int i = 0; i < p->n_listen; i++)
+			if (p->lfd[i] >= 0 && !strcmp(p->laddr[i], newc->listen[j].text))
 				found = i;
+		snprintf(laddr[n], sizeof(laddr[0]), "%s", newc->listen[j].text);
 		if (found >= 0) {
 			lfd[n] = p->lfd[found];
 			lev[n++] = p->lev[found];
@@ -172,6 +177,7 @@ void listener_reconcile(struct og_worker_priv *p, const struct config *oldc,
 			listener_close(p, i);
 	memcpy(p->lfd, lfd, sizeof(int) * n);
 	memcpy(p->lev, lev, sizeof(void *) * n);
+	memcpy(p->laddr, laddr, sizeof(laddr[0]) * n);
 	p->n_listen = n;
 	atomic_store(&p->w->listening, (uint32_t)n);
 }

@@ -19,9 +19,9 @@ void listener_resume(struct og_worker_priv *p);
 /* Accept what is queued on every listener, then close them: connections the kernel had
  * already queued to this process are served, not reset. Worker thread. */
 void listener_stop(struct og_worker_priv *p);
-/* Reconcile the worker's listeners with <cfg>'s listen set: keep identical addresses,
- * open added ones, close removed ones. Worker thread (on reload). */
-void listener_reconcile(struct og_worker_priv *p, const struct config *oldc,
-			const struct config *newc);
+/* Reconcile the worker's listeners with <newc>'s listen set: keep identical addresses,
+ * open added ones, close removed ones (what they had queued is accepted, and served from
+ * the loop). Worker thread (on reload). */
+void listener_reconcile(struct og_worker_priv *p, const struct config *newc);
 
 #endif /* OG_LISTENER_H */

@@ -1,14 +1,56 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Config generations: derived per-route bytes and server state, published with one atomic store. */
+#include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
-#include "front/respond.h"
+#include "http/resp_fmt.h"
 #include "core/runtime.h"
 #include "core/worker.h"
 
 static struct og_rt *retired; /* main thread only */
 static uint64_t next_gen = 1;
+
+/* Route <r>'s direct response, formatted once per generation: status line and headers, then
+ * "\r\n" and the body; the Date and Connection lines go in between when sent. */
+static int route_build(struct og_route_rt *rr, const struct cfg_route *r)
+{
+	size_t cap = 256 + r->body_len, len;
+	int has_ct = 0, body = resp_status_has_body(r->status);
+	char *b;
+
+	for (int i = 0; i < r->n_resp_headers; i++) {
+		cap += strlen(r->resp_headers[i].name) + strlen(r->resp_headers[i].value) + 4;
+		if (!strcasecmp(r->resp_headers[i].name, "content-type"))
+			has_ct = 1;
+	}
+	b = malloc(cap);
+	if (!b)
+		return -ENOMEM;
+	len = resp_fmt_status(b, cap, r->status);
+	for (int i = 0; i < r->n_resp_headers; i++)
+		len += resp_fmt_header(b + len, cap - len, r->resp_headers[i].name,
+				       r->resp_headers[i].value);
+	if (!has_ct)
+		len += resp_fmt_header(b + len, cap - len, "Content-Type", "text/plain");
+	if (body) {
+		char cl[24];
+
+		snprintf(cl, sizeof(cl), "%zu", r->body_len);
+		len += resp_fmt_header(b + len, cap - len, "Content-Length", cl);
+	}
+	rr->resp_head_len = (uint32_t)len;
+	memcpy(b + len, "\r\n", 2);
+	len += 2;
+	if (body) {
+		memcpy(b + len, r->body, r->body_len);
+		len += r->body_len;
+	}
+	rr->resp = b;
+	rr->resp_len = (uint32_t)len;
+	return 0;
+}
 
 static const struct og_server *find_prev(const struct og_rt *prev, const char *ups,
 					 const char *addr)
@@ -37,8 +79,7 @@ struct og_rt *rt_new(struct config *cfg, const struct og_rt *prev)
 	if (!rt->routes || !rt->ups)
 		goto fail;
 	for (int i = 0; i < cfg->n_routes; i++)
-		if (cfg->routes[i].is_respond &&
-		    respond_build_route(&rt->routes[i], &cfg->routes[i]))
+		if (cfg->routes[i].is_respond && route_build(&rt->routes[i], &cfg->routes[i]))
 			goto fail;
 	for (int u = 0; u < cfg->n_upstreams; u++) {
 		struct og_upstream_rt *ur = &rt->ups[u];
@@ -74,6 +115,7 @@ struct og_rt *rt_new(struct config *cfg, const struct og_rt *prev)
 		}
 	}
 	rt->gen = next_gen++;
+	atomic_fetch_add(&og_d.gens_live, 1);
 	return rt;
 fail:
 	rt_free(rt);
@@ -84,9 +126,11 @@ void rt_free(struct og_rt *rt)
 {
 	if (!rt)
 		return;
+	if (rt->gen)
+		atomic_fetch_sub(&og_d.gens_live, 1);
 	if (rt->routes)
 		for (int i = 0; i < rt->cfg->n_routes; i++)
-			respond_free_route(&rt->routes[i]);
+			free(rt->routes[i].resp);
 	if (rt->ups)
 		for (int u = 0; u < rt->cfg->n_upstreams; u++)
 			free(rt->ups[u].servers);
@@ -109,13 +153,12 @@ void rt_publish(struct og_rt *rt)
 
 void rt_collect(int all)
 {
-	uint64_t min = all ? UINT64_MAX : worker_min_gen();
 	struct og_rt **pp = &retired;
 
 	while (*pp) {
 		struct og_rt *rt = *pp;
 
-		if (all || (rt->gen < min && og_now_ms() >= rt->retired_ms + 5000)) {
+		if (all || (og_now_ms() >= rt->retired_ms + 5000 && worker_rt_unused(rt))) {
 			*pp = rt->older;
 			rt_free(rt);
 		} else {

@@ -6,82 +6,134 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "front/conn.h"
-#include "ops/hooks.h"
+#include "core/hooks.h"
 #include "core/listener.h"
 #include "lib/log.h"
-#include "front/respond.h"
-#include "proxy/upstream.h"
 #include "core/worker.h"
 
 #define DRAIN_IDLE_MS 250 /* during drain, a keep-alive connection idle this long is closed */
 
+#define OG_WORKER_MODS 4
+
 static _Atomic int alive;
+static const struct og_worker_mod *mods[OG_WORKER_MODS];
+static int n_mods;
+static og_accept_fn *accept_fn;
+
+int worker_mod_register(const struct og_worker_mod *m)
+{
+	if (n_mods == OG_WORKER_MODS)
+		return -ENOSPC;
+	mods[n_mods++] = m;
+	return 0;
+}
+
+void worker_accept_register(og_accept_fn *fn)
+{
+	accept_fn = fn;
+}
+
+void worker_accept(struct og_worker_priv *p, int fd, const struct sockaddr *peer, socklen_t plen,
+		   int read_now)
+{
+	if (accept_fn)
+		accept_fn(p, fd, peer, plen, read_now);
+	else
+		close(fd);
+}
+
+int worker_shed(struct og_worker_priv *p)
+{
+	for (int i = 0; i < n_mods; i++)
+		if (mods[i]->shed && mods[i]->shed(p))
+			return 1;
+	return 0;
+}
+
+void worker_reap(struct og_worker_priv *p)
+{
+	for (int i = 0; i < n_mods; i++)
+		if (mods[i]->reap)
+			mods[i]->reap(p);
+}
+
+static void mods_drain(struct og_worker_priv *p, uint64_t idle_ms)
+{
+	for (int i = 0; i < n_mods; i++)
+		if (mods[i]->drain)
+			mods[i]->drain(p, idle_ms);
+}
+
+static void mods_close_all(struct og_worker_priv *p)
+{
+	for (int i = 0; i < n_mods; i++)
+		if (mods[i]->close_all)
+			mods[i]->close_all(p);
+}
+
+static int mods_busy(struct og_worker_priv *p)
+{
+	for (int i = 0; i < n_mods; i++)
+		if (mods[i]->busy && mods[i]->busy(p))
+			return 1;
+	return 0;
+}
 
 int worker_alive(void)
 {
 	return atomic_load(&alive);
 }
 
-static void publish_gen(struct og_worker_priv *p)
+static void worker_set_rt(struct og_worker_priv *p, struct og_rt *rt)
 {
-	uint64_t g = p->rt->gen;
-
-	for (int i = 0; i < p->n_old; i++)
-		if (p->old[i].rt->gen < g)
-			g = p->old[i].rt->gen;
-	atomic_store_explicit(&p->w->rt_gen, g, memory_order_release);
+	p->rt = rt;
+	p->rt_ref = &rt->refs[p->w->id].n;
 }
 
-/* Switch new requests to runtime <nrt>; the old one lives on while requests use it. */
+/*
+ * Switch new requests to generation <nrt>: tick only, so no request is inside this.
+ * Requests in flight keep the generation they hold a reference on until they end; the
+ * main thread frees it after that (worker_rt_unused). Connections queued on a listener
+ * the new config drops are accepted here but served from the loop, on <nrt>. When the
+ * new pools cannot be allocated the worker stays on its generation and tries again at
+ * the next tick.
+ */
 static void worker_adopt(struct og_worker_priv *p, struct og_rt *nrt)
 {
 	struct og_rt *ort = p->rt;
+	int r = 0;
 
-	if (p->rt_refs) {
-		if (p->n_old == OG_MAX_OLD_RT)
-			return; /* too many generations in flight: adopt on a later request */
-		p->old[p->n_old].rt = ort;
-		p->old[p->n_old++].refs = p->rt_refs;
+	for (int i = 0; i < n_mods && !r; i++)
+		if (mods[i]->adopt)
+			r = mods[i]->adopt(p, ort, nrt);
+	if (r) {
+		og_log("error", "event=adopt worker=%d gen=%llu err=\"%s\"", p->w->id,
+		       (unsigned long long)nrt->gen, strerror(-r));
+		return;
 	}
+	worker_set_rt(p, nrt);
 	if (!p->draining)
-		listener_reconcile(p, ort->cfg, nrt->cfg);
-	upstream_worker_adopt(p, ort, nrt);
-	p->rt = nrt;
-	p->rt_refs = 0;
-	publish_gen(p);
+		listener_reconcile(p, nrt->cfg);
+	/* last: once published, <ort> may be freed as soon as its references are gone */
+	atomic_store_explicit(&p->w->rt_gen, nrt->gen, memory_order_release);
 }
 
-struct og_rt *worker_rt_get(struct og_worker_priv *p)
+int worker_rt_unused(const struct og_rt *rt)
 {
-	struct og_rt *cur = atomic_load_explicit(&og_d.rt, memory_order_acquire);
-
-	if (__builtin_expect(cur != p->rt, 0))
-		worker_adopt(p, cur);
-	p->rt_refs++;
-	return p->rt;
-}
-
-void worker_rt_put(struct og_worker_priv *p, struct og_rt *rt)
-{
-	if (rt == p->rt) {
-		p->rt_refs--;
-		return;
+	for (int i = 0; i < og_d.n_workers; i++) {
+		/* rt_gen first: a worker that moved past <rt> takes no new reference on it, and
+		 * the references it took before are visible once its rt_gen is */
+		if (atomic_load_explicit(&og_d.workers[i].rt_gen, memory_order_acquire) <= rt->gen)
+			return 0;
+		if (atomic_load_explicit(&rt->refs[i].n, memory_order_acquire))
+			return 0;
 	}
-	for (int i = 0; i < p->n_old; i++) {
-		if (p->old[i].rt != rt)
-			continue;
-		if (--p->old[i].refs == 0) {
-			p->old[i] = p->old[--p->n_old];
-			publish_gen(p);
-		}
-		return;
-	}
+	return 1;
 }
 
 static void worker_exit_if_done(struct og_worker_priv *p)
 {
-	if (p->draining && p->n_conns == 0 && upstream_active(p) == 0)
+	if (p->draining && !mods_busy(p))
 		event_base_loopbreak(p->w->base);
 }
 
@@ -96,9 +148,8 @@ static void worker_start_drain(struct og_worker_priv *p)
 	p->draining = 1;
 	p->drain_deadline_ms = atomic_load(&og_d.drain_deadline_ms);
 	listener_stop(p);
-	upstream_close_idle(p);
-	conn_drain_sweep(p, DRAIN_IDLE_MS);
-	conn_reap(p);
+	mods_drain(p, DRAIN_IDLE_MS);
+	worker_reap(p);
 	worker_exit_if_done(p);
 }
 
@@ -117,7 +168,9 @@ static void worker_tick(evutil_socket_t fd, short what, void *arg)
 
 	p->cb_ns = 0;
 	worker_clock(p);
-	respond_date_refresh(p);
+	for (int i = 0; i < n_mods; i++)
+		if (mods[i]->tick)
+			mods[i]->tick(p);
 	tw_run(&p->tw, p->now_ms);
 	/* Move to a newly published config even on a worker with no traffic, so the old
 	 * generation can be freed. */
@@ -127,20 +180,14 @@ static void worker_tick(evutil_socket_t fd, short what, void *arg)
 	if (!p->draining && atomic_load_explicit(&og_d.draining, memory_order_acquire))
 		worker_start_drain(p);
 	if (p->draining) {
-		conn_drain_sweep(p, DRAIN_IDLE_MS);
-		if (p->now_ms >= p->drain_deadline_ms) {
-			/* grace is over: whatever is left is cut */
-			while (p->conns)
-				conn_close(p->conns);
-			upstream_close_all(p);
-		}
+		mods_drain(p, DRAIN_IDLE_MS);
+		if (p->now_ms >= p->drain_deadline_ms)
+			mods_close_all(p); /* grace is over: whatever is left is cut */
 		worker_exit_if_done(p);
 	}
 	if (p->accept_paused_until && !p->draining)
 		listener_resume(p);
-	hook_worker_tick(p->w);
-	conn_reap(p);
-	upstream_reap(p);
+	worker_reap(p);
 }
 
 static int worker_init(struct og_worker *w, struct og_rt *rt, char *err, size_t errlen)
@@ -162,7 +209,7 @@ static int worker_init(struct og_worker *w, struct og_rt *rt, char *err, size_t 
 		snprintf(err, errlen, "worker %d: event_base_new failed", w->id);
 		return -ENOMEM;
 	}
-	p->rt = rt;
+	worker_set_rt(p, rt);
 	atomic_store(&w->rt_gen, rt->gen);
 	buf_pool_init(&p->bufs);
 	p->msg = malloc(sizeof(*p->msg));
@@ -170,9 +217,14 @@ static int worker_init(struct og_worker *w, struct og_rt *rt, char *err, size_t 
 		return -ENOMEM;
 	worker_clock(p);
 	tw_init(&p->tw, p->now_ms);
-	respond_date_refresh(p);
-	if (upstream_worker_adopt(p, NULL, rt))
-		return -ENOMEM;
+	for (int i = 0; i < n_mods; i++) {
+		int r = mods[i]->init ? mods[i]->init(p, rt) : 0;
+
+		if (r) {
+			snprintf(err, errlen, "worker %d: %s", w->id, strerror(-r));
+			return r;
+		}
+	}
 	p->clk_ev = event_new(w->base, -1, 0, worker_clock_pass_end, p);
 	if (!p->clk_ev)
 		return -ENOMEM;
@@ -184,6 +236,7 @@ static int worker_init(struct og_worker *w, struct og_rt *rt, char *err, size_t 
 
 		if (fd < 0)
 			return fd;
+		snprintf(p->laddr[p->n_listen], sizeof(p->laddr[0]), "%s", rt->cfg->listen[i].text);
 		p->lfd[p->n_listen++] = fd;
 	}
 	return listener_start(p);
@@ -208,7 +261,7 @@ int worker_create_all(struct og_rt *rt, char *err, size_t errlen)
 		r = worker_init(&og_d.workers[i], rt, err, errlen);
 		if (r)
 			return r;
-		hook_worker_init(&og_d.workers[i]);
+		og_hooks.worker_init(&og_d.workers[i]);
 	}
 	return 0;
 }
@@ -221,12 +274,8 @@ static void *worker_main(void *arg)
 	event_base_loop(w->base, 0);
 	/* drained: release everything this worker owns */
 	listener_stop(p);
-	while (p->conns)
-		conn_close(p->conns);
-	upstream_close_all(p);
-	conn_reap(p);
-	upstream_reap(p);
-	hook_worker_exit(w);
+	mods_close_all(p);
+	worker_reap(p);
 	atomic_fetch_sub(&alive, 1);
 	return NULL;
 }
@@ -252,17 +301,4 @@ void worker_join_all(void)
 {
 	for (int i = 0; i < og_d.n_workers; i++)
 		pthread_join(og_d.workers[i].thread, NULL);
-}
-
-uint64_t worker_min_gen(void)
-{
-	uint64_t g = UINT64_MAX;
-
-	for (int i = 0; i < og_d.n_workers; i++) {
-		uint64_t x = atomic_load_explicit(&og_d.workers[i].rt_gen, memory_order_acquire);
-
-		if (x < g)
-			g = x;
-	}
-	return g;
 }

@@ -5,6 +5,7 @@
 
 #include <event2/event.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "lib/buf.h"
@@ -41,18 +42,11 @@ struct og_wpool {
 	uint32_t inflight; /* for least_request (per worker, like nginx without a shared zone) */
 };
 
-#define OG_MAX_OLD_RT 16
-
 /* Everything only the worker thread touches. */
 struct og_worker_priv {
 	struct og_worker *w;
-	struct og_rt *rt; /* runtime new requests use */
-	uint32_t rt_refs; /* requests in flight that started under rt */
-	struct {
-		struct og_rt *rt;
-		uint32_t refs;
-	} old[OG_MAX_OLD_RT]; /* older runtimes still referenced by requests in flight */
-	int n_old;
+	struct og_rt *rt;	  /* generation new requests use; changes only in the tick */
+	_Atomic uint32_t *rt_ref; /* &rt->refs[w->id].n */
 
 	/* pools for rt: [flat server index] and per-upstream round-robin cursors */
 	struct og_wpool *pools;
@@ -90,25 +84,66 @@ struct og_worker_priv {
 	uint64_t accept_paused_until; /* ms; accepting paused after EMFILE until then, 0 = not */
 	int lfd[CFG_MAX_LISTEN];
 	struct event *lev[CFG_MAX_LISTEN];
+	char laddr[CFG_MAX_LISTEN][64]; /* lfd[i]'s address as configured (cfg_addr.text) */
 
 	uint64_t reqid_seq; /* X-Request-Id counter */
 	int draining;	    /* SIGTERM seen: no accepts, close idle conns, answer with close */
 	uint64_t drain_deadline_ms;
 };
 
+/*
+ * A module above core with per-worker state (the front, the proxy): what the worker loop
+ * calls in it. Registered once at start, before worker_create_all (ops/main.c), so core
+ * includes none of their headers; called in registration order. Entries may be NULL.
+ * Worker thread unless said.
+ */
+struct og_worker_mod {
+	/* worker created for generation <rt> (main thread, before the worker starts) */
+	int (*init)(struct og_worker_priv *p, struct og_rt *rt);
+	/* switch to generation <nrt> (tick, no request inside); an error keeps <ort> and the
+	 * worker tries again at the next tick */
+	int (*adopt)(struct og_worker_priv *p, struct og_rt *ort, struct og_rt *nrt);
+	/* every tick, before the timers run */
+	void (*tick)(struct og_worker_priv *p);
+	/* draining: close what is idle for <idle_ms> or more (drain start and every tick) */
+	void (*drain)(struct og_worker_priv *p, uint64_t idle_ms);
+	/* work in flight the drain waits for (0 = none) */
+	uint32_t (*busy)(struct og_worker_priv *p);
+	/* close everything now (grace over, exit) */
+	void (*close_all)(struct og_worker_priv *p);
+	/* end of a callback: reclaim what it closed */
+	void (*reap)(struct og_worker_priv *p);
+	/* out of descriptors: close one connection that is least worth keeping (an incomplete
+	 * head); 1 when one was closed */
+	int (*shed)(struct og_worker_priv *p);
+};
+
+/* Register <m> (static storage). Main thread, before worker_create_all. 0 or -ENOSPC. */
+int worker_mod_register(const struct og_worker_mod *m);
+/* Who takes accepted connections (the front): <read_now> 1 = read and serve at once. */
+typedef void og_accept_fn(struct og_worker_priv *p, int fd, const struct sockaddr *peer,
+			  socklen_t plen, int read_now);
+void worker_accept_register(og_accept_fn *fn);
+/* Hand accepted socket <fd> to the front (listener.c). */
+void worker_accept(struct og_worker_priv *p, int fd, const struct sockaddr *peer, socklen_t plen,
+		   int read_now);
+/* Out of descriptors at accept: ask the modules to shed one connection; 1 when one did. */
+int worker_shed(struct og_worker_priv *p);
+/* End of a core callback: every module reclaims what it closed. */
+void worker_reap(struct og_worker_priv *p);
+
 /* Create the workers (event bases, listeners on SO_REUSEPORT sockets) for runtime <rt>.
  * Returns 0 or -errno with a message in <err>. Main thread, before starting them. */
 int worker_create_all(struct og_rt *rt, char *err, size_t errlen);
 /* Start every worker thread. */
 int worker_start_all(void);
-/* Workers pick up a new runtime (og_d.rt) and a drain request (og_d.draining) by
- * themselves: on their next request or tick (16 ms). No cross-thread calls. */
 /* Join every worker thread (after drain). */
 void worker_join_all(void);
 /* Worker threads still running (drain is over at 0). Any thread. */
 int worker_alive(void);
-/* Lowest runtime generation any worker still references (for freeing old runtimes). */
-uint64_t worker_min_gen(void);
+/* 1 when every worker adopted a generation newer than <rt> and no request of any worker
+ * runs on <rt> any more: it may be freed. Main thread. */
+int worker_rt_unused(const struct og_rt *rt);
 
 /* Refresh the worker's cached clock (one cheap vDSO read). */
 static inline uint64_t worker_clock(struct og_worker_priv *p)
@@ -151,11 +186,28 @@ static inline uint64_t og_elapsed_ns(uint64_t now, uint64_t then)
 	return now > then ? now - then : 0;
 }
 
-/* Take a reference on the worker's current runtime for a new request; adopts a newly
- * published runtime first. Worker thread only. */
-struct og_rt *worker_rt_get(struct og_worker_priv *p);
-/* Drop a reference taken by worker_rt_get. */
-void worker_rt_put(struct og_worker_priv *p, struct og_rt *rt);
+/*
+ * Take a reference on the worker's current generation for a new request. Never adopts:
+ * workers pick up a newly published generation (og_d.rt) and a drain request
+ * (og_d.draining) by themselves in their tick (16 ms), between callbacks, so a request
+ * and everything it calls see one generation. Worker thread only.
+ */
+static inline struct og_rt *worker_rt_get(struct og_worker_priv *p)
+{
+	atomic_store_explicit(p->rt_ref, atomic_load_explicit(p->rt_ref, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	return p->rt;
+}
+
+/* Drop a reference taken by worker_rt_get on <rt> (the current or an older generation).
+ * Release: the main thread that sees the count reach 0 may free <rt>. */
+static inline void worker_rt_put(struct og_worker_priv *p, struct og_rt *rt)
+{
+	_Atomic uint32_t *r = &rt->refs[p->w->id].n;
+
+	atomic_store_explicit(r, atomic_load_explicit(r, memory_order_relaxed) - 1,
+			      memory_order_release);
+}
 /* Called by conn.c when a client connection closes: exits the loop when draining is done. */
 void worker_conn_closed(struct og_worker_priv *p);
 

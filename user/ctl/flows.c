@@ -181,7 +181,7 @@ static const struct {
     F(tx_bytes, "TX_BYTES"),	  F(drop_block, "DROP_BLK"), F(drop_throttle, "DROP_THR"),
     F(drop_error, "DROP_ERR"),	  F(other, "OTHER"),	     F(malformed, "MALFORM"),
     F(fragments, "FRAGS"),	  F(new_flows, "NEWFLOWS"),  F(tc_in_meta, "TC_META"),
-    F(tc_in_lookup, "TC_LOOKUP"),
+    F(tc_in_lookup, "TC_LOOKUP"), F(stateless, "STATELESS"), F(ev_suppressed, "EV_SUPPR"),
 #undef F
 };
 #define NFIELDS (sizeof(lane_fields) / sizeof(lane_fields[0]))

@@ -200,6 +200,7 @@ enum dp_map_id {
 	DP_MAP_FLOW_LANE,
 	DP_MAP_THROTTLE,
 	DP_MAP_CONFIG,
+	DP_MAP_PIN_HINT, /* og_pin_hint: bumped by dp_flow_pin_set/clear */
 	DP_MAP_COUNT,
 };
 

@@ -167,7 +167,9 @@ int dp_open(const struct dp_opts *o, const char *ifname, struct og_bpf **skelp, 
 	}
 	bpf_object__for_each_map(map, skel->obj)
 	{
-		if (bpf_map__is_internal(map))
+		/* Maps declared without LIBBPF_PIN_BY_NAME (og_admit, og_ev_gate) are
+		 * private per-CPU scratch of one loaded program: never pinned. */
+		if (bpf_map__is_internal(map) || !bpf_map__pin_path(map))
 			continue;
 		if (o->unpinned) {
 			ret = bpf_map__set_pin_path(map, NULL);

@@ -16,7 +16,7 @@ const char *const dp_map_names[DP_MAP_COUNT] = {
     [DP_MAP_FLOWS] = "og_flows",	 [DP_MAP_LANE_STATS] = "og_lane_stats",
     [DP_MAP_SRC_RULES] = "og_src_rules", [DP_MAP_PORT_LANE] = "og_port_lane",
     [DP_MAP_FLOW_LANE] = "og_flow_lane", [DP_MAP_THROTTLE] = "og_throttle",
-    [DP_MAP_CONFIG] = "og_config",
+    [DP_MAP_CONFIG] = "og_config",	 [DP_MAP_PIN_HINT] = "og_pin_hint",
 };
 
 const struct dp_map_shape dp_map_shapes[DP_MAP_COUNT] = {
@@ -32,6 +32,7 @@ const struct dp_map_shape dp_map_shapes[DP_MAP_COUNT] = {
     [DP_MAP_THROTTLE] = {BPF_MAP_TYPE_LRU_HASH, sizeof(struct og_addr_key),
 			 sizeof(struct og_throttle)},
     [DP_MAP_CONFIG] = {BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct og_config)},
+    [DP_MAP_PIN_HINT] = {BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(__u32)},
 };
 
 static void maps_init(struct dp_maps *m)
@@ -170,7 +171,7 @@ int dp_map_count(struct dp_maps *m, enum dp_map_id id, __u64 *n)
 
 	if (m->fd[id] < 0)
 		return -EBADF;
-	if (id == DP_MAP_LANE_STATS || id == DP_MAP_CONFIG) {
+	if (id == DP_MAP_LANE_STATS || id == DP_MAP_CONFIG || id == DP_MAP_PIN_HINT) {
 		struct bpf_map_info info;
 		int ret = dp_map_info(m->fd[id], &info);
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Write og_src_rules, og_port_lane and og_flow_lane; every write bumps rules_gen. */
+/* Write og_src_rules, og_port_lane (each write bumps rules_gen) and og_flow_lane (og_pin_hint). */
 #include <errno.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -139,18 +139,37 @@ int dp_port_lanes_foreach(struct dp_maps *m,
 	return 0;
 }
 
+/*
+ * Pins change one flow: instead of bumping rules_gen (which re-resolves every
+ * flow), add 1 to the key's og_pin_hint slot after the write, so og_xdp
+ * re-reads og_flow_lane only for flows sharing that slot. Two writers racing
+ * on a slot may add once instead of twice; either change is seen.
+ */
+static int pin_hint_bump(struct dp_maps *m, const struct og_flow_key *k, int ret)
+{
+	__u32 slot = og_pin_slot(k), seq = 0;
+
+	if (bpf_map_lookup_elem(m->fd[DP_MAP_PIN_HINT], &slot, &seq))
+		return ret ? ret : -errno;
+	seq++;
+	if (bpf_map_update_elem(m->fd[DP_MAP_PIN_HINT], &slot, &seq, BPF_ANY))
+		return ret ? ret : -errno;
+	return ret;
+}
+
 int dp_flow_pin_set(struct dp_maps *m, const struct og_flow_key *k, unsigned int lane)
 {
 	struct og_flow_pin v = {.lane = lane, .pinned_ns = dp_now_ns()};
 
 	if (lane >= OG_LANE_MAX)
 		return -EINVAL;
-	return bump(m, bpf_map_update_elem(m->fd[DP_MAP_FLOW_LANE], k, &v, BPF_ANY) ? -errno : 0);
+	return pin_hint_bump(
+	    m, k, bpf_map_update_elem(m->fd[DP_MAP_FLOW_LANE], k, &v, BPF_ANY) ? -errno : 0);
 }
 
 int dp_flow_pin_clear(struct dp_maps *m, const struct og_flow_key *k)
 {
 	if (bpf_map_delete_elem(m->fd[DP_MAP_FLOW_LANE], k))
 		return -errno;
-	return bump(m, 0);
+	return pin_hint_bump(m, k, 0);
 }

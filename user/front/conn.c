@@ -8,13 +8,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "ops/accesslog.h"
 #include "front/conn.h"
-#include "ops/hooks.h"
+#include "core/hooks.h"
 #include "lib/iow.h"
 #include "http/normalize.h"
 #include "proxy/proxy.h"
 #include "front/respond.h"
+#include "http/resp_fmt.h"
 #include "config/router.h"
 #include "proxy/upstream.h"
 
@@ -170,10 +170,11 @@ static int conn_room(struct og_worker_priv *p, int fd, const struct config *cfg)
 	return conn_shed_one(p);
 }
 
-void conn_accept(struct og_worker_priv *p, int fd, const struct sockaddr *peer, socklen_t plen)
+void conn_accept(struct og_worker_priv *p, int fd, const struct sockaddr *peer, socklen_t plen,
+		 int read_now)
 {
 	struct og_conn *c = p->conn_free;
-	struct og_rt *rt = atomic_load_explicit(&og_d.rt, memory_order_acquire);
+	const struct og_rt *rt = p->rt;
 
 	if (!conn_room(p, fd, rt->cfg)) {
 		OG_WSTAT_ADD(p->w, conns_closed[OG_CLOSE_LIMIT], 1);
@@ -208,8 +209,10 @@ void conn_accept(struct og_worker_priv *p, int fd, const struct sockaddr *peer, 
 	c->idle_since_ms = p->now_ms;
 	tw_arm(&p->tw, &c->tm, p->now_ms + rt->cfg->header_timeout_ms);
 	conn_want(c, EV_READ);
-	/* TCP_DEFER_ACCEPT usually means the request is already here: read it now. */
-	conn_event(fd, EV_READ, c);
+	/* A client sends its request right after the handshake, so by the time we accept
+	 * it is usually here: read now and save a loop pass. */
+	if (read_now)
+		conn_event(fd, EV_READ, c);
 }
 
 void conn_close(struct og_conn *c)
@@ -326,7 +329,7 @@ int conn_flush(struct og_conn *c)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
-			return -1;
+			return -errno;
 		}
 		c->rq->bytes_out += n;
 		OG_WSTAT_ADD(p->w, bytes_out, n);
@@ -348,7 +351,7 @@ int conn_flush(struct og_conn *c)
 		if (!c->rq->wb)
 			c->rq->wb = buf_get(&p->bufs, OG_BUF_SMALL_CAP);
 		if (!c->rq->wb || c->rq->out[i].iov_len > 64)
-			return -1;
+			return -ENOMEM;
 		/* the top of wb is reserved for such copies (heads are written from offset 0) */
 		char *dst = c->rq->wb->data + c->rq->wb->cap - 64;
 		memcpy(dst, c->rq->out[i].iov_base, c->rq->out[i].iov_len);
@@ -357,9 +360,9 @@ int conn_flush(struct og_conn *c)
 	c->rq->out_volatile = 0;
 	if (!c->rq->t_start_ns)
 		c->rq->t_start_ns = worker_cb_ns(p); /* outlives its callback: see conn_dispatch */
-	tw_arm(&p->tw, &c->tm, p->now_ms + og_daemon_rt()->cfg->write_timeout_ms);
+	tw_arm(&p->tw, &c->tm, p->now_ms + (c->rq->rt ? c->rq->rt : p->rt)->cfg->write_timeout_ms);
 	conn_want(c, EV_WRITE);
-	return 1;
+	return -EAGAIN;
 }
 
 int conn_peer_text(const struct og_conn *c, char *out, size_t outlen)
@@ -393,7 +396,41 @@ int conn_peer_text(const struct og_conn *c, char *out, size_t outlen)
 	return (int)strlen(out);
 }
 
-/* The request is over from the client's point of view: log it, drop the runtime ref. */
+/* Tell the hooks what happened to the current request (one record, one call). */
+static void request_report(const struct og_conn *c)
+{
+	const struct og_req *rq = c->rq;
+	struct og_req_detail d;
+	struct og_req_event e;
+
+	e.route = rq->route;
+	e.up_srv = rq->up_srv;
+	e.status = rq->status;
+	e.lane = 0;
+	e.dur_ns = rq->t_start_ns ? og_elapsed_ns(worker_cb_ns(c->p), rq->t_start_ns) : 0;
+	e.up_ns = rq->up_ns;
+	e.bytes_in = rq->bytes_in;
+	e.bytes_out = rq->bytes_out;
+	e.cfg = rq->rt->cfg;
+	e.client = (const struct sockaddr *)&c->peer;
+	e.detail = NULL;
+	if (rq->lb) {
+		/* capture_log's layout: u16 id_len, u16 method_len, u16 path_len, pad, id[64],
+		 * method, path; no lb when the parser refused the head */
+		const uint16_t *h = (const uint16_t *)rq->lb->data;
+
+		d.req_id = rq->lb->data + 8;
+		d.req_id_len = h[0];
+		d.method = rq->lb->data + 72;
+		d.method_len = h[1];
+		d.path = d.method + h[1];
+		d.path_len = h[2];
+		e.detail = &d;
+	}
+	og_hooks.request_done(c->p->w, &e);
+}
+
+/* The request is over from the client's point of view: report it, drop the runtime ref. */
 static void request_account(struct og_conn *c)
 {
 	struct og_worker_priv *p = c->p;
@@ -401,7 +438,7 @@ static void request_account(struct og_conn *c)
 	if (!c->rq || !c->rq->rt)
 		return;
 	OG_WSTAT_ADD(p->w, responses[c->rq->status / 100 <= 5 ? c->rq->status / 100 : 0], 1);
-	hook_request_done(p->w, c);
+	request_report(c);
 	worker_rt_put(p, c->rq->rt);
 	c->rq->rt = NULL;
 	if (c->rq->lb) {
@@ -424,14 +461,14 @@ void conn_request_done(struct og_conn *c)
 	if (c->rq->body_kind != HTTP_BODY_NONE) {
 		int r = discard_buffered(c);
 
-		if (r < 0) {
-			conn_linger(c);
+		if (r == -EAGAIN) {
+			c->state = CS_DISCARD;
+			tw_arm(&p->tw, &c->tm, p->now_ms + p->rt->cfg->body_timeout_ms);
+			conn_want(c, EV_READ);
 			return;
 		}
-		if (r == 0) {
-			c->state = CS_DISCARD;
-			tw_arm(&p->tw, &c->tm, p->now_ms + og_daemon_rt()->cfg->body_timeout_ms);
-			conn_want(c, EV_READ);
+		if (r < 0) {
+			conn_linger(c);
 			return;
 		}
 		c->rq->body_kind = HTTP_BODY_NONE;
@@ -469,7 +506,7 @@ void conn_respond_error(struct og_conn *c, int status, const char *reason, int c
 	struct og_worker_priv *p = c->p;
 	int n;
 
-	hook_error(p->w, reason);
+	og_hooks.error(p->w, reason);
 	if (c->flags & CF_RESP_STARTED) {
 		/* Part of a response is out already: closing is the only honest signal. */
 		c->rq->status = c->rq->status ? c->rq->status : (uint16_t)status;
@@ -487,9 +524,9 @@ void conn_respond_error(struct og_conn *c, int status, const char *reason, int c
 		conn_close(c);
 		return;
 	}
-	n = respond_error_fmt(c->rq->wb->data, c->rq->wb->cap - 64, status, reason,
-			      c->flags & CF_CLOSE, (c->flags & CF_KA10) != 0,
-			      (c->flags & CF_HEAD) != 0, p->date_line, p->date_len);
+	n = resp_fmt_error(c->rq->wb->data, c->rq->wb->cap - 64, status, reason,
+			   c->flags & CF_CLOSE, (c->flags & CF_KA10) != 0,
+			   (c->flags & CF_HEAD) != 0, p->date_line, p->date_len);
 	c->rq->status = (uint16_t)status;
 	c->flags |= CF_RESP_STARTED;
 	c->rq->out[0].iov_base = c->rq->wb->data;
@@ -504,7 +541,7 @@ void conn_respond_error(struct og_conn *c, int status, const char *reason, int c
 		conn_request_done(c);
 		conn_continue(c);
 		break;
-	case 1:
+	case -EAGAIN:
 		break;
 	default:
 		conn_close(c);
@@ -557,8 +594,8 @@ static const char *reject_reason(int status)
 	}
 }
 
-/* Consume the request body bytes already buffered (after a direct answer). Returns 1 when
- * the body is complete, 0 when more must be read, -1 on bad chunked framing. */
+/* Consume the request body bytes already buffered (after a direct answer). Returns 0 when
+ * the body is complete, -EAGAIN when more must be read, -EBADMSG on bad chunked framing. */
 static int discard_buffered(struct og_conn *c)
 {
 	uint32_t avail = c->rlen - c->rpos;
@@ -568,17 +605,17 @@ static int discard_buffered(struct og_conn *c)
 
 		c->rpos += (uint32_t)take;
 		c->rq->body_left -= take;
-		return c->rq->body_left == 0;
+		return c->rq->body_left == 0 ? 0 : -EAGAIN;
 	}
 	if (c->rq->body_kind == HTTP_BODY_CHUNKED) {
 		long n = http_chunked_scan(&c->rq->ck, c->rb ? c->rb->data + c->rpos : "", avail);
 
 		if (n < 0)
-			return -1;
+			return -EBADMSG;
 		c->rpos += (uint32_t)n;
-		return c->rq->ck.done;
+		return c->rq->ck.done ? 0 : -EAGAIN;
 	}
-	return 1;
+	return 0;
 }
 
 /* Keep what the access log needs of this request (the input buffer moves on). */
@@ -638,7 +675,7 @@ static void conn_dispatch(struct og_conn *c, struct http_msg *m, int head_len)
 	 * outlive the callback (proxy_start, a short write) stamps it first. */
 	c->rq->up_srv = -1;
 	c->rq->up_ns = 0;
-	if (alog_on())
+	if (og_hook_detail_on())
 		capture_log(c, m, buf);
 	c->rq->bytes_in = head_len;
 	c->rq->bytes_out = 0;
@@ -700,7 +737,7 @@ static void conn_dispatch(struct og_conn *c, struct http_msg *m, int head_len)
 	case 0:
 		conn_request_done(c);
 		break;
-	case 1:
+	case -EAGAIN:
 		break;
 	default:
 		conn_close(c);
@@ -748,8 +785,7 @@ static void conn_process_loop(struct og_conn *c)
 			}
 			set_idle(c, 1);
 			c->idle_since_ms = p->now_ms;
-			tw_arm(&p->tw, &c->tm,
-			       p->now_ms + og_daemon_rt()->cfg->keepalive_timeout_ms);
+			tw_arm(&p->tw, &c->tm, p->now_ms + p->rt->cfg->keepalive_timeout_ms);
 			return;
 		}
 		if (c->flags & CF_IDLE)
@@ -773,8 +809,7 @@ static void conn_process_loop(struct og_conn *c)
 				/* first bytes of a head that did not come whole: the rest must come
 				 * within the header timeout. A head that comes in one read (the
 				 * usual case) costs no timer work. */
-				tw_arm(&p->tw, &c->tm,
-				       p->now_ms + og_daemon_rt()->cfg->header_timeout_ms);
+				tw_arm(&p->tw, &c->tm, p->now_ms + p->rt->cfg->header_timeout_ms);
 			}
 			if (c->flags & CF_PEER_EOF) {
 				conn_reject(c, 400, "incomplete-request");
@@ -830,13 +865,13 @@ static void conn_on_read(struct og_conn *c)
 		case CS_DISCARD: {
 			int r = discard_buffered(c);
 
-			if (r < 0) {
+			if (r < 0 && r != -EAGAIN) {
 				c->flags |= CF_CLOSE;
 				c->rq->body_kind = HTTP_BODY_NONE;
 				conn_linger(c);
 				return;
 			}
-			if (r == 1) {
+			if (r == 0) {
 				c->rq->body_kind = HTTP_BODY_NONE;
 				c->state = CS_HEAD;
 				conn_process(c);
@@ -886,7 +921,7 @@ static void conn_event(evutil_socket_t fd, short what, void *arg)
 				if (c->state == CS_HEAD)
 					conn_process(c);
 				break;
-			case 1:
+			case -EAGAIN:
 				break;
 			default:
 				conn_close(c);
@@ -942,4 +977,38 @@ void conn_drain_sweep(struct og_worker_priv *p, uint64_t idle_ms)
 		/* A response already on its way without "close" finishes as keep-alive: closing
 		 * after it would race the client's next request. That request gets the close. */
 	}
+}
+
+static int front_init(struct og_worker_priv *p, struct og_rt *rt)
+{
+	respond_date_refresh(p);
+	return 0;
+}
+
+static uint32_t front_busy(struct og_worker_priv *p)
+{
+	return p->n_conns;
+}
+
+static void front_close_all(struct og_worker_priv *p)
+{
+	while (p->conns)
+		conn_close(p->conns);
+}
+
+/* The front's part of the worker loop (core/worker.h). */
+static const struct og_worker_mod front_mod = {
+    .init = front_init,
+    .tick = respond_date_refresh,
+    .drain = conn_drain_sweep,
+    .busy = front_busy,
+    .close_all = front_close_all,
+    .reap = conn_reap,
+    .shed = conn_shed_one,
+};
+
+int conn_register(void)
+{
+	worker_accept_register(conn_accept);
+	return worker_mod_register(&front_mod);
 }

@@ -96,16 +96,21 @@ struct og_conn {
 	} peer;
 };
 
-/* Take over accepted socket <fd> from <peer>; closes <fd> on failure. Worker thread. */
-void conn_accept(struct og_worker_priv *p, int fd, const struct sockaddr *peer, socklen_t plen);
+/* Plug the front into the worker loop: accepted sockets, tick, drain, reap. Main thread,
+ * before the workers are created. Returns 0 or -errno. */
+int conn_register(void);
+/* Take over accepted socket <fd> from <peer>; closes <fd> on failure. <read_now>: read and
+ * serve what already arrived at once, else when the loop reports it readable. Worker thread. */
+void conn_accept(struct og_worker_priv *p, int fd, const struct sockaddr *peer, socklen_t plen,
+		 int read_now);
 /* Close the oldest client connection with an incomplete head (else the oldest idle one) to
  * make room; 1 when one was closed. Worker thread. */
 int conn_shed_one(struct og_worker_priv *p);
 /* Arm exactly <mask> (EV_READ|EV_WRITE) on the client socket; no syscall when unchanged. */
 void conn_want(struct og_conn *c, short mask);
 /*
- * Write out[oi..nout). Returns 0 when everything went out, 1 when the rest waits for
- * EV_WRITE (armed, input disarmed), -1 when the socket failed (caller closes).
+ * Write out[oi..nout). Returns 0 when everything went out, -EAGAIN when the rest waits for
+ * EV_WRITE (armed, input disarmed), another -errno when the socket failed (caller closes).
  */
 int conn_flush(struct og_conn *c);
 /* Answer the current request with an error <status> carrying `x-ordergate-reason: <reason>`;

@@ -1,77 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Direct responses precomputed per route, error responses, and the per-worker Date line. */
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
+/* Direct responses sent from the route's precomputed bytes and the per-worker Date line. */
 #include <string.h>
 #include <time.h>
 
 #include "front/conn.h"
 #include "front/respond.h"
-
-static const char crlf[] = "\r\n";
-static const char hdr_close[] = "Connection: close\r\n";
-static const char hdr_ka[] = "Connection: keep-alive\r\n";
-
-int respond_build_route(struct og_route_rt *rr, const struct cfg_route *r)
-{
-	size_t cap = 256 + r->body_len, len;
-	int has_ct = 0;
-	char *b;
-
-	for (int i = 0; i < r->n_resp_headers; i++) {
-		cap += strlen(r->resp_headers[i].name) + strlen(r->resp_headers[i].value) + 4;
-		if (!strcasecmp(r->resp_headers[i].name, "content-type"))
-			has_ct = 1;
-	}
-	b = malloc(cap);
-	if (!b)
-		return -ENOMEM;
-	len = snprintf(b, cap, "HTTP/1.1 %u %s\r\nServer: ordergate\r\n", r->status,
-		       http_reason(r->status));
-	for (int i = 0; i < r->n_resp_headers; i++)
-		len += snprintf(b + len, cap - len, "%s: %s\r\n", r->resp_headers[i].name,
-				r->resp_headers[i].value);
-	if (!has_ct)
-		len += snprintf(b + len, cap - len, "Content-Type: text/plain\r\n");
-	/* 1xx/204/304 carry no body and no Content-Length */
-	if (!(r->status < 200 || r->status == 204 || r->status == 304))
-		len += snprintf(b + len, cap - len, "Content-Length: %zu\r\n", r->body_len);
-	rr->resp_head_len = (uint32_t)len;
-	memcpy(b + len, crlf, 2);
-	len += 2;
-	if (!(r->status < 200 || r->status == 204 || r->status == 304)) {
-		memcpy(b + len, r->body, r->body_len);
-		len += r->body_len;
-	}
-	rr->resp = b;
-	rr->resp_len = (uint32_t)len;
-	return 0;
-}
-
-void respond_free_route(struct og_route_rt *rr)
-{
-	free(rr->resp);
-	rr->resp = NULL;
-}
-
-int respond_error_fmt(char *buf, size_t cap, int status, const char *reason, int close, int ka10,
-		      int head, const char *date_line, size_t date_len)
-{
-	char body[160];
-	int blen =
-	    snprintf(body, sizeof(body), "%d %s (%s)\n", status, http_reason(status), reason);
-	int n = snprintf(buf, cap,
-			 "HTTP/1.1 %d %s\r\nServer: ordergate\r\n%.*sContent-Type: text/plain\r\n"
-			 "Content-Length: %d\r\nx-ordergate-reason: %s\r\n%s\r\n%s",
-			 status, http_reason(status), (int)date_len, date_line, blen, reason,
-			 close	? hdr_close
-			 : ka10 ? hdr_ka
-				: "",
-			 head ? "" : body);
-
-	return n < (int)cap ? n : (int)cap - 1;
-}
+#include "http/resp_fmt.h"
 
 /* Route <rr>'s answer for <c> as pieces: head, Date, Connection (if any), body. */
 static void respond_pieces(struct og_conn *c, const struct og_route_rt *rr)
@@ -86,11 +20,11 @@ static void respond_pieces(struct og_conn *c, const struct og_route_rt *rr)
 	c->rq->out_volatile = 1u << 1;
 	c->rq->out_cached = 0;
 	if (c->flags & CF_CLOSE) {
-		c->rq->out[i].iov_base = (void *)hdr_close;
-		c->rq->out[i++].iov_len = sizeof(hdr_close) - 1;
+		c->rq->out[i].iov_base = (void *)resp_hdr_close;
+		c->rq->out[i++].iov_len = RESP_HDR_CLOSE_LEN;
 	} else if (c->flags & CF_KA10) {
-		c->rq->out[i].iov_base = (void *)hdr_ka;
-		c->rq->out[i++].iov_len = sizeof(hdr_ka) - 1;
+		c->rq->out[i].iov_base = (void *)resp_hdr_keepalive;
+		c->rq->out[i++].iov_len = RESP_HDR_KEEPALIVE_LEN;
 	}
 	c->rq->out[i].iov_base = rr->resp + rr->resp_head_len;
 	c->rq->out[i++].iov_len = (c->flags & CF_HEAD) ? 2 : rr->resp_len - rr->resp_head_len;
@@ -142,12 +76,9 @@ void respond_direct_unshare(struct og_conn *c)
 void respond_date_refresh(struct og_worker_priv *p)
 {
 	time_t now = time(NULL);
-	struct tm tm;
 
 	if (now == p->date_sec)
 		return;
 	p->date_sec = now;
-	gmtime_r(&now, &tm);
-	p->date_len = (uint32_t)strftime(p->date_line, sizeof(p->date_line),
-					 "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+	p->date_len = (uint32_t)resp_fmt_date(p->date_line, sizeof(p->date_line), now);
 }

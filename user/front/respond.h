@@ -1,28 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Direct responses (precomputed per route) and error responses with x-ordergate-reason. */
+/* Direct responses: a route's precomputed bytes plus the worker's Date line, cached whole. */
 #ifndef OG_RESPOND_H
 #define OG_RESPOND_H
 
 #include <stddef.h>
 #include <time.h>
 
-#include "config/config.h"
 #include "core/daemon.h"
 
 struct og_conn;
 struct og_worker_priv;
 
-/* Precompute route <r>'s direct response into <rr>. Returns 0 or -ENOMEM. Main thread. */
-int respond_build_route(struct og_route_rt *rr, const struct cfg_route *r);
-/* Free what respond_build_route allocated. */
-void respond_free_route(struct og_route_rt *rr);
-/*
- * Format an error response for <status> with reason token <reason> into <buf> (<cap>
- * bytes). <close>: Connection: close; <ka10>: Connection: keep-alive (HTTP/1.0);
- * <head>: no body. Returns the length (truncated responses never happen below 512 B).
- */
-int respond_error_fmt(char *buf, size_t cap, int status, const char *reason, int close, int ka10,
-		      int head, const char *date_line, size_t date_len);
 /*
  * Point <c>'s output at route <rr>'s precomputed bytes plus the worker's Date line:
  * a plain keep-alive answer as the worker's cached whole copy (one segment), others as

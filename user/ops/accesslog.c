@@ -17,8 +17,6 @@
 
 #include "core/daemon.h"
 
-_Atomic int alog_enabled_;
-
 struct alog_worker {
 	_Alignas(64) _Atomic uint64_t head; /* bytes ever appended (producer: the worker) */
 	_Alignas(64) _Atomic uint64_t tail; /* bytes ever written out (consumer: logger) */
@@ -75,12 +73,12 @@ int alog_configure(const struct cfg_access_log *c, char *err, size_t errlen)
 	char *p;
 
 	if (!c || !c->enabled || !c->path || !*c->path) {
-		atomic_store(&alog_enabled_, 0);
+		atomic_store(&og_hook_detail, 0);
 		set_file(-1, 0, NULL);
 		return 0;
 	}
 	if (lg.path && !strcmp(lg.path, c->path) && lg.fd >= 0) {
-		atomic_store(&alog_enabled_, 1);
+		atomic_store(&og_hook_detail, 1);
 		return alog_start();
 	}
 	fd = open_path(c->path, &own);
@@ -98,7 +96,7 @@ int alog_configure(const struct cfg_access_log *c, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	set_file(fd, own, p);
-	atomic_store(&alog_enabled_, 1);
+	atomic_store(&og_hook_detail, 1);
 	/* the logger runs whenever the log is on, so no caller can forget to start it */
 	return alog_start();
 }
@@ -233,7 +231,7 @@ void alog_stop(void)
 		lg.running = 0;
 	}
 	flush_all();
-	atomic_store(&alog_enabled_, 0);
+	atomic_store(&og_hook_detail, 0);
 	set_file(-1, 0, NULL);
 	n = atomic_load(&lg.n);
 	atomic_store(&lg.n, 0);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "core/hooks.h"
 #include "config/config.h"
 
 /*
@@ -43,12 +44,11 @@ struct alog_entry {
 	uint64_t up_ns;	      /* upstream exchange time; ignored when <upstream> is NULL */
 };
 
-extern _Atomic int alog_enabled_;
-
-/* One branch for the hot path: is the access log on? Any thread. */
+/* Is the access log on? Any thread. The log is the consumer of the request details the
+ * front keeps only on demand (og_hook_detail), so that flag is the log's on switch. */
 static inline int alog_on(void)
 {
-	return atomic_load_explicit(&alog_enabled_, memory_order_relaxed);
+	return og_hook_detail_on();
 }
 
 /*

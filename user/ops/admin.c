@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "core/daemon.h"
 #include "ops/metrics.h"
+#include "proxy/upstream.h"
 
 static struct {
 	struct og_daemon *d;
@@ -102,6 +103,46 @@ static void handle_reload(struct evhttp_request *req, enum evhttp_cmd_type cmd)
 	reply_text(req, 202, "Accepted", "reload requested");
 }
 
+/* Readiness for /readyz: listeners up and, for each upstream a route uses, at least one
+ * server usable (healthy, not ejected, breaker not open). Returns 1 when ready, 0 when
+ * not (with the reason in <why>). Lock-free reads of the daemon's state. */
+static int admin_ready(char *why, size_t whylen)
+{
+	struct og_rt *rt = og_daemon_rt();
+	uint64_t now = og_now_ms();
+
+	if (!rt || !atomic_load(&og_d.ready)) {
+		snprintf(why, whylen, "starting");
+		return 0;
+	}
+	if (atomic_load(&og_d.draining)) {
+		snprintf(why, whylen, "draining");
+		return 0;
+	}
+	for (int i = 0; i < og_d.n_workers; i++) {
+		if (!atomic_load(&og_d.workers[i].listening) && rt->cfg->n_listen) {
+			snprintf(why, whylen, "worker %d has no listener", i);
+			return 0;
+		}
+	}
+	for (int r = 0; r < rt->cfg->n_routes; r++) {
+		const struct cfg_route *cr = &rt->cfg->routes[r];
+		struct og_upstream_rt *ur;
+		int ok = 0;
+
+		if (cr->is_respond)
+			continue;
+		ur = &rt->ups[cr->upstream];
+		for (int s = 0; s < ur->n_servers && !ok; s++)
+			ok = upstream_server_usable(&ur->servers[s], now);
+		if (!ok) {
+			snprintf(why, whylen, "upstream %s has no usable server", ur->cfg->name);
+			return 0;
+		}
+	}
+	return 1;
+}
+
 static void handle(struct evhttp_request *req, void *arg)
 {
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
@@ -126,7 +167,7 @@ static void handle(struct evhttp_request *req, void *arg)
 	} else if (!strcmp(path, "/readyz")) {
 		char why[256] = "";
 
-		if (og_daemon_ready(why, sizeof(why)) > 0)
+		if (admin_ready(why, sizeof(why)) > 0)
 			reply_text(req, 200, "OK", "ready");
 		else
 			reply_text(req, 503, "Service Unavailable", why[0] ? why : "not ready");

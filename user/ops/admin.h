@@ -14,7 +14,7 @@ struct og_daemon;
  * Main thread, once, after <d>->rt is set. Endpoints:
  *   GET /metrics  Prometheus text 0.0.4 (metrics_render)
  *   GET /healthz  200 "ok" while the process runs
- *   GET /readyz   200 "ready" or 503 with the reason (og_daemon_ready)
+ *   GET /readyz   200 "ready" or 503 with the reason (admin_ready)
  *   GET /config   the effective config as YAML (config_dump; the token file's path only)
  *   POST /reload  reload the config file like SIGHUP: needs "Authorization: Bearer TOKEN"
  *                 (admin.token_file); 401 without it, 403 when no token is configured

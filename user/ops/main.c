@@ -12,12 +12,15 @@
 #include "core/fdlimit.h"
 #include "ops/accesslog.h"
 #include "ops/admin.h"
+#include "ops/hooks.h"
 #include "core/daemon.h"
 #include "proxy/health.h"
 #include "ops/lifecycle.h"
 #include "lib/log.h"
 #include "core/runtime.h"
 #include "core/worker.h"
+#include "front/conn.h"
+#include "proxy/upstream.h"
 
 static void usage(FILE *f)
 {
@@ -67,6 +70,11 @@ static int run(struct config *cfg)
 	if (!og_d.main_base)
 		return 1;
 	lifecycle_enable_migrate();
+	hooks_register();
+	if (conn_register() || upstream_register()) {
+		og_log("error", "event=start err=\"module registration\"");
+		return 1;
+	}
 	if (worker_create_all(rt, err, sizeof(err))) {
 		og_log("error", "event=start err=\"%s\"", err);
 		return 1;

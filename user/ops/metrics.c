@@ -190,6 +190,15 @@ static void render_process(struct evbuffer *out, const struct og_daemon *d, cons
 	       (long long)atomic_load_explicit(&d->draining, memory_order_relaxed));
 	gauge1(out, "ordergate_config_generation", "Generation of the running config (1 at start).",
 	       rt ? (long long)rt->gen : 0);
+	gauge1(out, "ordergate_config_generations_live",
+	       "Config generations in memory: the running one plus old ones still referenced or "
+	       "in their grace period.",
+	       (long long)atomic_load_explicit(&d->gens_live, memory_order_relaxed));
+	head(out, "ordergate_worker_config_generation", "gauge",
+	     "Config generation each worker adopted (new requests run on it).");
+	for (int i = 0; i < d->n_workers; i++)
+		evbuffer_add_printf(out, "ordergate_worker_config_generation{worker=\"%d\"} %llu\n",
+				    i, (unsigned long long)ld(&d->workers[i].rt_gen));
 	head(out, "ordergate_config_reloads_total", "counter", "Config reloads by result.");
 	evbuffer_add_printf(out,
 			    "ordergate_config_reloads_total{result=\"ok\"} %llu\n"

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "front/conn.h"
-#include "ops/hooks.h"
+#include "core/hooks.h"
 #include "lib/iow.h"
 #include "proxy/proxy.h"
 #include "proxy/upstream.h"
@@ -27,6 +27,16 @@ static void proxy_attempt(struct og_conn *c, struct og_buf *hb, int prev_status,
 static void proxy_send(struct og_conn *c);
 static void proxy_resp_process(struct og_upconn *u);
 static int body_collect(struct og_conn *c);
+static void proxy_upstream_event(struct og_upconn *u, short what);
+static void proxy_upstream_timeout(struct og_upconn *u);
+
+/* The proxy's side of a pooled connection: upstream events come back here, and the end
+ * of their callback reclaims the client connections they closed. */
+static const struct og_upc_owner proxy_upc_owner = {
+    .event = proxy_upstream_event,
+    .timeout = proxy_upstream_timeout,
+    .cb_end = conn_reap,
+};
 
 static uint32_t fnv1a(const void *data, size_t len)
 {
@@ -234,6 +244,18 @@ static const char *fail_reason(int kind, int err)
 	}
 }
 
+/* An attempt ended (<status> 0 = transport failure): the request records who answered and
+ * how long it took (for its own report), the hooks hear of the attempt. */
+static void upstream_attempt_done(struct og_worker_priv *p, struct og_conn *c, int ups, int srv,
+				  int status, uint64_t ns)
+{
+	og_hooks.upstream_done(p->w, ups, srv, status, ns);
+	if (c) {
+		c->rq->up_ns = ns;
+		c->rq->up_srv = (int16_t)(ups << 8 | srv);
+	}
+}
+
 /* The attempt on <u> failed: retry when that cannot duplicate the request, else answer. */
 static void upstream_fail(struct og_upconn *u, int kind, int err)
 {
@@ -248,7 +270,7 @@ static void upstream_fail(struct og_upconn *u, int kind, int err)
 	 * server: do not count it against the breaker. */
 	if (!(reused && kind == FAIL_RESET && !got))
 		upstream_report(p, rt, ups, srv, 0);
-	hook_upstream_done(p->w, c, ups, srv, 0, og_elapsed_ns(worker_cb_ns(p), u->t_sent_ns));
+	upstream_attempt_done(p, c, ups, srv, 0, og_elapsed_ns(worker_cb_ns(p), u->t_sent_ns));
 	upconn_uncount(u);
 	u->wb = NULL;
 	upstream_close(u);
@@ -332,7 +354,7 @@ static void proxy_attempt(struct og_conn *c, struct og_buf *hb, int prev_status,
 			return;
 		}
 		c->rq->attempts++;
-		u = upstream_get(p, rt, ups, srv);
+		u = upstream_get(p, rt, ups, srv, &proxy_upc_owner);
 		if (!u) {
 			int e = errno;
 
@@ -541,9 +563,9 @@ void proxy_start(struct og_conn *c, const struct http_msg *m, const char *buf, i
 	proxy_attempt(c, hb, 0, NULL);
 }
 
-/* How much request body is ready to send at rb[rpos..]. Returns 1 when the whole body has
- * been taken (ready may still be > 0), 0 when more must be read, -1 on bad framing, -2 when
- * the body exceeds the route's max_body. */
+/* How much request body is ready to send at rb[rpos..]. Returns 0 when the whole body has
+ * been taken (ready may still be > 0), -EAGAIN when more must be read, -EBADMSG on bad
+ * chunked framing, -EMSGSIZE when the body exceeds the route's max_body. */
 static int body_collect(struct og_conn *c)
 {
 	uint32_t avail = c->rlen - c->rpos;
@@ -551,7 +573,7 @@ static int body_collect(struct og_conn *c)
 	switch (c->rq->body_kind) {
 	case HTTP_BODY_LENGTH:
 		c->rq->body_ready = c->rq->body_left < avail ? (uint32_t)c->rq->body_left : avail;
-		return c->rq->body_ready == c->rq->body_left;
+		return c->rq->body_ready == c->rq->body_left ? 0 : -EAGAIN;
 	case HTTP_BODY_CHUNKED:
 		if (!c->rq->ck.done && avail > c->rq->body_ready) {
 			long n =
@@ -559,15 +581,15 @@ static int body_collect(struct og_conn *c)
 					      avail - c->rq->body_ready);
 
 			if (n < 0)
-				return -1;
+				return -EBADMSG;
 			c->rq->body_ready += (uint32_t)n;
 			if (c->rq->ck.body_bytes > c->rq->rt->cfg->routes[c->rq->route].max_body)
-				return -2;
+				return -EMSGSIZE;
 		}
-		return c->rq->ck.done;
+		return c->rq->ck.done ? 0 : -EAGAIN;
 	default:
 		c->rq->body_ready = 0;
-		return 1;
+		return 0;
 	}
 }
 
@@ -579,17 +601,18 @@ static void proxy_send(struct og_conn *c)
 
 	for (;;) {
 		struct iovec iov[2];
-		int niov = 0, whole = body_collect(c);
+		int niov = 0, r = body_collect(c), whole = r == 0;
 		ssize_t w;
 
-		if (whole < 0) {
+		if (r < 0 && r != -EAGAIN) {
 			/* the upstream saw part of a request we now refuse: it cannot be reused */
 			upconn_uncount(u);
 			upstream_close(u);
 			c->rq->up = NULL;
 			c->rq->body_kind = HTTP_BODY_NONE;
-			conn_respond_error(c, whole == -2 ? 413 : 400,
-					   whole == -2 ? "body-too-large" : "bad-chunked-body", 1);
+			conn_respond_error(c, r == -EMSGSIZE ? 413 : 400,
+					   r == -EMSGSIZE ? "body-too-large" : "bad-chunked-body",
+					   1);
 			return;
 		}
 		if (u->wpos < u->wlen) {
@@ -674,8 +697,8 @@ static void proxy_finish(struct og_conn *c, struct og_upconn *u)
 	struct og_worker_priv *p = c->p;
 	int reusable = u->keepalive && u->req_done && u->rlen == u->rpos;
 
-	hook_upstream_done(p->w, c, u->ups, u->srv, u->status,
-			   og_elapsed_ns(worker_cb_ns(p), u->t_sent_ns));
+	upstream_attempt_done(p, c, u->ups, u->srv, u->status,
+			      og_elapsed_ns(worker_cb_ns(p), u->t_sent_ns));
 	upconn_uncount(u);
 	u->c = NULL;
 	c->rq->up = NULL;
@@ -811,11 +834,13 @@ static void proxy_resp_process(struct og_upconn *u)
 	}
 	if (c->rq->nout) {
 		switch (conn_flush(c)) {
-		case -1:
-			conn_close(c); /* client gone: proxy_abort drops the upstream side */
-			return;
-		case 1:
+		case 0:
+			break;
+		case -EAGAIN:
 			upstream_want(u, u->evmask & ~EV_READ); /* backpressure */
+			return;
+		default:
+			conn_close(c); /* client gone: proxy_abort drops the upstream side */
 			return;
 		}
 	}
@@ -834,11 +859,13 @@ static void proxy_eof_done(struct og_upconn *u)
 		c->rq->out[c->rq->nout].iov_base = (void *)last_chunk;
 		c->rq->out[c->rq->nout++].iov_len = sizeof(last_chunk) - 1;
 		switch (conn_flush(c)) {
-		case -1:
-			conn_close(c);
-			return;
-		case 1:
+		case 0:
+			break;
+		case -EAGAIN:
 			upstream_want(u, 0);
+			return;
+		default:
+			conn_close(c);
 			return;
 		}
 	}
@@ -895,7 +922,7 @@ static void proxy_recv(struct og_upconn *u)
 	proxy_resp_process(u);
 }
 
-void proxy_upstream_event(struct og_upconn *u, short what)
+static void proxy_upstream_event(struct og_upconn *u, short what)
 {
 	struct og_conn *c = u->c;
 
@@ -926,7 +953,7 @@ void proxy_upstream_event(struct og_upconn *u, short what)
 		proxy_recv(u);
 }
 
-void proxy_upstream_timeout(struct og_upconn *u)
+static void proxy_upstream_timeout(struct og_upconn *u)
 {
 	struct og_conn *c = u->c;
 
@@ -955,10 +982,12 @@ void proxy_client_event(struct og_conn *c, short what)
 	}
 	if (what & EV_WRITE) {
 		switch (conn_flush(c)) {
-		case -1:
-			conn_close(c);
+		case 0:
+			break;
+		case -EAGAIN:
 			return;
-		case 1:
+		default:
+			conn_close(c);
 			return;
 		}
 		if (u->rs == RS_DONE) {

@@ -19,8 +19,5 @@ void proxy_client_event(struct og_conn *c, short what);
 void proxy_client_timeout(struct og_conn *c);
 /* The client connection is closing: drop the upstream side of its request. */
 void proxy_abort(struct og_conn *c);
-/* Upstream socket events / timer for a busy or connecting upstream connection. */
-void proxy_upstream_event(struct og_upconn *u, short what);
-void proxy_upstream_timeout(struct og_upconn *u);
 
 #endif /* OG_PROXY_H */

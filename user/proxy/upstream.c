@@ -9,9 +9,7 @@
 #include <unistd.h>
 
 #include "proxy/breaker.h"
-#include "front/conn.h"
-#include "ops/metrics.h"
-#include "proxy/proxy.h"
+#include "core/hooks.h"
 #include "proxy/upstream.h"
 
 static void upc_event(evutil_socket_t fd, short what, void *arg);
@@ -41,8 +39,9 @@ int upstream_worker_adopt(struct og_worker_priv *p, struct og_rt *ort, struct og
 	}
 	if (ort)
 		upstream_close_idle(p);
-	/* in-flight connections of the old generation keep their flat index: make sure it
-	 * never points past the new array (they are closed, not pooled, when done) */
+	/* Busy connections of the old generation keep a flat index into the old layout; every
+	 * use of u->flat checks u->rt == p->rt first (upstream_release, upconn_uncount in
+	 * proxy.c), so it is never applied to the new array: they close when done. */
 	for (int u = 0; u < nrt->cfg->n_upstreams; u++) {
 		sb[u] = base;
 		base += nrt->ups[u].n_servers;
@@ -167,7 +166,8 @@ int upstream_full(struct og_worker_priv *p, struct og_rt *rt, int ups, int srv)
 	return !wp->idle && wp->inflight >= rt->ups[ups].cfg->max_connections;
 }
 
-struct og_upconn *upstream_get(struct og_worker_priv *p, struct og_rt *rt, int ups, int srv)
+struct og_upconn *upstream_get(struct og_worker_priv *p, struct og_rt *rt, int ups, int srv,
+			       const struct og_upc_owner *owner)
 {
 	int cur = rt == p->rt; /* older generations get fresh, never pooled connections */
 	uint32_t flat = cur ? p->srv_base[ups] + srv : 0;
@@ -177,9 +177,10 @@ struct og_upconn *upstream_get(struct og_worker_priv *p, struct og_rt *rt, int u
 
 	if (u) {
 		pool_unlink(u);
-		metrics_upconn(p->w->metrics, ups, srv, 1, -1);
+		og_hooks.upconn(p->w, ups, srv, 1, -1);
 		u->state = UC_BUSY;
 		u->reused = 1;
+		u->owner = owner;
 		OG_WSTAT_ADD(p->w, up_conns_active, 1);
 		OG_WSTAT_ADD(p->w, up_reused, 1);
 		return u;
@@ -215,8 +216,9 @@ struct og_upconn *upstream_get(struct og_worker_priv *p, struct og_rt *rt, int u
 	u->srv = (uint16_t)srv;
 	u->flat = flat;
 	u->state = UC_CONNECTING;
+	u->owner = owner;
 	u->tm.cb = upc_timeout;
-	metrics_upconn(p->w->metrics, ups, srv, 1, 0);
+	og_hooks.upconn(p->w, ups, srv, 1, 0);
 	p->n_upconns++;
 	OG_WSTAT_ADD(p->w, up_conns_opened, 1);
 	OG_WSTAT_ADD(p->w, up_conns_active, 1);
@@ -231,10 +233,10 @@ void upstream_close(struct og_upconn *u)
 		return;
 	if (u->state == UC_IDLE) {
 		pool_unlink(u);
-		metrics_upconn(p->w->metrics, u->ups, u->srv, 0, -1);
+		og_hooks.upconn(p->w, u->ups, u->srv, 0, -1);
 	} else {
 		OG_WSTAT_ADD(p->w, up_conns_active, -1);
-		metrics_upconn(p->w->metrics, u->ups, u->srv, -1, 0);
+		og_hooks.upconn(p->w, u->ups, u->srv, -1, 0);
 	}
 	if (u->evmask)
 		event_del(&u->ev);
@@ -251,6 +253,7 @@ void upstream_close(struct og_upconn *u)
 	}
 	u->state = UC_CLOSED;
 	u->c = NULL;
+	u->owner = NULL;
 	u->next = p->up_zombies;
 	p->up_zombies = u;
 	p->n_upconns--;
@@ -281,8 +284,9 @@ void upstream_release(struct og_upconn *u, int reusable)
 	buf_put(&p->bufs, u->rb);
 	u->wb = u->rb = NULL;
 	u->c = NULL;
+	u->owner = NULL;
 	u->state = UC_IDLE;
-	metrics_upconn(p->w->metrics, u->ups, u->srv, -1, 1);
+	og_hooks.upconn(p->w, u->ups, u->srv, -1, 1);
 	OG_WSTAT_ADD(p->w, up_conns_active, -1);
 	OG_WSTAT_ADD(p->w, up_conns_idle, 1);
 	u->next = wp->idle;
@@ -301,22 +305,25 @@ static void upc_event(evutil_socket_t fd, short what, void *arg)
 {
 	struct og_upconn *u = arg;
 	struct og_worker_priv *p = u->p;
+	const struct og_upc_owner *o = u->owner;
 
-	if (u->state == UC_IDLE)
-		upstream_close(u);
-	else
-		proxy_upstream_event(u, what);
-	conn_reap(p);
+	if (!o) {
+		upstream_close(u); /* pooled: readable means the origin closed it */
+		upstream_reap(p);
+		return;
+	}
+	o->event(u, what);
+	o->cb_end(p);
 }
 
 static void upc_timeout(struct og_timer *t, uint64_t now_ms)
 {
 	struct og_upconn *u = (struct og_upconn *)((char *)t - offsetof(struct og_upconn, tm));
 
-	if (u->state == UC_IDLE)
-		upstream_close(u);
+	if (!u->owner)
+		upstream_close(u); /* pooled too long */
 	else
-		proxy_upstream_timeout(u);
+		u->owner->timeout(u); /* the timer wheel's caller reclaims */
 }
 
 /* Servers of <ur> other than <srv> usable now, and how many are ejected. */
@@ -414,4 +421,29 @@ void upstream_reap(struct og_worker_priv *p)
 			free(u);
 		}
 	}
+}
+
+static int up_init(struct og_worker_priv *p, struct og_rt *rt)
+{
+	return upstream_worker_adopt(p, NULL, rt);
+}
+
+static void up_drain(struct og_worker_priv *p, uint64_t idle_ms)
+{
+	upstream_close_idle(p); /* no new request will use them */
+}
+
+/* The pools' part of the worker loop (core/worker.h). */
+static const struct og_worker_mod up_mod = {
+    .init = up_init,
+    .adopt = upstream_worker_adopt,
+    .drain = up_drain,
+    .busy = upstream_active,
+    .close_all = upstream_close_all,
+    .reap = upstream_reap,
+};
+
+int upstream_register(void)
+{
+	return worker_mod_register(&up_mod);
 }

@@ -20,6 +20,18 @@ enum og_upc_state {
 };
 
 struct og_conn;
+struct og_upconn;
+
+/*
+ * Who uses a connection taken from the pool, and how the pool hands its events back:
+ * the pool knows nothing of what travels on it (like nginx's peer get/free). A static
+ * table; the pool itself handles a pooled (idle) connection's events.
+ */
+struct og_upc_owner {
+	void (*event)(struct og_upconn *u, short what); /* readiness while connecting/busy */
+	void (*timeout)(struct og_upconn *u);		/* its timer fired while connecting/busy */
+	void (*cb_end)(struct og_worker_priv *p);	/* after either: reclaim what was closed */
+};
 
 struct og_upconn {
 	struct event ev;
@@ -29,12 +41,13 @@ struct og_upconn {
 	struct og_rt *rt; /* generation whose pool this belongs to (pooled connections) */
 	int fd;
 	short evmask;
-	uint8_t state;	   /* enum og_upc_state */
-	uint8_t reused;	   /* this request went over a pooled connection */
-	uint32_t n_req;	   /* requests this connection carried (keepalive_requests) */
-	uint16_t ups, srv; /* upstream and server index in rt */
-	uint32_t flat;	   /* index into the worker's pools[] */
-	struct og_conn *c; /* client whose request this carries */
+	uint8_t state;			  /* enum og_upc_state */
+	uint8_t reused;			  /* this request went over a pooled connection */
+	uint32_t n_req;			  /* requests carried so far (keepalive_requests) */
+	uint16_t ups, srv;		  /* upstream and server index in rt */
+	uint32_t flat;			  /* index into the worker's pools[] */
+	struct og_conn *c;		  /* client whose request this carries */
+	const struct og_upc_owner *owner; /* set by upstream_get for each use */
 
 	/* one exchange (proxy.c) */
 	struct og_buf *wb; /* request head to send */
@@ -57,6 +70,9 @@ struct og_upconn {
 	char chunkhdr[20]; /* "%x\r\n" when wrapping an EOF body in chunks */
 };
 
+/* Plug the pools into the worker loop (after conn_register: the front closes first). Main
+ * thread, before the workers are created. Returns 0 or -errno. */
+int upstream_register(void);
 /* Set the worker up for runtime <nrt> (pools sized for it); closes idle connections of
  * <ort> (may be NULL at start). Returns 0 or -ENOMEM. Worker thread. */
 int upstream_worker_adopt(struct og_worker_priv *p, struct og_rt *ort, struct og_rt *nrt);
@@ -72,8 +88,10 @@ int upstream_pick(struct og_worker_priv *p, struct og_rt *rt, int ups, uint32_t 
  * busy ones: the request gets 503 pool-exhausted instead of yet another connection. */
 int upstream_full(struct og_worker_priv *p, struct og_rt *rt, int ups, int srv);
 /* A pooled connection to server <srv> of <ups>, or a new one being connected (state
- * UC_CONNECTING), or NULL with errno set (connect refused at once). */
-struct og_upconn *upstream_get(struct og_worker_priv *p, struct og_rt *rt, int ups, int srv);
+ * UC_CONNECTING), or NULL with errno set (connect refused at once). Its events and timer
+ * go to <owner> until it is released or closed. */
+struct og_upconn *upstream_get(struct og_worker_priv *p, struct og_rt *rt, int ups, int srv,
+			       const struct og_upc_owner *owner);
 /* Return <u> to its pool when reusable and room is left, else close it. */
 void upstream_release(struct og_upconn *u, int reusable);
 /* Close <u> (any state). */
@@ -89,8 +107,10 @@ void upstream_report(struct og_worker_priv *p, struct og_rt *rt, int ups, int sr
 void upstream_purge_server(struct og_worker_priv *p, int ups, int srv);
 /* Upstream connections carrying a request (drain waits for them). */
 uint32_t upstream_active(struct og_worker_priv *p);
-/* Close pooled connections (drain) / every connection (exit). */
+/* Close the pooled (idle) connections (drain). */
 void upstream_close_idle(struct og_worker_priv *p);
+/* Close the pooled connections too: busy ones belong to a client connection's request and
+ * close with it (conn_close -> proxy_abort), which the front's close_all does first. */
 void upstream_close_all(struct og_worker_priv *p);
 /* Reclaim closed connections (end of callback). */
 void upstream_reap(struct og_worker_priv *p);
