@@ -111,6 +111,24 @@ static void test_issue_file(void)
 	   "issue: generated route names");
 	OK_EQ(c->routes[1].max_body, 1 << 20, "issue: default max_body 1 MiB");
 	OK_EQ(c->routes[1].request_buffer, 65536, "issue: default request_buffer 64 KiB");
+	{
+		static const char y[] =
+		    "trusted_proxies: [\"10.0.0.0/8\", \"192.0.2.7\", \"::1/128\"]\n";
+		char e2[256];
+		struct config *t = config_load_string(y, sizeof(y) - 1, "t.yaml", e2, sizeof(e2));
+		uint8_t a1[4] = {10, 200, 1, 2}, a2[4] = {11, 0, 0, 1}, a3[4] = {192, 0, 2, 7},
+			a4[4] = {192, 0, 2, 8}, l6[16] = {[15] = 1};
+
+		OK(t && t->n_trusted == 3, "trusted_proxies: three networks (%s)", t ? "" : e2);
+		OK(t && cfg_cidr_match(&t->trusted[0], AF_INET, a1) &&
+		       !cfg_cidr_match(&t->trusted[0], AF_INET, a2) &&
+		       cfg_cidr_match(&t->trusted[1], AF_INET, a3) &&
+		       !cfg_cidr_match(&t->trusted[1], AF_INET, a4) &&
+		       cfg_cidr_match(&t->trusted[2], AF_INET6, l6) &&
+		       !cfg_cidr_match(&t->trusted[2], AF_INET, a1),
+		   "trusted_proxies: /8 and host networks match what they should, and only that");
+		config_free(t);
+	}
 	OK(c->order_reserve.percent == 10 && c->order_reserve.n_ports == 0,
 	   "issue: default order_reserve 10%%, no ports");
 	OK_EQ(c->shutdown_grace_ms, 5000, "issue: default shutdown_grace_ms");
@@ -313,6 +331,13 @@ static const struct bad bad[] = {
      "\"max_body\" must be a size in bytes"},
     {"routes:\n  - match: {}\n    respond: {}\n    max_body: 65g\n", "4:15", "at most 64g"},
     {"order_reserve: { percent: 95 }\n", "1:27", "\"percent\" must be an integer from 1 to 90"},
+    {"trusted_proxies: [\"10.0.0.0/33\"]\n", "1:19",
+     "\"trusted_proxies\" entries are addresses or networks"},
+    {"trusted_proxies: [\"example.com\"]\n", "1:19",
+     "\"trusted_proxies\" entries are addresses or networks"},
+    {"trusted_proxies: \"10.0.0.0/8\"\n", "1:18", "\"trusted_proxies\" must be a list of networks"},
+    {"admin: { token_file: /nonexistent/og-token }\n", "1:22",
+     "admin token_file \"/nonexistent/og-token\": No such file"},
     {"order_reserve: { ports: [0] }\n", "1:26", "\"ports\" must be an integer from 1 to 65535"},
     {"order_reserve: { port: [1] }\n", "1:18", "unknown key \"port\" in order_reserve"},
     {"upstreams:\n  o: { servers: [\"127.0.0.1:1\"], breaker: { statuses: [502, 404] } }\n", "2:61",
