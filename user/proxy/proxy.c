@@ -419,21 +419,21 @@ static void proxy_buffer_refuse(struct og_conn *c, int status, const char *reaso
 }
 
 /* Room for <take> more body bytes behind the head in up_hb (a large buffer when the small
- * one is full). 0, or -1 when the body outgrew the route's request_buffer (stream it). */
+ * one is full). 0, or -ENOSPC when the body outgrew the route's request_buffer (stream it). */
 static int buffer_room(struct og_conn *c, uint32_t take)
 {
 	struct og_buf *hb = c->rq->up_hb, *nb;
 	uint32_t lim = c->rq->rt->cfg->routes[c->rq->route].request_buffer;
 
 	if (c->rq->body_buffered + take > lim)
-		return -1;
+		return -ENOSPC;
 	if (c->rq->up_head_len + take <= hb->cap)
 		return 0;
 	if (hb->cls || c->rq->up_head_len + take > OG_BUF_LARGE_CAP)
-		return -1;
+		return -ENOSPC;
 	nb = buf_get(&c->p->bufs, OG_BUF_LARGE_CAP);
 	if (!nb)
-		return -1;
+		return -ENOSPC;
 	memcpy(nb->data, hb->data, c->rq->up_head_len);
 	buf_put(&c->p->bufs, hb);
 	c->rq->up_hb = nb;
@@ -453,17 +453,17 @@ static void proxy_buffer(struct og_conn *c)
 	struct og_buf *hb;
 
 	for (;;) {
-		int whole = body_collect(c);
+		int r = body_collect(c), whole = r == 0;
 		uint32_t take = c->rq->body_ready;
 		ssize_t n;
 
-		if (whole < 0) {
-			proxy_buffer_refuse(c, whole == -2 ? 413 : 400,
-					    whole == -2 ? "body-too-large" : "bad-chunked-body");
+		if (r < 0 && r != -EAGAIN) {
+			proxy_buffer_refuse(c, r == -EMSGSIZE ? 413 : 400,
+					    r == -EMSGSIZE ? "body-too-large" : "bad-chunked-body");
 			return;
 		}
 		if (take) {
-			if (buffer_room(c, take) < 0)
+			if (buffer_room(c, take))
 				break; /* stream the rest */
 			memcpy(c->rq->up_hb->data + c->rq->up_head_len, c->rb->data + c->rpos,
 			       take);
