@@ -51,4 +51,26 @@ is "$xff" "127.0.0.1" "an untrusted client's X-Forwarded-For is dropped: the ori
 
 d_gw_stop gw
 is "$D_RC" 0 "gateway exits 0 on SIGTERM"
+
+# --- privileges: started as root, it runs as the configured user with one capability ---------
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	sed -e 's|^workers: 1|workers: 1\nuser: nobody|' "$D_TMP/gw.yaml" >"$D_TMP/gw2.yaml"
+	sed -i "s|^admin: .*|admin: { listen: \"127.0.0.1:$D_ADMIN_PORT\" }|" "$D_TMP/gw2.yaml"
+	d_gw_start gw2 "$D_TMP/gw2.yaml"
+	ok $? "gateway starts as root with user: nobody"
+	pid=${D_GW_PID[gw2]}
+	uids=$(awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$pid/status")
+	is "$uids" "65534 65534 65534 65534" "after start every uid of the daemon is nobody's"
+	is "$(awk '/^Groups:/ { print $2 }' "/proc/$pid/status")" "$(id -g nobody)" \
+		"... its groups are nobody's primary group only"
+	is "$(awk '/^CapEff:/ { print $2 }' "/proc/$pid/status")" 0000000000000400 \
+		"... and its only effective capability is CAP_NET_BIND_SERVICE"
+	is "$(awk '/^CapPrm:/ { print $2 }' "/proc/$pid/status")" 0000000000000400 "... permitted too"
+	is "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "$(d_gw /after-drop)")" 200 \
+		"it still proxies after dropping root"
+	d_gw_stop gw2
+	is "$D_RC" 0 "gateway 2 exits 0 on SIGTERM"
+else
+	skip "not root (or no user nobody): privilege drop not tested"
+fi
 tap_done

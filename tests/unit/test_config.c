@@ -330,6 +330,7 @@ static const struct bad bad[] = {
     {"routes:\n  - match: {}\n    respond: {}\n    max_body: 10x\n", "4:15",
      "\"max_body\" must be a size in bytes"},
     {"routes:\n  - match: {}\n    respond: {}\n    max_body: 65g\n", "4:15", "at most 64g"},
+    {"user: \"a b\"\n", "1:7", "\"user\""},
     {"order_reserve: { percent: 95 }\n", "1:27", "\"percent\" must be an integer from 1 to 90"},
     {"trusted_proxies: [\"10.0.0.0/33\"]\n", "1:19",
      "\"trusted_proxies\" entries are addresses or networks"},

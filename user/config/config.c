@@ -243,6 +243,7 @@ static int load_top(struct cfg_ld *ld, const struct cfg_node *root)
 	    "max_connections",
 	    "order_reserve",
 	    "trusted_proxies",
+	    "user",
 	    NULL,
 	};
 	struct config *c = ld->c;
@@ -308,6 +309,9 @@ static int load_top(struct cfg_ld *ld, const struct cfg_node *root)
 			break;
 		case 13:
 			r = cfg_load_trusted(ld, x);
+			break;
+		case 14:
+			r = cfg_get_name(ld, x, "\"user\"", &c->user);
 			break;
 		default:
 			return -EINVAL;

@@ -145,6 +145,7 @@ struct config {
 	struct cfg_addr admin;	/* admin.listen, default 127.0.0.1:9901 */
 	int admin_enabled;	/* 0 when admin: { listen: "" } / admin: off */
 	char *admin_token_file; /* admin.token_file, or NULL */
+	char *user;		/* run as this user after start (from root), or NULL */
 	/* trusted_proxies: only clients in these networks may send X-Forwarded-For; from anyone
 	 * else it is dropped and replaced by the client address */
 	int n_trusted;

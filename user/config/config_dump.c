@@ -184,6 +184,11 @@ void config_dump(const struct config *c, struct evbuffer *out)
 			    "body_timeout_ms: %u\nkeepalive_timeout_ms: %u\nwrite_timeout_ms: %u\n",
 			    c->max_connections, c->shutdown_grace_ms, c->header_timeout_ms,
 			    c->body_timeout_ms, c->keepalive_timeout_ms, c->write_timeout_ms);
+	if (c->user) {
+		evbuffer_add_printf(out, "user: ");
+		qs(out, c->user);
+		evbuffer_add_printf(out, "\n");
+	}
 	evbuffer_add_printf(out, "trusted_proxies: [");
 	for (int i = 0; i < c->n_trusted; i++) {
 		char a[INET6_ADDRSTRLEN];

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/fdlimit.h"
+#include "core/privdrop.h"
 #include "ops/accesslog.h"
 #include "ops/admin.h"
 #include "ops/hooks.h"
@@ -88,6 +89,14 @@ static int run(struct config *cfg)
 		og_log("error", "event=start err=\"%s\"", err);
 		return 1;
 	}
+	/* every listener, the admin socket and the log are open: root is no longer needed */
+	if (privdrop(cfg->user, err, sizeof(err))) {
+		og_log("error", "event=start err=\"%s\"", err);
+		return 1;
+	}
+	if (cfg->user)
+		og_log("info", "event=privdrop user=%s uid=%d caps=net_bind_service", cfg->user,
+		       (int)geteuid());
 	/* Workers never see signals: the main loop owns them. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
