@@ -49,7 +49,7 @@ BENCH_BOBJ := $(patsubst bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(BENCH_BPF))
 SKEL := $(BUILD)/og.skel.h
 BINS := $(BUILD)/ordergatectl $(if $(wildcard $(D_MAIN)),$(BUILD)/ordergated)
 
-.PHONY: all deps run test bench bench-bpf fuzz soak asan install clean format format-check tests
+.PHONY: all deps run test bench bench-lanes bench-bpf fuzz soak asan install clean format format-check tests
 all: $(BINS)
 
 deps:
@@ -139,6 +139,10 @@ bench-bpf: deps
 bench: deps
 	$(MAKE) all $(BENCH_BINS) $(BENCH_BOBJ)
 	bash bench/bench-http.sh
+
+bench-lanes: deps
+	$(MAKE) all $(BUILD)/bench/openloop $(BUILD)/bench/lanes_origin
+	bash bench/bench-lanes.sh
 
 soak: deps
 	$(MAKE) all

@@ -62,18 +62,7 @@ NOFILE=$(ulimit -n)
 MAXCONN=$((IDLE + 1024))
 SOMAXCONN=$(cat /proc/sys/net/core/somaxconn 2>/dev/null || echo unknown)
 
-BENCH_TMP=$(mktemp -d /tmp/og-bench.XXXXXX)
-chmod 755 "$BENCH_TMP" # nginx workers drop to an unprivileged user
-CLEANED=0
-cleanup() {
-	[ "$CLEANED" = 1 ] && return
-	CLEANED=1
-	local i
-	for ((i = ${#BENCH_PIDS[@]} - 1; i >= 0; i--)); do bench_stop "${BENCH_PIDS[i]}"; done
-	cd / && rm -rf "$BENCH_TMP"
-}
-trap cleanup EXIT
-trap 'bench_log interrupted; exit 130' INT TERM
+bench_tmp_init og-bench
 
 STAMP=$(date -u +%Y%m%d-%H%M%S)
 LOAD0=$(cut -d' ' -f1 /proc/loadavg)
@@ -88,13 +77,6 @@ LABEL=([floor]="floor: epoll responder" [relay]="floor: byte relay" [ordergated]
 	[haproxy]="haproxy $(haproxy -v 2>/dev/null | awk 'NR == 1 { print $3 }')")
 
 # --- start everything ----------------------------------------------------------
-fail_start() { # fail_start NAME WHY: the server is left out and the run ends non-zero
-	FAILED[$1]=$2
-	RC=1
-	bench_log "$1 failed to start: $2"
-	[ -s "$BENCH_TMP/$1.log" ] && sed 's/^/    /' "$BENCH_TMP/$1.log" | tail -n 20 >&2
-}
-
 ORIGIN_PORT=$(bench_free_port)
 bench_fill "$ROOT/bench/conf/origin.conf.in" "$BENCH_TMP/origin.conf" DIR="$BENCH_TMP" \
 	ORIGIN_PORT="$ORIGIN_PORT" || exit 1
@@ -102,7 +84,7 @@ mkdir -p "$BENCH_TMP/origin-tmp"
 bench_start origin 0 nginx -e "$BENCH_TMP/origin-error.log" -p "$BENCH_TMP" -c "$BENCH_TMP/origin.conf"
 ORIGIN_PID=$BENCH_LAST_PID
 if ! bench_wait_http "http://127.0.0.1:$ORIGIN_PORT/api/x" pong 10 "$ORIGIN_PID"; then
-	fail_start origin "the nginx origin did not answer on port $ORIGIN_PORT"
+	bench_fail_start origin "the nginx origin did not answer on port $ORIGIN_PORT"
 	exit 1
 fi
 
@@ -127,7 +109,7 @@ start_server() {
 		fi
 	fi
 	if [ "$ok" = 0 ]; then
-		fail_start "$name" "${NA[direct.$name]:-${NA[proxied.$name]:-}}"
+		bench_fail_start "$name" "${NA[direct.$name]:-${NA[proxied.$name]:-}}"
 		return 1
 	fi
 	# A server that answers one scenario is measured in it; the other still fails the run.
@@ -156,7 +138,7 @@ bench_fill "$ROOT/bench/conf/haproxy.cfg.in" "$BENCH_TMP/haproxy.cfg" PORT="${PO
 if haproxy -c -q -f "$BENCH_TMP/haproxy.cfg" >"$BENCH_TMP/haproxy.log" 2>&1; then
 	start_server haproxy 1 1 haproxy -db -f "$BENCH_TMP/haproxy.cfg"
 else
-	fail_start haproxy "config check failed"
+	bench_fail_start haproxy "config check failed"
 fi
 
 OG_STATE=""
@@ -167,7 +149,7 @@ if [ -x "$BUILD/ordergated" ]; then
 	if "$BUILD/ordergated" -t -c "$BENCH_TMP/ordergated.yaml" >"$BENCH_TMP/ordergated.log" 2>&1; then
 		start_server ordergated 1 1 "$BUILD/ordergated" -c "$BENCH_TMP/ordergated.yaml"
 	else
-		fail_start ordergated "ordergated -t rejected the config"
+		bench_fail_start ordergated "ordergated -t rejected the config"
 	fi
 else
 	OG_STATE="not built"
@@ -304,16 +286,6 @@ med() {
 	local f="$BENCH_TMP/res/$1.$2"
 	[ -s "$f" ] && bench_median "$f" "$3" || echo nan
 }
-isnum() { [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$ ]]; }
-fmt() { # fmt PRINTF-FORMAT VALUE: "–" for a missing value
-	if isnum "$2"; then printf "$1" "$2"; else printf '%s' "–"; fi
-}
-ratio() { # ratio A B [DECIMALS]: A / B, or "–"
-	if isnum "$1" && isnum "$2" && [ "$(bench_calc "$2 != 0")" = 1 ]; then
-		printf "%.${3:-2}f" "$(bench_calc "$1 / $2")"
-	else printf '%s' "–"; fi
-}
-
 declare -A CPU P99
 report() {
 	local sc name floor og label rps p50 cpu other_max=0 steal_max=0 o st
@@ -354,10 +326,11 @@ report() {
 			rps=$(med "$sc" "$name" 2)
 			p50=$(med "$sc" "$name" 3)
 			cpu=${CPU[$sc.$name]}
-			printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$(fmt %.0f "$rps")" \
-				"$(fmt %.0f "$p50")" "$(fmt %.0f "${P99[$sc.$name]}")" "$(fmt %.2f "$cpu")" \
-				"$(ratio "$cpu" "$og")" "$(ratio "$cpu" "${CPU[$sc.$floor]}")" \
-				"$(fmt %.0f "$(med "$sc" "$name" 8)")"
+			printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$label" \
+				"$(bench_fmt %.0f "$rps")" "$(bench_fmt %.0f "$p50")" \
+				"$(bench_fmt %.0f "${P99[$sc.$name]}")" "$(bench_fmt %.2f "$cpu")" \
+				"$(bench_ratio "$cpu" "$og")" "$(bench_ratio "$cpu" "${CPU[$sc.$floor]}")" \
+				"$(bench_fmt %.0f "$(med "$sc" "$name" 8)")"
 		done
 	done
 	if ((${#WARN[@]})); then
@@ -375,7 +348,7 @@ report() {
 			continue
 		fi
 		printf '| %s | %s | %s | %s | %s |\n' "${LABEL[$name]}" "${RSS0[$name]}" "${RSS1[$name]}" \
-			"${HELD[$name]}" "$(fmt %.2f "${KIB_PER[$name]:-}")"
+			"${HELD[$name]}" "$(bench_fmt %.2f "${KIB_PER[$name]:-}")"
 	done
 	echo
 	echo "## Goals"
@@ -394,54 +367,48 @@ report() {
 	for f in "$BENCH_TMP"/res/*; do
 		[ -s "$f" ] || continue
 		while read -r _ _ _ _ _ o st _; do
-			isnum "$o" && [ "$(bench_calc "$o > $other_max")" = 1 ] && other_max=$o
-			isnum "$st" && [ "$(bench_calc "$st > $steal_max")" = 1 ] && steal_max=$st
+			bench_isnum "$o" && [ "$(bench_calc "$o > $other_max")" = 1 ] && other_max=$o
+			bench_isnum "$st" && [ "$(bench_calc "$st > $steal_max")" = 1 ] && steal_max=$st
 		done <"$f"
 	done
 	if [ "$(bench_calc "$other_max > 10 || $steal_max > 5 || $LOAD0 > 0.5")" = 1 ]; then
 		echo
 		echo "**Busy machine**: load average $LOAD0 at start; during a run up to" \
-			"$(fmt %.1f "$other_max")% of CPU 1 went to other work and up to" \
-			"$(fmt %.1f "$steal_max")% was stolen by the hypervisor." \
+			"$(bench_fmt %.1f "$other_max")% of CPU 1 went to other work and up to" \
+			"$(bench_fmt %.1f "$steal_max")% was stolen by the hypervisor." \
 			"Re-measure on a quiet machine before quoting these numbers."
 	fi
 }
 
-# goal NAME OK(1/0/"") TEXT: one PASS/MISS line ("n/a" when a figure is missing).
-goal() {
-	local verdict
-	case $2 in 1) verdict=PASS ;; 0) verdict=MISS ;; *) verdict="n/a " ;; esac
-	echo "- $verdict $1: $3"
-}
 goals() {
 	local og fl ng hp best ok t
 	og=${CPU[direct.ordergated]} fl=${CPU[direct.floor]} ng=${CPU[direct.nginx]} hp=${CPU[direct.haproxy]}
 	ok=""
-	isnum "$og" && isnum "$fl" && ok=$(bench_calc "$og <= 1.10 * $fl")
-	goal "direct, within 1.10× the floor" "$ok" \
-		"ordergated $(fmt %.2f "$og") µs/req vs floor $(fmt %.2f "$fl") µs/req ($(ratio "$og" "$fl" 3)×)"
+	bench_isnum "$og" && bench_isnum "$fl" && ok=$(bench_calc "$og <= 1.10 * $fl")
+	bench_goal "direct, within 1.10× the floor" "$ok" \
+		"ordergated $(bench_fmt %.2f "$og") µs/req vs floor $(bench_fmt %.2f "$fl") µs/req ($(bench_ratio "$og" "$fl" 3)×)"
 	ok=""
-	isnum "$og" && isnum "$ng" && isnum "$hp" && ok=$(bench_calc "$og < $ng && $og < $hp")
-	goal "direct, below nginx and haproxy" "$ok" \
-		"ordergated $(fmt %.2f "$og"), nginx $(fmt %.2f "$ng"), haproxy $(fmt %.2f "$hp") µs/req"
+	bench_isnum "$og" && bench_isnum "$ng" && bench_isnum "$hp" && ok=$(bench_calc "$og < $ng && $og < $hp")
+	bench_goal "direct, below nginx and haproxy" "$ok" \
+		"ordergated $(bench_fmt %.2f "$og"), nginx $(bench_fmt %.2f "$ng"), haproxy $(bench_fmt %.2f "$hp") µs/req"
 	og=${CPU[proxied.ordergated]} ng=${CPU[proxied.nginx]} hp=${CPU[proxied.haproxy]}
 	ok="" best=nan
-	if isnum "$ng" && isnum "$hp"; then best=$(bench_calc "$ng < $hp ? $ng : $hp"); fi
-	isnum "$og" && isnum "$best" && ok=$(bench_calc "$best >= 1.15 * $og")
-	goal "proxied, the better of nginx/haproxy ≥ 1.15× ordergated" "$ok" \
-		"best $(fmt %.2f "$best") µs/req vs ordergated $(fmt %.2f "$og") µs/req ($(ratio "$best" "$og" 3)×)"
+	if bench_isnum "$ng" && bench_isnum "$hp"; then best=$(bench_calc "$ng < $hp ? $ng : $hp"); fi
+	bench_isnum "$og" && bench_isnum "$best" && ok=$(bench_calc "$best >= 1.15 * $og")
+	bench_goal "proxied, the better of nginx/haproxy ≥ 1.15× ordergated" "$ok" \
+		"best $(bench_fmt %.2f "$best") µs/req vs ordergated $(bench_fmt %.2f "$og") µs/req ($(bench_ratio "$best" "$og" 3)×)"
 	for t in direct proxied; do
 		og=${P99[$t.ordergated]} ng=${P99[$t.nginx]} hp=${P99[$t.haproxy]}
 		ok=""
-		isnum "$og" && isnum "$ng" && isnum "$hp" && ok=$(bench_calc "$og <= $ng && $og <= $hp")
-		goal "$t, p99 no worse than nginx and haproxy" "$ok" \
-			"ordergated $(fmt %.0f "$og") µs, nginx $(fmt %.0f "$ng") µs, haproxy $(fmt %.0f "$hp") µs"
+		bench_isnum "$og" && bench_isnum "$ng" && bench_isnum "$hp" && ok=$(bench_calc "$og <= $ng && $og <= $hp")
+		bench_goal "$t, p99 no worse than nginx and haproxy" "$ok" \
+			"ordergated $(bench_fmt %.0f "$og") µs, nginx $(bench_fmt %.0f "$ng") µs, haproxy $(bench_fmt %.0f "$hp") µs"
 	done
 	og=${KIB_PER[ordergated]:-} ng=${KIB_PER[nginx]:-}
 	ok=""
-	isnum "$og" && isnum "$ng" && ok=$(bench_calc "$og <= $ng")
-	goal "idle memory per connection ≤ nginx's" "$ok" \
-		"ordergated $(fmt %.2f "$og") KiB, nginx $(fmt %.2f "$ng") KiB"
+	bench_isnum "$og" && bench_isnum "$ng" && ok=$(bench_calc "$og <= $ng")
+	bench_goal "idle memory per connection ≤ nginx's" "$ok" \
+		"ordergated $(bench_fmt %.2f "$og") KiB, nginx $(bench_fmt %.2f "$ng") KiB"
 }
 
 report >"$OUT"

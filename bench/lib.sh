@@ -9,6 +9,35 @@ CLK_TCK=$(getconf CLK_TCK)
 
 bench_log() { echo "bench: $*" >&2; }
 
+# bench_tmp_init PREFIX: a fresh BENCH_TMP (mode 755: nginx workers drop to an unprivileged user)
+# and traps: on exit every PID started through bench_start is stopped, newest first, and
+# BENCH_TMP is removed.
+bench_tmp_init() {
+	BENCH_TMP=$(mktemp -d "/tmp/$1.XXXXXX")
+	chmod 755 "$BENCH_TMP"
+	BENCH_CLEANED=0
+	trap bench_cleanup EXIT
+	trap 'bench_log interrupted; exit 130' INT TERM
+}
+
+bench_cleanup() {
+	[ "$BENCH_CLEANED" = 1 ] && return
+	BENCH_CLEANED=1
+	local i
+	for ((i = ${#BENCH_PIDS[@]} - 1; i >= 0; i--)); do bench_stop "${BENCH_PIDS[i]}"; done
+	cd / && rm -rf "$BENCH_TMP"
+}
+
+# bench_fail_start NAME WHY: NAME is left out of the run (the caller's FAILED[NAME]=WHY), the run
+# ends non-zero (RC=1), and the tail of $BENCH_TMP/NAME.log is shown.
+# shellcheck disable=SC2034 # FAILED and RC are the caller's
+bench_fail_start() {
+	FAILED[$1]=$2
+	RC=1
+	bench_log "$1 failed to start: $2"
+	[ -s "$BENCH_TMP/$1.log" ] && sed 's/^/    /' "$BENCH_TMP/$1.log" | tail -n 20 >&2
+}
+
 # bench_free_port: an unused TCP port on loopback, chosen by the kernel.
 bench_free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -167,16 +196,39 @@ bench_calc() {
 	awk "BEGIN { printf \"%.6g\n\", ($1) }" 2>/dev/null || echo nan
 }
 
-# bench_update_doc DOC RESULTS: replace what lies between DOC's "<!-- results:begin -->" and
-# "<!-- results:end -->" lines with RESULTS, its headings moved two levels down.
+bench_isnum() { [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$ ]]; }
+
+# bench_fmt PRINTF-FORMAT VALUE: VALUE formatted, "–" when it is missing.
+bench_fmt() {
+	# shellcheck disable=SC2059 # the format is the caller's
+	if bench_isnum "$2"; then printf "$1" "$2"; else printf '%s' "–"; fi
+}
+
+# bench_ratio A B [DECIMALS]: A / B, or "–".
+bench_ratio() {
+	if bench_isnum "$1" && bench_isnum "$2" && [ "$(bench_calc "$2 != 0")" = 1 ]; then
+		printf "%.${3:-2}f" "$(bench_calc "$1 / $2")"
+	else printf '%s' "–"; fi
+}
+
+# bench_goal NAME OK(1/0/"") TEXT: one PASS/MISS line ("n/a" when a figure is missing).
+bench_goal() {
+	local verdict
+	case $2 in 1) verdict=PASS ;; 0) verdict=MISS ;; *) verdict="n/a " ;; esac
+	echo "- $verdict $1: $3"
+}
+
+# bench_update_doc DOC RESULTS [MARKER]: replace what lies between DOC's "<!-- MARKER:begin -->"
+# and "<!-- MARKER:end -->" lines (MARKER defaults to "results") with RESULTS, its headings
+# moved two levels down.
 bench_update_doc() {
-	local doc=$1 res=$2
-	grep -q '^<!-- results:begin -->$' "$doc" && grep -q '^<!-- results:end -->$' "$doc" || {
-		bench_log "$doc has no results markers"
+	local doc=$1 res=$2 m=${3:-results}
+	grep -q "^<!-- $m:begin -->\$" "$doc" && grep -q "^<!-- $m:end -->\$" "$doc" || {
+		bench_log "$doc has no $m markers"
 		return 1
 	}
-	awk -v res="$res" '
-		/^<!-- results:begin -->$/ {
+	awk -v res="$res" -v b="<!-- $m:begin -->" -v e="<!-- $m:end -->" '
+		$0 == b {
 			print; print ""
 			while ((getline line < res) > 0) {
 				if (line ~ /^#/) line = "##" line
@@ -184,6 +236,6 @@ bench_update_doc() {
 			}
 			print ""; skip = 1; next
 		}
-		/^<!-- results:end -->$/ { skip = 0 }
+		$0 == e { skip = 0 }
 		!skip' "$doc" >"$doc.tmp" && mv "$doc.tmp" "$doc"
 }

@@ -114,4 +114,30 @@ struct {
 	__type(value, struct og_ev_gate);
 } og_ev_gate SEC(".maps") __weak;
 
+/* sk_reuseport steering (og_reuseport.bpf.c); per daemon process, never pinned. */
+/* Listening address (port, family) -> its slots in og_rp_socks. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, OG_RP_MAX_GROUPS);
+	__type(key, struct og_rp_key);
+	__type(value, struct og_rp_group);
+} og_rp_groups SEC(".maps") __weak;
+
+/* Source prefix -> lane; ORDER sources go to the reserved workers' sockets. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, OG_RP_MAX_SRC);
+	__type(key, struct og_lpm_key);
+	__type(value, struct og_lane_val);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} og_rp_src SEC(".maps") __weak;
+
+/* The workers' listening sockets, group by group (see og_rp_group). */
+struct {
+	__uint(type, BPF_MAP_TYPE_REUSEPORT_SOCKARRAY);
+	__uint(max_entries, OG_RP_MAX_SOCKS);
+	__type(key, __u32);
+	__type(value, __u64);
+} og_rp_socks SEC(".maps") __weak;
+
 #endif /* OG_MAPS_H */

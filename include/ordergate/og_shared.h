@@ -247,4 +247,30 @@ _Static_assert(sizeof(struct og_ev_gate) == 16, "og_ev_gate layout");
 #define OG_DEF_THROTTLES    16384
 #define OG_DEF_EVENTS_BYTES (256 * 1024)
 
+/*
+ * sk_reuseport steering (og_reuseport): order sources go to the reserved workers'
+ * listening sockets, everyone else to the other workers'. These maps belong to one
+ * daemon process (they hold its sockets) and are never pinned.
+ */
+/* og_rp_groups key: one SO_REUSEPORT group, i.e. one listening address. */
+struct og_rp_key {
+	__u16 port;  /* local port, host byte order */
+	__u8 family; /* AF_INET or AF_INET6 */
+	__u8 pad;    /* zero */
+};
+_Static_assert(sizeof(struct og_rp_key) == 4, "og_rp_key layout");
+
+/* og_rp_groups value: where the group's sockets sit in og_rp_socks. */
+struct og_rp_group {
+	__u32 base;    /* first og_rp_socks index of this group */
+	__u32 n_order; /* reserved (order) workers' sockets: [base, base + n_order) */
+	__u32 n_other; /* the other workers' sockets: [base + n_order, + n_other) */
+	__u32 pad;     /* zero */
+};
+_Static_assert(sizeof(struct og_rp_group) == 16, "og_rp_group layout");
+/* og_rp_src: og_lpm_key (source prefix) -> og_lane_val; lane ORDER steers to n_order. */
+#define OG_RP_MAX_SOCKS	 1024
+#define OG_RP_MAX_GROUPS 64
+#define OG_RP_MAX_SRC	 4096
+
 #endif /* OG_SHARED_H */

@@ -5,7 +5,8 @@ _tap_failed=0
 ok() { # ok COND-EXIT-CODE DESCRIPTION...  e.g.  ok $? "curl got 200"
 	local rc=$1; shift
 	_tap_n=$((_tap_n + 1))
-	if [ "$rc" -eq 0 ]; then echo "ok $_tap_n - $*"; else echo "not ok $_tap_n - $*"; _tap_failed=$((_tap_failed + 1)); fi
+	# a description ending in "# TODO reason" is a known failure: reported, not counted as failed
+	if [ "$rc" -eq 0 ]; then echo "ok $_tap_n - $*"; else echo "not ok $_tap_n - $*"; [[ $* == *"# TODO"* ]] || _tap_failed=$((_tap_failed + 1)); fi
 }
 check() { # check DESCRIPTION -- COMMAND...   runs COMMAND, ok when it exits 0
 	local desc=$1; shift; [ "$1" = "--" ] && shift

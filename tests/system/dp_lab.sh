@@ -8,10 +8,13 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/system/lib.sh
 sys_require_root || exit 0
 
-export LAB_PREFIX=ogl$(sys_uid) LAB_ORIGIN=nginx LAB_ORIGIN_PORT=18080 LAB_GATEWAY=nginx
-# The stand-in gateway binds the lab's own addresses, but a wildcard listener elsewhere on
-# the host would still collide with a fixed port: take free ones.
+# ordergated holds the gateway seat when it is built (the nginx stand-in otherwise).
+gw=nginx; [ -x "$SYS_BUILD/ordergated" ] && gw=ordergated
+export LAB_PREFIX=ogl$(sys_uid) LAB_ORIGIN=nginx LAB_ORIGIN_PORT=18080 LAB_GATEWAY=$gw
+# The gateway binds the lab's own addresses, but a wildcard listener elsewhere on the host
+# would still collide with a fixed port: take free ones (and one for its admin API).
 PO=$(sys_free_port) PN=$(sys_free_port) PB=$(sys_free_port)
+export LAB_ADMIN_PORT=$(sys_free_port)
 export LAB_PORTS="$PO $PN $PB"
 sys_subnet_pick || { ok 1 "free lab subnet"; tap_done; exit 1; }
 sys_pin_dir
@@ -42,7 +45,7 @@ is "$(sys_curl "$LAB_NS_CLIENT" "http://$LAB_ORIGIN4:$LAB_ORIGIN_PORT/ping")" 00
 is "$(sysctl -n net.ipv4.ip_forward) $(sysctl -n net.ipv6.conf.all.forwarding)" "$fwd0 $fwd60" \
 	"the host's IPv4/IPv6 forwarding settings are untouched"
 
-# Three parties: client -> stand-in gateway (nginx reverse proxy in the root ns) -> origin.
+# Three parties: client -> gateway ($gw in the root ns) -> origin.
 is "$(ip netns exec "$LAB_NS_CLIENT" curl -s -m 3 "http://$LAB_GW4:$PO/ping")" pong \
 	"client -> gateway :$PO -> origin (IPv4)"
 is "$(ip netns exec "$LAB_NS_CLIENT" curl -s -m 3 "http://[$LAB_GW6]:$PB/ping")" pong \
@@ -69,6 +72,13 @@ if [ "$have_ctl" = 1 ]; then
 	ok "$([ "${b:-0}" -ge 2097152 ] && echo 0 || echo 1)" "bulk downloads went out through 1:30 ($b bytes)"
 else
 	echo "$out" | grep -q 'skipped attach'; ok $? "without ordergatectl, up says it skipped the attach"
+fi
+if [ "$gw" = ordergated ]; then
+	grep -q "event=kern_adopt ifname=$LAB_IF_CLIENT" "/run/ordergate-lab/$LAB_PREFIX/gateway/ordergated.log"
+	ok $? "ordergated in the gateway seat adopted the lab's attach"
+	out=$("$SYS_BUILD/ordergatectl" flows --admin "127.0.0.1:$LAB_ADMIN_PORT" --top 5 2>&1)
+	ok $? "ordergatectl flows --admin reads the gateway's /flows"
+	sys_diag "$out"
 fi
 
 out=$(deploy/lab down 2>&1); ok $? "lab down"; sys_diag "$out"

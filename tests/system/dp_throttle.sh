@@ -17,23 +17,7 @@ sys_dp_attach "$LAB_IF_CLIENT"
 
 # burst N: open N TCP connections at once from the client namespace, 1 s to complete;
 # prints how many completed the handshake. Bounded: one second, N sockets.
-burst() {
-	ip netns exec "$LAB_NS_CLIENT" "$SYS_PY" - "$LAB_GW4" "$P" "$1" <<'PY'
-import selectors, socket, sys, time
-host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-sel, socks = selectors.DefaultSelector(), []
-for _ in range(n):
-    s = socket.socket(); s.setblocking(False); s.connect_ex((host, port))
-    sel.register(s, selectors.EVENT_WRITE); socks.append(s)
-done, deadline = 0, time.monotonic() + 1.0
-while socks and time.monotonic() < deadline:
-    for key, _ in sel.select(max(0.0, deadline - time.monotonic())):
-        s = key.fileobj; sel.unregister(s); socks.remove(s)
-        if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0: done += 1
-        s.close()
-print(done)
-PY
-}
+burst() { sys_burst "$LAB_NS_CLIENT" "$LAB_GW4" "$P" "$1"; }
 
 n=$(burst 50)
 is "$n" 50 "unthrottled: all 50 parallel connections complete"

@@ -16,8 +16,12 @@
 SYS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SYS_BUILD=${BUILD:-build}
 case $SYS_BUILD in /*) ;; *) SYS_BUILD=$SYS_ROOT/$SYS_BUILD ;; esac
-# /usr/bin/python3 is Debian's; the pyenv one on PATH has the stdlib only, which is all we use.
-SYS_PY=${SYS_PY:-python3}
+# /usr/bin/python3 is Debian's; the pyenv one on PATH has the stdlib only, which is all we use,
+# but its shim can take seconds to start on a busy machine (longer than a throttle's TTL), so
+# Debian's is preferred when present.
+if [ -z "${SYS_PY:-}" ]; then
+	if [ -x /usr/bin/python3 ]; then SYS_PY=/usr/bin/python3; else SYS_PY=python3; fi
+fi
 
 _sys_cleanup=()
 
@@ -237,6 +241,28 @@ sys_require_ctl() {
 sys_curl() {
 	local ns=$1 url=$2; shift 2
 	sys_in "$ns" curl -s -o /dev/null -w '%{http_code}' --connect-timeout 1 -m 3 "$@" "$url"
+}
+
+# sys_burst NS HOST PORT N: open N TCP connections at once from NS to HOST:PORT (IPv4 or
+# IPv6), 1 s to complete; prints how many completed the handshake. Bounded: one second, N
+# sockets.
+sys_burst() {
+	ip netns exec "$1" "$SYS_PY" - "$2" "$3" "$4" <<'PY'
+import selectors, socket, sys, time
+host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+sel, socks = selectors.DefaultSelector(), []
+for _ in range(n):
+    s = socket.socket(fam); s.setblocking(False); s.connect_ex((host, port))
+    sel.register(s, selectors.EVENT_WRITE); socks.append(s)
+done, deadline = 0, time.monotonic() + 1.0
+while socks and time.monotonic() < deadline:
+    for key, _ in sel.select(max(0.0, deadline - time.monotonic())):
+        s = key.fileobj; sel.unregister(s); socks.remove(s)
+        if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0: done += 1
+        s.close()
+print(done)
+PY
 }
 
 # sys_gw_server PORT...: after sys_lab_up, a Debian nginx in the root namespace on the

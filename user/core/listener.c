@@ -43,6 +43,17 @@ fail:
 	return -e;
 }
 
+int listener_wanted(int w, const struct cfg_addr *a)
+{
+	return !worker_policy.wants || worker_policy.wants(w, (const struct sockaddr *)&a->ss);
+}
+
+void listener_opened(int w, int fd, const struct cfg_addr *a)
+{
+	if (worker_policy.opened)
+		worker_policy.opened(w, fd, (const struct sockaddr *)&a->ss);
+}
+
 /* Accept up to <max> connections; <read_now>: read and serve each at once (its request
  * usually came with the handshake), else only arm it for the loop. */
 static int accept_some(struct og_worker_priv *p, int lfd, int max, int read_now)
@@ -150,6 +161,8 @@ void listener_reconcile(struct og_worker_priv *p, const struct config *newc)
 	for (int j = 0; j < newc->n_listen; j++) {
 		int found = -1;
 
+		if (!listener_wanted(p->w->id, &newc->listen[j]))
+			continue;
 		/* by address, not position: an address that failed to open left no slot */
 		for (int i = 0; i < p->n_listen; i++)
 			if (p->lfd[i] >= 0 && !strcmp(p->laddr[i], newc->listen[j].text))
@@ -167,6 +180,7 @@ void listener_reconcile(struct og_worker_priv *p, const struct config *newc)
 			og_log("error", "event=reload_listen worker=%d err=\"%s\"", p->w->id, err);
 			continue;
 		}
+		listener_opened(p->w->id, lfd[n], &newc->listen[j]);
 		lev[n] = event_new(p->w->base, lfd[n], EV_READ | EV_PERSIST, accept_cb, p);
 		if (lev[n])
 			event_add(lev[n], NULL);

@@ -12,6 +12,9 @@ struct og_worker_priv;
 /* Open a non-blocking SO_REUSEPORT listening socket on <a>. Returns the fd or -errno with
  * "listen 1.2.3.4:80: why" in <err>. */
 int listener_open(const struct cfg_addr *a, char *err, size_t errlen);
+/* worker_policy's verdict on whether worker <w> listens on <a>, and its note that it did. */
+int listener_wanted(int w, const struct cfg_addr *a);
+void listener_opened(int w, int fd, const struct cfg_addr *a);
 /* Start accepting on the worker's listeners (worker's base). Returns 0 or -errno. */
 int listener_start(struct og_worker_priv *p);
 /* Resume accepting after a pause for lack of descriptors (worker tick). */

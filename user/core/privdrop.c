@@ -29,8 +29,8 @@ int privdrop(const char *user, char *err, size_t errlen)
 	}
 	if (pw.pw_uid == 0)
 		return 0;
-	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) || setgroups(1, &pw.pw_gid) ||
-	    setgid(pw.pw_gid) || setuid(pw.pw_uid))
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) || setgroups(1, &pw.pw_gid) || setgid(pw.pw_gid) ||
+	    setuid(pw.pw_uid))
 		goto fail;
 	/* after setuid the permitted set is kept (KEEPCAPS), the effective one is empty:
 	 * narrow both to what is still needed */

@@ -16,6 +16,7 @@
 #define OG_WORKER_MODS 4
 
 static _Atomic int alive;
+struct worker_policy worker_policy;
 static const struct og_worker_mod *mods[OG_WORKER_MODS];
 static int n_mods;
 static og_accept_fn *accept_fn;
@@ -232,10 +233,14 @@ static int worker_init(struct og_worker *w, struct og_rt *rt, char *err, size_t 
 	if (!p->tick || event_add(p->tick, &tv))
 		return -ENOMEM;
 	for (int i = 0; i < rt->cfg->n_listen; i++) {
-		int fd = listener_open(&rt->cfg->listen[i], err, errlen);
+		int fd;
 
+		if (!listener_wanted(w->id, &rt->cfg->listen[i]))
+			continue;
+		fd = listener_open(&rt->cfg->listen[i], err, errlen);
 		if (fd < 0)
 			return fd;
+		listener_opened(w->id, fd, &rt->cfg->listen[i]);
 		snprintf(p->laddr[p->n_listen], sizeof(p->laddr[0]), "%s", rt->cfg->listen[i].text);
 		p->lfd[p->n_listen++] = fd;
 	}
@@ -271,6 +276,8 @@ static void *worker_main(void *arg)
 	struct og_worker *w = arg;
 	struct og_worker_priv *p = w->priv;
 
+	if (worker_policy.thread_start)
+		worker_policy.thread_start(w->id);
 	event_base_loop(w->base, 0);
 	/* drained: release everything this worker owns */
 	listener_stop(p);

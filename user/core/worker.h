@@ -92,6 +92,22 @@ struct og_worker_priv {
 };
 
 /*
+ * Which worker listens where, handed down by a higher layer (lanes: reserved order
+ * workers) before worker_create_all; any member NULL means the default (every worker
+ * listens on every address, nothing else happens). Callbacks run on the main thread at
+ * start and on worker threads at reload.
+ */
+struct worker_policy {
+	/* 0: worker <w> opens no listener on <sa>. */
+	int (*wants)(int w, const struct sockaddr *sa);
+	/* worker <w> opened listening socket <fd> on <sa>. */
+	void (*opened)(int w, int fd, const struct sockaddr *sa);
+	/* worker <w>'s thread starts, on that thread (scheduling priority). */
+	void (*thread_start)(int w);
+};
+extern struct worker_policy worker_policy;
+
+/*
  * A module above core with per-worker state (the front, the proxy): what the worker loop
  * calls in it. Registered once at start, before worker_create_all (ops/main.c), so core
  * includes none of their headers; called in registration order. Entries may be NULL.

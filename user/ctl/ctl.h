@@ -79,6 +79,15 @@ double ctl_age(__u64 now_ns, __u64 then_ns);
 /* Human byte/packet counts: "1.2M", "532". */
 const char *ctl_human(__u64 v, char *buf, size_t len);
 
+/* The daemon's admin API (daemon.c): address from <opt>, $ORDERGATE_ADMIN or the default;
+ * GET <path> into a malloc'ed NUL-terminated *<body> with the HTTP *<status> (0 or -errno);
+ * print the /flows rows as a table (or the JSON); print <path>'s body under <title>
+ * (<quiet_absent>: a daemon that does not answer is not an error). */
+const char *ctl_admin_addr(const char *opt);
+int ctl_admin_get(const char *addr, const char *path, char **body, int *status);
+int ctl_admin_flows(const char *addr, __u64 top, bool json);
+int ctl_admin_show(const char *addr, const char *path, const char *title, bool quiet_absent);
+
 /* Keep libbpf/libxdp to warnings, minus the noise of our own probes
  * (ORDERGATECTL_DEBUG=1 shows everything). */
 void ctl_quiet_libs(void);

@@ -14,6 +14,7 @@ struct flows_opts {
 	__u64 top;
 	int sort;
 	bool json;
+	const char *admin; /* set: the daemon's /flows (kernel joined with its pins) */
 };
 
 struct flow_row {
@@ -82,6 +83,8 @@ static int do_flows(const void *p)
 	__u64 now;
 	int ret;
 
+	if (o->admin)
+		return ctl_admin_flows(o->admin, o->top, o->json);
 	if (ctl_maps(&m))
 		return 1;
 	ret = dp_flows_foreach(&m, collect, &fv);
@@ -151,6 +154,8 @@ static const struct ctl_opt flows_opts[] = {
      "order: bytes/pkts descending, age oldest first (default bytes)", sorts},
     {"json", 'j', CTL_FLAG, offsetof(struct flows_opts, json), NULL,
      "print {\"count\",\"shown\",\"flows\":[...]} as JSON"},
+    {"admin", 'a', CTL_STR, offsetof(struct flows_opts, admin), "ADDR",
+     "ask the daemon at ADDR (admin /flows: adds pinned lane and throttled; bytes order)"},
     CTL_END,
 };
 
@@ -166,6 +171,7 @@ const struct ctl_cmd ctl_cmd_flows = {
 
 struct lanes_opts {
 	bool json;
+	const char *admin; /* the daemon asked for its L7 lanes (default address if unset) */
 };
 
 /* Field names and offsets of struct og_lane_stats, in declaration order. */
@@ -234,12 +240,16 @@ static int do_lanes(const void *p)
 						 buf, sizeof(buf)));
 		printf("\n");
 	}
-	return 0;
+	/* the daemon's side of the lanes, when one answers */
+	return ctl_admin_show(ctl_admin_addr(o->admin), "/lanes", "\nL7 lanes", !o->admin);
 }
 
 static const struct ctl_opt lanes_opts[] = {
     {"json", 'j', CTL_FLAG, offsetof(struct lanes_opts, json), NULL,
      "print {\"lanes\":{\"order\":{...},...}} as JSON (exact counters)"},
+    {"admin", 'a', CTL_STR, offsetof(struct lanes_opts, admin), "ADDR",
+     "also show the daemon's L7 lanes from ADDR (default $ORDERGATE_ADMIN or "
+     "127.0.0.1:9901; skipped when no daemon answers)"},
     CTL_END,
 };
 

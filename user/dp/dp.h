@@ -232,6 +232,13 @@ int dp_map_count(struct dp_maps *m, enum dp_map_id id, __u64 *n);
 int dp_config_get(struct dp_maps *m, struct og_config *c);
 int dp_config_put(struct dp_maps *m, const struct og_config *c);
 int dp_config_bump_gen(struct dp_maps *m);
+/*
+ * Read og_config, let <fn> change it (returning > 0 to write it back, 0 to leave it,
+ * < 0 to abort with that error), write it: all under an exclusive flock shared by every
+ * process that writes this og_config (dp_cfglock.c), so concurrent writers never lose
+ * each other's change. Every read-modify-write of og_config goes through here.
+ */
+int dp_config_update(struct dp_maps *m, int (*fn)(struct og_config *c, void *ctx), void *ctx);
 /* The og_config a fresh datapath starts with. */
 void dp_config_default(struct og_config *c);
 
@@ -269,7 +276,8 @@ int dp_port_lane_set(struct dp_maps *m, unsigned int port, unsigned int lane);
 int dp_port_lanes_foreach(struct dp_maps *m,
 			  int (*cb)(unsigned int port, unsigned int lane, void *ctx), void *ctx);
 
-/* Flow pins (og_flow_lane): set <lane> for <k>, or clear. Each bumps rules_gen. */
+/* Flow pins (og_flow_lane): set <lane> for <k>, or clear. Each bumps the key's og_pin_hint
+ * slot (not rules_gen), so only flows in that slot look og_flow_lane up again. */
 int dp_flow_pin_set(struct dp_maps *m, const struct og_flow_key *k, unsigned int lane);
 int dp_flow_pin_clear(struct dp_maps *m, const struct og_flow_key *k);
 
@@ -281,6 +289,13 @@ int dp_flow_pin_clear(struct dp_maps *m, const struct og_flow_key *k);
 int dp_throttle_set(struct dp_maps *m, const struct og_addr_key *k, __u64 pps, __u64 burst,
 		    __u64 ttl_ns);
 int dp_throttle_clear(struct dp_maps *m, const struct og_addr_key *k);
+/* The same without the recount, for a writer that applies a batch and recounts once
+ * (the recount walks the whole map). dp_throttle_del returns -ENOENT when absent. */
+int dp_throttle_put(struct dp_maps *m, const struct og_addr_key *k, __u64 pps, __u64 burst,
+		    __u64 ttl_ns);
+int dp_throttle_del(struct dp_maps *m, const struct og_addr_key *k);
+/* Recount og_config.throttle_count (unexpired entries) under the og_config lock; og_xdp
+ * treats it as a hint (0 skips the lookup), so it may be high, never low. */
 int dp_throttle_recount(struct dp_maps *m, __u32 *live);
 int dp_throttle_foreach(struct dp_maps *m,
 			int (*cb)(const struct og_addr_key *k, const struct og_throttle *t,

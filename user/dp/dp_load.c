@@ -165,8 +165,15 @@ int dp_open(const struct dp_opts *o, const char *ifname, struct og_bpf **skelp, 
 		if (ret)
 			goto fail;
 	}
+	/* og_reuseport and its og_rp_* maps hold one daemon's sockets: the daemon loads
+	 * them itself (user/lanes/reserve.c); the attach neither loads nor pins them. */
+	bpf_program__set_autoload(skel->progs.og_reuseport, false);
 	bpf_object__for_each_map(map, skel->obj)
 	{
+		if (!strncmp(bpf_map__name(map), "og_rp_", 6)) {
+			bpf_map__set_autocreate(map, false);
+			continue;
+		}
 		/* Maps declared without LIBBPF_PIN_BY_NAME (og_admit, og_ev_gate) are
 		 * private per-CPU scratch of one loaded program: never pinned. */
 		if (bpf_map__is_internal(map) || !bpf_map__pin_path(map))

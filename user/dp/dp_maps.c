@@ -200,18 +200,15 @@ int dp_config_put(struct dp_maps *m, const struct og_config *c)
 	return bpf_map_update_elem(m->fd[DP_MAP_CONFIG], &key, c, BPF_ANY) ? -errno : 0;
 }
 
+static int bump_gen(struct og_config *c, void *ctx)
+{
+	c->rules_gen++;
+	if (!c->rules_gen)
+		c->rules_gen = 1;
+	return 1;
+}
+
 int dp_config_bump_gen(struct dp_maps *m)
 {
-	struct og_config c;
-	int ret;
-
-	/* Two writers racing may bump once instead of twice; either bump invalidates every
-	 * cached flow verdict, which is all rules_gen is for. */
-	ret = dp_config_get(m, &c);
-	if (ret)
-		return ret;
-	c.rules_gen++;
-	if (!c.rules_gen)
-		c.rules_gen = 1;
-	return dp_config_put(m, &c);
+	return dp_config_update(m, bump_gen, NULL);
 }

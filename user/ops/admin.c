@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "core/daemon.h"
 #include "ops/metrics.h"
 #include "proxy/upstream.h"
+#include "lanes/klink.h"
 
 static struct {
 	struct og_daemon *d;
@@ -194,9 +196,29 @@ static void handle(struct evhttp_request *req, void *arg)
 		config_dump(rt->cfg, b);
 		reply(req, 200, "OK", "application/yaml; charset=utf-8", b);
 		evbuffer_free(b);
+	} else if (!strcmp(path, "/flows")) {
+		const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
+		int top = 20, r;
+
+		if (q && !strncmp(q, "top=", 4))
+			top = atoi(q + 4);
+		if (top < 1 || top > 100000)
+			top = 20;
+		b = evbuffer_new();
+		r = b ? klink_flows_json(b, top) : -ENOMEM;
+		if (r) {
+			if (b)
+				evbuffer_free(b);
+			reply_text(req, 503, "Service Unavailable",
+				   r == -ENODEV ? "no datapath: the config has no xdp section"
+						: strerror(-r));
+			return;
+		}
+		reply(req, 200, "OK", "application/json", b);
+		evbuffer_free(b);
 	} else {
 		reply_text(req, 404, "Not Found",
-			   "not found: try /metrics /healthz /readyz /config, POST /reload");
+			   "not found: try /metrics /healthz /readyz /config /flows, POST /reload");
 	}
 }
 

@@ -17,6 +17,7 @@
 #include "core/daemon.h"
 #include "proxy/health.h"
 #include "ops/lifecycle.h"
+#include "lanes/klink.h"
 #include "lib/log.h"
 #include "core/runtime.h"
 #include "core/worker.h"
@@ -46,6 +47,7 @@ static struct config *load(const char *path, char *err, size_t errlen)
 
 static int run(struct config *cfg)
 {
+	struct klink_opts ko;
 	char err[512];
 	struct og_rt *rt;
 	sigset_t all, old;
@@ -76,10 +78,25 @@ static int run(struct config *cfg)
 		og_log("error", "event=start err=\"module registration\"");
 		return 1;
 	}
+	/* the kernel link: until the lanes/xdp config sections exist here, its options
+	 * come from ORDERGATE_XDP / ORDERGATE_RESERVE / ORDERGATE_SLOW (klink.h) */
+	klink_opts_default(&ko);
+	ko.n_workers = cfg->workers < 1		       ? 1
+		       : cfg->workers > OG_MAX_WORKERS ? OG_MAX_WORKERS
+						       : (int)cfg->workers;
+	if (klink_opts_env(&ko, err, sizeof(err)) || klink_prepare(&ko, err, sizeof(err))) {
+		og_log("error", "event=start err=\"%s\"", err);
+		return 1;
+	}
 	if (worker_create_all(rt, err, sizeof(err))) {
 		og_log("error", "event=start err=\"%s\"", err);
 		return 1;
 	}
+	if (klink_start(&ko, err, sizeof(err))) {
+		og_log("error", "event=start err=\"xdp: %s\"", err);
+		return 1;
+	}
+	klink_l4_order(&ko);
 	og_d.conn_cap = fdlimit_conn_cap(og_d.fd_limit, og_d.n_workers);
 	if (og_d.conn_cap < cfg->max_connections)
 		og_log("info",
@@ -116,6 +133,7 @@ static int run(struct config *cfg)
 	worker_join_all();
 	health_stop();
 	admin_stop();
+	klink_stop(); /* after admin: /flows reads through it */
 	alog_stop();
 	rt_collect(1);
 	rt_free(atomic_exchange(&og_d.rt, NULL));

@@ -10,6 +10,7 @@
 
 #include "ops/accesslog.h"
 #include "core/daemon.h"
+#include "lanes/klink.h"
 
 #define METRICS_REASON_NAME(id, s) s,
 static const char *const reason_names[OG_REASON__N] = {METRICS_REASONS(METRICS_REASON_NAME)};
@@ -449,5 +450,6 @@ int metrics_render(struct evbuffer *out, const struct og_daemon *d)
 	render_routes(out, d, rt ? rt->cfg : NULL, le, n_le);
 	render_upstreams(out, d, rt, le, n_le);
 	render_errors(out, d);
+	klink_metrics(out);
 	return evbuffer_get_length(out) > before ? 0 : -ENOMEM;
 }
