@@ -83,7 +83,7 @@ static int run(struct config *cfg)
 	struct og_rt *rt;
 	sigset_t all, old;
 	struct timespec ts;
-	int r;
+	int r, kbpf;
 
 	signal(SIGPIPE, SIG_IGN);
 	og_d.fd_limit = fdlimit_raise();
@@ -139,13 +139,14 @@ static int run(struct config *cfg)
 		return 1;
 	}
 	/* every listener, the admin socket and the log are open: root is no longer needed */
-	if (privdrop(cfg->user, err, sizeof(err))) {
+	kbpf = cfg->xdp.present || cfg->lanes.lane[OG_LANE_ORDER].reserve_workers > 0;
+	if (privdrop(cfg->user, kbpf, err, sizeof(err))) {
 		og_log("error", "event=start err=\"%s\"", err);
 		return 1;
 	}
 	if (cfg->user)
-		og_log("info", "event=privdrop user=%s uid=%d caps=net_bind_service", cfg->user,
-		       (int)geteuid());
+		og_log("info", "event=privdrop user=%s uid=%d caps=net_bind_service%s", cfg->user,
+		       (int)geteuid(), kbpf ? ",bpf" : "");
 	/* Workers never see signals: the main loop owns them. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
