@@ -69,8 +69,8 @@ int upstream_pick(struct og_worker_priv *p, struct og_rt *rt, int ups, uint32_t 
 {
 	struct og_upstream_rt *ur = &rt->ups[ups];
 	const struct cfg_upstream *cu = ur->cfg;
-	int n = ur->n_servers, best = -1, start, any_breaker = 0, any_up = 0, old_gen;
-	uint32_t best_load = UINT32_MAX;
+	int n = ur->n_servers, best, start, any_breaker, any_up, old_gen, skip = -1;
+	uint32_t best_load;
 	uint64_t now = p->now_ms;
 
 	if (n == 0) {
@@ -87,10 +87,18 @@ int upstream_pick(struct og_worker_priv *p, struct og_rt *rt, int ups, uint32_t 
 	default:
 		start = (int)((old_gen ? p->reqid_seq : p->rr[ups]++) % (uint32_t)n);
 	}
+again:
+	best = -1;
+	best_load = UINT32_MAX;
+	any_breaker = any_up = 0;
 	for (int k = 0; k < n; k++) {
 		int i = (start + k) % n;
 		struct og_server *s = &ur->servers[i];
 
+		if (i == skip) {
+			any_up = any_breaker = 1; /* its half-open probe is someone else's */
+			continue;
+		}
 		if (!atomic_load_explicit(&s->healthy, memory_order_relaxed) ||
 		    atomic_load_explicit(&s->ejected_until_ms, memory_order_relaxed) > now)
 			continue;
@@ -120,8 +128,13 @@ int upstream_pick(struct og_worker_priv *p, struct og_rt *rt, int ups, uint32_t 
 		*reason = any_breaker && any_up ? "breaker-open" : "no-healthy-server";
 		return -1;
 	}
-	/* Half-open: only one request may probe; others look elsewhere or get 503. */
+	/* Half-open: only one request may probe. One that loses the probe to another worker
+	 * looks at the other servers again (once) before it gets 503 breaker-open. */
 	if (!breaker_allows(&ur->servers[best], now, 1)) {
+		if (skip < 0 && n > 1) {
+			skip = best;
+			goto again;
+		}
 		*reason = "breaker-open";
 		return -1;
 	}
