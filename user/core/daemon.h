@@ -49,6 +49,8 @@ struct og_server {
 	_Atomic uint64_t breaker_opens; /* total times the breaker opened */
 };
 
+struct idem_table;
+
 struct og_upstream_rt {
 	const struct cfg_upstream *cfg;
 	int n_servers;
@@ -57,9 +59,11 @@ struct og_upstream_rt {
 
 /* Per-route data precomputed when a config is loaded (hot path never formats it). */
 struct og_route_rt {
-	char *resp;		/* direct response: status line + headers, then "\r\n" + body */
-	uint32_t resp_len;	/* bytes in resp */
-	uint32_t resp_head_len; /* bytes before the final "\r\n" (Date/Connection go there) */
+	char *resp;		 /* direct response: status line + headers, then "\r\n" + body */
+	uint32_t resp_len;	 /* bytes in resp */
+	uint32_t resp_head_len;	 /* bytes before the final "\r\n" (Date/Connection go there) */
+	struct idem_table *idem; /* Idempotency-Key table (lanes/idem.c), NULL = none; one
+				  * reference per generation, set by whoever attached it */
 };
 
 /* Requests of one worker running on one generation: written by that worker only (no locked
@@ -85,10 +89,21 @@ struct og_rt {
 	struct og_rt *older;	    /* list of retired generations awaiting free (main thread) */
 	uint64_t retired_ms; /* CLOCK_MONOTONIC ms when replaced; freed >= 5 s later so an admin
 			      * request that loaded the old pointer finishes with it first */
+	void (*ext_free)(struct og_rt *rt); /* drops what a higher layer attached (idem tables) */
 	struct og_rt_ref refs[OG_MAX_WORKERS]; /* [worker id]: its requests on this generation */
 };
 
 /* ---- per-worker counters: single writer (the worker), relaxed readers ---- */
+
+/* Why the gateway closed a client connection (ordergate_client_connections_closed_total). */
+enum og_close_reason {
+	OG_CLOSE_LIMIT = 0,	 /* refused at accept: max_connections (or the fd budget) reached */
+	OG_CLOSE_SHED,		 /* an incomplete or idle head shed to make room for a new one */
+	OG_CLOSE_HEADER_TIMEOUT, /* the head did not arrive within header_timeout_ms */
+	OG_CLOSE_BODY_TIMEOUT,	 /* the body stalled for body_timeout_ms */
+	OG_CLOSE_WRITE_TIMEOUT,	 /* the client did not read for write_timeout_ms */
+	OG_CLOSE__COUNT
+};
 
 struct og_wstats {
 	_Atomic uint64_t conns_accepted; /* total client connections accepted */
@@ -105,8 +120,10 @@ struct og_wstats {
 	_Atomic uint64_t up_reused;	  /* total requests sent over a pooled connection */
 	_Atomic uint64_t up_retries;	  /* total retried upstream attempts */
 	_Atomic uint64_t up_errors;	  /* total upstream failures answered 502/503/504 */
-	_Atomic uint64_t bytes_in;	  /* client bytes read */
-	_Atomic uint64_t bytes_out;	  /* client bytes written */
+	_Atomic uint64_t
+	    conns_closed[OG_CLOSE__COUNT]; /* client connections we closed, by reason */
+	_Atomic uint64_t bytes_in;	   /* client bytes read */
+	_Atomic uint64_t bytes_out;	   /* client bytes written */
 };
 
 /* Increment a single-writer counter without a locked instruction. */
@@ -148,6 +165,8 @@ struct og_daemon {
 	_Atomic uint64_t reloads_failed;    /* reloads refused (bad config) */
 	_Atomic uint32_t gens_live;	    /* config generations built and not yet freed */
 	const char *config_path;	    /* -c FILE, or NULL for the embedded default */
+	uint64_t fd_limit; /* RLIMIT_NOFILE soft limit after raising it to the hard one */
+	uint32_t conn_cap; /* client connections per worker the fd budget allows (0 = no cap) */
 };
 
 /* The one daemon instance (daemon.c). Other threads read it through the atomics above. */

@@ -49,19 +49,30 @@ struct og_req {
 	struct iovec out[OG_OUT_MAX];
 	uint8_t nout, oi; /* out[oi..nout) pending */
 	uint8_t
-	    out_volatile;    /* bit i: out[i] points at memory that changes (copy on short write) */
-	uint8_t out_cached;  /* out[0] is a worker's cached whole direct response (respond.c) */
-	uint8_t method;	     /* enum http_method of the current request */
-	uint8_t vminor;	     /* HTTP/1.<vminor> */
-	uint8_t body_kind;   /* enum http_body of the current request */
-	int16_t route;	     /* route index of the current request, -1 none */
-	uint16_t status;     /* status sent for the current request (logs/metrics) */
-	int16_t up_srv;	     /* server that answered (ups << 8 | srv), -1 none */
-	int16_t last_srv;    /* proxy: server of the failed attempt (retries avoid it) */
-	uint8_t attempts;    /* proxy: attempts made */
-	uint8_t body_sent;   /* proxy: request body bytes went upstream (no replay possible) */
-	uint32_t body_ready; /* proxy: validated request body bytes at rb[rpos..] not yet sent */
-	uint32_t up_hash;    /* proxy: hash for hash balancing */
+	    out_volatile;   /* bit i: out[i] points at memory that changes (copy on short write) */
+	uint8_t out_cached; /* out[0] is a worker's cached whole direct response (respond.c) */
+	uint8_t method;	    /* enum http_method of the current request */
+	uint8_t vminor;	    /* HTTP/1.<vminor> */
+	uint8_t body_kind;  /* enum http_body of the current request */
+	int16_t route;	    /* route index of the current request, -1 none */
+	uint16_t status;    /* status sent for the current request (logs/metrics) */
+	int16_t up_srv;	    /* server that answered (ups << 8 | srv), -1 none */
+	int16_t last_srv;   /* proxy: server of the failed attempt (retries avoid it) */
+	uint8_t attempts;   /* proxy: attempts made */
+	uint8_t body_sent;  /* proxy: request body bytes went upstream (no replay possible) */
+	uint8_t buffering;  /* proxy: reading a small body whole before going upstream */
+	uint8_t idem_key;   /* proxy: the request carries an Idempotency-Key */
+	uint32_t body_buffered; /* proxy: body bytes copied behind the head in up_hb */
+	struct og_buf *up_hb;	/* proxy: head (+ body) waiting for the body to complete */
+	uint8_t up_sent;     /* proxy: a byte of this request reached an upstream (any attempt) */
+	uint8_t guard;	     /* proxy: the proxy guard holds a claim for this request */
+	uint8_t fault_wait;  /* proxy: held back by an injected delay (proxy/fault.c) */
+	uint8_t guard_flags; /* owned by the proxy guard (capture state) */
+	uint32_t guard_slot, guard_tag;	 /* owned by the proxy guard: its claim */
+	uint32_t guard_head, guard_body; /* owned by the proxy guard: bytes captured */
+	struct og_buf *held;		 /* proxy: request head waiting out an injected delay */
+	uint32_t body_ready;	/* proxy: validated request body bytes at rb[rpos..] not yet sent */
+	uint32_t up_hash;	/* proxy: hash for hash balancing */
 	uint32_t up_head_len;	/* proxy: bytes of the rewritten request head (for retries) */
 	struct og_buf *wb;	/* owned output bytes (error responses, proxied heads) */
 	struct og_buf *lb;	/* access log fields of the current request (only when logging) */
@@ -132,6 +143,9 @@ int conn_register(void);
  * serve what already arrived at once, else when the loop reports it readable. Worker thread. */
 void conn_accept(struct og_worker_priv *p, int fd, const struct sockaddr *peer, socklen_t plen,
 		 int read_now);
+/* Close the oldest client connection with an incomplete head (else the oldest idle one) to
+ * make room; 1 when one was closed. Worker thread. */
+int conn_shed_one(struct og_worker_priv *p);
 /* Arm exactly <mask> (EV_READ|EV_WRITE) on the client socket; no syscall when unchanged. */
 void conn_want(struct og_conn *c, short mask);
 /*
@@ -142,6 +156,10 @@ int conn_flush(struct og_conn *c);
 /* Answer the current request with an error <status> carrying `x-ordergate-reason: <reason>`;
  * <close> forces Connection: close. Continues or lingers the connection afterwards. */
 void conn_respond_error(struct og_conn *c, int status, const char *reason, int close);
+/* Answer the current request with the <len> bytes at <data> (owned by the request, e.g. in
+ * c->rq->wb): a whole response of <status>. Flushes, then continues or closes the connection;
+ * a request body not yet read is read and dropped after it (conn_request_done). */
+void conn_send_whole(struct og_conn *c, int status, char *data, size_t len);
 /* The current request is complete (response flushed): account it, then continue with the
  * next pipelined request, go idle, or linger-close. */
 void conn_request_done(struct og_conn *c);

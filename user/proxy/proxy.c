@@ -12,6 +12,7 @@
 #include "front/conn.h"
 #include "core/hooks.h"
 #include "lib/iow.h"
+#include "proxy/fault.h"
 #include "proxy/proxy.h"
 #include "proxy/upstream.h"
 
@@ -24,8 +25,11 @@ static const char last_chunk[] = "0\r\n\r\n";
 
 static void proxy_attempt(struct og_conn *c, struct og_buf *hb, int prev_status,
 			  const char *prev_reason);
+static int fault_start(struct og_conn *c, struct og_buf *hb);
+static void proxy_go(struct og_conn *c, struct og_buf *hb);
 static void proxy_send(struct og_conn *c);
 static void proxy_resp_process(struct og_upconn *u);
+static int body_collect(struct og_conn *c);
 static void proxy_upstream_event(struct og_upconn *u, short what);
 static void proxy_upstream_timeout(struct og_upconn *u);
 
@@ -36,6 +40,20 @@ static const struct og_upc_owner proxy_upc_owner = {
     .timeout = proxy_upstream_timeout,
     .cb_end = conn_reap,
 };
+
+const struct proxy_guard *proxy_guard;
+
+void proxy_set_guard(const struct proxy_guard *g)
+{
+	proxy_guard = g;
+}
+
+/* Body bytes of the upstream's response (or its end) for the guard, if it holds a claim. */
+static inline void guard_body(struct og_conn *c, const char *data, size_t len, int done)
+{
+	if (c->rq->guard)
+		proxy_guard->resp_body(c, data, len, done);
+}
 
 static uint32_t fnv1a(const void *data, size_t len)
 {
@@ -71,6 +89,20 @@ static char *put_hex(char *o, uint64_t v, int digits)
 	return o + digits;
 }
 
+/* Is the client one of trusted_proxies (whose X-Forwarded-For is believed)? */
+static int peer_trusted(const struct og_conn *c)
+{
+	const struct config *cfg = c->rq->rt->cfg;
+	int v6 = c->peer.v4.sin_family == AF_INET6;
+	const void *a =
+	    v6 ? (const void *)&c->peer.v6.sin6_addr : (const void *)&c->peer.v4.sin_addr;
+
+	for (int i = 0; i < cfg->n_trusted; i++)
+		if (cfg_cidr_match(&cfg->trusted[i], v6 ? AF_INET6 : AF_INET, a))
+			return 1;
+	return 0;
+}
+
 /* Rewrite the request head for the upstream into <out> (<cap> bytes). Returns the length,
  * or -1 when it does not fit. */
 static int build_req_head(struct og_conn *c, const struct http_msg *m, const char *buf, char *out,
@@ -79,7 +111,7 @@ static int build_req_head(struct og_conn *c, const struct http_msg *m, const cha
 	char *o = out, *end = out + cap;
 	char peer[64];
 	int plen = conn_peer_text(c, peer, sizeof(peer));
-	int xff_seen = 0;
+	int xff_seen = 0, trust = peer_trusted(c);
 
 	if ((size_t)m->head_len + 256 + (size_t)plen > cap)
 		return -1;
@@ -95,6 +127,8 @@ static int build_req_head(struct og_conn *c, const struct http_msg *m, const cha
 		if (i == m->known[HTTP_H_EXPECT])
 			continue; /* we answer 100-continue ourselves */
 		if (h->kid == HTTP_H_X_FORWARDED_FOR) {
+			if (!trust)
+				continue; /* anyone could have written it: only our own goes up */
 			/* every X-Forwarded-For line folds into the one we append below */
 			if (o + h->value.len + 32 > end)
 				return -1;
@@ -264,10 +298,13 @@ static void upstream_fail(struct og_upconn *u, int kind, int err)
 		return;
 	}
 	stale = reused && kind == FAIL_RESET && !got;
-	can_retry = (c->rq->attempts <= rt->ups[ups].cfg->retries || stale) && hb &&
-		    !c->rq->body_sent &&
-		    (kind == FAIL_CONNECT || kind == FAIL_CONNECT_TIMEOUT || !sent ||
-		     (kind == FAIL_RESET && !got && method_idempotent(c->rq->method)));
+	can_retry =
+	    (c->rq->attempts <= rt->ups[ups].cfg->retries || stale) && hb && !c->rq->body_sent &&
+	    (kind == FAIL_CONNECT || kind == FAIL_CONNECT_TIMEOUT || !sent ||
+	     (kind == FAIL_RESET && !got &&
+	      /* a key lets the upstream dedupe a resend, unless the gateway holds the key
+	       * itself (route idempotency): it promises the upstream sees it once */
+	      (method_idempotent(c->rq->method) || (stale && c->rq->idem_key && !c->rq->guard))));
 	if (can_retry) {
 		OG_WSTAT_ADD(p->w, up_retries, 1);
 		c->rq->last_srv = (int16_t)srv;
@@ -327,6 +364,14 @@ static void proxy_attempt(struct og_conn *c, struct og_buf *hb, int prev_status,
 				conn_respond_error(c, 503, reason, 0);
 			return;
 		}
+		if (upstream_full(p, rt, ups, srv)) {
+			/* no idle connection and no room for another: say so at once rather
+			 * than pile connections onto a server that is not keeping up */
+			buf_put(&p->bufs, hb);
+			OG_WSTAT_ADD(p->w, up_errors, 1);
+			conn_respond_error(c, 503, "pool-exhausted", 0);
+			return;
+		}
 		c->rq->attempts++;
 		u = upstream_get(p, rt, ups, srv, &proxy_upc_owner);
 		if (!u) {
@@ -368,6 +413,113 @@ static void proxy_attempt(struct og_conn *c, struct og_buf *hb, int prev_status,
 	}
 }
 
+/* Is the request body small enough to read whole before anything goes upstream? A
+ * chunked one is read until it ends or outgrows the limit, then streams. */
+static int want_buffer(struct og_conn *c, const struct http_msg *m, int head_len)
+{
+	uint32_t lim = c->rq->rt->cfg->routes[c->rq->route].request_buffer;
+
+	if (!lim || m->body == HTTP_BODY_NONE)
+		return 0;
+	if (m->body == HTTP_BODY_LENGTH)
+		return m->content_length <= lim &&
+		       (uint64_t)head_len + 512 + m->content_length <= OG_BUF_LARGE_CAP;
+	return 1;
+}
+
+/* A buffered request ends before it went anywhere: nothing reached the upstream. */
+static void proxy_buffer_refuse(struct og_conn *c, int status, const char *reason)
+{
+	buf_put(&c->p->bufs, c->rq->up_hb);
+	c->rq->up_hb = NULL;
+	c->rq->buffering = 0;
+	c->rq->body_kind = HTTP_BODY_NONE; /* the rest is never read: the connection closes */
+	conn_respond_error(c, status, reason, 1);
+}
+
+/* Room for <take> more body bytes behind the head in up_hb (a large buffer when the small
+ * one is full). 0, or -ENOSPC when the body outgrew the route's request_buffer (stream it). */
+static int buffer_room(struct og_conn *c, uint32_t take)
+{
+	struct og_buf *hb = c->rq->up_hb, *nb;
+	uint32_t lim = c->rq->rt->cfg->routes[c->rq->route].request_buffer;
+
+	if (c->rq->body_buffered + take > lim)
+		return -ENOSPC;
+	if (c->rq->up_head_len + take <= hb->cap)
+		return 0;
+	if (hb->cls || c->rq->up_head_len + take > OG_BUF_LARGE_CAP)
+		return -ENOSPC;
+	nb = buf_get(&c->p->bufs, OG_BUF_LARGE_CAP);
+	if (!nb)
+		return -ENOSPC;
+	memcpy(nb->data, hb->data, c->rq->up_head_len);
+	buf_put(&c->p->bufs, hb);
+	c->rq->up_hb = nb;
+	return 0;
+}
+
+/*
+ * Read a small request body whole into up_hb behind the rewritten head, then go upstream
+ * with one self-contained request (which a retry can also resend). An incomplete or
+ * invalid body never reaches the upstream: EOF -> 400, the body timer -> 408, bad
+ * framing -> 400, over max_body -> 413, each with a close. A chunked body that outgrows
+ * request_buffer streams from there on as an unbuffered one does.
+ */
+static void proxy_buffer(struct og_conn *c)
+{
+	struct og_worker_priv *p = c->p;
+	struct og_buf *hb;
+
+	for (;;) {
+		int r = body_collect(c), whole = r == 0;
+		uint32_t take = c->rq->body_ready;
+		ssize_t n;
+
+		if (r < 0 && r != -EAGAIN) {
+			proxy_buffer_refuse(c, r == -EMSGSIZE ? 413 : 400,
+					    r == -EMSGSIZE ? "body-too-large" : "bad-chunked-body");
+			return;
+		}
+		if (take) {
+			if (buffer_room(c, take))
+				break; /* stream the rest */
+			memcpy(c->rq->up_hb->data + c->rq->up_head_len, c->rb->data + c->rpos,
+			       take);
+			c->rq->up_head_len += take;
+			c->rq->body_buffered += take;
+			c->rpos += take;
+			c->rq->body_ready = 0;
+			if (c->rq->body_kind == HTTP_BODY_LENGTH)
+				c->rq->body_left -= take;
+		}
+		if (whole) {
+			c->rq->body_kind = HTTP_BODY_NONE;
+			break;
+		}
+		n = conn_read(c);
+		if (n > 0)
+			continue;
+		if (n == -EAGAIN) {
+			conn_want(c, EV_READ);
+			tw_arm(&p->tw, &c->tm, p->now_ms + c->rq->rt->cfg->body_timeout_ms);
+			return;
+		}
+		if (n == 0) {
+			c->flags |= CF_PEER_EOF;
+			proxy_buffer_refuse(c, 400, "incomplete-body");
+			return;
+		}
+		conn_close(c);
+		return;
+	}
+	hb = c->rq->up_hb;
+	c->rq->up_hb = NULL;
+	c->rq->buffering = 0;
+	tw_disarm(&p->tw, &c->tm);
+	proxy_attempt(c, hb, 0, NULL);
+}
+
 void proxy_start(struct og_conn *c, const struct http_msg *m, const char *buf, int head_len)
 {
 	struct og_worker_priv *p = c->p;
@@ -379,6 +531,9 @@ void proxy_start(struct og_conn *c, const struct http_msg *m, const char *buf, i
 	tw_disarm(&p->tw, &c->tm); /* the head is in: the upstream's timers rule now */
 	if (!c->rq->t_start_ns)
 		c->rq->t_start_ns = worker_cb_ns(p); /* a proxied request outlives this callback */
+	if (c->rq->rt->routes[c->rq->route].idem && proxy_guard &&
+	    proxy_guard->begin(c, m, buf, head_len))
+		return; /* answered (replay, or refused) without the upstream */
 	c->rq->attempts = 0;
 	c->rq->last_srv = -1;
 	c->rq->body_ready = 0;
@@ -395,11 +550,18 @@ void proxy_start(struct og_conn *c, const struct http_msg *m, const char *buf, i
 				     ? fnv1a(&c->peer.v6.sin6_addr, 16)
 				     : fnv1a(&c->peer.v4.sin_addr, 4);
 	}
-	hb = buf_get(&p->bufs, (size_t)head_len + 512);
+	c->rq->idem_key = http_find_header(m, buf, "idempotency-key") >= 0;
+	c->rq->buffering = want_buffer(c, m, head_len);
+	c->rq->body_buffered = 0;
+	hb = buf_get(
+	    &p->bufs,
+	    (size_t)head_len + 512 +
+		(c->rq->buffering && m->body == HTTP_BODY_LENGTH ? (size_t)m->content_length : 0));
 	n = hb ? build_req_head(c, m, buf, hb->data, hb->cap) : -1;
 	c->rpos += head_len;
 	if (n < 0) {
 		buf_put(&p->bufs, hb);
+		c->rq->buffering = 0;
 		c->rq->body_kind = HTTP_BODY_NONE;
 		conn_respond_error(c, 431, "headers-too-large", 1);
 		return;
@@ -411,11 +573,52 @@ void proxy_start(struct og_conn *c, const struct http_msg *m, const char *buf, i
 		if (write(c->fd, continue_100, sizeof(continue_100) - 1) !=
 		    (ssize_t)sizeof(continue_100) - 1) {
 			buf_put(&p->bufs, hb);
+			c->rq->buffering = 0;
 			conn_close(c);
 			return;
 		}
 	}
+	if (c->rq->rt->cfg->routes[c->rq->route].has_fault && fault_start(c, hb))
+		return;
+	proxy_go(c, hb);
+}
+
+/* Go upstream with head <hb>: after reading a small body whole, or at once. */
+static void proxy_go(struct og_conn *c, struct og_buf *hb)
+{
+	if (c->rq->buffering) {
+		c->rq->up_hb = hb;
+		proxy_buffer(c);
+		return;
+	}
 	proxy_attempt(c, hb, 0, NULL);
+}
+
+/* Apply the route's injected faults to the request whose upstream head is <hb>. Returns 1
+ * when it took the request (aborted, or holding it for a delay), 0 to proxy it now. */
+static int fault_start(struct og_conn *c, struct og_buf *hb)
+{
+	struct og_worker_priv *p = c->p;
+	const struct cfg_route *r = &c->rq->rt->cfg->routes[c->rq->route];
+	struct fault_choice ch = fault_pick(&r->fault);
+
+	if (!ch.abort_status && !ch.delay_ms)
+		return 0;
+	fault_count(c->rq->route, &ch);
+	if (ch.abort_status) {
+		buf_put(&p->bufs, hb);
+		c->rq->buffering = 0;
+		conn_respond_error(c, (int)ch.abort_status, "fault-abort", 0);
+		return 1;
+	}
+	/* the client is not read while held (its body waits in the socket); the client timer
+	 * is ours until the upstream's take over, and proxy_client_timeout resumes the request */
+	c->rq->held = hb;
+	c->rq->fault_wait = 1;
+	conn_want(c, 0);
+	/* from a fresh clock: the tick's may be late on a busy machine, which would shorten it */
+	tw_arm(&p->tw, &c->tm, worker_clock(p) + ch.delay_ms);
+	return 1;
 }
 
 /* How much request body is ready to send at rb[rpos..]. Returns 0 when the whole body has
@@ -526,6 +729,7 @@ static void proxy_send(struct og_conn *c)
 			return;
 		}
 		u->sent_any = 1;
+		c->rq->up_sent = 1;
 		if (u->wpos < u->wlen) {
 			uint32_t h = u->wlen - u->wpos;
 
@@ -637,7 +841,12 @@ static void proxy_resp_process(struct og_upconn *u)
 				upstream_fail(u, FAIL_BAD, 0);
 				return;
 			}
-			upstream_report(p, u->rt, u->ups, u->srv, u->status < 500);
+			upstream_report(p, u->rt, u->ups, u->srv, u->status);
+			if (c->rq->guard) {
+				proxy_guard->resp_head(c, m, u->rb->data + u->rpos);
+				if (m->body == HTTP_BODY_NONE)
+					proxy_guard->resp_body(c, NULL, 0, 1);
+			}
 			u->rpos += (uint32_t)r;
 			c->rq->status = u->status;
 			c->flags |= CF_RESP_STARTED;
@@ -668,6 +877,8 @@ static void proxy_resp_process(struct og_upconn *u)
 			take = (uint32_t)k;
 			done = u->rck.done;
 		}
+		if (take || done)
+			guard_body(c, u->rb->data + u->rpos, take, done);
 		if (take) {
 			if (u->chunk_wrap) {
 				char *e = u->chunkhdr;
@@ -710,6 +921,7 @@ static void proxy_eof_done(struct og_upconn *u)
 
 	u->keepalive = 0;
 	u->rs = RS_DONE;
+	guard_body(c, NULL, 0, 1);
 	if (u->chunk_wrap) {
 		c->rq->out[c->rq->nout].iov_base = (void *)last_chunk;
 		c->rq->out[c->rq->nout++].iov_len = sizeof(last_chunk) - 1;
@@ -829,7 +1041,10 @@ void proxy_client_event(struct og_conn *c, short what)
 	struct og_upconn *u = c->rq->up;
 
 	if (!u) {
-		conn_close(c);
+		if (c->rq->buffering && (what & EV_READ))
+			proxy_buffer(c);
+		else if (!c->rq->buffering)
+			conn_close(c);
 		return;
 	}
 	if (what & EV_WRITE) {
@@ -878,7 +1093,25 @@ void proxy_client_event(struct og_conn *c, short what)
 
 void proxy_client_timeout(struct og_conn *c)
 {
+	if (c->rq->fault_wait) {
+		/* an injected delay is over: go on as if it never happened */
+		struct og_buf *hb = c->rq->held;
+
+		c->rq->held = NULL;
+		c->rq->fault_wait = 0;
+		proxy_go(c, hb);
+		return;
+	}
 	OG_WSTAT_ADD(c->p->w, timeouts, 1);
+	OG_WSTAT_ADD(c->p->w,
+		     conns_closed[c->rq->nout || !c->rq->up || (c->flags & CF_RESP_STARTED)
+				      ? OG_CLOSE_WRITE_TIMEOUT
+				      : OG_CLOSE_BODY_TIMEOUT],
+		     1);
+	if (c->rq->buffering) {
+		proxy_buffer_refuse(c, 408, "body-timeout");
+		return;
+	}
 	if (c->rq->nout || !c->rq->up || (c->flags & CF_RESP_STARTED)) {
 		conn_close(c); /* write blocked too long */
 		return;
@@ -894,6 +1127,14 @@ void proxy_abort(struct og_conn *c)
 {
 	struct og_upconn *u = c->rq->up;
 
+	if (c->rq->held) { /* closed while an injected delay held the request */
+		buf_put(&c->p->bufs, c->rq->held);
+		c->rq->held = NULL;
+		c->rq->fault_wait = 0;
+	}
+	buf_put(&c->p->bufs, c->rq->up_hb);
+	c->rq->up_hb = NULL;
+	c->rq->buffering = 0;
 	if (!u)
 		return;
 	buf_put(&c->p->bufs, u->wb);
