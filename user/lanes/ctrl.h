@@ -23,6 +23,9 @@ struct ctrl_pub {
 	_Atomic uint64_t cuts[OG_LANE_MAX];	 /* limit changes down */
 	_Atomic uint64_t grows[OG_LANE_MAX];	 /* limit changes up */
 	_Atomic uint32_t window_ms;		 /* length of the last window */
+	_Atomic int kern;			 /* og_lane_stats read (ctrl_attach_dp) */
+	_Atomic uint64_t kern_rx[OG_LANE_MAX];	 /* og_lane_stats rx_pkts since attach */
+	_Atomic uint64_t kern_drops[OG_LANE_MAX]; /* and drops (block, throttle, error) */
 };
 extern struct ctrl_pub og_ctrl;
 
