@@ -367,8 +367,7 @@ static const struct bad bad[] = {
      "\"pin_path\" must be an absolute directory"},
     {"xdp: { interface: eth0, pin_paht: /x }\n", "1:25",
      "unknown key \"pin_paht\" in xdp (did you mean \"pin_path\"?)"},
-    {"lanes:\n  bulk: { others_nice: 5 }\n", "2:11",
-     "\"others_nice\" is for the order lane only"},
+    {"lanes:\n  bulk: { others_nice: 5 }\n", "2:11", "\"others_nice\" is for the order lane only"},
     {"lanes:\n  order: { others_nice: 20 }\n", "2:25",
      "\"others_nice\" must be an integer from 0 to 19 (a nice value), got \"20\""},
     {"lanes:\n  order: { others_nice: -1 }\n", "2:25", "\"others_nice\" must be an integer"},
@@ -378,13 +377,11 @@ static const struct bad bad[] = {
     {"limits:\n  slow:\n    pkt_rate: 1e6\n", "3:15", "\"pkt_rate\" must be an integer"},
     {"limits: { slow: { reject_rate: many } }\n", "1:32", "\"reject_rate\" must be an integer"},
     {"limits: { slow: { throttle_pps: 0 } }\n", "1:33", "\"throttle_pps\" must be an integer"},
-    {"limits: { slow: { throttle_burst: [] } }\n", "1:35",
-     "\"throttle_burst\" must be an integer"},
+    {"limits: { slow: { throttle_burst: [] } }\n", "1:35", "\"throttle_burst\" must be an integer"},
     {"limits: { slow: { throttle_ttl_ms: 50 } }\n", "1:36",
      "\"throttle_ttl_ms\" must be an integer from 100 to 300000 (ms)"},
     {"limits: { slow: { calm_windows: 0 } }\n", "1:33", "\"calm_windows\" must be an integer"},
-    {"limits: { slow: { calm_ticks: 3 } }\n", "1:19",
-     "unknown key \"calm_ticks\" in limits.slow"},
+    {"limits: { slow: { calm_ticks: 3 } }\n", "1:19", "unknown key \"calm_ticks\" in limits.slow"},
     {"limits: { slow: { syn_rate: 1, syn_rate: 2 } }\n", "1:32", "duplicate key \"syn_rate\""},
     {"routes:\n  - match: {}\n    respond: {}\n    lane: order\n", "4:11",
      "route 1 sets \"lane\" but there is no \"lanes\" section"},
@@ -514,11 +511,12 @@ static void test_lanes_issue(void)
 	config_free(c);
 
 	/* the kernel link's keys: pin_path, others_nice, limits.slow */
-	c = load("workers: 3\nxdp: { interface: og-v0, mode: generic, pin_path: /sys/fs/bpf/og-t }\n"
-		 "lanes:\n  order: { reserve_workers: 1, others_nice: 0 }\n"
-		 "limits:\n  slow_ms: 200\n  slow: { syn_rate: 400, pkt_rate: 9000, reject_rate: 7,"
-		 " throttle_pps: 5, throttle_burst: 6, throttle_ttl_ms: 8000, calm_windows: 1000 }\n",
-		 err, sizeof(err));
+	c = load(
+	    "workers: 3\nxdp: { interface: og-v0, mode: generic, pin_path: /sys/fs/bpf/og-t }\n"
+	    "lanes:\n  order: { reserve_workers: 1, others_nice: 0 }\n"
+	    "limits:\n  slow_ms: 200\n  slow: { syn_rate: 400, pkt_rate: 9000, reject_rate: 7,"
+	    " throttle_pps: 5, throttle_burst: 6, throttle_ttl_ms: 8000, calm_windows: 1000 }\n",
+	    err, sizeof(err));
 	OK(c && !strcmp(c->xdp.pin_path, "/sys/fs/bpf/og-t") && c->xdp.mode == 2 &&
 	       c->lanes.lane[OG_LANE_ORDER].others_nice == 0 && c->limits.slow_ms == 200,
 	   "xdp.pin_path, others_nice 0, slow_ms 200 (%s)", err);
@@ -647,7 +645,8 @@ static void roundtrip(const char *what, const char *y)
 
 		OK(x->class_id == z->class_id && x->slo_p99_ms == z->slo_p99_ms &&
 		       x->reserve_workers == z->reserve_workers &&
-		       x->others_nice == z->others_nice && x->n_dst_ports == z->n_dst_ports && x->n_src_cidrs == z->n_src_cidrs,
+		       x->others_nice == z->others_nice && x->n_dst_ports == z->n_dst_ports &&
+		       x->n_src_cidrs == z->n_src_cidrs,
 		   "roundtrip %s: lane %d equal", what, l);
 	}
 	for (int i = 0; i < a->n_upstreams && i < b->n_upstreams; i++) {

@@ -179,9 +179,9 @@ struct cfg_limits {
 	uint32_t cancel_prefix_len;
 	char *kill_path; /* kill_switch.path, NULL = none */
 	uint32_t kill_path_len;
-	uint32_t floor;	     /* lowest in-flight limit the controller sets, default 4 */
-	uint32_t ceiling;    /* highest before a lane goes back to unlimited, default 4096 */
-	uint32_t grow_after; /* fast windows under the SLO before a limit grows, default 3 */
+	uint32_t floor;	      /* lowest in-flight limit the controller sets, default 4 */
+	uint32_t ceiling;     /* highest before a lane goes back to unlimited, default 4096 */
+	uint32_t grow_after;  /* fast windows under the SLO before a limit grows, default 3 */
 	struct cfg_slow slow; /* limits.slow (defaults filled in even when absent) */
 };
 
@@ -190,7 +190,7 @@ struct cfg_xdp {
 	int present;
 	char ifname[16]; /* interface name, IFNAMSIZ */
 	int mode;	 /* enum dp_xdp_mode: 0 auto, 1 native, 2 generic (skb) */
-	char *pin_path;	 /* bpffs dir of the maps for a fresh attach, default /sys/fs/bpf/ordergate */
+	char *pin_path;	 /* bpffs dir of the maps; NULL: /sys/fs/bpf/ordergate or the adopted's */
 };
 
 struct cfg_access_log {

@@ -229,8 +229,8 @@ static int load_match(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_la
 
 static int load_lane(struct cfg_ld *ld, const struct cfg_node *v, int lane)
 {
-	static const char *const keys[] = {"class", "slo_p99_ms", "reserve_workers", "match",
-					   "others_nice", NULL};
+	static const char *const keys[] = {"class", "slo_p99_ms",  "reserve_workers",
+					   "match", "others_nice", NULL};
 	struct cfg_lane *ln = &ld->c->lanes.lane[lane];
 	char where[48];
 	int r;
@@ -267,7 +267,8 @@ static int load_lane(struct cfg_ld *ld, const struct cfg_node *v, int lane)
 			break;
 		case 4:
 			if (lane != OG_LANE_ORDER)
-				return cfg_fail(ld, k, "\"others_nice\" is for the order lane only");
+				return cfg_fail(ld, k,
+						"\"others_nice\" is for the order lane only");
 			r = cfg_get_u32(ld, x, "others_nice", 0, 19, " (a nice value)",
 					&ln->others_nice);
 			break;

@@ -29,9 +29,9 @@ void cfg_limits_defaults(struct cfg_limits *l)
 /* limits.slow: per-source thresholds and the throttle a source over one gets. */
 static int load_slow(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_slow *s)
 {
-	static const char *const keys[] = {"syn_rate",	     "pkt_rate",	"reject_rate",
-					   "throttle_pps",   "throttle_burst", "throttle_ttl_ms",
-					   "calm_windows",   NULL};
+	static const char *const keys[] = {
+	    "syn_rate",	      "pkt_rate",	 "reject_rate",	 "throttle_pps",
+	    "throttle_burst", "throttle_ttl_ms", "calm_windows", NULL};
 	int r;
 
 	if ((r = cfg_want_map(ld, v, "\"slow\"", "in limits")))
@@ -53,8 +53,8 @@ static int load_slow(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_slo
 					&s->reject_rate);
 			break;
 		case 3:
-			r = cfg_get_u32(ld, x, "throttle_pps", 1, 100000000, " (packets per second)",
-					&s->throttle_pps);
+			r = cfg_get_u32(ld, x, "throttle_pps", 1, 100000000,
+					" (packets per second)", &s->throttle_pps);
 			break;
 		case 4:
 			r = cfg_get_u32(ld, x, "throttle_burst", 1, 100000000, " (packets)",
@@ -247,10 +247,11 @@ int cfg_load_xdp(struct cfg_ld *ld, const struct cfg_node *v)
 			/* a directory on bpffs: absolute, and short enough for the pin names */
 			if (val->type != CFG_N_SCALAR || val->len < 2 || val->len > 200 ||
 			    val->s[0] != '/' || memchr(val->s, 0, val->len))
-				return cfg_fail(ld, val,
-						"\"pin_path\" must be an absolute directory of 2 to "
-						"200 characters, e.g. /sys/fs/bpf/ordergate, got %s",
-						cfg_got(val, g, sizeof(g)));
+				return cfg_fail(
+				    ld, val,
+				    "\"pin_path\" must be an absolute directory of 2 to "
+				    "200 characters, e.g. /sys/fs/bpf/ordergate, got %s",
+				    cfg_got(val, g, sizeof(g)));
 			x->pin_path = cfg_keep(ld, val->s, val->len);
 			if (!x->pin_path)
 				return cfg_oom(ld);
@@ -264,4 +265,3 @@ int cfg_load_xdp(struct cfg_ld *ld, const struct cfg_node *v)
 	x->present = 1;
 	return 0;
 }
-

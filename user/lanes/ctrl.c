@@ -396,7 +396,8 @@ void ctrl_render_lanes(struct evbuffer *out)
 			    "\"lanes\":[",
 			    rt && rt->cfg->lanes.present ? "true" : "false",
 			    rt && rt->cfg->limits.dry_run ? "true" : "false",
-			    ld32(&og_ctrl.window_ms), atomic_load(&og_ctrl.kern) ? "true" : "false");
+			    ld32(&og_ctrl.window_ms),
+			    atomic_load(&og_ctrl.kern) ? "true" : "false");
 	for (unsigned l = OG_LANE_ORDER; l < OG_LANE_MAX; l++) {
 		struct lanes_sum s;
 

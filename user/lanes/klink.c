@@ -290,18 +290,16 @@ void klink_reload(const struct config *old, const struct config *cfg)
 		og_log("warn",
 		       "event=reload note=\"xdp: takes effect on restart; the datapath stays as "
 		       "it is (%s%s)\" xdp_running=%s xdp_config=%s",
-		       L.started ? "kernel link on " : "userspace only",
-		       L.started ? L.ifname : "", L.started ? L.ifname : "-",
-		       y->present ? y->ifname : "-");
+		       L.started ? "kernel link on " : "userspace only", L.started ? L.ifname : "",
+		       L.started ? L.ifname : "-", y->present ? y->ifname : "-");
 	if (old->limits.slow_ms != cfg->limits.slow_ms && L.started)
 		og_log("warn",
 		       "event=reload note=\"limits.slow_ms: %u -> %u takes effect on restart\"",
 		       old->limits.slow_ms, cfg->limits.slow_ms);
-	if (ra != rb || (rb && (a->others_nice != b->others_nice ||
-				!same_ports(a->dst_ports, a->n_dst_ports, b->dst_ports,
-					    b->n_dst_ports) ||
-				!same_cidrs(a->src_cidrs, a->n_src_cidrs, b->src_cidrs,
-					    b->n_src_cidrs))))
+	if (ra != rb ||
+	    (rb && (a->others_nice != b->others_nice ||
+		    !same_ports(a->dst_ports, a->n_dst_ports, b->dst_ports, b->n_dst_ports) ||
+		    !same_cidrs(a->src_cidrs, a->n_src_cidrs, b->src_cidrs, b->n_src_cidrs))))
 		og_log("warn",
 		       "event=reload note=\"lanes.order reserve_workers, others_nice and the "
 		       "listener placement and steering of its match take effect on restart "
