@@ -19,7 +19,10 @@
 static struct {
 	int started;
 	char pin_dir[256];
-	char ifname[16];
+	char ifname[16];   /* what the kernel link started with: xdp.interface, */
+	int mode;	   /* xdp.mode, */
+	char pin_cfg[256]; /* xdp.pin_path ("" unwritten), */
+	uint32_t slow_ms;  /* limits.slow_ms */
 	struct dp_maps cm; /* the controller's (main thread): og_lane_stats */
 	int cm_open;
 	pthread_mutex_t mu; /* admin's map handles (one admin thread; cheap insurance) */
@@ -47,10 +50,21 @@ void klink_opts_default(struct klink_opts *o)
 /* The strings klink_opts points at: a config generation is freed after a reload, these stay. */
 static char opt_ifname[16], opt_pin[256];
 
+/* limits.slow over the slow loop's parameters (what the config does not name keeps its value). */
+static void slow_from_config(struct slow_params *p, const struct cfg_slow *cs)
+{
+	p->syn_rate = cs->syn_rate;
+	p->pkt_rate = cs->pkt_rate;
+	p->reject_rate = cs->reject_rate;
+	p->throttle_pps = cs->throttle_pps;
+	p->throttle_burst = cs->throttle_burst;
+	p->ttl_ms = cs->throttle_ttl_ms;
+	p->calm_ticks = cs->calm_windows;
+}
+
 void klink_opts_config(struct klink_opts *o, const struct config *cfg)
 {
 	const struct cfg_lane *ol = &cfg->lanes.lane[OG_LANE_ORDER];
-	const struct cfg_slow *cs = &cfg->limits.slow;
 
 	o->ifname = NULL;
 	o->pin_dir = NULL;
@@ -64,13 +78,7 @@ void klink_opts_config(struct klink_opts *o, const struct config *cfg)
 		}
 	}
 	o->slow_ms = cfg->limits.slow_ms;
-	o->slow.syn_rate = cs->syn_rate;
-	o->slow.pkt_rate = cs->pkt_rate;
-	o->slow.reject_rate = cs->reject_rate;
-	o->slow.throttle_pps = cs->throttle_pps;
-	o->slow.throttle_burst = cs->throttle_burst;
-	o->slow.ttl_ms = cs->throttle_ttl_ms;
-	o->slow.calm_ticks = cs->calm_windows;
+	slow_from_config(&o->slow, &cfg->limits.slow);
 	o->reserve_workers = cfg->lanes.present ? ol->reserve_workers : 0;
 	o->nice = (int)ol->others_nice;
 	o->n_order_ports = 0;
@@ -134,6 +142,9 @@ int klink_start(const struct klink_opts *o, char *err, size_t errlen)
 	kern_stats_read(&ks);
 	snprintf(L.pin_dir, sizeof(L.pin_dir), "%s", ks.pin_dir);
 	snprintf(L.ifname, sizeof(L.ifname), "%s", o->ifname);
+	snprintf(L.pin_cfg, sizeof(L.pin_cfg), "%s", o->pin_dir ? o->pin_dir : "");
+	L.mode = o->mode;
+	L.slow_ms = ko.tick_ms;
 	L.started = 1;
 	/* the controller reads og_lane_stats deltas each fast window through its own handles */
 	if (dp_maps_open(&L.cm, L.pin_dir, err, errlen) == 0) {
@@ -271,31 +282,31 @@ void klink_reload(const struct config *old, const struct config *cfg)
 {
 	const struct cfg_lane *a = &old->lanes.lane[OG_LANE_ORDER];
 	const struct cfg_lane *b = &cfg->lanes.lane[OG_LANE_ORDER];
-	const struct cfg_xdp *x = &old->xdp, *y = &cfg->xdp;
+	const struct cfg_xdp *y = &cfg->xdp;
 	uint32_t ra = old->lanes.present ? a->reserve_workers : 0;
 	uint32_t rb = cfg->lanes.present ? b->reserve_workers : 0;
 	struct slow_params sp;
-	struct klink_opts o;
 
 	/* live: the L4 lanes in og_port_lane/og_src_rules, and the slow loop's thresholds */
 	klink_apply_config(cfg);
-	klink_opts_default(&o);
-	klink_opts_config(&o, cfg);
-	sp = o.slow;
+	slow_params_default(&sp);
+	slow_from_config(&sp, &cfg->limits.slow);
 	if (L.started)
 		slow_set_params(&sp);
-	/* on restart only: the attach, the writer's period, the reserved workers */
-	if (x->present != y->present || strcmp(x->ifname, y->ifname) || x->mode != y->mode ||
-	    strcmp(x->pin_path ? x->pin_path : "", y->pin_path ? y->pin_path : ""))
+	/* on restart only: the attach and the writer's period (compared with what runs, so a
+	 * second reload still says it), the reserved workers */
+	if (L.started ? !y->present || strcmp(L.ifname, y->ifname) || L.mode != y->mode ||
+			    strcmp(L.pin_cfg, y->pin_path ? y->pin_path : "")
+		      : y->present)
 		og_log("warn",
 		       "event=reload note=\"xdp: takes effect on restart; the datapath stays as "
-		       "it is (%s%s)\" xdp_running=%s xdp_config=%s",
-		       L.started ? "kernel link on " : "userspace only", L.started ? L.ifname : "",
+		       "it is, nothing is attached or detached\" xdp_running=%s xdp_config=%s",
 		       L.started ? L.ifname : "-", y->present ? y->ifname : "-");
-	if (old->limits.slow_ms != cfg->limits.slow_ms && L.started)
+	if (L.started && L.slow_ms != cfg->limits.slow_ms)
 		og_log("warn",
-		       "event=reload note=\"limits.slow_ms: %u -> %u takes effect on restart\"",
-		       old->limits.slow_ms, cfg->limits.slow_ms);
+		       "event=reload note=\"limits.slow_ms takes effect on restart\" "
+		       "slow_ms_running=%u slow_ms_config=%u",
+		       L.slow_ms, cfg->limits.slow_ms);
 	if (ra != rb ||
 	    (rb && (a->others_nice != b->others_nice ||
 		    !same_ports(a->dst_ports, a->n_dst_ports, b->dst_ports, b->n_dst_ports) ||

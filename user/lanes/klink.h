@@ -37,7 +37,8 @@ struct klink_opts {
 
 /* Defaults: no xdp, slow loop defaults, nice 10. */
 void klink_opts_default(struct klink_opts *o);
-/* Fill <o> from <cfg> (see above); n_workers is the caller's. Strings are copied. */
+/* Fill <o> from <cfg> (see above); n_workers is the caller's. Once, at start: the strings are
+ * copied to static storage that outlives <cfg>. */
 void klink_opts_config(struct klink_opts *o, const struct config *cfg);
 
 /* Before the workers are created: reserved-worker policy. After: klink_start. */
