@@ -7,11 +7,11 @@ set -euo pipefail
 # Run/test: iproute2 (ip, tc), nginx + haproxy (real upstream and comparison), wrk, curl,
 # promtool (prometheus), xdp-tools (xdp-filter for the BPF bench), nftables, jq,
 # hping3 (spoofed-source SYN floods in tests/system/dp_flood.sh), faketime (clock-skew drill),
-# gnuplot-nox (soak and bench plots).
+# gnuplot-nox (soak and bench plots), slowhttptest (slowloris / slow-read clients, d_slowloris).
 PKGS=(make gcc clang llvm libclang-rt-14-dev pkg-config libelf-dev zlib1g-dev
       libbpf-dev libxdp-dev xdp-tools bpftool libevent-dev libyaml-dev linux-libc-dev
       clang-format iproute2 ethtool nftables iptables nginx-light haproxy wrk curl jq prometheus
-      procps psmisc netcat-openbsd python3 hping3 faketime gnuplot-nox)
+      procps psmisc netcat-openbsd python3 hping3 faketime gnuplot-nox slowhttptest)
 
 missing=()
 for p in "${PKGS[@]}"; do

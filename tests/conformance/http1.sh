@@ -169,13 +169,52 @@ fi
 ok $rrc "replay.py ran to the end (exit $rrc)"
 [ -n "${OG_CONFORMANCE_KEEP:-}" ] && cp "$tmp/results.json" "$OG_CONFORMANCE_KEEP"
 
+# --- again with an origin that answers before reading the body -------------------------------
+# The sink answers `return 200` as soon as the head is in (as many application frameworks do):
+# a gateway that forwarded an incomplete body would relay that 200 and a must-reject probe
+# would pass as accepted. A second ordergated routes everything (path_prefix: /) to it.
+if [ "$GATEWAY" = ordergated ]; then
+	g2port=$(free_port)
+	a2port=$(free_port)
+	cat >"$tmp/og-eager.yaml" <<EOF
+workers: 1
+listen: ["127.0.0.1:$g2port"]
+admin: { listen: "127.0.0.1:$a2port" }
+upstreams:
+  eager: { servers: ["127.0.0.1:$sport"], keepalive: 16 }
+routes:
+  - match: { path_prefix: / }
+    upstream: eager
+EOF
+	"$bin" -c "$tmp/og-eager.yaml" >"$tmp/gw-eager.log" 2>&1 &
+	pids+=($!)
+	if wait_port "$g2port" "${pids[-1]}"; then
+		python3 tests/conformance/replay.py --corpus "$corpus" --port "$g2port" --sets probe \
+			--out "$tmp/results-eager.json" --no-plan --label "ordergated (eager origin)" \
+			>"$tmp/replay-eager.tap" 2>"$tmp/replay-eager.err"
+		rrc=$?
+		while IFS= read -r line; do
+			case "$line" in
+			"ok "*) ok 0 "eager origin: ${line#ok [0-9]* - }" ;;
+			"not ok "*) ok 1 "eager origin: ${line#not ok [0-9]* - }" ;;
+			*) echo "$line" ;;
+			esac
+		done <"$tmp/replay-eager.tap"
+		ok $rrc "replay.py against the eager origin ran to the end (exit $rrc)"
+	else
+		ok 1 "second ordergated (eager origin) listens on 127.0.0.1:$g2port"
+	fi
+	gw_log="$gw_log $tmp/gw-eager.log"
+fi
+
 # --- the gateway survived all of it ----------------------------------------------------------
 kill -0 "$gw_pid" 2>/dev/null
 ok $? "$GATEWAY is still running after the replay"
 body=$(curl -s --max-time 5 "http://127.0.0.1:$gport/og-direct")
 is "$body" "direct" "$GATEWAY still answers after the replay"
-if grep -qE 'ERROR: AddressSanitizer|runtime error:' "$gw_log" 2>/dev/null; then
+# shellcheck disable=SC2086 # gw_log may name two logs
+if grep -qE 'ERROR: AddressSanitizer|runtime error:' $gw_log 2>/dev/null; then
 	ok 1 "no sanitizer report in the gateway log"
-	grep -E -A5 'ERROR: AddressSanitizer|runtime error:' "$gw_log" | head -30 | sed 's/^/# /'
+	grep -E -A5 'ERROR: AddressSanitizer|runtime error:' $gw_log | head -30 | sed 's/^/# /'
 fi
 tap_done

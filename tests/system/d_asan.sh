@@ -6,12 +6,16 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/system/lib.sh
 ASAN_BIN=${OG_DAEMON_ASAN:-$SYS_BUILD/ordergated-asan}
-SUITES=${D_ASAN_SUITES:-d_methods d_keepalive d_admin d_failures d_lifecycle}
+SUITES=${D_ASAN_SUITES:-d_methods d_keepalive d_admin d_failures d_lifecycle d_safety d_origin_fail}
 if [ ! -x "$ASAN_BIN" ]; then
 	ok 1 "ASan daemon $ASAN_BIN exists (make asan)"
 	tap_done
 	exit 1
 fi
+# Raw read/write syscalls bypass ASan's interceptors: the sanitizer build must use libc's
+# (lib/iow.h under OG_SAN). Its socket I/O then goes through __interceptor_read/write.
+n=$(objdump -d "$ASAN_BIN" 2>/dev/null | grep -cE 'call.*<syscall(@plt)?>')
+is "$n" 0 "the ASan build makes no raw syscall() calls (hot-path I/O goes through libc)"
 sys_tmpdir
 logs=$SYS_TMPDIR
 for s in $SUITES; do

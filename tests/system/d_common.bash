@@ -76,6 +76,9 @@ http {
 		root $D_TMP/www;
 		location /files/ { }
 		location = /healthz { return 200 "ok $name\n"; }
+		# an application error: the server works, the request was refused by the app
+		location /fail500/ { return 500 "app error\n"; }
+		location /fail503/ { return 503 "unavailable\n"; }
 		location /api/echo {
 			return 200 "origin=$name method=\$request_method uri=\$request_uri len=\$content_length\n";
 		}

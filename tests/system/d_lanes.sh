@@ -43,11 +43,16 @@ sys_wait_port 127.0.0.1 "$D_O1_PORT" "" 5
 ok $? "capacity-bound nginx origin starts ($CAP requests/s, queued)"
 
 SLO=15
+# POST /limits changes state: it needs the admin token (and is refused without one).
+TOKEN=og-lanes-token-$RANDOM$RANDOM-abcdef
+printf '%s\n' "$TOKEN" >"$D_TMP/token"
+chmod 600 "$D_TMP/token"
+AUTH="Authorization: Bearer $TOKEN"
 conf() { # conf DRY_RUN DECREASE NORMAL_SLO
 	cat <<EOF
 workers: 2
 listen: ["127.0.0.1:$D_GW_PORT"]
-admin: { listen: "127.0.0.1:$D_ADMIN_PORT" }
+admin: { listen: "127.0.0.1:$D_ADMIN_PORT", token_file: "$D_TMP/token" }
 lanes:
   trusted: ["127.0.0.2/32"]
   order: { class: "1:10", slo_p99_ms: $SLO }
@@ -284,14 +289,16 @@ is "$c" "200 200 200 200 200 " "cancels are never rate limited (rps 1 on their r
 
 diag "t=${SECONDS}s"
 # --- POST /limits: an override with a TTL -------------------------------------------------------
-r=$(curl -s --max-time 5 -X POST -d '{"lane":"normal","limit":3,"ttl_ms":60000}' "$(d_admin /limits)")
+is "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -X POST -d '{"lane":"normal","limit":3,"ttl_ms":60000}' "$(d_admin /limits)")" \
+	401 "POST /limits without the admin token: 401"
+r=$(curl -s --max-time 5 -H "$AUTH" -X POST -d '{"lane":"normal","limit":3,"ttl_ms":60000}' "$(d_admin /limits)")
 is "$(echo "$r" | jq -r '.lanes[] | select(.lane == "normal") | .override')" 3 \
 	"POST /limits (JSON): normal lane override 3"
 for ((i = 0; i < 20; i++)); do [ "$(lane_val normal .limit)" = 3 ] && break; sleep 0.1; done
 is "$(lane_val normal .limit)" 3 "the override is enforced within a fast window"
-is "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -X POST "$(d_admin '/limits?lane=order&limit=1&ttl_ms=1000')")" \
+is "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -H "$AUTH" -X POST "$(d_admin '/limits?lane=order&limit=1&ttl_ms=1000')")" \
 	400 "the order lane cannot be set below its floor"
-curl -s --max-time 5 -o /dev/null -X POST "$(d_admin '/limits?lane=normal&limit=0&ttl_ms=0')"
+curl -s --max-time 5 -o /dev/null -H "$AUTH" -X POST "$(d_admin '/limits?lane=normal&limit=0&ttl_ms=0')"
 for ((i = 0; i < 20; i++)); do [ "$(lane_val normal .limit)" = 0 ] && break; sleep 0.1; done
 is "$(lane_val normal .limit)" 0 "limit=0 removes the override"
 

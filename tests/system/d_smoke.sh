@@ -59,6 +59,7 @@ cat >"$T/gw.yaml" <<EOF
 workers: 2
 listen: ["127.0.0.1:$GW"]
 admin: { listen: "127.0.0.1:$ADM" }
+trusted_proxies: ["127.0.0.1/32"]
 upstreams:
   origin: { servers: ["127.0.0.1:$OR"], keepalive: 8 }
 routes:
@@ -94,7 +95,7 @@ ok $? "404 says x-ordergate-reason: no-route"
 
 body=$("${C[@]}" -H 'X-Forwarded-For: 10.9.9.9' "http://127.0.0.1:$GW/api/x?q=1")
 echo "$body" | grep -q '^origin:/api/x?q=1 xff=10.9.9.9, 127.0.0.1 rid=[0-9a-f]\{24\} conn= *$'
-ok $? "/api/x proxied: uri kept, XFF appended, request id added, Connection stripped ($body)"
+ok $? "/api/x proxied: uri kept, XFF appended (client trusted), request id added, Connection stripped ($body)"
 body=$("${C[@]}" -H 'X-Request-Id: abc-123' "http://127.0.0.1:$GW/api/x")
 echo "$body" | grep -q 'rid=abc-123 '
 ok $? "an incoming X-Request-Id is passed on"

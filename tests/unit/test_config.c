@@ -84,6 +84,18 @@ static void test_issue_file(void)
 	OK_EQ(c->upstreams[0].connect_timeout_ms, 1000, "issue: default connect timeout");
 	OK_EQ(c->upstreams[0].timeout_ms, 30000, "issue: default timeout");
 	OK_EQ(c->upstreams[0].breaker.consecutive_failures, 5, "issue: default breaker");
+	OK_EQ(c->upstreams[0].keepalive_timeout_ms, 4000, "issue: default keepalive_timeout_ms");
+	OK_EQ(c->upstreams[0].keepalive_requests, 1000, "issue: default keepalive_requests");
+	OK_EQ(c->upstreams[0].max_connections, 1024, "issue: default upstream max_connections");
+	OK_EQ(c->upstreams[0].outlier.max_ejection_percent, 50,
+	      "issue: default max_ejection_percent");
+	OK(!cfg_status_counts(&c->upstreams[0].breaker.statuses, 500) &&
+	       cfg_status_counts(&c->upstreams[0].breaker.statuses, 502) &&
+	       cfg_status_counts(&c->upstreams[0].breaker.statuses, 503) &&
+	       cfg_status_counts(&c->upstreams[0].breaker.statuses, 504) &&
+	       !cfg_status_counts(&c->upstreams[0].outlier.statuses, 500) &&
+	       cfg_status_counts(&c->upstreams[0].outlier.statuses, 504),
+	   "issue: default statuses 502, 503, 504 for breaker and outlier, not 500");
 	OK_EQ(c->upstreams[0].health.enabled, 0, "issue: no health section, no checks");
 	OK_EQ(c->n_routes, 2, "issue: two routes");
 	OK(c->routes[0].is_respond && c->routes[0].status == 200 && c->routes[0].body_len == 4 &&
@@ -98,6 +110,27 @@ static void test_issue_file(void)
 	OK(!strcmp(c->routes[0].name, "route1") && !strcmp(c->routes[1].name, "route2"),
 	   "issue: generated route names");
 	OK_EQ(c->routes[1].max_body, 1 << 20, "issue: default max_body 1 MiB");
+	OK_EQ(c->routes[1].request_buffer, 65536, "issue: default request_buffer 64 KiB");
+	{
+		static const char y[] =
+		    "trusted_proxies: [\"10.0.0.0/8\", \"192.0.2.7\", \"::1/128\"]\n";
+		char e2[256];
+		struct config *t = config_load_string(y, sizeof(y) - 1, "t.yaml", e2, sizeof(e2));
+		uint8_t a1[4] = {10, 200, 1, 2}, a2[4] = {11, 0, 0, 1}, a3[4] = {192, 0, 2, 7},
+			a4[4] = {192, 0, 2, 8}, l6[16] = {[15] = 1};
+
+		OK(t && t->n_trusted == 3, "trusted_proxies: three networks (%s)", t ? "" : e2);
+		OK(t && cfg_cidr_match(&t->trusted[0], AF_INET, a1) &&
+		       !cfg_cidr_match(&t->trusted[0], AF_INET, a2) &&
+		       cfg_cidr_match(&t->trusted[1], AF_INET, a3) &&
+		       !cfg_cidr_match(&t->trusted[1], AF_INET, a4) &&
+		       cfg_cidr_match(&t->trusted[2], AF_INET6, l6) &&
+		       !cfg_cidr_match(&t->trusted[2], AF_INET, a1),
+		   "trusted_proxies: /8 and host networks match what they should, and only that");
+		config_free(t);
+	}
+	OK(c->order_reserve.percent == 10 && c->order_reserve.n_ports == 0,
+	   "issue: default order_reserve 10%%, no ports");
 	OK_EQ(c->shutdown_grace_ms, 5000, "issue: default shutdown_grace_ms");
 	OK_EQ(c->access_log.enabled, 0, "issue: access log off by default");
 	OK(!strcmp(c->source, p), "issue: source is the path");
@@ -123,7 +156,10 @@ static void test_default(void)
 	OK(c->n_routes == 1 && c->routes[0].is_respond && c->routes[0].status == 200 &&
 	       !strcmp(c->routes[0].path, "/ping") && !strcmp(c->routes[0].body, "pong"),
 	   "default: /ping -> 200 pong");
-	OK_EQ(c->access_log.enabled, 0, "default: access log off");
+	OK(c->access_log.enabled && !strcmp(c->access_log.path, "stdout"),
+	   "default: access log on, to stdout (an audit trail unless turned off)");
+	OK(c->admin_enabled && !c->admin_token && c->n_trusted == 0,
+	   "default: admin on loopback, no token (nothing may change state), no trusted proxy");
 	OK_EQ(c->header_timeout_ms, 10000, "default: header_timeout_ms");
 	OK_EQ(c->keepalive_timeout_ms, 60000, "default: keepalive_timeout_ms");
 	OK_EQ(c->max_connections, 65536, "default: max_connections");
@@ -294,6 +330,32 @@ static const struct bad bad[] = {
     {"routes:\n  - match: {}\n    respond: {}\n    max_body: 10x\n", "4:15",
      "\"max_body\" must be a size in bytes"},
     {"routes:\n  - match: {}\n    respond: {}\n    max_body: 65g\n", "4:15", "at most 64g"},
+    {"user: \"a b\"\n", "1:7", "\"user\""},
+    {"order_reserve: { percent: 95 }\n", "1:27", "\"percent\" must be an integer from 1 to 90"},
+    {"trusted_proxies: [\"10.0.0.0/33\"]\n", "1:19",
+     "\"trusted_proxies\" entries are addresses or networks"},
+    {"trusted_proxies: [\"example.com\"]\n", "1:19",
+     "\"trusted_proxies\" entries are addresses or networks"},
+    {"trusted_proxies: \"10.0.0.0/8\"\n", "1:18", "\"trusted_proxies\" must be a list of networks"},
+    {"admin: { token_file: /nonexistent/og-token }\n", "1:22",
+     "admin token_file \"/nonexistent/og-token\": No such file"},
+    {"order_reserve: { ports: [0] }\n", "1:26", "\"ports\" must be an integer from 1 to 65535"},
+    {"order_reserve: { port: [1] }\n", "1:18", "unknown key \"port\" in order_reserve"},
+    {"upstreams:\n  o: { servers: [\"127.0.0.1:1\"], breaker: { statuses: [502, 404] } }\n", "2:61",
+     "\"statuses\" must be an integer from 500 to 599, got \"404\""},
+    {"upstreams:\n  o: { servers: [\"127.0.0.1:1\"], outlier: { statuses: 503 } }\n", "2:55",
+     "\"statuses\" must be a list of statuses 500..599, got"},
+    {"upstreams:\n  o: { servers: [\"127.0.0.1:1\"], outlier: { max_ejection_percent: 101 } }\n",
+     "2:67", "\"max_ejection_percent\" must be an integer from 0 to 100"},
+    {"upstreams:\n  o: { servers: [\"127.0.0.1:1\"], keepalive_timeout_ms: 0 }\n", "2:56",
+     "\"keepalive_timeout_ms\" must be an integer from 1"},
+    {"upstreams:\n  o: { servers: [\"127.0.0.1:1\"], keepalive_requests: 0 }\n", "2:54",
+     "\"keepalive_requests\" must be an integer from 1"},
+    {"upstreams:\n  o: { servers: [\"127.0.0.1:1\"], max_connections: x }\n", "2:51",
+     "\"max_connections\" must be an integer from 1 to 1000000"},
+    {"routes:\n  - match: {}\n    respond: {}\n    request_buffer: 65k\n", "4:21",
+     "\"request_buffer\" must be a size in bytes (1048576) or with a k, m or g suffix (\"10m\"), "
+     "at most 64k, got \"65k\""},
     {"routes:\n  - match: { path: /a, path_prefix: /b }\n    respond: {}\n", "2:24",
      "either \"path\" or \"path_prefix\""},
     {"routes:\n  - match: { path: api }\n    respond: {}\n", "2:20",
@@ -620,9 +682,9 @@ static void roundtrip(const char *what, const char *y)
 		OK(x->is_respond == z->is_respond && x->status == z->status &&
 		       x->body_len == z->body_len &&
 		       !memcmp(x->body ? x->body : "", z->body ? z->body : "", x->body_len) &&
-		       x->max_body == z->max_body && x->n_methods == z->n_methods &&
-		       x->upstream == z->upstream && !strcmp(x->name, z->name) &&
-		       x->n_resp_headers == z->n_resp_headers &&
+		       x->max_body == z->max_body && x->request_buffer == z->request_buffer &&
+		       x->n_methods == z->n_methods && x->upstream == z->upstream &&
+		       !strcmp(x->name, z->name) && x->n_resp_headers == z->n_resp_headers &&
 		       !!x->header_name == !!z->header_name && x->lane == z->lane &&
 		       x->has_limit == z->has_limit && x->limit.rps == z->limit.rps &&
 		       x->limit.burst == z->limit.burst && x->limit.key_kind == z->limit.key_kind,
@@ -656,6 +718,14 @@ static void roundtrip(const char *what, const char *y)
 		       x->keepalive == z->keepalive && x->timeout_ms == z->timeout_ms &&
 		       x->health.enabled == z->health.enabled &&
 		       x->breaker.open_ms == z->breaker.open_ms &&
+		       !memcmp(&x->breaker.statuses, &z->breaker.statuses,
+			       sizeof(x->breaker.statuses)) &&
+		       !memcmp(&x->outlier.statuses, &z->outlier.statuses,
+			       sizeof(x->outlier.statuses)) &&
+		       x->outlier.max_ejection_percent == z->outlier.max_ejection_percent &&
+		       x->keepalive_timeout_ms == z->keepalive_timeout_ms &&
+		       x->keepalive_requests == z->keepalive_requests &&
+		       x->max_connections == z->max_connections &&
 		       !memcmp(&x->servers[0].ss, &z->servers[0].ss, sizeof(x->servers[0].ss)),
 		   "roundtrip %s: upstream %s equal", what, x->name);
 	}

@@ -47,9 +47,42 @@ static int load_listen(struct cfg_ld *ld, const struct cfg_node *v)
 	return 0;
 }
 
+/* admin.token_file: the bearer token state-changing admin requests must carry, read now
+ * (a reload re-reads it). One line of 16..256 visible ASCII characters. */
+static int load_token(struct cfg_ld *ld, const struct cfg_node *x)
+{
+	struct config *c = ld->c;
+	char buf[260];
+	size_t n;
+	FILE *f;
+	int r;
+
+	if ((r = cfg_get_str(ld, x, "token_file", &c->admin_token_file)))
+		return r;
+	f = fopen(c->admin_token_file, "re");
+	if (!f)
+		return cfg_fail(ld, x, "admin token_file \"%s\": %s", c->admin_token_file,
+				strerror(errno));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] <= 0x20 || buf[i] >= 0x7f)
+			n = 0;
+	if (n < 16 || n > 256)
+		return cfg_fail(ld, x,
+				"admin token_file \"%s\" must hold one line of 16 to 256 visible "
+				"ASCII characters",
+				c->admin_token_file);
+	if (!(c->admin_token = cfg_keep(ld, buf, n)))
+		return cfg_oom(ld);
+	return 0;
+}
+
 static int load_admin(struct cfg_ld *ld, const struct cfg_node *v)
 {
-	static const char *const keys[] = {"listen", NULL};
+	static const char *const keys[] = {"listen", "token_file", NULL};
 	struct config *c = ld->c;
 	char g[64];
 	int r;
@@ -67,8 +100,15 @@ static int load_admin(struct cfg_ld *ld, const struct cfg_node *v)
 	for (int i = 0; i < v->n; i++) {
 		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
 
-		if (cfg_key_index(ld, k, keys, NULL, "in admin") < 0)
+		int ki = cfg_key_index(ld, k, keys, NULL, "in admin");
+
+		if (ki < 0)
 			return -EINVAL;
+		if (ki == 1) {
+			if ((r = load_token(ld, x)))
+				return r;
+			continue;
+		}
 		if ((x->type == CFG_N_SCALAR && !x->len) || cfg_is_plain_word(x, "off")) {
 			c->admin_enabled = 0;
 			continue;
@@ -136,12 +176,55 @@ static int set_defaults(struct cfg_ld *ld)
 	c->write_timeout_ms = 30000;
 	c->max_connections = 65536;
 	cfg_limits_defaults(&c->limits);
+	c->order_reserve.percent = 10;
 	if (cfg_get_addr(ld, &n, "listen", 0, &c->listen[0]))
 		return -EINVAL;
 	c->n_listen = 1;
 	n.s = (char *)"127.0.0.1:9901";
 	n.len = 14;
 	return cfg_get_addr(ld, &n, "admin", 0, &c->admin);
+}
+
+/* order_reserve: { percent: 10, ports: [8081] } */
+static int load_order_reserve(struct cfg_ld *ld, const struct cfg_node *v)
+{
+	static const char *const keys[] = {"percent", "ports", NULL};
+	struct config *c = ld->c;
+	char g[64];
+	int r;
+
+	if ((r = cfg_want_map(ld, v, "\"order_reserve\"", "in order_reserve")))
+		return r;
+	for (int i = 0; i < v->n; i++) {
+		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
+
+		switch (cfg_key_index(ld, k, keys, NULL, "in order_reserve")) {
+		case 0:
+			r = cfg_get_u32(ld, x, "percent", 1, 90, " (of max_connections)",
+					&c->order_reserve.percent);
+			break;
+		case 1:
+			if (x->type != CFG_N_SEQ)
+				return cfg_fail(ld, x, "\"ports\" must be a list of ports, got %s",
+						cfg_got(x, g, sizeof(g)));
+			if (x->n > CFG_MAX_LISTEN)
+				return cfg_fail(ld, x->kids[CFG_MAX_LISTEN], "at most %d ports",
+						CFG_MAX_LISTEN);
+			for (int j = 0; j < x->n && !r; j++) {
+				uint32_t port;
+
+				r = cfg_get_u32(ld, x->kids[j], "ports", 1, 65535, "", &port);
+				c->order_reserve.ports[j] = (uint16_t)port;
+			}
+			c->order_reserve.n_ports = x->n;
+			break;
+		default:
+			return -EINVAL;
+		}
+		if (r)
+			return r;
+	}
+	return 0;
 }
 
 static int load_top(struct cfg_ld *ld, const struct cfg_node *root)
@@ -162,6 +245,9 @@ static int load_top(struct cfg_ld *ld, const struct cfg_node *root)
 	    "lanes",
 	    "limits",
 	    "xdp",
+	    "order_reserve",
+	    "trusted_proxies",
+	    "user",
 	    NULL,
 	};
 	struct config *c = ld->c;
@@ -231,6 +317,15 @@ static int load_top(struct cfg_ld *ld, const struct cfg_node *root)
 			break;
 		case 14:
 			r = cfg_load_xdp(ld, x);
+			break;
+		case 15:
+			r = load_order_reserve(ld, x);
+			break;
+		case 16:
+			r = cfg_load_trusted(ld, x);
+			break;
+		case 17:
+			r = cfg_get_name(ld, x, "\"user\"", &c->user);
 			break;
 		default:
 			return -EINVAL;

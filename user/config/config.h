@@ -16,12 +16,25 @@
  * config_free), so nothing here is shared with the YAML parser.
  */
 
-#define CFG_MAX_LISTEN	     16
-#define CFG_MAX_SERVERS	     64 /* per upstream */
-#define CFG_MAX_UPSTREAMS    64
-#define CFG_MAX_ROUTES	     256
-#define CFG_MAX_METHODS	     10 /* methods one route may list */
-#define CFG_MAX_RESP_HEADERS 16
+#define CFG_MAX_LISTEN	       16
+#define CFG_MAX_SERVERS	       64 /* per upstream */
+#define CFG_MAX_UPSTREAMS      64
+#define CFG_MAX_ROUTES	       256
+#define CFG_MAX_METHODS	       10 /* methods one route may list */
+#define CFG_MAX_RESP_HEADERS   16
+#define CFG_REQUEST_BUFFER_MAX 65536 /* route request_buffer: default and most */
+
+#define CFG_MAX_TRUSTED 64 /* trusted_proxies entries */
+
+/* A network: AF_INET/AF_INET6 address and prefix (the layout the lanes config shares). */
+struct cfg_cidr {
+	uint8_t family;	    /* AF_INET or AF_INET6 */
+	uint8_t prefix_len; /* bits, 0..32 or 0..128 */
+	uint8_t addr[16];   /* network byte order, host bits zero; IPv4 in bytes 0..3 */
+};
+
+/* Is <addr> (4 or 16 bytes of <family>) inside <n>? */
+int cfg_cidr_match(const struct cfg_cidr *n, int family, const void *addr);
 
 struct cfg_addr {
 	struct sockaddr_storage
@@ -46,16 +59,25 @@ struct cfg_health {
 	uint32_t fall;	      /* consecutive failures to mark down, default 3 */
 };
 
+/* Upstream response statuses 500..599 that count as a server failure (bit status - 500). */
+struct cfg_statuses {
+	uint64_t bits[2];
+};
+
 struct cfg_breaker {
 	uint32_t
 	    consecutive_failures; /* open after this many in a row; 0 = breaker off. default 5 */
 	uint32_t open_ms; /* stay open this long, then let one probe through. default 30000 */
+	struct cfg_statuses statuses; /* responses that count, default 502, 503, 504 */
 };
 
 struct cfg_outlier {
-	uint32_t consecutive_5xx; /* eject a server after this many 5xx/transport errors in a row; 0
-				     = off. default 5 */
-	uint32_t eject_ms;	  /* ejection time, default 10000 */
+	uint32_t consecutive_5xx;      /* eject a server after this many failures in a row; 0 = off.
+					  default 5 (the name is historical: see statuses) */
+	uint32_t eject_ms;	       /* ejection time, default 10000 */
+	uint32_t max_ejection_percent; /* at most this share of a pool ejected at once, and never
+					  its last usable server. default 50 */
+	struct cfg_statuses statuses;  /* responses that count, default 502, 503, 504 */
 };
 
 struct cfg_upstream {
@@ -68,6 +90,10 @@ struct cfg_upstream {
 	uint32_t connect_timeout_ms; /* default 1000 */
 	uint32_t timeout_ms; /* response (first byte and between reads) timeout, default 30000 */
 	uint32_t retries;    /* extra attempts when safe (see proxy rules), default 1 */
+	uint32_t keepalive_timeout_ms; /* idle pooled connections closed after this, default 4000 */
+	uint32_t keepalive_requests;   /* requests per pooled connection, default 1000 */
+	uint32_t max_connections;      /* busy connections per server per worker; more get 503
+					  pool-exhausted. default 1024 */
 	struct cfg_health health;
 	struct cfg_breaker breaker;
 	struct cfg_outlier outlier;
@@ -114,6 +140,9 @@ struct cfg_route {
 	struct cfg_header resp_headers[CFG_MAX_RESP_HEADERS];
 	int upstream;	   /* index into config.upstreams when !is_respond */
 	uint64_t max_body; /* bytes, default 1 MiB (max_body: "10m" | 1048576) */
+	/* request bodies up to this many bytes are read whole before anything goes upstream
+	 * (nginx's proxy_request_buffering); larger ones stream. 0 = always stream */
+	uint32_t request_buffer;
 	/* Added: lengths precomputed at load so router_match never calls strlen. */
 	uint32_t path_len;			    /* bytes of path (exact), 0 when NULL */
 	uint32_t path_prefix_len;		    /* bytes of path_prefix, 0 when NULL */
@@ -125,11 +154,6 @@ struct cfg_route {
 };
 
 /* An address prefix: lanes.trusted, lanes.<lane>.match.src_cidrs. */
-struct cfg_cidr {
-	uint8_t family;	    /* AF_INET or AF_INET6 */
-	uint8_t prefix_len; /* bits, 0..32 or 0..128 */
-	uint8_t addr[16];   /* network byte order, host bits zero; IPv4 in bytes 0..3 */
-};
 
 #define CFG_MAX_CIDRS 64 /* per list */
 #define CFG_MAX_PORTS 64 /* lanes.<lane>.match.dst_ports */
@@ -203,8 +227,15 @@ struct config {
 	uint32_t workers; /* default: number of online CPUs */
 	int n_listen;
 	struct cfg_addr listen[CFG_MAX_LISTEN];
-	struct cfg_addr admin; /* admin.listen, default 127.0.0.1:9901 */
-	int admin_enabled;     /* 0 when admin: { listen: "" } / admin: off */
+	struct cfg_addr admin;	/* admin.listen, default 127.0.0.1:9901 */
+	int admin_enabled;	/* 0 when admin: { listen: "" } / admin: off */
+	char *admin_token_file; /* admin.token_file, or NULL */
+	char *user;		/* run as this user after start (from root), or NULL */
+	/* trusted_proxies: only clients in these networks may send X-Forwarded-For; from anyone
+	 * else it is dropped and replaced by the client address */
+	int n_trusted;
+	struct cfg_cidr trusted[CFG_MAX_TRUSTED];
+	char *admin_token; /* its content: state-changing admin requests need "Bearer <it>" */
 	int n_upstreams;
 	struct cfg_upstream upstreams[CFG_MAX_UPSTREAMS];
 	int n_routes;
@@ -221,9 +252,22 @@ struct config {
 	struct cfg_limits limits;      /* limits: (defaults filled in even when absent) */
 	struct cfg_xdp xdp;	       /* xdp: (present = 0: userspace only) */
 	int lanes_active; /* derived: lanes present or some route has a limit (admission runs) */
+	/* order_reserve: the last <percent> of each worker's connection slots are kept for
+	 * connections accepted on these local ports (the order listeners) */
+	struct {
+		uint32_t percent; /* default 10 */
+		int n_ports;	  /* 0 = no reserve */
+		uint16_t ports[CFG_MAX_LISTEN];
+	} order_reserve;
 	/* Added: internal, every string above is one block on this list (config_free). */
 	void *mem;
 };
+
+/* Does upstream status <st> count as a server failure for <set>? */
+static inline int cfg_status_counts(const struct cfg_statuses *set, unsigned st)
+{
+	return st >= 500 && st < 600 && (set->bits[(st - 500) / 64] >> ((st - 500) % 64) & 1);
+}
 
 /* The config `ordergated` runs with no arguments (listen :8080, /ping -> pong, admin
  * 127.0.0.1:9901). */

@@ -30,6 +30,18 @@ static void qs(struct evbuffer *out, const char *s)
 }
 
 static const char *const lane_name[OG_LANE_MAX] = {"none", "order", "normal", "bulk"};
+static void dump_statuses(struct evbuffer *out, const struct cfg_statuses *set)
+{
+	const char *sep = "";
+
+	evbuffer_add(out, "[", 1);
+	for (unsigned st = 500; st < 600; st++)
+		if (cfg_status_counts(set, st)) {
+			evbuffer_add_printf(out, "%s%u", sep, st);
+			sep = ", ";
+		}
+	evbuffer_add(out, "]", 1);
+}
 
 static void dump_upstream(const struct cfg_upstream *u, struct evbuffer *out)
 {
@@ -66,11 +78,19 @@ static void dump_upstream(const struct cfg_upstream *u, struct evbuffer *out)
 		    out, ", interval_ms: %u, timeout_ms: %u, rise: %u, fall: %u }\n",
 		    u->health.interval_ms, u->health.timeout_ms, u->health.rise, u->health.fall);
 	}
+	evbuffer_add_printf(out, "    breaker: { consecutive_failures: %u, open_ms: %u, statuses: ",
+			    u->breaker.consecutive_failures, u->breaker.open_ms);
+	dump_statuses(out, &u->breaker.statuses);
 	evbuffer_add_printf(out,
-			    "    breaker: { consecutive_failures: %u, open_ms: %u }\n"
-			    "    outlier: { consecutive_5xx: %u, eject_ms: %u }\n",
-			    u->breaker.consecutive_failures, u->breaker.open_ms,
-			    u->outlier.consecutive_5xx, u->outlier.eject_ms);
+			    " }\n    outlier: { consecutive_5xx: %u, eject_ms: %u, "
+			    "max_ejection_percent: %u, statuses: ",
+			    u->outlier.consecutive_5xx, u->outlier.eject_ms,
+			    u->outlier.max_ejection_percent);
+	dump_statuses(out, &u->outlier.statuses);
+	evbuffer_add_printf(out,
+			    " }\n    keepalive_timeout_ms: %u\n    keepalive_requests: %u\n"
+			    "    max_connections: %u\n",
+			    u->keepalive_timeout_ms, u->keepalive_requests, u->max_connections);
 }
 
 static void dump_route(const struct config *c, const struct cfg_route *r, struct evbuffer *out)
@@ -127,7 +147,8 @@ static void dump_route(const struct config *c, const struct cfg_route *r, struct
 		qs(out, c->upstreams[r->upstream].name);
 		evbuffer_add_printf(out, "\n");
 	}
-	evbuffer_add_printf(out, "    max_body: %llu\n", (unsigned long long)r->max_body);
+	evbuffer_add_printf(out, "    max_body: %llu\n    request_buffer: %u\n",
+			    (unsigned long long)r->max_body, r->request_buffer);
 	if (r->lane)
 		evbuffer_add_printf(out, "    lane: %s\n", lane_name[r->lane]);
 	if (r->has_limit) {
@@ -239,6 +260,10 @@ void config_dump(const struct config *c, struct evbuffer *out)
 	if (c->admin_enabled) {
 		evbuffer_add_printf(out, "admin: { listen: ");
 		qs(out, c->admin.text);
+		if (c->admin_token_file) { /* the path, never the token */
+			evbuffer_add_printf(out, ", token_file: ");
+			qs(out, c->admin_token_file);
+		}
 		evbuffer_add_printf(out, " }\n");
 	} else {
 		evbuffer_add_printf(out, "admin: off\n");
@@ -256,6 +281,24 @@ void config_dump(const struct config *c, struct evbuffer *out)
 			    c->max_connections, c->shutdown_grace_ms, c->header_timeout_ms,
 			    c->body_timeout_ms, c->keepalive_timeout_ms, c->write_timeout_ms);
 	dump_lanes(c, out);
+	if (c->user) {
+		evbuffer_add_printf(out, "user: ");
+		qs(out, c->user);
+		evbuffer_add_printf(out, "\n");
+	}
+	evbuffer_add_printf(out, "trusted_proxies: [");
+	for (int i = 0; i < c->n_trusted; i++) {
+		char a[INET6_ADDRSTRLEN];
+
+		inet_ntop(c->trusted[i].family, c->trusted[i].addr, a, sizeof(a));
+		evbuffer_add_printf(out, "%s\"%s/%u\"", i ? ", " : "", a, c->trusted[i].prefix_len);
+	}
+	evbuffer_add_printf(out, "]\n");
+	evbuffer_add_printf(out, "order_reserve: { percent: %u, ports: [",
+			    c->order_reserve.percent);
+	for (int i = 0; i < c->order_reserve.n_ports; i++)
+		evbuffer_add_printf(out, "%s%u", i ? ", " : "", c->order_reserve.ports[i]);
+	evbuffer_add_printf(out, "] }\n");
 	evbuffer_add_printf(out, "upstreams:%s\n", c->n_upstreams ? "" : " {}");
 	for (int i = 0; i < c->n_upstreams; i++)
 		dump_upstream(&c->upstreams[i], out);

@@ -110,6 +110,7 @@ int cfg_get_path(struct cfg_ld *ld, const struct cfg_node *v, const char *key, i
 		 char **out);
 
 /* Addresses (config_addr.c): "host:port", numeric only; <connect> refuses wildcard hosts. */
+int cfg_load_trusted(struct cfg_ld *ld, const struct cfg_node *v);
 int cfg_get_addr(struct cfg_ld *ld, const struct cfg_node *v, const char *what, int connect,
 		 struct cfg_addr *a);
 /* 1 when listeners on <a> and <b> cannot both bind (same port, same or wildcard address). */

@@ -232,8 +232,9 @@ static int load_respond(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_
 	return 0;
 }
 
-/* 1048576, "512k", "10m", "1g" (binary units). */
-static int load_max_body(struct cfg_ld *ld, const struct cfg_node *v, uint64_t *out)
+/* 1048576, "512k", "10m", "1g" (binary units), at most <max> bytes (<maxs> as written). */
+static int load_size(struct cfg_ld *ld, const struct cfg_node *v, const char *key, uint64_t max,
+		     const char *maxs, uint64_t *out)
 {
 	unsigned long long x = 0, mul = 1;
 	size_t n = v->len;
@@ -262,27 +263,29 @@ static int load_max_body(struct cfg_ld *ld, const struct cfg_node *v, uint64_t *
 			goto bad;
 		x = x * 10 + (unsigned)(v->s[i] - '0');
 	}
-	if (x > (64ull << 30) / mul)
+	if (x > max / mul)
 		goto bad;
 	*out = x * mul;
 	return 0;
 bad:
 	return cfg_fail(ld, v,
-			"\"max_body\" must be a size in bytes (1048576) or with a k, m or g suffix "
-			"(\"10m\"), at most 64g, got %s",
-			cfg_got(v, g, sizeof(g)));
+			"\"%s\" must be a size in bytes (1048576) or with a k, m or g suffix "
+			"(\"10m\"), at most %s, got %s",
+			key, maxs, cfg_got(v, g, sizeof(g)));
 }
 
 static int load_route(struct cfg_ld *ld, int idx, const struct cfg_node *v, struct cfg_route *rt)
 {
-	static const char *const keys[] = {"name",     "match", "respond", "upstream",
-					   "max_body", "lane",	"limit",   NULL};
+	static const char *const keys[] = {"name",     "match",		 "respond",
+					   "upstream", "max_body",	 "lane",
+					   "limit",    "request_buffer", NULL};
 	const struct cfg_node *action = NULL, *match = NULL;
 	char where[48];
 	int r;
 
 	snprintf(where, sizeof(where), "in route %d", idx + 1);
 	rt->max_body = 1u << 20;
+	rt->request_buffer = CFG_REQUEST_BUFFER_MAX;
 	rt->upstream = -1;
 	if ((r = cfg_want_map(ld, v, "a route", where)))
 		return r;
@@ -321,7 +324,7 @@ static int load_route(struct cfg_ld *ld, int idx, const struct cfg_node *v, stru
 			break;
 		}
 		case 4:
-			r = load_max_body(ld, x, &rt->max_body);
+			r = load_size(ld, x, "max_body", 64ull << 30, "64g", &rt->max_body);
 			break;
 		case 5:
 			r = cfg_load_route_lane(ld, x, rt);
@@ -330,6 +333,13 @@ static int load_route(struct cfg_ld *ld, int idx, const struct cfg_node *v, stru
 		case 6:
 			r = cfg_load_route_limit(ld, x, rt, where);
 			break;
+		case 7: {
+			uint64_t b = 0;
+
+			r = load_size(ld, x, "request_buffer", CFG_REQUEST_BUFFER_MAX, "64k", &b);
+			rt->request_buffer = (uint32_t)b;
+			break;
+		}
 		default:
 			return -EINVAL;
 		}

@@ -49,12 +49,41 @@ static int load_health(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_u
 	return 0;
 }
 
+/* statuses: [502, 503, 504]: upstream responses that count as server failures. */
+static int load_statuses(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_statuses *out)
+{
+	char g[64];
+
+	if (v->type != CFG_N_SEQ)
+		return cfg_fail(ld, v, "\"statuses\" must be a list of statuses 500..599, got %s",
+				cfg_got(v, g, sizeof(g)));
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; i < v->n; i++) {
+		uint32_t st;
+		int r = cfg_get_u32(ld, v->kids[i], "statuses", 500, 599, "", &st);
+
+		if (r)
+			return r;
+		out->bits[(st - 500) / 64] |= 1ull << ((st - 500) % 64);
+	}
+	return 0;
+}
+
+static void default_statuses(struct cfg_statuses *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (unsigned st = 502; st <= 504; st++)
+		s->bits[(st - 500) / 64] |= 1ull << ((st - 500) % 64);
+}
+
 /*
- * breaker: and outlier: have the same shape, a failure count (0 = off) and a time in ms:
- * <keys> names them, <sect> the section.
+ * breaker: and outlier: have the same shape, a failure count (0 = off), a time in ms, the
+ * statuses that count and (outlier only) max_ejection_percent: <keys> names them, <sect>
+ * the section; <pct> NULL when the section has no percentage.
  */
 static int load_count_ms(struct cfg_ld *ld, const struct cfg_node *v, const struct cfg_upstream *u,
-			 const char *sect, const char *const keys[3], uint32_t *count, uint32_t *ms)
+			 const char *sect, const char *const keys[], uint32_t *count, uint32_t *ms,
+			 struct cfg_statuses *statuses, uint32_t *pct)
 {
 	char where[128], what[32];
 	int r;
@@ -73,6 +102,12 @@ static int load_count_ms(struct cfg_ld *ld, const struct cfg_node *v, const stru
 		case 1:
 			r = CFG_GET_MS(ld, x, keys[1], 1, CFG_MS_MAX, ms);
 			break;
+		case 2:
+			r = load_statuses(ld, x, statuses);
+			break;
+		case 3:
+			r = cfg_get_u32(ld, x, keys[3], 0, 100, " (percent)", pct);
+			break;
 		default:
 			return -EINVAL;
 		}
@@ -84,18 +119,20 @@ static int load_count_ms(struct cfg_ld *ld, const struct cfg_node *v, const stru
 
 static int load_breaker(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_upstream *u)
 {
-	static const char *const keys[] = {"consecutive_failures", "open_ms", NULL};
+	static const char *const keys[] = {"consecutive_failures", "open_ms", "statuses", NULL};
 
 	return load_count_ms(ld, v, u, "breaker", keys, &u->breaker.consecutive_failures,
-			     &u->breaker.open_ms);
+			     &u->breaker.open_ms, &u->breaker.statuses, NULL);
 }
 
 static int load_outlier(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_upstream *u)
 {
-	static const char *const keys[] = {"consecutive_5xx", "eject_ms", NULL};
+	static const char *const keys[] = {"consecutive_5xx", "eject_ms", "statuses",
+					   "max_ejection_percent", NULL};
 
 	return load_count_ms(ld, v, u, "outlier", keys, &u->outlier.consecutive_5xx,
-			     &u->outlier.eject_ms);
+			     &u->outlier.eject_ms, &u->outlier.statuses,
+			     &u->outlier.max_ejection_percent);
 }
 
 /* round_robin | least_request | hash(header:NAME) | hash(NAME) | hash(source) */
@@ -173,10 +210,19 @@ static int load_servers(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_
 static int load_upstream(struct cfg_ld *ld, const struct cfg_node *k, const struct cfg_node *v,
 			 struct cfg_upstream *u)
 {
-	static const char *const keys[] = {
-	    "servers",	  "balance", "keepalive", "connect_timeout_ms",
-	    "timeout_ms", "retries", "health",	  "breaker",
-	    "outlier",	  NULL};
+	static const char *const keys[] = {"servers",
+					   "balance",
+					   "keepalive",
+					   "connect_timeout_ms",
+					   "timeout_ms",
+					   "retries",
+					   "health",
+					   "breaker",
+					   "outlier",
+					   "keepalive_timeout_ms",
+					   "keepalive_requests",
+					   "max_connections",
+					   NULL};
 	char where[128];
 	const struct cfg_node *servers = NULL;
 	int r;
@@ -196,6 +242,13 @@ static int load_upstream(struct cfg_ld *ld, const struct cfg_node *k, const stru
 	u->breaker.open_ms = 30000;
 	u->outlier.consecutive_5xx = 5;
 	u->outlier.eject_ms = 10000;
+	u->outlier.max_ejection_percent = 50;
+	default_statuses(&u->breaker.statuses);
+	default_statuses(&u->outlier.statuses);
+	/* below the idle timeouts of common application servers (5-20 s), so we close first */
+	u->keepalive_timeout_ms = 4000;
+	u->keepalive_requests = 1000;
+	u->max_connections = 1024;
 	snprintf(where, sizeof(where), "in upstream \"%s\"", u->name);
 	if ((r = cfg_want_map(ld, v, "an upstream", where)))
 		return r;
@@ -232,6 +285,18 @@ static int load_upstream(struct cfg_ld *ld, const struct cfg_node *k, const stru
 			break;
 		case 8:
 			r = load_outlier(ld, x, u);
+			break;
+		case 9:
+			r = CFG_GET_MS(ld, x, "keepalive_timeout_ms", 1, CFG_MS_MAX,
+				       &u->keepalive_timeout_ms);
+			break;
+		case 10:
+			r = cfg_get_u32(ld, x, "keepalive_requests", 1, 1000000000, "",
+					&u->keepalive_requests);
+			break;
+		case 11:
+			r = cfg_get_u32(ld, x, "max_connections", 1, 1000000,
+					" (per server and worker)", &u->max_connections);
 			break;
 		default:
 			return -EINVAL;

@@ -90,6 +90,16 @@ struct og_rt {
 
 /* ---- per-worker counters: single writer (the worker), relaxed readers ---- */
 
+/* Why the gateway closed a client connection (ordergate_client_connections_closed_total). */
+enum og_close_reason {
+	OG_CLOSE_LIMIT = 0,	 /* refused at accept: max_connections (or the fd budget) reached */
+	OG_CLOSE_SHED,		 /* an incomplete or idle head shed to make room for a new one */
+	OG_CLOSE_HEADER_TIMEOUT, /* the head did not arrive within header_timeout_ms */
+	OG_CLOSE_BODY_TIMEOUT,	 /* the body stalled for body_timeout_ms */
+	OG_CLOSE_WRITE_TIMEOUT,	 /* the client did not read for write_timeout_ms */
+	OG_CLOSE__COUNT
+};
+
 struct og_wstats {
 	_Atomic uint64_t conns_accepted; /* total client connections accepted */
 	_Atomic uint64_t conns_active;	 /* gauge: client connections open (idle included) */
@@ -105,8 +115,10 @@ struct og_wstats {
 	_Atomic uint64_t up_reused;	  /* total requests sent over a pooled connection */
 	_Atomic uint64_t up_retries;	  /* total retried upstream attempts */
 	_Atomic uint64_t up_errors;	  /* total upstream failures answered 502/503/504 */
-	_Atomic uint64_t bytes_in;	  /* client bytes read */
-	_Atomic uint64_t bytes_out;	  /* client bytes written */
+	_Atomic uint64_t
+	    conns_closed[OG_CLOSE__COUNT]; /* client connections we closed, by reason */
+	_Atomic uint64_t bytes_in;	   /* client bytes read */
+	_Atomic uint64_t bytes_out;	   /* client bytes written */
 };
 
 /* Increment a single-writer counter without a locked instruction. */
@@ -148,6 +160,8 @@ struct og_daemon {
 	_Atomic uint64_t reloads_failed;    /* reloads refused (bad config) */
 	_Atomic uint32_t gens_live;	    /* config generations built and not yet freed */
 	const char *config_path;	    /* -c FILE, or NULL for the embedded default */
+	uint64_t fd_limit; /* RLIMIT_NOFILE soft limit after raising it to the hard one */
+	uint32_t conn_cap; /* client connections per worker the fd budget allows (0 = no cap) */
 };
 
 /* The one daemon instance (daemon.c). Other threads read it through the atomics above. */

@@ -68,6 +68,9 @@ static int accept_some(struct og_worker_priv *p, int lfd, int max, int read_now)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
+			/* out of descriptors: an incomplete head makes room before we stop */
+			if ((errno == EMFILE || errno == ENFILE) && worker_shed(p))
+				continue;
 			if (errno == EMFILE || errno == ENFILE) {
 				/* Out of descriptors: the listener stays readable, so stop watching
 				 * it for a moment instead of spinning; the tick resumes it. */

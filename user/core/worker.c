@@ -43,6 +43,14 @@ void worker_accept(struct og_worker_priv *p, int fd, const struct sockaddr *peer
 		close(fd);
 }
 
+int worker_shed(struct og_worker_priv *p)
+{
+	for (int i = 0; i < n_mods; i++)
+		if (mods[i]->shed && mods[i]->shed(p))
+			return 1;
+	return 0;
+}
+
 void worker_reap(struct og_worker_priv *p)
 {
 	for (int i = 0; i < n_mods; i++)

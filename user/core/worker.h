@@ -129,6 +129,9 @@ struct og_worker_mod {
 	void (*close_all)(struct og_worker_priv *p);
 	/* end of a callback: reclaim what it closed */
 	void (*reap)(struct og_worker_priv *p);
+	/* out of descriptors: close one connection that is least worth keeping (an incomplete
+	 * head); 1 when one was closed */
+	int (*shed)(struct og_worker_priv *p);
 };
 
 /* Register <m> (static storage). Main thread, before worker_create_all. 0 or -ENOSPC. */
@@ -140,6 +143,8 @@ void worker_accept_register(og_accept_fn *fn);
 /* Hand accepted socket <fd> to the front (listener.c). */
 void worker_accept(struct og_worker_priv *p, int fd, const struct sockaddr *peer, socklen_t plen,
 		   int read_now);
+/* Out of descriptors at accept: ask the modules to shed one connection; 1 when one did. */
+int worker_shed(struct og_worker_priv *p);
 /* End of a core callback: every module reclaims what it closed. */
 void worker_reap(struct og_worker_priv *p);
 

@@ -11,6 +11,7 @@
 #include "front/conn.h"
 #include "core/hooks.h"
 #include "lib/iow.h"
+#include "http/normalize.h"
 #include "proxy/proxy.h"
 #include "front/respond.h"
 #include "http/resp_fmt.h"
@@ -111,13 +112,72 @@ static void set_idle(struct og_conn *c, int idle)
 	}
 }
 
+/* Was <fd> accepted on one of order_reserve's ports? (asked only near the limit) */
+static int on_order_port(int fd, const struct config *cfg)
+{
+	struct sockaddr_storage ss;
+	socklen_t l = sizeof(ss);
+	uint16_t port;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &l))
+		return 0;
+	port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+					      : ((struct sockaddr_in *)&ss)->sin_port);
+	for (int i = 0; i < cfg->order_reserve.n_ports; i++)
+		if (cfg->order_reserve.ports[i] == port)
+			return 1;
+	return 0;
+}
+
+int conn_shed_one(struct og_worker_priv *p)
+{
+	struct og_conn *head = NULL, *idle = NULL;
+
+	/* the list is newest first: the last match is the oldest */
+	for (struct og_conn *c = p->conns; c; c = c->next) {
+		if (c->state != CS_HEAD || (c->flags & CF_INPROC))
+			continue;
+		if (c->rlen > c->rpos)
+			head = c; /* part of a head, waiting for the rest (slowloris) */
+		else if (!c->rq)
+			idle = c; /* idle keep-alive */
+	}
+	if (!head)
+		head = idle;
+	if (!head)
+		return 0;
+	OG_WSTAT_ADD(p->w, conns_closed[OG_CLOSE_SHED], 1);
+	conn_close(head);
+	return 1;
+}
+
+/* Room for one more client connection on <fd>? Up to max_connections (bounded by what the
+ * descriptor limit allows) minus the order reserve anyone may use; the reserve only
+ * connections on order_reserve's ports. Without room, the oldest incomplete head (then the
+ * oldest idle connection) is shed for the new one; with nothing to shed, no. */
+static int conn_room(struct og_worker_priv *p, int fd, const struct config *cfg)
+{
+	uint32_t cap = cfg->max_connections, res = 0;
+
+	if (og_d.conn_cap && og_d.conn_cap < cap)
+		cap = og_d.conn_cap;
+	if (cfg->order_reserve.n_ports)
+		res = (uint32_t)((uint64_t)cap * cfg->order_reserve.percent / 100);
+	if (p->n_conns < cap - res)
+		return 1;
+	if (p->n_conns < cap && res && on_order_port(fd, cfg))
+		return 1;
+	return conn_shed_one(p);
+}
+
 void conn_accept(struct og_worker_priv *p, int fd, const struct sockaddr *peer, socklen_t plen,
 		 int read_now)
 {
 	struct og_conn *c = p->conn_free;
 	const struct og_rt *rt = p->rt;
 
-	if (p->n_conns >= rt->cfg->max_connections) {
+	if (!conn_room(p, fd, rt->cfg)) {
+		OG_WSTAT_ADD(p->w, conns_closed[OG_CLOSE_LIMIT], 1);
 		close(fd);
 		return;
 	}
@@ -648,6 +708,15 @@ static void conn_dispatch(struct og_conn *c, struct http_msg *m, int head_len)
 	else if (m->version_minor == 0)
 		c->flags |= CF_KA10;
 
+	/* Route on the normalised path and forward that same target: a route policy must
+	 * not depend on how the client spelled the path. */
+	if (http_msg_normalize(m, c->rb->data + c->rpos) < 0) {
+		c->rpos += head_len;
+		c->rq->body_kind = HTTP_BODY_NONE; /* never read: the connection closes */
+		OG_WSTAT_ADD(p->w, parse_errors, 1);
+		conn_respond_error(c, 400, "bad-path", 1);
+		return;
+	}
 	c->rq->route = (int16_t)(route = router_match(cfg, m, buf));
 	max_body = route >= 0 ? cfg->routes[route].max_body : DEFAULT_MAX_BODY;
 	if (m->body == HTTP_BODY_LENGTH && m->content_length > max_body) {
@@ -896,6 +965,7 @@ static void conn_timeout(struct og_timer *t, uint64_t now_ms)
 	case CS_HEAD:
 		if (c->rlen > c->rpos) {
 			OG_WSTAT_ADD(c->p->w, timeouts, 1);
+			OG_WSTAT_ADD(c->p->w, conns_closed[OG_CLOSE_HEADER_TIMEOUT], 1);
 			conn_reject(c, 408, "request-timeout");
 		} else {
 			conn_close(c); /* keep-alive idle: a silent close is right */
@@ -908,6 +978,10 @@ static void conn_timeout(struct og_timer *t, uint64_t now_ms)
 		/* write blocked, body stalled, or linger over */
 		if (c->state != CS_LINGER)
 			OG_WSTAT_ADD(c->p->w, timeouts, 1);
+		if (c->state == CS_WRITING)
+			OG_WSTAT_ADD(c->p->w, conns_closed[OG_CLOSE_WRITE_TIMEOUT], 1);
+		else if (c->state == CS_DISCARD)
+			OG_WSTAT_ADD(c->p->w, conns_closed[OG_CLOSE_BODY_TIMEOUT], 1);
 		conn_close(c);
 	}
 }
@@ -953,6 +1027,7 @@ static const struct og_worker_mod front_mod = {
     .busy = front_busy,
     .close_all = front_close_all,
     .reap = conn_reap,
+    .shed = conn_shed_one,
 };
 
 int conn_register(void)

@@ -47,19 +47,23 @@ struct og_req {
 	struct iovec out[OG_OUT_MAX];
 	uint8_t nout, oi; /* out[oi..nout) pending */
 	uint8_t
-	    out_volatile;    /* bit i: out[i] points at memory that changes (copy on short write) */
-	uint8_t out_cached;  /* out[0] is a worker's cached whole direct response (respond.c) */
-	uint8_t method;	     /* enum http_method of the current request */
-	uint8_t vminor;	     /* HTTP/1.<vminor> */
-	uint8_t body_kind;   /* enum http_body of the current request */
-	int16_t route;	     /* route index of the current request, -1 none */
-	uint16_t status;     /* status sent for the current request (logs/metrics) */
-	int16_t up_srv;	     /* server that answered (ups << 8 | srv), -1 none */
-	int16_t last_srv;    /* proxy: server of the failed attempt (retries avoid it) */
-	uint8_t attempts;    /* proxy: attempts made */
-	uint8_t body_sent;   /* proxy: request body bytes went upstream (no replay possible) */
-	uint32_t body_ready; /* proxy: validated request body bytes at rb[rpos..] not yet sent */
-	uint32_t up_hash;    /* proxy: hash for hash balancing */
+	    out_volatile;   /* bit i: out[i] points at memory that changes (copy on short write) */
+	uint8_t out_cached; /* out[0] is a worker's cached whole direct response (respond.c) */
+	uint8_t method;	    /* enum http_method of the current request */
+	uint8_t vminor;	    /* HTTP/1.<vminor> */
+	uint8_t body_kind;  /* enum http_body of the current request */
+	int16_t route;	    /* route index of the current request, -1 none */
+	uint16_t status;    /* status sent for the current request (logs/metrics) */
+	int16_t up_srv;	    /* server that answered (ups << 8 | srv), -1 none */
+	int16_t last_srv;   /* proxy: server of the failed attempt (retries avoid it) */
+	uint8_t attempts;   /* proxy: attempts made */
+	uint8_t body_sent;  /* proxy: request body bytes went upstream (no replay possible) */
+	uint8_t buffering;  /* proxy: reading a small body whole before going upstream */
+	uint8_t idem_key;   /* proxy: the request carries an Idempotency-Key */
+	uint32_t body_buffered; /* proxy: body bytes copied behind the head in up_hb */
+	struct og_buf *up_hb;	/* proxy: head (+ body) waiting for the body to complete */
+	uint32_t body_ready;	/* proxy: validated request body bytes at rb[rpos..] not yet sent */
+	uint32_t up_hash;	/* proxy: hash for hash balancing */
 	uint32_t up_head_len;	/* proxy: bytes of the rewritten request head (for retries) */
 	struct og_buf *wb;	/* owned output bytes (error responses, proxied heads) */
 	struct og_buf *lb;	/* access log fields of the current request (only when logging) */
@@ -109,6 +113,9 @@ int conn_register(void);
  * serve what already arrived at once, else when the loop reports it readable. Worker thread. */
 void conn_accept(struct og_worker_priv *p, int fd, const struct sockaddr *peer, socklen_t plen,
 		 int read_now);
+/* Close the oldest client connection with an incomplete head (else the oldest idle one) to
+ * make room; 1 when one was closed. Worker thread. */
+int conn_shed_one(struct og_worker_priv *p);
 /* Arm exactly <mask> (EV_READ|EV_WRITE) on the client socket; no syscall when unchanged. */
 void conn_want(struct og_conn *c, short mask);
 /*

@@ -28,7 +28,8 @@ static struct {
 	struct evhttp *http;
 	struct event *wake; /* read end of <pipe>: admin_stop() asks the loop to end */
 	int pipe[2];
-	int fd; /* listening socket */
+	int fd;		      /* listening socket */
+	void (*reload)(void); /* POST /reload: ask the main thread to reload */
 	pthread_t thread;
 	int running;
 } adm = {.pipe = {-1, -1}, .fd = -1};
@@ -54,6 +55,67 @@ static void reply_text(struct evhttp_request *req, int code, const char *reason,
 	evbuffer_add_printf(b, "%s\n", text);
 	reply(req, code, reason, "text/plain; charset=utf-8", b);
 	evbuffer_free(b);
+}
+
+/* Does <req> carry "Authorization: Bearer <token>" for the running config's token? A config
+ * without admin.token_file has no token: nothing may change state then. Constant time. */
+static int authorized(struct evhttp_request *req)
+{
+	struct og_rt *rt = og_daemon_rt();
+	const char *tok = rt ? rt->cfg->admin_token : NULL, *h;
+	size_t n, m;
+	unsigned diff;
+
+	if (!tok)
+		return 0;
+	h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+	if (!h || strncasecmp(h, "Bearer ", 7))
+		return 0;
+	h += 7;
+	n = strlen(tok);
+	m = strlen(h);
+	diff = (unsigned)(n ^ m);
+	for (size_t i = 0; i < n; i++)
+		diff |= (unsigned char)tok[i] ^ (unsigned char)(i < m ? h[i] : 0);
+	return diff == 0;
+}
+
+/*
+ * Every request that changes state passes here: without admin.token_file nothing may change
+ * state (403), and with one the request needs "Authorization: Bearer TOKEN" (401). Returns 1
+ * when <req> may go on; otherwise it has been answered.
+ */
+static int state_change_ok(struct evhttp_request *req)
+{
+	struct og_rt *rt = og_daemon_rt();
+
+	if (!rt || !rt->cfg->admin_token) {
+		reply_text(req, 403, "Forbidden",
+			   "state changes need a token: set admin.token_file in the config");
+		return 0;
+	}
+	if (!authorized(req)) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
+				  "Bearer realm=\"ordergated\"");
+		reply_text(req, 401, "Unauthorized", "missing or wrong bearer token");
+		return 0;
+	}
+	return 1;
+}
+
+/* POST /reload: the same as SIGHUP (the main thread loads and checks the file). */
+static void handle_reload(struct evhttp_request *req, enum evhttp_cmd_type cmd)
+{
+	if (cmd != EVHTTP_REQ_POST) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST");
+		reply_text(req, 405, "Method Not Allowed", "method not allowed");
+		return;
+	}
+	if (!state_change_ok(req))
+		return;
+	if (adm.reload)
+		adm.reload();
+	reply_text(req, 202, "Accepted", "reload requested");
 }
 
 /* Readiness for /readyz: listeners up and, for each upstream a route uses, at least one
@@ -106,9 +168,15 @@ static void handle(struct evhttp_request *req, void *arg)
 	(void)arg;
 	if (!path || !*path)
 		path = "/";
+	if (!strcmp(path, "/reload")) {
+		handle_reload(req, cmd);
+		return;
+	}
 	if (cmd == EVHTTP_REQ_POST && !strcmp(path, "/limits")) {
 		char err[256];
 
+		if (!state_change_ok(req))
+			return;
 		if (admin_limits_post(req, err, sizeof(err))) {
 			reply_text(req, 400, "Bad Request", err);
 			return;
@@ -188,7 +256,8 @@ static void handle(struct evhttp_request *req, void *arg)
 	} else {
 		reply_text(
 		    req, 404, "Not Found",
-		    "not found: try /metrics /healthz /readyz /config /lanes /limits /flows");
+		    "not found: try /metrics /healthz /readyz /config /lanes /limits /flows, "
+		    "POST /limits, POST /reload");
 	}
 }
 
@@ -229,6 +298,30 @@ static void cleanup(void)
 	adm.fd = adm.pipe[0] = adm.pipe[1] = -1;
 }
 
+struct evhttp *admin_http_new(struct event_base *base, struct og_daemon *d, void (*reload)(void))
+{
+	struct evhttp *h = evhttp_new(base);
+
+	if (!h)
+		return NULL;
+	adm.d = d;
+	adm.reload = reload;
+	evhttp_set_allowed_methods(h, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+					  EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+					  EVHTTP_REQ_PATCH);
+	/* every client-controlled size has a bound: head, body, idle time */
+	evhttp_set_timeout(h, 10);
+	evhttp_set_max_headers_size(h, 16384);
+	evhttp_set_max_body_size(h, 65536);
+	evhttp_set_gencb(h, handle, NULL);
+	return h;
+}
+
+static void reload_signal(void)
+{
+	kill(getpid(), SIGHUP); /* the main loop owns signals and does the reload */
+}
+
 int admin_start(struct og_daemon *d, char *err, size_t errlen)
 {
 	struct og_rt *rt = atomic_load(&d->rt);
@@ -253,19 +346,12 @@ int admin_start(struct og_daemon *d, char *err, size_t errlen)
 	if (pipe2(adm.pipe, O_NONBLOCK | O_CLOEXEC) < 0)
 		goto fail_errno;
 	adm.base = event_base_new();
-	adm.http = adm.base ? evhttp_new(adm.base) : NULL;
+	adm.http = adm.base ? admin_http_new(adm.base, d, reload_signal) : NULL;
 	if (!adm.http) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "admin: out of memory");
 		goto fail;
 	}
-	evhttp_set_allowed_methods(adm.http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
-						 EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-						 EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-	evhttp_set_timeout(adm.http, 10);
-	evhttp_set_max_headers_size(adm.http, 16384);
-	evhttp_set_max_body_size(adm.http, 65536);
-	evhttp_set_gencb(adm.http, handle, NULL);
 	if (!evhttp_accept_socket_with_handle(adm.http, adm.fd)) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "admin.listen %s: cannot accept", a->text);

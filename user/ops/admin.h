@@ -15,17 +15,26 @@ struct og_daemon;
  *   GET /metrics  Prometheus text 0.0.4 (metrics_render)
  *   GET /healthz  200 "ok" while the process runs
  *   GET /readyz   200 "ready" or 503 with the reason (admin_ready)
- *   GET /config   the effective config as YAML (config_dump)
+ *   GET /config   the effective config as YAML (config_dump; the token file's path only)
  *   GET /lanes    per-lane limit, in-flight, last window's p50/p99, counts (JSON)
  *   GET /limits   the controller's limits and overrides (JSON)
  *   POST /limits  set an override with a TTL (admin_limits_post)
- * Other paths get 404; other methods than GET/HEAD (and POST on /limits) get 405.
+ *   POST /reload  reload the config file like SIGHUP
+ * Both POSTs change state: they need "Authorization: Bearer TOKEN" (admin.token_file); 401
+ * without it, 403 when no token is configured. Other paths get 404; other methods than
+ * GET/HEAD (and POST where listed) get 405.
  */
 int admin_start(struct og_daemon *d, char *err, size_t errlen);
 /* POST /limits: lane=L&limit=N&ttl_ms=T or route=R&rps=N&burst=B&ttl_ms=T, as query
  * arguments or a flat JSON body. Returns 0 or -errno with the reason in <err>. */
 struct evhttp_request;
 int admin_limits_post(struct evhttp_request *req, char *err, size_t errlen);
+/* The admin endpoints on <base> (no socket, no thread): admin_start uses it, and so does
+ * tests/fuzz/fuzz_admin.c, which drives requests through it in one thread. POST /reload
+ * calls <reload> once authorized (admin.token_file; without one nothing changes state). */
+struct event_base;
+struct evhttp;
+struct evhttp *admin_http_new(struct event_base *base, struct og_daemon *d, void (*reload)(void));
 /* Stop the admin thread and close its listener. Main thread; safe when not started. */
 void admin_stop(void);
 

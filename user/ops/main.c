@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/fdlimit.h"
+#include "core/privdrop.h"
 #include "ops/accesslog.h"
 #include "ops/admin.h"
 #include "ops/hooks.h"
@@ -51,9 +53,10 @@ static int run(struct config *cfg)
 	struct og_rt *rt;
 	sigset_t all, old;
 	struct timespec ts;
-	int r;
+	int r, kbpf;
 
 	signal(SIGPIPE, SIG_IGN);
+	og_d.fd_limit = fdlimit_raise();
 	clock_gettime(CLOCK_REALTIME, &ts);
 	og_d.start_wall_s = (uint64_t)ts.tv_sec;
 	og_d.start_mono_ms = og_now_ms();
@@ -95,10 +98,24 @@ static int run(struct config *cfg)
 		return 1;
 	}
 	klink_apply_config(cfg); /* and again after every reload (lifecycle.c) */
+	og_d.conn_cap = fdlimit_conn_cap(og_d.fd_limit, og_d.n_workers);
+	if (og_d.conn_cap < cfg->max_connections)
+		og_log("info",
+		       "event=fdlimit nofile=%llu conn_cap=%u per_worker max_connections=%u",
+		       (unsigned long long)og_d.fd_limit, og_d.conn_cap, cfg->max_connections);
 	if (admin_start(&og_d, err, sizeof(err))) {
 		og_log("error", "event=start err=\"%s\"", err);
 		return 1;
 	}
+	/* every listener, the admin socket and the log are open: root is no longer needed */
+	kbpf = cfg->xdp.present || cfg->lanes.lane[OG_LANE_ORDER].reserve_workers > 0;
+	if (privdrop(cfg->user, kbpf, err, sizeof(err))) {
+		og_log("error", "event=start err=\"%s\"", err);
+		return 1;
+	}
+	if (cfg->user)
+		og_log("info", "event=privdrop user=%s uid=%d caps=net_bind_service%s", cfg->user,
+		       (int)geteuid(), kbpf ? ",bpf" : "");
 	/* Workers never see signals: the main loop owns them. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);

@@ -229,6 +229,21 @@ static void render_clients(struct evbuffer *out, const struct og_daemon *d)
 		 "Requests refused by the HTTP parser (4xx and close).", WSUM(d, parse_errors));
 	counter1(out, "ordergate_client_timeouts_total", "Client header, body or write timeouts.",
 		 WSUM(d, timeouts));
+	{
+		static const char *const why[OG_CLOSE__COUNT] = {"limit", "shed", "header_timeout",
+								 "body_timeout", "write_timeout"};
+
+		head(out, "ordergate_client_connections_closed_total", "counter",
+		     "Client connections the gateway closed, by reason: limit (refused at "
+		     "max_connections), shed (an incomplete or idle head closed for a new "
+		     "connection), header/body/write timeouts.");
+		for (int r = 0; r < OG_CLOSE__COUNT; r++)
+			evbuffer_add_printf(
+			    out,
+			    "ordergate_client_connections_closed_total{reason=\"%s\"} "
+			    "%llu\n",
+			    why[r], (unsigned long long)WSUM(d, conns_closed[r]));
+	}
 	counter1(out, "ordergate_client_received_bytes_total", "Bytes read from clients.",
 		 WSUM(d, bytes_in));
 	counter1(out, "ordergate_client_sent_bytes_total", "Bytes written to clients.",

@@ -42,7 +42,8 @@ static void trip(struct og_server *s, const struct cfg_breaker *b, uint64_t now_
 	atomic_fetch_add_explicit(&s->breaker_opens, 1, R);
 }
 
-void breaker_failure(struct og_server *s, const struct cfg_breaker *b, uint64_t now_ms)
+void breaker_failure(struct og_server *s, const struct cfg_breaker *b, uint64_t now_ms,
+		     int may_open)
 {
 	uint32_t st;
 
@@ -50,13 +51,21 @@ void breaker_failure(struct og_server *s, const struct cfg_breaker *b, uint64_t 
 		return;
 	st = atomic_load_explicit(&s->breaker, R);
 	if (st == OG_BRK_HALF_OPEN) {
-		if (atomic_compare_exchange_strong(&s->breaker, &st, OG_BRK_OPEN))
+		/* the last usable server of its pool: closed and passing traffic beats every
+		 * request answered 503 (Envoy's panic threshold) */
+		if (atomic_compare_exchange_strong(&s->breaker, &st,
+						   may_open ? OG_BRK_OPEN : OG_BRK_CLOSED) &&
+		    may_open)
 			trip(s, b, now_ms);
 		return;
 	}
 	if (st == OG_BRK_OPEN)
 		return;
 	if (atomic_fetch_add_explicit(&s->consec_fail, 1, R) + 1 >= b->consecutive_failures) {
+		if (!may_open) {
+			atomic_store_explicit(&s->consec_fail, 0, R);
+			return;
+		}
 		/* open_until first, so a reader that sees OPEN sees its deadline */
 		atomic_store_explicit(&s->open_until_ms, now_ms + b->open_ms, R);
 		if (atomic_compare_exchange_strong(&s->breaker, &st, OG_BRK_OPEN))

@@ -16,8 +16,11 @@
 int breaker_allows(struct og_server *s, uint64_t now_ms, int take_probe);
 /* A request to <s> succeeded: a half-open breaker closes; the failure streak resets. */
 void breaker_success(struct og_server *s);
-/* A request to <s> failed (transport error, timeout, 5xx): counts toward <b>'s threshold;
- * a failed half-open probe reopens the breaker for open_ms. */
-void breaker_failure(struct og_server *s, const struct cfg_breaker *b, uint64_t now_ms);
+/* A request to <s> failed (transport error, timeout, a status in b->statuses): counts toward
+ * <b>'s threshold; a failed half-open probe reopens the breaker for open_ms. With <may_open>
+ * 0 (<s> is the last usable server of its pool) the breaker never opens: the streak resets
+ * and a half-open breaker closes. */
+void breaker_failure(struct og_server *s, const struct cfg_breaker *b, uint64_t now_ms,
+		     int may_open);
 
 #endif /* OG_BREAKER_H */

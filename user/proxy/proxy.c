@@ -26,6 +26,7 @@ static void proxy_attempt(struct og_conn *c, struct og_buf *hb, int prev_status,
 			  const char *prev_reason);
 static void proxy_send(struct og_conn *c);
 static void proxy_resp_process(struct og_upconn *u);
+static int body_collect(struct og_conn *c);
 static void proxy_upstream_event(struct og_upconn *u, short what);
 static void proxy_upstream_timeout(struct og_upconn *u);
 
@@ -71,6 +72,20 @@ static char *put_hex(char *o, uint64_t v, int digits)
 	return o + digits;
 }
 
+/* Is the client one of trusted_proxies (whose X-Forwarded-For is believed)? */
+static int peer_trusted(const struct og_conn *c)
+{
+	const struct config *cfg = c->rq->rt->cfg;
+	int v6 = c->peer.v4.sin_family == AF_INET6;
+	const void *a =
+	    v6 ? (const void *)&c->peer.v6.sin6_addr : (const void *)&c->peer.v4.sin_addr;
+
+	for (int i = 0; i < cfg->n_trusted; i++)
+		if (cfg_cidr_match(&cfg->trusted[i], v6 ? AF_INET6 : AF_INET, a))
+			return 1;
+	return 0;
+}
+
 /* Rewrite the request head for the upstream into <out> (<cap> bytes). Returns the length,
  * or -1 when it does not fit. */
 static int build_req_head(struct og_conn *c, const struct http_msg *m, const char *buf, char *out,
@@ -79,7 +94,7 @@ static int build_req_head(struct og_conn *c, const struct http_msg *m, const cha
 	char *o = out, *end = out + cap;
 	char peer[64];
 	int plen = conn_peer_text(c, peer, sizeof(peer));
-	int xff_seen = 0;
+	int xff_seen = 0, trust = peer_trusted(c);
 
 	if ((size_t)m->head_len + 256 + (size_t)plen > cap)
 		return -1;
@@ -95,6 +110,8 @@ static int build_req_head(struct og_conn *c, const struct http_msg *m, const cha
 		if (i == m->known[HTTP_H_EXPECT])
 			continue; /* we answer 100-continue ourselves */
 		if (h->kid == HTTP_H_X_FORWARDED_FOR) {
+			if (!trust)
+				continue; /* anyone could have written it: only our own goes up */
 			/* every X-Forwarded-For line folds into the one we append below */
 			if (o + h->value.len + 32 > end)
 				return -1;
@@ -267,7 +284,8 @@ static void upstream_fail(struct og_upconn *u, int kind, int err)
 	can_retry = (c->rq->attempts <= rt->ups[ups].cfg->retries || stale) && hb &&
 		    !c->rq->body_sent &&
 		    (kind == FAIL_CONNECT || kind == FAIL_CONNECT_TIMEOUT || !sent ||
-		     (kind == FAIL_RESET && !got && method_idempotent(c->rq->method)));
+		     (kind == FAIL_RESET && !got &&
+		      (method_idempotent(c->rq->method) || (stale && c->rq->idem_key))));
 	if (can_retry) {
 		OG_WSTAT_ADD(p->w, up_retries, 1);
 		c->rq->last_srv = (int16_t)srv;
@@ -327,6 +345,14 @@ static void proxy_attempt(struct og_conn *c, struct og_buf *hb, int prev_status,
 				conn_respond_error(c, 503, reason, 0);
 			return;
 		}
+		if (upstream_full(p, rt, ups, srv)) {
+			/* no idle connection and no room for another: say so at once rather
+			 * than pile connections onto a server that is not keeping up */
+			buf_put(&p->bufs, hb);
+			OG_WSTAT_ADD(p->w, up_errors, 1);
+			conn_respond_error(c, 503, "pool-exhausted", 0);
+			return;
+		}
 		c->rq->attempts++;
 		u = upstream_get(p, rt, ups, srv, &proxy_upc_owner);
 		if (!u) {
@@ -368,6 +394,113 @@ static void proxy_attempt(struct og_conn *c, struct og_buf *hb, int prev_status,
 	}
 }
 
+/* Is the request body small enough to read whole before anything goes upstream? A
+ * chunked one is read until it ends or outgrows the limit, then streams. */
+static int want_buffer(struct og_conn *c, const struct http_msg *m, int head_len)
+{
+	uint32_t lim = c->rq->rt->cfg->routes[c->rq->route].request_buffer;
+
+	if (!lim || m->body == HTTP_BODY_NONE)
+		return 0;
+	if (m->body == HTTP_BODY_LENGTH)
+		return m->content_length <= lim &&
+		       (uint64_t)head_len + 512 + m->content_length <= OG_BUF_LARGE_CAP;
+	return 1;
+}
+
+/* A buffered request ends before it went anywhere: nothing reached the upstream. */
+static void proxy_buffer_refuse(struct og_conn *c, int status, const char *reason)
+{
+	buf_put(&c->p->bufs, c->rq->up_hb);
+	c->rq->up_hb = NULL;
+	c->rq->buffering = 0;
+	c->rq->body_kind = HTTP_BODY_NONE; /* the rest is never read: the connection closes */
+	conn_respond_error(c, status, reason, 1);
+}
+
+/* Room for <take> more body bytes behind the head in up_hb (a large buffer when the small
+ * one is full). 0, or -ENOSPC when the body outgrew the route's request_buffer (stream it). */
+static int buffer_room(struct og_conn *c, uint32_t take)
+{
+	struct og_buf *hb = c->rq->up_hb, *nb;
+	uint32_t lim = c->rq->rt->cfg->routes[c->rq->route].request_buffer;
+
+	if (c->rq->body_buffered + take > lim)
+		return -ENOSPC;
+	if (c->rq->up_head_len + take <= hb->cap)
+		return 0;
+	if (hb->cls || c->rq->up_head_len + take > OG_BUF_LARGE_CAP)
+		return -ENOSPC;
+	nb = buf_get(&c->p->bufs, OG_BUF_LARGE_CAP);
+	if (!nb)
+		return -ENOSPC;
+	memcpy(nb->data, hb->data, c->rq->up_head_len);
+	buf_put(&c->p->bufs, hb);
+	c->rq->up_hb = nb;
+	return 0;
+}
+
+/*
+ * Read a small request body whole into up_hb behind the rewritten head, then go upstream
+ * with one self-contained request (which a retry can also resend). An incomplete or
+ * invalid body never reaches the upstream: EOF -> 400, the body timer -> 408, bad
+ * framing -> 400, over max_body -> 413, each with a close. A chunked body that outgrows
+ * request_buffer streams from there on as an unbuffered one does.
+ */
+static void proxy_buffer(struct og_conn *c)
+{
+	struct og_worker_priv *p = c->p;
+	struct og_buf *hb;
+
+	for (;;) {
+		int r = body_collect(c), whole = r == 0;
+		uint32_t take = c->rq->body_ready;
+		ssize_t n;
+
+		if (r < 0 && r != -EAGAIN) {
+			proxy_buffer_refuse(c, r == -EMSGSIZE ? 413 : 400,
+					    r == -EMSGSIZE ? "body-too-large" : "bad-chunked-body");
+			return;
+		}
+		if (take) {
+			if (buffer_room(c, take))
+				break; /* stream the rest */
+			memcpy(c->rq->up_hb->data + c->rq->up_head_len, c->rb->data + c->rpos,
+			       take);
+			c->rq->up_head_len += take;
+			c->rq->body_buffered += take;
+			c->rpos += take;
+			c->rq->body_ready = 0;
+			if (c->rq->body_kind == HTTP_BODY_LENGTH)
+				c->rq->body_left -= take;
+		}
+		if (whole) {
+			c->rq->body_kind = HTTP_BODY_NONE;
+			break;
+		}
+		n = conn_read(c);
+		if (n > 0)
+			continue;
+		if (n == -EAGAIN) {
+			conn_want(c, EV_READ);
+			tw_arm(&p->tw, &c->tm, p->now_ms + c->rq->rt->cfg->body_timeout_ms);
+			return;
+		}
+		if (n == 0) {
+			c->flags |= CF_PEER_EOF;
+			proxy_buffer_refuse(c, 400, "incomplete-body");
+			return;
+		}
+		conn_close(c);
+		return;
+	}
+	hb = c->rq->up_hb;
+	c->rq->up_hb = NULL;
+	c->rq->buffering = 0;
+	tw_disarm(&p->tw, &c->tm);
+	proxy_attempt(c, hb, 0, NULL);
+}
+
 void proxy_start(struct og_conn *c, const struct http_msg *m, const char *buf, int head_len)
 {
 	struct og_worker_priv *p = c->p;
@@ -395,11 +528,18 @@ void proxy_start(struct og_conn *c, const struct http_msg *m, const char *buf, i
 				     ? fnv1a(&c->peer.v6.sin6_addr, 16)
 				     : fnv1a(&c->peer.v4.sin_addr, 4);
 	}
-	hb = buf_get(&p->bufs, (size_t)head_len + 512);
+	c->rq->idem_key = http_find_header(m, buf, "idempotency-key") >= 0;
+	c->rq->buffering = want_buffer(c, m, head_len);
+	c->rq->body_buffered = 0;
+	hb = buf_get(
+	    &p->bufs,
+	    (size_t)head_len + 512 +
+		(c->rq->buffering && m->body == HTTP_BODY_LENGTH ? (size_t)m->content_length : 0));
 	n = hb ? build_req_head(c, m, buf, hb->data, hb->cap) : -1;
 	c->rpos += head_len;
 	if (n < 0) {
 		buf_put(&p->bufs, hb);
+		c->rq->buffering = 0;
 		c->rq->body_kind = HTTP_BODY_NONE;
 		conn_respond_error(c, 431, "headers-too-large", 1);
 		return;
@@ -411,9 +551,15 @@ void proxy_start(struct og_conn *c, const struct http_msg *m, const char *buf, i
 		if (write(c->fd, continue_100, sizeof(continue_100) - 1) !=
 		    (ssize_t)sizeof(continue_100) - 1) {
 			buf_put(&p->bufs, hb);
+			c->rq->buffering = 0;
 			conn_close(c);
 			return;
 		}
+	}
+	if (c->rq->buffering) {
+		c->rq->up_hb = hb;
+		proxy_buffer(c);
+		return;
 	}
 	proxy_attempt(c, hb, 0, NULL);
 }
@@ -637,7 +783,7 @@ static void proxy_resp_process(struct og_upconn *u)
 				upstream_fail(u, FAIL_BAD, 0);
 				return;
 			}
-			upstream_report(p, u->rt, u->ups, u->srv, u->status < 500);
+			upstream_report(p, u->rt, u->ups, u->srv, u->status);
 			u->rpos += (uint32_t)r;
 			c->rq->status = u->status;
 			c->flags |= CF_RESP_STARTED;
@@ -829,7 +975,10 @@ void proxy_client_event(struct og_conn *c, short what)
 	struct og_upconn *u = c->rq->up;
 
 	if (!u) {
-		conn_close(c);
+		if (c->rq->buffering && (what & EV_READ))
+			proxy_buffer(c);
+		else if (!c->rq->buffering)
+			conn_close(c);
 		return;
 	}
 	if (what & EV_WRITE) {
@@ -879,6 +1028,15 @@ void proxy_client_event(struct og_conn *c, short what)
 void proxy_client_timeout(struct og_conn *c)
 {
 	OG_WSTAT_ADD(c->p->w, timeouts, 1);
+	OG_WSTAT_ADD(c->p->w,
+		     conns_closed[c->rq->nout || !c->rq->up || (c->flags & CF_RESP_STARTED)
+				      ? OG_CLOSE_WRITE_TIMEOUT
+				      : OG_CLOSE_BODY_TIMEOUT],
+		     1);
+	if (c->rq->buffering) {
+		proxy_buffer_refuse(c, 408, "body-timeout");
+		return;
+	}
 	if (c->rq->nout || !c->rq->up || (c->flags & CF_RESP_STARTED)) {
 		conn_close(c); /* write blocked too long */
 		return;
@@ -894,6 +1052,9 @@ void proxy_abort(struct og_conn *c)
 {
 	struct og_upconn *u = c->rq->up;
 
+	buf_put(&c->p->bufs, c->rq->up_hb);
+	c->rq->up_hb = NULL;
+	c->rq->buffering = 0;
 	if (!u)
 		return;
 	buf_put(&c->p->bufs, u->wb);

@@ -12,8 +12,6 @@
 #include "core/hooks.h"
 #include "proxy/upstream.h"
 
-#define UP_IDLE_MS 55000 /* pooled connections older than this are closed (origins use 60 s+) */
-
 static void upc_event(evutil_socket_t fd, short what, void *arg);
 static void upc_timeout(struct og_timer *t, uint64_t now_ms);
 
@@ -71,8 +69,8 @@ int upstream_pick(struct og_worker_priv *p, struct og_rt *rt, int ups, uint32_t 
 {
 	struct og_upstream_rt *ur = &rt->ups[ups];
 	const struct cfg_upstream *cu = ur->cfg;
-	int n = ur->n_servers, best = -1, start, any_breaker = 0, any_up = 0, old_gen;
-	uint32_t best_load = UINT32_MAX;
+	int n = ur->n_servers, best, start, any_breaker, any_up, old_gen, skip = -1;
+	uint32_t best_load;
 	uint64_t now = p->now_ms;
 
 	if (n == 0) {
@@ -89,10 +87,18 @@ int upstream_pick(struct og_worker_priv *p, struct og_rt *rt, int ups, uint32_t 
 	default:
 		start = (int)((old_gen ? p->reqid_seq : p->rr[ups]++) % (uint32_t)n);
 	}
+again:
+	best = -1;
+	best_load = UINT32_MAX;
+	any_breaker = any_up = 0;
 	for (int k = 0; k < n; k++) {
 		int i = (start + k) % n;
 		struct og_server *s = &ur->servers[i];
 
+		if (i == skip) {
+			any_up = any_breaker = 1; /* its half-open probe is someone else's */
+			continue;
+		}
 		if (!atomic_load_explicit(&s->healthy, memory_order_relaxed) ||
 		    atomic_load_explicit(&s->ejected_until_ms, memory_order_relaxed) > now)
 			continue;
@@ -122,8 +128,13 @@ int upstream_pick(struct og_worker_priv *p, struct og_rt *rt, int ups, uint32_t 
 		*reason = any_breaker && any_up ? "breaker-open" : "no-healthy-server";
 		return -1;
 	}
-	/* Half-open: only one request may probe; others look elsewhere or get 503. */
+	/* Half-open: only one request may probe. One that loses the probe to another worker
+	 * looks at the other servers again (once) before it gets 503 breaker-open. */
 	if (!breaker_allows(&ur->servers[best], now, 1)) {
+		if (skip < 0 && n > 1) {
+			skip = best;
+			goto again;
+		}
 		*reason = "breaker-open";
 		return -1;
 	}
@@ -156,6 +167,16 @@ static void pool_unlink(struct og_upconn *u)
 	u->next = u->prev = NULL;
 	wp->n_idle--;
 	OG_WSTAT_ADD(u->p->w, up_conns_idle, -1);
+}
+
+int upstream_full(struct og_worker_priv *p, struct og_rt *rt, int ups, int srv)
+{
+	struct og_wpool *wp;
+
+	if (rt != p->rt)
+		return 0; /* an older generation's request: its pools are gone, let it finish */
+	wp = &p->pools[p->srv_base[ups] + srv];
+	return !wp->idle && wp->inflight >= rt->ups[ups].cfg->max_connections;
 }
 
 struct og_upconn *upstream_get(struct og_worker_priv *p, struct og_rt *rt, int ups, int srv,
@@ -261,7 +282,8 @@ void upstream_release(struct og_upconn *u, int reusable)
 	if (u->state == UC_CLOSED)
 		return;
 	/* Only connections of the current generation go back to the pool. */
-	if (!reusable || p->draining || u->rt != p->rt || u->rlen > u->rpos) {
+	if (!reusable || p->draining || u->rt != p->rt || u->rlen > u->rpos ||
+	    ++u->n_req >= p->rt->ups[u->ups].cfg->keepalive_requests) {
 		upstream_close(u);
 		return;
 	}
@@ -288,7 +310,8 @@ void upstream_release(struct og_upconn *u, int reusable)
 	wp->n_idle++;
 	/* readable while idle = the origin closed it (or misbehaves): drop it then */
 	upstream_want(u, EV_READ);
-	tw_arm(&p->tw, &u->tm, p->now_ms + UP_IDLE_MS);
+	/* closed by us before the origin's own idle timeout can race a request into it */
+	tw_arm(&p->tw, &u->tm, p->now_ms + p->rt->ups[u->ups].cfg->keepalive_timeout_ms);
 }
 
 static void upc_event(evutil_socket_t fd, short what, void *arg)
@@ -316,22 +339,52 @@ static void upc_timeout(struct og_timer *t, uint64_t now_ms)
 		u->owner->timeout(u); /* the timer wheel's caller reclaims */
 }
 
-void upstream_report(struct og_worker_priv *p, struct og_rt *rt, int ups, int srv, int ok)
+/* Servers of <ur> other than <srv> usable now, and how many are ejected. */
+static int others_usable(struct og_upstream_rt *ur, int srv, uint64_t now, int *ejected)
+{
+	int n = 0;
+
+	*ejected = 0;
+	for (int i = 0; i < ur->n_servers; i++) {
+		struct og_server *o = &ur->servers[i];
+
+		if (atomic_load_explicit(&o->ejected_until_ms, memory_order_relaxed) > now)
+			(*ejected)++;
+		else if (i != srv && upstream_server_usable(o, now))
+			n++;
+	}
+	return n;
+}
+
+void upstream_report(struct og_worker_priv *p, struct og_rt *rt, int ups, int srv, int status)
 {
 	struct og_upstream_rt *ur = &rt->ups[ups];
+	const struct cfg_upstream *cu = ur->cfg;
 	struct og_server *s = &ur->servers[srv];
+	int brk_fail = !status || cfg_status_counts(&cu->breaker.statuses, (unsigned)status);
+	int out_fail = !status || cfg_status_counts(&cu->outlier.statuses, (unsigned)status);
+	int others = -1, ejected = 0;
 
-	if (ok) {
+	/* What the gateway observed about the server (transport errors, the configured
+	 * gateway statuses) counts; an application's own 500 is not a server failure. */
+	if (!brk_fail)
 		breaker_success(s);
-		if (atomic_load_explicit(&s->consec_5xx, memory_order_relaxed))
-			atomic_store_explicit(&s->consec_5xx, 0, memory_order_relaxed);
-		return;
+	if (!out_fail && atomic_load_explicit(&s->consec_5xx, memory_order_relaxed))
+		atomic_store_explicit(&s->consec_5xx, 0, memory_order_relaxed);
+	if (brk_fail && cu->breaker.consecutive_failures) {
+		others = others_usable(ur, srv, p->now_ms, &ejected);
+		breaker_failure(s, &cu->breaker, p->now_ms, others > 0);
 	}
-	breaker_failure(s, &ur->cfg->breaker, p->now_ms);
-	if (ur->cfg->outlier.consecutive_5xx &&
-	    atomic_fetch_add(&s->consec_5xx, 1) + 1 >= ur->cfg->outlier.consecutive_5xx) {
+	if (out_fail && cu->outlier.consecutive_5xx &&
+	    atomic_fetch_add(&s->consec_5xx, 1) + 1 >= cu->outlier.consecutive_5xx) {
 		atomic_store(&s->consec_5xx, 0);
-		atomic_store(&s->ejected_until_ms, p->now_ms + ur->cfg->outlier.eject_ms);
+		if (others < 0)
+			others = others_usable(ur, srv, p->now_ms, &ejected);
+		/* never the last usable server, never more than max_ejection_percent */
+		if (others == 0 || (uint64_t)(ejected + 1) * 100 >
+				       (uint64_t)ur->n_servers * cu->outlier.max_ejection_percent)
+			return;
+		atomic_store(&s->ejected_until_ms, p->now_ms + cu->outlier.eject_ms);
 		atomic_fetch_add(&s->ejections, 1);
 	}
 }

@@ -43,6 +43,7 @@ struct og_upconn {
 	short evmask;
 	uint8_t state;			  /* enum og_upc_state */
 	uint8_t reused;			  /* this request went over a pooled connection */
+	uint32_t n_req;			  /* requests carried so far (keepalive_requests) */
 	uint16_t ups, srv;		  /* upstream and server index in rt */
 	uint32_t flat;			  /* index into the worker's pools[] */
 	struct og_conn *c;		  /* client whose request this carries */
@@ -83,6 +84,9 @@ int upstream_worker_adopt(struct og_worker_priv *p, struct og_rt *ort, struct og
  */
 int upstream_pick(struct og_worker_priv *p, struct og_rt *rt, int ups, uint32_t hash, int avoid,
 		  const char **reason);
+/* 1 when server <srv> of <ups> has no idle connection on this worker and max_connections
+ * busy ones: the request gets 503 pool-exhausted instead of yet another connection. */
+int upstream_full(struct og_worker_priv *p, struct og_rt *rt, int ups, int srv);
 /* A pooled connection to server <srv> of <ups>, or a new one being connected (state
  * UC_CONNECTING), or NULL with errno set (connect refused at once). Its events and timer
  * go to <owner> until it is released or closed. */
@@ -94,8 +98,11 @@ void upstream_release(struct og_upconn *u, int reusable);
 void upstream_close(struct og_upconn *u);
 /* Arm exactly <mask> on <u>'s socket. */
 void upstream_want(struct og_upconn *u, short mask);
-/* Record an attempt's outcome for breaker and outlier ejection: <ok> 1 success, 0 failure. */
-void upstream_report(struct og_worker_priv *p, struct og_rt *rt, int ups, int srv, int ok);
+/* Record an attempt's outcome for breaker and outlier ejection: <status> 0 for a transport
+ * failure (connect, reset, timeout, bad response), else the response status; only the
+ * statuses configured under breaker/outlier count as failures. Never opens or ejects the
+ * last usable server of the pool, nor more than outlier.max_ejection_percent of it. */
+void upstream_report(struct og_worker_priv *p, struct og_rt *rt, int ups, int srv, int status);
 /* Close this worker's pooled connections to server <srv> of upstream <ups>. */
 void upstream_purge_server(struct og_worker_priv *p, int ups, int srv);
 /* Upstream connections carrying a request (drain waits for them). */

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* libFuzzer target: the admin API's request handling (evhttp + our handlers), driven in one thread.
+ */
+#include <event2/event.h>
+#include <event2/http.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "core/daemon.h"
+#include "core/runtime.h"
+#include "ops/admin.h"
+
+/*
+ * The admin server runs on its own thread in ordergated, but nothing in it needs that
+ * thread: admin_http_new() builds the same evhttp with the same handlers on any base. Here
+ * it listens on an ephemeral loopback port and this thread plays both sides: write the
+ * input as one request stream, half-close, and turn the event loop until the server closes.
+ */
+
+static const char yaml[] = "listen: [\"127.0.0.1:1\"]\n"
+			   "admin: { listen: \"127.0.0.1:2\" }\n"
+			   "upstreams:\n  o: { servers: [\"127.0.0.1:3\"] }\n"
+			   "routes:\n  - { match: { path_prefix: / }, upstream: o }\n";
+
+static struct event_base *base;
+static struct sockaddr_in addr;
+static int reloads;
+
+static void on_reload(void)
+{
+	reloads++;
+}
+
+static int setup(void)
+{
+	char err[256];
+	struct config *c = config_load_string(yaml, sizeof(yaml) - 1, "fuzz", err, sizeof(err));
+	struct evhttp *h;
+	struct evhttp_bound_socket *bs;
+	socklen_t l = sizeof(addr);
+
+	if (!c)
+		return -1;
+	/* a token, as if admin.token_file had been read, so /reload's checks all run */
+	c->admin_token = strdup("fuzz-token-0123456789");
+	rt_publish(rt_new(c, NULL));
+	base = event_base_new();
+	h = base ? admin_http_new(base, &og_d, on_reload) : NULL;
+	bs = h ? evhttp_bind_socket_with_handle(h, "127.0.0.1", 0) : NULL;
+	if (!bs)
+		return -1;
+	return getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&addr, &l);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int ready;
+	char sink[65536];
+	int fd, closed = 0;
+
+	if (!ready) {
+		if (setup())
+			abort();
+		ready = 1;
+	}
+	if (size > 60000)
+		return 0;
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)))
+		abort();
+	if (size && write(fd, data, size) != (ssize_t)size)
+		abort();
+	shutdown(fd, SHUT_WR);
+	/* bounded: the server answers and closes after our EOF within a few loop turns */
+	for (int i = 0; i < 2000 && !closed; i++) {
+		ssize_t n;
+
+		event_base_loop(base, EVLOOP_NONBLOCK | EVLOOP_ONCE);
+		n = recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+			closed = 1;
+	}
+	close(fd);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	return 0;
+}
