@@ -212,34 +212,39 @@ static int src_lane(struct dp_maps *m, const struct dp_prefix *p, unsigned int l
 
 int klink_apply_l4(const struct klink_l4 *l4)
 {
-	struct dp_maps m;
+	struct dp_maps own, *mp = &L.cm;
 	char err[256], buf[64];
 	int lane, i, ret, first = 0, n = 0;
 
 	if (!L.started)
 		return 0;
-	ret = dp_maps_open(&m, L.pin_dir, err, sizeof(err));
-	if (ret) {
-		og_log("warn", "event=kern_l4 err=\"%s\"", err);
-		return ret;
+	/* the handles opened at start (main thread, like this call): a reload after the
+	 * privilege drop can no longer open the root-owned pins */
+	if (!L.cm_open) {
+		ret = dp_maps_open(&own, L.pin_dir, err, sizeof(err));
+		if (ret) {
+			og_log("warn", "event=kern_l4 err=\"%s\"", err);
+			return ret;
+		}
+		mp = &own;
 	}
 	for (lane = OG_LANE_ORDER; lane < OG_LANE_MAX; lane++) {
 		for (i = 0; i < L.l4.n_ports[lane]; i++)
 			if (!has_port(l4, lane, L.l4.ports[lane][i]) &&
-			    (ret = dp_port_lane_set(&m, L.l4.ports[lane][i], OG_LANE_NONE)) &&
+			    (ret = dp_port_lane_set(mp, L.l4.ports[lane][i], OG_LANE_NONE)) &&
 			    ret != -ENOENT && !first)
 				first = ret;
 		for (i = 0; i < L.l4.n_src[lane]; i++)
 			if (!has_src(l4, lane, &L.l4.src[lane][i]) &&
-			    (ret = src_lane(&m, &L.l4.src[lane][i], OG_LANE_NONE)) && !first)
+			    (ret = src_lane(mp, &L.l4.src[lane][i], OG_LANE_NONE)) && !first)
 				first = ret;
 	}
 	for (lane = OG_LANE_ORDER; lane < OG_LANE_MAX; lane++) {
 		for (i = 0; i < l4->n_ports[lane]; i++, n++)
-			if ((ret = dp_port_lane_set(&m, l4->ports[lane][i], lane)) && !first)
+			if ((ret = dp_port_lane_set(mp, l4->ports[lane][i], lane)) && !first)
 				first = ret;
 		for (i = 0; i < l4->n_src[lane]; i++, n++) {
-			ret = src_lane(&m, &l4->src[lane][i], lane);
+			ret = src_lane(mp, &l4->src[lane][i], lane);
 			if (ret && !first)
 				first = ret;
 			if (ret)
@@ -248,7 +253,8 @@ int klink_apply_l4(const struct klink_l4 *l4)
 				       dp_lane_name(lane), strerror(-ret));
 		}
 	}
-	dp_maps_close(&m);
+	if (mp == &own)
+		dp_maps_close(&own);
 	L.l4 = *l4;
 	og_log("info", "event=kern_l4 rules=%d err=%d", n, first);
 	return first;
