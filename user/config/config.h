@@ -99,6 +99,31 @@ struct cfg_upstream {
 	struct cfg_outlier outlier;
 };
 
+/* route idempotency: { ... } (lanes/idem.c; docs/config.md "Idempotency") */
+enum cfg_idem_scope {
+	CFG_IDEM_SCOPE_SOURCE = 0, /* the client address: keys are per client host (default) */
+	CFG_IDEM_SCOPE_HEADER,	   /* the value of a header (an account id, a token) */
+	CFG_IDEM_SCOPE_NONE,	   /* the route only: keys are global on the route */
+};
+
+struct cfg_idem {
+	uint32_t window_ms;    /* a finished answer is replayed this long, default 60000 */
+	uint32_t max_entries;  /* keys held at once, default 16384 */
+	uint32_t max_key;      /* longest Idempotency-Key, bytes, default 128 */
+	uint32_t max_response; /* largest response stored, bytes, default 8192 */
+	enum cfg_idem_scope scope;
+	char *scope_header; /* CFG_IDEM_SCOPE_HEADER: lower-case field name */
+};
+
+/* route fault: { ... } (proxy/fault.c; docs/operations.md "Fault injection") */
+struct cfg_fault {
+	uint32_t delay_ms;	  /* added before the upstream exchange */
+	uint32_t delay_jitter_ms; /* delay drawn uniformly from delay_ms +- this */
+	uint32_t delay_percent;	  /* of requests delayed, 0..100 */
+	uint32_t abort_status;	  /* answered instead of proxying, default 503 */
+	uint32_t abort_percent;	  /* of requests aborted, 0..100 */
+};
+
 struct cfg_header {
 	char *name;
 	char *value;
@@ -148,6 +173,10 @@ struct cfg_route {
 	uint32_t path_prefix_len;		    /* bytes of path_prefix, 0 when NULL */
 	uint32_t header_value_len;		    /* bytes of header_value */
 	uint32_t method_name_lens[CFG_MAX_METHODS]; /* bytes of method_names[i] */
+	int has_idem; /* idempotency: present (upstream routes only) */
+	struct cfg_idem idem;
+	int has_fault; /* fault: present (upstream routes only) */
+	struct cfg_fault fault;
 	uint8_t lane;		/* lane: OG_LANE_*; OG_LANE_NONE = ride the connection's lane */
 	int has_limit;		/* 1 when a limit: section is present */
 	struct cfg_limit limit; /* valid when has_limit */

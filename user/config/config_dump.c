@@ -93,6 +93,31 @@ static void dump_upstream(const struct cfg_upstream *u, struct evbuffer *out)
 			    u->keepalive_timeout_ms, u->keepalive_requests, u->max_connections);
 }
 
+/* idempotency: and fault: of route <r>, when present. */
+static void dump_guards(const struct cfg_route *r, struct evbuffer *out)
+{
+	if (r->has_idem) {
+		evbuffer_add_printf(
+		    out,
+		    "    idempotency: { window_ms: %u, max_entries: %u, max_key: %u, "
+		    "max_response: %u, scope: ",
+		    r->idem.window_ms, r->idem.max_entries, r->idem.max_key, r->idem.max_response);
+		if (r->idem.scope == CFG_IDEM_SCOPE_HEADER)
+			evbuffer_add_printf(out, "\"header:%s\" }\n", r->idem.scope_header);
+		else
+			evbuffer_add_printf(out, "%s }\n",
+					    r->idem.scope == CFG_IDEM_SCOPE_NONE ? "none"
+										 : "source");
+	}
+	if (r->has_fault)
+		evbuffer_add_printf(
+		    out,
+		    "    fault: { delay_ms: %u, delay_jitter_ms: %u, delay_percent: %u, "
+		    "abort_status: %u, abort_percent: %u }\n",
+		    r->fault.delay_ms, r->fault.delay_jitter_ms, r->fault.delay_percent,
+		    r->fault.abort_status, r->fault.abort_percent);
+}
+
 static void dump_route(const struct config *c, const struct cfg_route *r, struct evbuffer *out)
 {
 	const char *sep = " ";
@@ -149,6 +174,7 @@ static void dump_route(const struct config *c, const struct cfg_route *r, struct
 	}
 	evbuffer_add_printf(out, "    max_body: %llu\n    request_buffer: %u\n",
 			    (unsigned long long)r->max_body, r->request_buffer);
+	dump_guards(r, out);
 	if (r->lane)
 		evbuffer_add_printf(out, "    lane: %s\n", lane_name[r->lane]);
 	if (r->has_limit) {

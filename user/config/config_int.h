@@ -137,6 +137,11 @@ int cfg_load_route_limit(struct cfg_ld *ld, const struct cfg_node *v, struct cfg
 int cfg_finish_lanes(struct cfg_ld *ld);
 int cfg_load_upstreams(struct cfg_ld *ld, const struct cfg_node *v);
 int cfg_load_routes(struct cfg_ld *ld, const struct cfg_node *v);
+/* Route sections around the upstream exchange (config_guard.c): "idempotency", "fault". */
+int cfg_load_idempotency(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_route *rt,
+			 const char *where);
+int cfg_load_fault(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_route *rt,
+		   const char *where);
 /* After the walk: route names made unique, "upstream:" names resolved to indices. */
 int cfg_finish_routes(struct cfg_ld *ld);
 

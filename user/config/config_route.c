@@ -276,10 +276,10 @@ bad:
 
 static int load_route(struct cfg_ld *ld, int idx, const struct cfg_node *v, struct cfg_route *rt)
 {
-	static const char *const keys[] = {"name",     "match",		 "respond",
-					   "upstream", "max_body",	 "lane",
-					   "limit",    "request_buffer", NULL};
-	const struct cfg_node *action = NULL, *match = NULL;
+	static const char *const keys[] = {"name",	  "match", "respond", "upstream",
+					   "max_body",	  "lane",  "limit",   "request_buffer",
+					   "idempotency", "fault", NULL};
+	const struct cfg_node *action = NULL, *match = NULL, *guard = NULL;
 	char where[48];
 	int r;
 
@@ -340,6 +340,12 @@ static int load_route(struct cfg_ld *ld, int idx, const struct cfg_node *v, stru
 			rt->request_buffer = (uint32_t)b;
 			break;
 		}
+		case 8:
+		case 9:
+			guard = k;
+			r = ki == 8 ? cfg_load_idempotency(ld, x, rt, where)
+				    : cfg_load_fault(ld, x, rt, where);
+			break;
 		default:
 			return -EINVAL;
 		}
@@ -353,6 +359,11 @@ static int load_route(struct cfg_ld *ld, int idx, const struct cfg_node *v, stru
 	if (!action)
 		return cfg_fail(ld, v, "route %d has no action: add \"respond\" or \"upstream\"",
 				idx + 1);
+	if (guard && rt->is_respond)
+		return cfg_fail(ld, guard,
+				"\"%s\" acts on the upstream exchange: route %d answers with "
+				"\"respond\"",
+				guard->s, idx + 1);
 	return 0;
 }
 

@@ -49,6 +49,8 @@ struct og_server {
 	_Atomic uint64_t breaker_opens; /* total times the breaker opened */
 };
 
+struct idem_table;
+
 struct og_upstream_rt {
 	const struct cfg_upstream *cfg;
 	int n_servers;
@@ -57,9 +59,11 @@ struct og_upstream_rt {
 
 /* Per-route data precomputed when a config is loaded (hot path never formats it). */
 struct og_route_rt {
-	char *resp;		/* direct response: status line + headers, then "\r\n" + body */
-	uint32_t resp_len;	/* bytes in resp */
-	uint32_t resp_head_len; /* bytes before the final "\r\n" (Date/Connection go there) */
+	char *resp;		 /* direct response: status line + headers, then "\r\n" + body */
+	uint32_t resp_len;	 /* bytes in resp */
+	uint32_t resp_head_len;	 /* bytes before the final "\r\n" (Date/Connection go there) */
+	struct idem_table *idem; /* Idempotency-Key table (lanes/idem.c), NULL = none; one
+				  * reference per generation, set by whoever attached it */
 };
 
 /* Requests of one worker running on one generation: written by that worker only (no locked
@@ -85,6 +89,7 @@ struct og_rt {
 	struct og_rt *older;	    /* list of retired generations awaiting free (main thread) */
 	uint64_t retired_ms; /* CLOCK_MONOTONIC ms when replaced; freed >= 5 s later so an admin
 			      * request that loaded the old pointer finishes with it first */
+	void (*ext_free)(struct og_rt *rt); /* drops what a higher layer attached (idem tables) */
 	struct og_rt_ref refs[OG_MAX_WORKERS]; /* [worker id]: its requests on this generation */
 };
 

@@ -126,6 +126,8 @@ void rt_free(struct og_rt *rt)
 {
 	if (!rt)
 		return;
+	if (rt->ext_free && rt->routes)
+		rt->ext_free(rt);
 	if (rt->gen)
 		atomic_fetch_sub(&og_d.gens_live, 1);
 	if (rt->routes)

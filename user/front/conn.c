@@ -447,6 +447,8 @@ static void request_account(struct og_conn *c)
 
 	if (!c->rq || !c->rq->rt)
 		return;
+	if (c->rq->guard)
+		proxy_guard->end(c); /* before the runtime (and the guard's table) is let go */
 	OG_WSTAT_ADD(p->w, responses[c->rq->status / 100 <= 5 ? c->rq->status / 100 : 0], 1);
 	request_report(c);
 	worker_rt_put(p, c->rq->rt);
@@ -538,15 +540,21 @@ void conn_respond_error(struct og_conn *c, int status, const char *reason, int c
 			   c->flags & CF_CLOSE, (c->flags & CF_KA10) != 0,
 			   (c->flags & CF_HEAD) != 0, p->date_line, p->date_len,
 			   status == 429 ? c->rq->retry_after : 0);
+	c->rq->body_kind = HTTP_BODY_NONE;
+	conn_send_whole(c, status, c->rq->wb->data, (size_t)n);
+}
+
+void conn_send_whole(struct og_conn *c, int status, char *data, size_t len)
+{
 	c->rq->status = (uint16_t)status;
 	c->flags |= CF_RESP_STARTED;
-	c->rq->out[0].iov_base = c->rq->wb->data;
-	c->rq->out[0].iov_len = n;
+	c->rq->out[0].iov_base = data;
+	c->rq->out[0].iov_len = len;
 	c->rq->nout = 1;
 	c->rq->oi = 0;
 	c->rq->out_volatile = 0;
+	c->rq->out_cached = 0;
 	c->state = CS_WRITING;
-	c->rq->body_kind = HTTP_BODY_NONE;
 	switch (conn_flush(c)) {
 	case 0:
 		conn_request_done(c);

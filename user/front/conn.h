@@ -62,6 +62,13 @@ struct og_req {
 	uint8_t idem_key;   /* proxy: the request carries an Idempotency-Key */
 	uint32_t body_buffered; /* proxy: body bytes copied behind the head in up_hb */
 	struct og_buf *up_hb;	/* proxy: head (+ body) waiting for the body to complete */
+	uint8_t up_sent;     /* proxy: a byte of this request reached an upstream (any attempt) */
+	uint8_t guard;	     /* proxy: the proxy guard holds a claim for this request */
+	uint8_t fault_wait;  /* proxy: held back by an injected delay (proxy/fault.c) */
+	uint8_t guard_flags; /* owned by the proxy guard (capture state) */
+	uint32_t guard_slot, guard_tag;	 /* owned by the proxy guard: its claim */
+	uint32_t guard_head, guard_body; /* owned by the proxy guard: bytes captured */
+	struct og_buf *held;		 /* proxy: request head waiting out an injected delay */
 	uint32_t body_ready;	/* proxy: validated request body bytes at rb[rpos..] not yet sent */
 	uint32_t up_hash;	/* proxy: hash for hash balancing */
 	uint32_t up_head_len;	/* proxy: bytes of the rewritten request head (for retries) */
@@ -126,6 +133,10 @@ int conn_flush(struct og_conn *c);
 /* Answer the current request with an error <status> carrying `x-ordergate-reason: <reason>`;
  * <close> forces Connection: close. Continues or lingers the connection afterwards. */
 void conn_respond_error(struct og_conn *c, int status, const char *reason, int close);
+/* Answer the current request with the <len> bytes at <data> (owned by the request, e.g. in
+ * c->rq->wb): a whole response of <status>. Flushes, then continues or closes the connection;
+ * a request body not yet read is read and dropped after it (conn_request_done). */
+void conn_send_whole(struct og_conn *c, int status, char *data, size_t len);
 /* The current request is complete (response flushed): account it, then continue with the
  * next pipelined request, go idle, or linger-close. */
 void conn_request_done(struct og_conn *c);

@@ -1096,6 +1096,8 @@ const char *http_reason(int status)
 		return "Method Not Allowed";
 	case 408:
 		return "Request Timeout";
+	case 409:
+		return "Conflict";
 	case 411:
 		return "Length Required";
 	case 413:
@@ -1104,6 +1106,8 @@ const char *http_reason(int status)
 		return "URI Too Long";
 	case 417:
 		return "Expectation Failed";
+	case 422:
+		return "Unprocessable Content";
 	case 429:
 		return "Too Many Requests";
 	case 431:

@@ -12,6 +12,7 @@
 #include "ops/lifecycle.h"
 #include "lanes/klink.h"
 #include "lib/log.h"
+#include "lanes/idem_guard.h"
 #include "core/runtime.h"
 #include "core/worker.h"
 
@@ -35,6 +36,11 @@ int lifecycle_reload(char *err, size_t errlen)
 	if (alog_configure(&cfg->access_log, aerr, sizeof(aerr)))
 		og_log("error", "event=reload access_log_err=\"%s\"", aerr);
 	nrt = rt_new(cfg, cur);
+	if (nrt && idem_guard_attach(nrt, cur)) {
+		rt_free(nrt); /* frees cfg too */
+		snprintf(err, errlen, "%s: out of memory", og_d.config_path);
+		return -ENOMEM;
+	}
 	if (!nrt) {
 		config_free(cfg);
 		snprintf(err, errlen, "%s: out of memory", og_d.config_path);

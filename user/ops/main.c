@@ -19,6 +19,7 @@
 #include "ops/lifecycle.h"
 #include "lanes/klink.h"
 #include "lib/log.h"
+#include "lanes/idem_guard.h"
 #include "core/runtime.h"
 #include "core/worker.h"
 #include "front/conn.h"
@@ -61,6 +62,10 @@ static int run(struct config *cfg)
 	og_d.start_wall_s = (uint64_t)ts.tv_sec;
 	og_d.start_mono_ms = og_now_ms();
 	rt = rt_new(cfg, NULL);
+	if (rt && idem_guard_attach(rt, NULL)) {
+		rt_free(rt);
+		rt = NULL;
+	}
 	if (!rt) {
 		og_log("error", "event=start err=\"out of memory\"");
 		return 1;

@@ -545,5 +545,6 @@ int metrics_render(struct evbuffer *out, const struct og_daemon *d)
 	render_errors(out, d);
 	render_lanes(out, rt ? rt->cfg : NULL, le, n_le);
 	klink_metrics(out);
+	metrics_render_guards(out, rt);
 	return evbuffer_get_length(out) > before ? 0 : -ENOMEM;
 }

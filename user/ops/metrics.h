@@ -45,7 +45,13 @@ struct og_daemon;
 	X(OVERLOADED, "overloaded")                                                                \
 	X(RATE_LIMITED, "rate-limited")                                                            \
 	X(LANE_SHED, "lane-shed")                                                                  \
-	X(SHUTTING_DOWN, "shutting-down")
+	X(SHUTTING_DOWN, "shutting-down")                                                          \
+	X(FAULT_ABORT, "fault-abort")                                                              \
+	X(IDEM_KEY_INVALID, "idempotency-key-invalid")                                             \
+	X(IDEM_IN_FLIGHT, "idempotency-in-flight")                                                 \
+	X(IDEM_NOT_REPLAYABLE, "idempotency-not-replayable")                                       \
+	X(IDEM_KEY_REUSED, "idempotency-key-reused")                                               \
+	X(IDEM_TABLE_FULL, "idempotency-table-full")
 
 #define METRICS_REASON_ENUM(id, s) OG_REASON_##id,
 enum og_reason { METRICS_REASONS(METRICS_REASON_ENUM) OG_REASON__N };
@@ -164,5 +170,9 @@ void metrics_worker_free(struct metrics_worker *m);
  * running config. Any thread (the admin thread); takes no lock. Returns 0 or -ENOMEM.
  */
 int metrics_render(struct evbuffer *out, const struct og_daemon *d);
+
+/* Append the idempotency and fault-injection series of runtime <rt> (metrics_guard.c). */
+struct og_rt;
+void metrics_render_guards(struct evbuffer *out, const struct og_rt *rt);
 
 #endif /* OG_METRICS_H */

@@ -12,6 +12,7 @@
 #include "front/conn.h"
 #include "core/hooks.h"
 #include "lib/iow.h"
+#include "proxy/fault.h"
 #include "proxy/proxy.h"
 #include "proxy/upstream.h"
 
@@ -24,6 +25,8 @@ static const char last_chunk[] = "0\r\n\r\n";
 
 static void proxy_attempt(struct og_conn *c, struct og_buf *hb, int prev_status,
 			  const char *prev_reason);
+static int fault_start(struct og_conn *c, struct og_buf *hb);
+static void proxy_go(struct og_conn *c, struct og_buf *hb);
 static void proxy_send(struct og_conn *c);
 static void proxy_resp_process(struct og_upconn *u);
 static int body_collect(struct og_conn *c);
@@ -37,6 +40,20 @@ static const struct og_upc_owner proxy_upc_owner = {
     .timeout = proxy_upstream_timeout,
     .cb_end = conn_reap,
 };
+
+const struct proxy_guard *proxy_guard;
+
+void proxy_set_guard(const struct proxy_guard *g)
+{
+	proxy_guard = g;
+}
+
+/* Body bytes of the upstream's response (or its end) for the guard, if it holds a claim. */
+static inline void guard_body(struct og_conn *c, const char *data, size_t len, int done)
+{
+	if (c->rq->guard)
+		proxy_guard->resp_body(c, data, len, done);
+}
 
 static uint32_t fnv1a(const void *data, size_t len)
 {
@@ -281,11 +298,13 @@ static void upstream_fail(struct og_upconn *u, int kind, int err)
 		return;
 	}
 	stale = reused && kind == FAIL_RESET && !got;
-	can_retry = (c->rq->attempts <= rt->ups[ups].cfg->retries || stale) && hb &&
-		    !c->rq->body_sent &&
-		    (kind == FAIL_CONNECT || kind == FAIL_CONNECT_TIMEOUT || !sent ||
-		     (kind == FAIL_RESET && !got &&
-		      (method_idempotent(c->rq->method) || (stale && c->rq->idem_key))));
+	can_retry =
+	    (c->rq->attempts <= rt->ups[ups].cfg->retries || stale) && hb && !c->rq->body_sent &&
+	    (kind == FAIL_CONNECT || kind == FAIL_CONNECT_TIMEOUT || !sent ||
+	     (kind == FAIL_RESET && !got &&
+	      /* a key lets the upstream dedupe a resend, unless the gateway holds the key
+	       * itself (route idempotency): it promises the upstream sees it once */
+	      (method_idempotent(c->rq->method) || (stale && c->rq->idem_key && !c->rq->guard))));
 	if (can_retry) {
 		OG_WSTAT_ADD(p->w, up_retries, 1);
 		c->rq->last_srv = (int16_t)srv;
@@ -512,6 +531,9 @@ void proxy_start(struct og_conn *c, const struct http_msg *m, const char *buf, i
 	tw_disarm(&p->tw, &c->tm); /* the head is in: the upstream's timers rule now */
 	if (!c->rq->t_start_ns)
 		c->rq->t_start_ns = worker_cb_ns(p); /* a proxied request outlives this callback */
+	if (c->rq->rt->routes[c->rq->route].idem && proxy_guard &&
+	    proxy_guard->begin(c, m, buf, head_len))
+		return; /* answered (replay, or refused) without the upstream */
 	c->rq->attempts = 0;
 	c->rq->last_srv = -1;
 	c->rq->body_ready = 0;
@@ -556,12 +578,47 @@ void proxy_start(struct og_conn *c, const struct http_msg *m, const char *buf, i
 			return;
 		}
 	}
+	if (c->rq->rt->cfg->routes[c->rq->route].has_fault && fault_start(c, hb))
+		return;
+	proxy_go(c, hb);
+}
+
+/* Go upstream with head <hb>: after reading a small body whole, or at once. */
+static void proxy_go(struct og_conn *c, struct og_buf *hb)
+{
 	if (c->rq->buffering) {
 		c->rq->up_hb = hb;
 		proxy_buffer(c);
 		return;
 	}
 	proxy_attempt(c, hb, 0, NULL);
+}
+
+/* Apply the route's injected faults to the request whose upstream head is <hb>. Returns 1
+ * when it took the request (aborted, or holding it for a delay), 0 to proxy it now. */
+static int fault_start(struct og_conn *c, struct og_buf *hb)
+{
+	struct og_worker_priv *p = c->p;
+	const struct cfg_route *r = &c->rq->rt->cfg->routes[c->rq->route];
+	struct fault_choice ch = fault_pick(&r->fault);
+
+	if (!ch.abort_status && !ch.delay_ms)
+		return 0;
+	fault_count(c->rq->route, &ch);
+	if (ch.abort_status) {
+		buf_put(&p->bufs, hb);
+		c->rq->buffering = 0;
+		conn_respond_error(c, (int)ch.abort_status, "fault-abort", 0);
+		return 1;
+	}
+	/* the client is not read while held (its body waits in the socket); the client timer
+	 * is ours until the upstream's take over, and proxy_client_timeout resumes the request */
+	c->rq->held = hb;
+	c->rq->fault_wait = 1;
+	conn_want(c, 0);
+	/* from a fresh clock: the tick's may be late on a busy machine, which would shorten it */
+	tw_arm(&p->tw, &c->tm, worker_clock(p) + ch.delay_ms);
+	return 1;
 }
 
 /* How much request body is ready to send at rb[rpos..]. Returns 0 when the whole body has
@@ -672,6 +729,7 @@ static void proxy_send(struct og_conn *c)
 			return;
 		}
 		u->sent_any = 1;
+		c->rq->up_sent = 1;
 		if (u->wpos < u->wlen) {
 			uint32_t h = u->wlen - u->wpos;
 
@@ -784,6 +842,11 @@ static void proxy_resp_process(struct og_upconn *u)
 				return;
 			}
 			upstream_report(p, u->rt, u->ups, u->srv, u->status);
+			if (c->rq->guard) {
+				proxy_guard->resp_head(c, m, u->rb->data + u->rpos);
+				if (m->body == HTTP_BODY_NONE)
+					proxy_guard->resp_body(c, NULL, 0, 1);
+			}
 			u->rpos += (uint32_t)r;
 			c->rq->status = u->status;
 			c->flags |= CF_RESP_STARTED;
@@ -814,6 +877,8 @@ static void proxy_resp_process(struct og_upconn *u)
 			take = (uint32_t)k;
 			done = u->rck.done;
 		}
+		if (take || done)
+			guard_body(c, u->rb->data + u->rpos, take, done);
 		if (take) {
 			if (u->chunk_wrap) {
 				char *e = u->chunkhdr;
@@ -856,6 +921,7 @@ static void proxy_eof_done(struct og_upconn *u)
 
 	u->keepalive = 0;
 	u->rs = RS_DONE;
+	guard_body(c, NULL, 0, 1);
 	if (u->chunk_wrap) {
 		c->rq->out[c->rq->nout].iov_base = (void *)last_chunk;
 		c->rq->out[c->rq->nout++].iov_len = sizeof(last_chunk) - 1;
@@ -1027,6 +1093,15 @@ void proxy_client_event(struct og_conn *c, short what)
 
 void proxy_client_timeout(struct og_conn *c)
 {
+	if (c->rq->fault_wait) {
+		/* an injected delay is over: go on as if it never happened */
+		struct og_buf *hb = c->rq->held;
+
+		c->rq->held = NULL;
+		c->rq->fault_wait = 0;
+		proxy_go(c, hb);
+		return;
+	}
 	OG_WSTAT_ADD(c->p->w, timeouts, 1);
 	OG_WSTAT_ADD(c->p->w,
 		     conns_closed[c->rq->nout || !c->rq->up || (c->flags & CF_RESP_STARTED)
@@ -1052,6 +1127,11 @@ void proxy_abort(struct og_conn *c)
 {
 	struct og_upconn *u = c->rq->up;
 
+	if (c->rq->held) { /* closed while an injected delay held the request */
+		buf_put(&c->p->bufs, c->rq->held);
+		c->rq->held = NULL;
+		c->rq->fault_wait = 0;
+	}
 	buf_put(&c->p->bufs, c->rq->up_hb);
 	c->rq->up_hb = NULL;
 	c->rq->buffering = 0;

@@ -4,6 +4,8 @@
 #ifndef OG_PROXY_H
 #define OG_PROXY_H
 
+#include <stddef.h>
+
 #include "http/http_parse.h"
 
 struct og_conn;
@@ -19,5 +21,28 @@ void proxy_client_event(struct og_conn *c, short what);
 void proxy_client_timeout(struct og_conn *c);
 /* The client connection is closing: drop the upstream side of its request. */
 void proxy_abort(struct og_conn *c);
+
+/*
+ * A layer above the proxy (lanes/idem_guard.c) that may answer a proxied request itself and
+ * watch its answer. Installed once at start, before the workers run; called only for
+ * requests on routes with something attached (og_route_rt.idem), so other routes pay one
+ * test. Worker thread.
+ *   begin: head parsed, route chosen, nothing consumed yet. Returns 1 when it answered the
+ *          request (it consumed the head then), 0 to proxy it.
+ *   resp_head / resp_body: the upstream's response head, then its body bytes as they come
+ *          (as framed by the upstream), <done> 1 with the last piece (or alone).
+ *   end:   the request is over (answered or not; c->rq->up_sent says whether a byte of it
+ *          reached an upstream). Called from request accounting while c->rq->rt is held.
+ * The last three only while c->rq->guard is set (begin sets it).
+ */
+struct proxy_guard {
+	int (*begin)(struct og_conn *c, const struct http_msg *m, const char *buf, int head_len);
+	void (*resp_head)(struct og_conn *c, const struct http_msg *m, const char *buf);
+	void (*resp_body)(struct og_conn *c, const char *data, size_t len, int done);
+	void (*end)(struct og_conn *c);
+};
+extern const struct proxy_guard *proxy_guard;
+/* Install <g> (main thread, before the workers start). */
+void proxy_set_guard(const struct proxy_guard *g);
 
 #endif /* OG_PROXY_H */

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Idempotency-Key: a repeated key reaches the upstream once and gets the same answer; a
+# duplicate in flight gets 409; another key, client or an expired window goes through; a
+# failure before anything was sent does not poison the key.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/tap.sh
+. tests/system/d_common.bash
+d_require
+d_ports
+D_O3_PORT=$(sys_free_port)
+
+# rec_start NAME PORT: a recording origin (tests/system/record_origin.py), log $D_TMP/NAME.log
+declare -A REC_PID
+rec_start() {
+	: >"$D_TMP/$1.log"
+	"$SYS_PY" tests/system/record_origin.py "$2" "$D_TMP/$1.log" 300 2>"$D_TMP/$1.err" &
+	REC_PID[$1]=$!
+	sys_cleanup_push sys_kill_pid "${REC_PID[$1]}"
+	sys_wait_port 127.0.0.1 "$2" "" 5
+}
+# seen NAME KEY: how many requests with Idempotency-Key KEY origin NAME received
+seen() { awk -v k="$2" '$3 == k' "$D_TMP/$1.log" | wc -l | tr -d ' '; }
+
+rec_start rec "$D_O1_PORT" || { ok 1 "recording origin starts"; tap_done; exit 1; }
+
+cat >"$D_TMP/gw.yaml" <<EOF
+workers: 2
+listen: ["127.0.0.1:$D_GW_PORT"]
+admin: { listen: "127.0.0.1:$D_ADMIN_PORT" }
+upstreams:
+  orders: { servers: ["127.0.0.1:$D_O1_PORT"], retries: 0 }
+  later: { servers: ["127.0.0.1:$D_O3_PORT"] }
+routes:
+  - name: orders
+    match: { method: [POST, PATCH], path_prefix: /api/v1/orders }
+    upstream: orders
+    idempotency: { window_ms: 60000, max_entries: 1000, max_key: 64, max_response: 4k }
+  - name: short
+    match: { method: POST, path_prefix: /api/v1/short }
+    upstream: orders
+    idempotency: { window_ms: 3000 }
+  - name: later
+    match: { method: POST, path_prefix: /api/v1/later }
+    upstream: later
+    idempotency: { window_ms: 60000 }
+EOF
+d_gw_start gw "$D_TMP/gw.yaml"
+ok $? "gateway starts"
+
+# post PATH KEY BODY [CURL ARGS]: POST through the gateway; prints "CODE REASON REPLAYED",
+# the body goes to $D_TMP/$OUT (default b), the head to $D_TMP/$OUT.h
+post() {
+	local p=$1 k=$2 b=$3 o=$D_TMP/${OUT:-b} code reason replayed
+	shift 3
+	code=$(curl -s --max-time 20 -o "$o" -D "$o.h" -w '%{http_code}' \
+		${k:+-H "Idempotency-Key: $k"} --data-binary "$b" "$@" "$(d_gw "$p")")
+	reason=$(tr -d '\r' <"$o.h" | awk -F': ' 'tolower($1) == "x-ordergate-reason" { print $2 }')
+	replayed=$(tr -d '\r' <"$o.h" | awk -F': ' 'tolower($1) == "idempotent-replayed" { print $2 }')
+	echo "$code ${reason:--} ${replayed:-no}"
+}
+
+# --- a repeated key: once to the origin, the same answer twice --------------------------------
+is "$(post /api/v1/orders k-A qty=1)" "201 - no" "first POST with key k-A: 201 from the origin"
+first=$(cat "$D_TMP/b")
+is "$(post /api/v1/orders k-A qty=1)" "201 - true" "the same key again: 201, Idempotent-Replayed"
+is "$(cat "$D_TMP/b")" "$first" "... with the first answer's body (same order id)"
+is "$(seen rec k-A)" 1 "the origin saw k-A once"
+is "$(post /api/v1/orders k-A qty=1 -X PATCH)" "422 idempotency-key-reused no" \
+	"k-A with another method: 422 idempotency-key-reused"
+is "$(post /api/v1/orders k-A qty=12)" "422 idempotency-key-reused no" \
+	"k-A with another body length: 422"
+
+# --- a duplicate while the first is in flight: 409 ---------------------------------------------
+# (the origin holds the first for 4 s: room for a loaded machine to send the second)
+OUT=slow post "/api/v1/orders?delay=4000" k-B qty=2 >"$D_TMP/slow.r" &
+slow=$!
+for ((i = 0; i < 200; i++)); do [ "$(seen rec k-B)" = 1 ] && break; sleep 0.05; done
+is "$(post "/api/v1/orders?delay=4000" k-B qty=2)" "409 idempotency-in-flight no" \
+	"k-B again while the first is at the origin: 409 idempotency-in-flight"
+wait "$slow"
+is "$(cat "$D_TMP/slow.r")" "201 - no" "the first k-B gets the origin's 201"
+is "$(post "/api/v1/orders?delay=4000" k-B qty=2)" "201 - true" "k-B after it finished: replayed"
+is "$(cat "$D_TMP/b")" "$(cat "$D_TMP/slow")" "... with the first k-B's answer"
+is "$(seen rec k-B)" 1 "the origin saw k-B once"
+
+# --- other keys, other clients, no key -------------------------------------------------------------
+is "$(post /api/v1/orders k-C qty=3)" "201 - no" "a different key goes through"
+is "$(seen rec k-C)" 1 "... to the origin"
+is "$(post /api/v1/orders k-A qty=1 --interface 127.0.0.2)" "201 - no" \
+	"k-A from another client address goes through (keys are per client: scope source)"
+ok $([ "$(cat "$D_TMP/b")" != "$first" ]; echo $?) "... and gets its own answer, not k-A's"
+post /api/v1/orders "" qty=4 >/dev/null
+post /api/v1/orders "" qty=4 >/dev/null
+is "$(grep -c ' - qty=4$' "$D_TMP/rec.log")" 2 "requests without the header are untouched (2 sent, 2 seen)"
+
+# --- chunked answers are replayed with a length; answers too large are not replayable ---------
+is "$(post "/api/v1/orders?chunked" k-D qty=5)" "201 - no" "chunked answer relayed"
+chunked=$(cat "$D_TMP/b")
+is "$(post "/api/v1/orders?chunked" k-D qty=5)" "201 - true" "... replayed"
+is "$(cat "$D_TMP/b")" "$chunked" "... with the same (decoded) body"
+is "$(post "/api/v1/orders?big" k-E qty=6)" "201 - no" "a 100 KB answer is relayed"
+is "$(post "/api/v1/orders?big" k-E qty=6)" "409 idempotency-not-replayable no" \
+	"... but over max_response (4k) it is not stored: the duplicate gets 409 not-replayable"
+is "$(seen rec k-E)" 1 "... and never reaches the origin again"
+
+# --- the origin reset after receiving it: outcome unknown, never sent twice ---------------------
+is "$(post "/api/v1/orders?reset" k-F qty=7 | cut -d' ' -f1)" 502 "origin resets after reading: 502"
+is "$(post "/api/v1/orders?reset" k-F qty=7)" "409 idempotency-not-replayable no" \
+	"the origin may have acted: the same key gets 409, not a second try"
+is "$(seen rec k-F)" 1 "the origin saw k-F once"
+
+# --- nothing sent: the key is not poisoned -------------------------------------------------------
+is "$(post /api/v1/later k-G qty=8 | cut -d' ' -f1,2)" "502 connect-refused" \
+	"upstream down: 502 connect-refused (nothing was sent)"
+is "$(post /api/v1/later k-G qty=8 | cut -d' ' -f1,2)" "502 connect-refused" \
+	"the same key again is tried again (not 409): the failed attempt did not poison it"
+rec_start rec3 "$D_O3_PORT" || ok 1 "second recording origin starts"
+is "$(post /api/v1/later k-G qty=8)" "201 - no" "once the upstream is back, the key goes through"
+is "$(post /api/v1/later k-G qty=8)" "201 - true" "... and is replayed after that"
+is "$(seen rec3 k-G)" 1 "... reaching the upstream once"
+
+# --- the window: after window_ms the key goes through again --------------------------------------
+start=$(date +%s%N)
+post /api/v1/short k-H qty=9 >/dev/null
+is "$(post /api/v1/short k-H qty=9 | cut -d' ' -f3)" true "within the window (3000 ms) k-H is replayed"
+got=""
+for ((i = 0; i < 50; i++)); do
+	got=$(post /api/v1/short k-H qty=9)
+	[ "$got" = "201 - no" ] && break
+	sleep 0.1
+done
+ms=$((($(date +%s%N) - start) / 1000000))
+is "$got" "201 - no" "after the window (3000 ms) k-H goes through again"
+ok $([ "$ms" -ge 2900 ]; echo $?) "... not before the window ended ($ms ms)"
+is "$(seen rec k-H)" 2 "... so the origin saw k-H twice, once per window"
+
+# --- keep-alive: a replay on a reused connection, then a normal request -------------------------
+out=$(curl -s --max-time 10 -H 'Idempotency-Key: k-A' --data-binary qty=1 "$(d_gw /api/v1/orders)" \
+	--next -s --max-time 10 -H 'Idempotency-Key: k-I' --data-binary qty=10 "$(d_gw /api/v1/orders)" \
+	-w '%{num_connects}')
+ok $([[ $out == "$first"*"order qty=10 accepted"*0 ]]; echo $?) \
+	"a replay and a new order on one keep-alive connection"
+
+# --- a reload keeps the keys of a route whose table sizes did not change -------------------------
+gen=$(curl -s --max-time 5 "$(d_admin /metrics)" | awk '$1 == "ordergate_config_generation" { print $2 }')
+kill -HUP "${D_GW_PID[gw]}"
+for ((i = 0; i < 100; i++)); do
+	g=$(curl -s --max-time 5 "$(d_admin /metrics)" | awk '$1 == "ordergate_config_generation" { print $2 }')
+	[ -n "$g" ] && [ "$g" != "$gen" ] && break
+	sleep 0.05
+done
+ok $([ -n "$g" ] && [ "$g" != "$gen" ]; echo $?) "SIGHUP: a new config generation ($gen -> $g)"
+is "$(post /api/v1/orders k-A qty=1)" "201 - true" "k-A is still replayed after the reload"
+is "$(cat "$D_TMP/b")" "$first" "... with the same answer"
+
+# --- metrics --------------------------------------------------------------------------------------
+M='ordergate_idempotency_requests_total{route="orders",outcome='
+ok $([ "$(d_metric "${M}\"replayed\"}")" -ge 4 ]; echo $?) "metrics: replays counted"
+is "$(d_metric "${M}\"in_flight\"}")" 1 "metrics: one in-flight conflict"
+is "$(d_metric 'ordergate_errors_total{reason="idempotency-in-flight"}')" 1 \
+	"metrics: 409 idempotency-in-flight counted as an error reason"
+ok $([ "$(d_metric 'ordergate_idempotency_claims_total{route="later",end="released"}')" -eq 2 ]; echo $?) \
+	"metrics: the two claims that sent nothing were released"
+d_gw_stop gw
+is "$D_RC" 0 "gateway exits 0"
+tap_done

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Config route sections that act around the upstream exchange: idempotency and fault. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config/config_int.h"
+
+/* Limits of the idempotency table (lanes/idem.h repeats them for the table itself). */
+#define IDEM_CFG_MAX_KEY      255
+#define IDEM_CFG_MAX_RESPONSE 61440
+#define IDEM_CFG_MAX_ENTRIES  1048576
+
+/* "source" | "none" | "header:NAME" */
+static int load_scope(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_idem *im)
+{
+	char g[64];
+
+	if (v->type == CFG_N_SCALAR && !strcmp(v->s, "source")) {
+		im->scope = CFG_IDEM_SCOPE_SOURCE;
+		return 0;
+	}
+	if (v->type == CFG_N_SCALAR && !strcmp(v->s, "none")) {
+		im->scope = CFG_IDEM_SCOPE_NONE;
+		return 0;
+	}
+	if (v->type == CFG_N_SCALAR && v->len > 7 && !strncmp(v->s, "header:", 7) &&
+	    cfg_is_token(v->s + 7, v->len - 7) && v->len - 7 <= 64) {
+		im->scope = CFG_IDEM_SCOPE_HEADER;
+		im->scope_header = cfg_keep(ld, v->s + 7, v->len - 7);
+		if (!im->scope_header)
+			return cfg_oom(ld);
+		for (char *s = im->scope_header; *s; s++)
+			*s = (char)tolower((unsigned char)*s);
+		return 0;
+	}
+	return cfg_fail(ld, v, "\"scope\" must be source, none or header:NAME, got %s",
+			cfg_got(v, g, sizeof(g)));
+}
+
+/* 8192, "8k" (binary k only: a stored response is small). */
+static int load_small_size(struct cfg_ld *ld, const struct cfg_node *v, const char *key,
+			   uint32_t lo, uint32_t hi, uint32_t *out)
+{
+	char g[64], tmp[16];
+	size_t n = v->len;
+	uint32_t mul = 1, x;
+	struct cfg_node num;
+
+	if (v->type == CFG_N_SCALAR && n > 1 && n < sizeof(tmp) &&
+	    tolower((unsigned char)v->s[n - 1]) == 'k') {
+		memcpy(tmp, v->s, n - 1);
+		tmp[n - 1] = 0;
+		num = *v;
+		num.s = tmp;
+		num.len = n - 1;
+		mul = 1024;
+		v = &num;
+	}
+	if (v->type != CFG_N_SCALAR || cfg_get_u32(ld, v, key, 0, UINT32_MAX / 1024, "", &x) ||
+	    (uint64_t)x * mul < lo || (uint64_t)x * mul > hi)
+		return cfg_fail(
+		    ld, v,
+		    "\"%s\" must be a size in bytes from %u to %u (or with a k suffix), "
+		    "got %s",
+		    key, lo, hi, cfg_got(v, g, sizeof(g)));
+	*out = x * mul;
+	return 0;
+}
+
+int cfg_load_idempotency(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_route *rt,
+			 const char *where)
+{
+	static const char *const keys[] = {"window_ms",	   "max_entries", "max_key",
+					   "max_response", "scope",	  NULL};
+	struct cfg_idem *im = &rt->idem;
+	char iwhere[96];
+	int r;
+
+	snprintf(iwhere, sizeof(iwhere), "in idempotency of %s", where + 3);
+	if ((r = cfg_want_map(ld, v, "\"idempotency\"", where)))
+		return r;
+	rt->has_idem = 1;
+	im->window_ms = 60000;
+	im->max_entries = 16384;
+	im->max_key = 128;
+	im->max_response = 8192;
+	im->scope = CFG_IDEM_SCOPE_SOURCE;
+	for (int i = 0; i < v->n; i++) {
+		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
+
+		switch (cfg_key_index(ld, k, keys, NULL, iwhere)) {
+		case 0:
+			r = CFG_GET_MS(ld, x, "window_ms", 1, CFG_MS_MAX, &im->window_ms);
+			break;
+		case 1:
+			r = cfg_get_u32(ld, x, "max_entries", 1, IDEM_CFG_MAX_ENTRIES, "",
+					&im->max_entries);
+			break;
+		case 2:
+			r = cfg_get_u32(ld, x, "max_key", 1, IDEM_CFG_MAX_KEY, " (bytes)",
+					&im->max_key);
+			break;
+		case 3:
+			r = load_small_size(ld, x, "max_response", 0, IDEM_CFG_MAX_RESPONSE,
+					    &im->max_response);
+			break;
+		case 4:
+			r = load_scope(ld, x, im);
+			break;
+		default:
+			return -EINVAL;
+		}
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int cfg_load_fault(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_route *rt,
+		   const char *where)
+{
+	static const char *const keys[] = {"delay_ms",	   "delay_jitter_ms", "delay_percent",
+					   "abort_status", "abort_percent",   NULL};
+	struct cfg_fault *f = &rt->fault;
+	const struct cfg_node *jn = NULL;
+	char fwhere[96];
+	int r;
+
+	snprintf(fwhere, sizeof(fwhere), "in fault of %s", where + 3);
+	if ((r = cfg_want_map(ld, v, "\"fault\"", where)))
+		return r;
+	rt->has_fault = 1;
+	f->abort_status = 503;
+	f->delay_percent = 100; /* a delay given without a percentage applies to every request */
+	for (int i = 0; i < v->n; i++) {
+		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
+
+		switch (cfg_key_index(ld, k, keys, NULL, fwhere)) {
+		case 0:
+			r = CFG_GET_MS(ld, x, "delay_ms", 0, 600000, &f->delay_ms);
+			break;
+		case 1:
+			jn = x;
+			r = CFG_GET_MS(ld, x, "delay_jitter_ms", 0, 600000, &f->delay_jitter_ms);
+			break;
+		case 2:
+			r = cfg_get_u32(ld, x, "delay_percent", 0, 100, " (%)", &f->delay_percent);
+			break;
+		case 3:
+			r = cfg_get_u32(ld, x, "abort_status", 200, 599, "", &f->abort_status);
+			break;
+		case 4:
+			r = cfg_get_u32(ld, x, "abort_percent", 0, 100, " (%)", &f->abort_percent);
+			break;
+		default:
+			return -EINVAL;
+		}
+		if (r)
+			return r;
+	}
+	if (f->delay_jitter_ms > f->delay_ms)
+		return cfg_fail(ld, jn,
+				"\"delay_jitter_ms\" (%u) may not exceed \"delay_ms\" (%u): the "
+				"delay is drawn from delay_ms +- delay_jitter_ms",
+				f->delay_jitter_ms, f->delay_ms);
+	if (!f->delay_ms)
+		f->delay_percent = 0;
+	return 0;
+}
