@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -217,7 +216,7 @@ void reserve_thread_start(int w)
 		return;
 	/* per thread: on Linux PRIO_PROCESS with a TID sets that thread's nice; raising it
 	 * needs no privilege */
-	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), R.o.nice) < 0)
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), R.o.nice) < 0)
 		og_log("warn", "event=nice worker=%d nice=%d err=\"%s\"", w, R.o.nice,
 		       strerror(errno));
 }
