@@ -20,14 +20,18 @@ GW=
 trap '[ -n "$GW" ] && kill "$GW" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 O=$(port) B=$(port) A=$(port)
-cat >"$T/og.yaml" <<YAML
+conf() { # NICE: worker 0 reserved for the order port, the other worker at NICE
+	cat <<YAML
 workers: 2
 listen: ["127.0.0.1:$O", "127.0.0.1:$B"]
 admin: { listen: "127.0.0.1:$A" }
+lanes:
+  order: { reserve_workers: 1, others_nice: $1, match: { dst_ports: [$O], src_cidrs: ["127.0.0.2/32"] } }
 routes:
   - match: { path: /ping }
     respond: { status: 200, body: "pong" }
 YAML
+}
 
 # wrk's latency line "99%  1.23ms" -> microseconds
 p99_us() { awk '$1 == "99%" { v = $2; u = 1;
@@ -35,8 +39,8 @@ p99_us() { awk '$1 == "99%" { v = $2; u = 1;
 	sub(/[a-z]+$/, "", v); printf "%d\n", v * u }'; }
 
 run() { # NICE -> prints "p99_us bulk_rps order_rps"
-	ORDERGATE_RESERVE="workers=1,ports=$O,src=127.0.0.2/32,nice=$1" \
-		taskset -c 0 "$BUILD/ordergated" -c "$T/og.yaml" 2>"$T/gw.err" &
+	conf "$1" >"$T/og.yaml"
+	taskset -c 0 "$BUILD/ordergated" -c "$T/og.yaml" 2>"$T/gw.err" &
 	GW=$!
 	for _ in $(seq 100); do curl -s -o /dev/null -m 1 "http://127.0.0.1:$A/healthz" && break; sleep 0.05; done
 	taskset -c 1 nice -n 19 wrk -t1 -c50 -d$((SECS + 2))s "http://127.0.0.1:$B/ping" >"$T/bulk" 2>&1 &

@@ -17,11 +17,13 @@ cat >"$T/og.yaml" <<YAML
 workers: 3
 listen: ["127.0.0.1:$O", "127.0.0.1:$B"]
 admin: { listen: "127.0.0.1:$A" }
+lanes:
+  order: { reserve_workers: 1, others_nice: 10, match: { dst_ports: [$O], src_cidrs: ["127.0.0.2/32"] } }
 routes:
   - match: { path: /ping }
     respond: { status: 200, body: "pong" }
 YAML
-ORDERGATE_RESERVE="workers=1,ports=$O,src=127.0.0.2/32,nice=10" "$D" -c "$T/og.yaml" 2>"$T/gw.err" &
+"$D" -c "$T/og.yaml" 2>"$T/gw.err" &
 GW=$!
 sys_cleanup_push sys_kill_pid "$GW"
 for _ in $(seq 100); do curl -s -o /dev/null -m 1 "http://127.0.0.1:$A/healthz" && break; sleep 0.05; done

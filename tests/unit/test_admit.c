@@ -19,6 +19,7 @@
 #include "lanes/kern.h"
 #include "lanes/lanes.h"
 #include "lanes/lstate.h"
+#include "lanes/slow.h"
 #include "../lib/og_test.h"
 
 /* The kernel writer, as the lanes code sees it: record what it is asked (these definitions
@@ -40,6 +41,16 @@ int kern_unpin(const struct og_flow_key *k)
 		pinned_lane = 0;
 	unpin_calls++;
 	return 0;
+}
+
+/* The slow loop's note of a 429 (user/lanes/slow_loop.c's is not pulled in either). */
+static struct og_addr_key noted_src;
+static int note_calls;
+
+void lanes_slow_note_reject(const struct og_addr_key *src)
+{
+	noted_src = *src;
+	note_calls++;
 }
 
 static uint64_t now_ns(void)
@@ -288,6 +299,10 @@ static void test_admit(void)
 		   "second bulk request over the limit: lane-shed, Retry-After 1 (%s)",
 		   why ? why : "admitted");
 		OK_EQ(atomic_load(&bulk->inflight), 1, "a refused request takes no in-flight slot");
+		OK(note_calls == 1 && noted_src.family == AF_INET &&
+		       noted_src.addr[0] == htonl(INADDR_LOOPBACK) && !noted_src.pad[0],
+		   "the 429 is noted for the slow loop with the client's address (%d notes)",
+		   note_calls);
 		OK(!admit(&r, "GET /kill", "x-traffic-tier: bulk\r\n", 1) &&
 		       r.rq.lane == OG_LANE_BULK && (r.rq.lane_flags & LQ_EXEMPT),
 		   "the kill switch in the full bulk lane is admitted");
@@ -323,6 +338,7 @@ static void test_admit(void)
 	OK_EQ(s1.dry_run[LR_LANE_SHED] - s0.dry_run[LR_LANE_SHED], 1,
 	      "dry_run: the would-be shed counted");
 	OK_EQ(s1.rejected[LR_LANE_SHED] - s0.rejected[LR_LANE_SHED], 0, "dry_run: nothing refused");
+	OK_EQ(note_calls, 1, "dry_run: no 429, nothing noted for the slow loop");
 	atomic_store(&bulk->limit, 0);
 	rig_close(&r);
 }

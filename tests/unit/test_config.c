@@ -423,6 +423,28 @@ static const struct bad bad[] = {
     {"xdp: { interface: a-very-long-interface-name }\n", "1:19",
      "\"interface\" must be an interface name"},
     {"xdp: eth0\n", "1:6", "\"xdp\" must be a mapping"},
+    {"xdp: { interface: eth0, pin_path: sys/fs/bpf }\n", "1:35",
+     "\"pin_path\" must be an absolute directory"},
+    {"xdp: { interface: eth0, pin_path: \"\" }\n", "1:35",
+     "\"pin_path\" must be an absolute directory"},
+    {"xdp: { interface: eth0, pin_paht: /x }\n", "1:25",
+     "unknown key \"pin_paht\" in xdp (did you mean \"pin_path\"?)"},
+    {"lanes:\n  bulk: { others_nice: 5 }\n", "2:11", "\"others_nice\" is for the order lane only"},
+    {"lanes:\n  order: { others_nice: 20 }\n", "2:25",
+     "\"others_nice\" must be an integer from 0 to 19 (a nice value), got \"20\""},
+    {"lanes:\n  order: { others_nice: -1 }\n", "2:25", "\"others_nice\" must be an integer"},
+    {"limits: { slow: [] }\n", "1:17", "\"slow\" must be a mapping"},
+    {"limits: { slow: { syn_rate: 0 } }\n", "1:29",
+     "\"syn_rate\" must be an integer from 1 to 100000000 (SYNs per second), got \"0\""},
+    {"limits:\n  slow:\n    pkt_rate: 1e6\n", "3:15", "\"pkt_rate\" must be an integer"},
+    {"limits: { slow: { reject_rate: many } }\n", "1:32", "\"reject_rate\" must be an integer"},
+    {"limits: { slow: { throttle_pps: 0 } }\n", "1:33", "\"throttle_pps\" must be an integer"},
+    {"limits: { slow: { throttle_burst: [] } }\n", "1:35", "\"throttle_burst\" must be an integer"},
+    {"limits: { slow: { throttle_ttl_ms: 50 } }\n", "1:36",
+     "\"throttle_ttl_ms\" must be an integer from 100 to 300000 (ms)"},
+    {"limits: { slow: { calm_windows: 0 } }\n", "1:33", "\"calm_windows\" must be an integer"},
+    {"limits: { slow: { calm_ticks: 3 } }\n", "1:19", "unknown key \"calm_ticks\" in limits.slow"},
+    {"limits: { slow: { syn_rate: 1, syn_rate: 2 } }\n", "1:32", "duplicate key \"syn_rate\""},
     {"routes:\n  - match: {}\n    respond: {}\n    lane: order\n", "4:11",
      "route 1 sets \"lane\" but there is no \"lanes\" section"},
     {"lanes: {}\nroutes:\n  - match: {}\n    respond: {}\n    lane: fast\n", "5:11",
@@ -541,6 +563,35 @@ static void test_lanes_issue(void)
 	       !strcmp(c->routes[1].limit.key_header, "x-user-id"),
 	   "route 2: bulk, 2000/200 by header x-user-id (lower-cased)");
 	OK(c->routes[2].lane == OG_LANE_NONE, "route 3 rides the connection's lane");
+	OK(!c->xdp.pin_path && o->others_nice == 10,
+	   "defaults: no pin_path (an adopted attach's own), others_nice 10");
+	OK(c->limits.slow.syn_rate == 500 && c->limits.slow.pkt_rate == 50000 &&
+	       c->limits.slow.reject_rate == 50 && c->limits.slow.throttle_pps == 100 &&
+	       c->limits.slow.throttle_burst == 200 && c->limits.slow.throttle_ttl_ms == 10000 &&
+	       c->limits.slow.calm_windows == 3,
+	   "limits.slow defaults: 500/50000/50, bucket 100/200, ttl 10 s, calm 3");
+	config_free(c);
+
+	/* the kernel link's keys: pin_path, others_nice, limits.slow */
+	c = load(
+	    "workers: 3\nxdp: { interface: og-v0, mode: generic, pin_path: /sys/fs/bpf/og-t }\n"
+	    "lanes:\n  order: { reserve_workers: 1, others_nice: 0 }\n"
+	    "limits:\n  slow_ms: 200\n  slow: { syn_rate: 400, pkt_rate: 9000, reject_rate: 7,"
+	    " throttle_pps: 5, throttle_burst: 6, throttle_ttl_ms: 8000, calm_windows: 1000 }\n",
+	    err, sizeof(err));
+	OK(c && !strcmp(c->xdp.pin_path, "/sys/fs/bpf/og-t") && c->xdp.mode == 2 &&
+	       c->lanes.lane[OG_LANE_ORDER].others_nice == 0 && c->limits.slow_ms == 200,
+	   "xdp.pin_path, others_nice 0, slow_ms 200 (%s)", err);
+	OK(c && c->limits.slow.syn_rate == 400 && c->limits.slow.pkt_rate == 9000 &&
+	       c->limits.slow.reject_rate == 7 && c->limits.slow.throttle_pps == 5 &&
+	       c->limits.slow.throttle_burst == 6 && c->limits.slow.throttle_ttl_ms == 8000 &&
+	       c->limits.slow.calm_windows == 1000,
+	   "limits.slow: every key read");
+	config_free(c);
+	c = load("limits: { slow: { syn_rate: 1 } }\n", err, sizeof(err));
+	OK(c && c->limits.slow.syn_rate == 1 && c->limits.slow.pkt_rate == 50000 &&
+	       c->limits.slow.calm_windows == 3,
+	   "limits.slow: an unwritten key keeps its default (%s)", err);
 	config_free(c);
 
 	/* lanes without limits: the controller's defaults; limit defaults; skb = generic */
@@ -646,14 +697,18 @@ static void roundtrip(const char *what, const char *y)
 	       !strcmp(a->xdp.ifname, b->xdp.ifname) && a->limits.decrease == b->limits.decrease &&
 	       a->limits.dry_run == b->limits.dry_run && a->limits.floor == b->limits.floor &&
 	       !!a->limits.cancel_method == !!b->limits.cancel_method &&
-	       !!a->limits.kill_path == !!b->limits.kill_path,
+	       !!a->limits.kill_path == !!b->limits.kill_path &&
+	       !memcmp(&a->limits.slow, &b->limits.slow, sizeof(a->limits.slow)) &&
+	       !strcmp(a->xdp.pin_path ? a->xdp.pin_path : "-",
+		       b->xdp.pin_path ? b->xdp.pin_path : "-"),
 	   "roundtrip %s: lanes, limits, xdp equal", what);
 	for (int l = 0; l < OG_LANE_MAX; l++) {
 		const struct cfg_lane *x = &a->lanes.lane[l], *z = &b->lanes.lane[l];
 
 		OK(x->class_id == z->class_id && x->slo_p99_ms == z->slo_p99_ms &&
 		       x->reserve_workers == z->reserve_workers &&
-		       x->n_dst_ports == z->n_dst_ports && x->n_src_cidrs == z->n_src_cidrs,
+		       x->others_nice == z->others_nice && x->n_dst_ports == z->n_dst_ports &&
+		       x->n_src_cidrs == z->n_src_cidrs,
 		   "roundtrip %s: lane %d equal", what, l);
 	}
 	for (int i = 0; i < a->n_upstreams && i < b->n_upstreams; i++) {
@@ -705,13 +760,13 @@ static void test_roundtrip(void)
 		  "    max_body: 0\n"
 		  "  - match: {}\n    upstream: a.b\n    max_body: 1m\n");
 	roundtrip("lanes",
-		  "workers: 3\nxdp: { interface: \"veth-og0\", mode: generic }\n"
+		  "workers: 3\nxdp: { interface: \"veth-og0\", mode: generic, pin_path: /p/x }\n"
 		  "lanes:\n  trusted: [\"10.0.0.0/8\", \"fd00::/8\"]\n"
-		  "  order: { class: \"1:a\", slo_p99_ms: 5, reserve_workers: 2,"
+		  "  order: { class: \"1:a\", slo_p99_ms: 5, reserve_workers: 2, others_nice: 7,"
 		  " match: { dst_ports: [9443, 9444], src_cidrs: [\"10.20.0.0/16\"] } }\n"
 		  "  bulk: { class: \"1:30\" }\n"
 		  "limits: { decrease: 0.65, dry_run: true, cancel: { method: DELETE },"
-		  " kill_switch: { path: /kill } }\n"
+		  " kill_switch: { path: /kill }, slow: { pkt_rate: 7, calm_windows: 9 } }\n"
 		  "upstreams:\n  o: { servers: [\"127.0.0.1:1\"] }\n"
 		  "routes:\n  - match: {}\n    upstream: o\n    lane: bulk\n"
 		  "    limit: { rps: 7, key: \"header:x-u\" }\n"

@@ -193,6 +193,7 @@ struct cfg_lane {
 	uint32_t class_id;	  /* HTB handle 0xMMMMmmmm of class_str, 0 = none */
 	uint32_t slo_p99_ms;	  /* 0 = no latency objective */
 	uint32_t reserve_workers; /* workers reserved for this lane (order only) */
+	uint32_t others_nice;	  /* order only: nice of the other workers when reserving, 10 */
 	uint16_t *dst_ports;	  /* match.dst_ports: listener ports that put a connection here */
 	int n_dst_ports;
 	struct cfg_cidr *src_cidrs; /* match.src_cidrs: client prefixes that put it here */
@@ -207,6 +208,18 @@ struct cfg_lanes {
 	struct cfg_lane lane[OG_LANE_MAX];
 };
 
+/* limits.slow: the slow loop's thresholds (per source, per second over a slow_ms window) and
+ * what a source over one gets (user/lanes/slow.h). */
+struct cfg_slow {
+	uint32_t syn_rate;	  /* SYNs/s, default 500 */
+	uint32_t pkt_rate;	  /* packets/s, default 50000 */
+	uint32_t reject_rate;	  /* L7 429s/s, default 50 */
+	uint32_t throttle_pps;	  /* the og_throttle bucket's rate, default 100 */
+	uint32_t throttle_burst;  /* and its size, default 200 */
+	uint32_t throttle_ttl_ms; /* first TTL (doubles per repeat), default 10000 */
+	uint32_t calm_windows;	  /* calm windows before an early release, default 3 */
+};
+
 /* limits: the controller's periods and the requests it never limits. */
 struct cfg_limits {
 	int present;	     /* 1 when a limits: section was written */
@@ -219,9 +232,10 @@ struct cfg_limits {
 	uint32_t cancel_prefix_len;
 	char *kill_path; /* kill_switch.path, NULL = none */
 	uint32_t kill_path_len;
-	uint32_t floor;	     /* lowest in-flight limit the controller sets, default 4 */
-	uint32_t ceiling;    /* highest before a lane goes back to unlimited, default 4096 */
-	uint32_t grow_after; /* fast windows under the SLO before a limit grows, default 3 */
+	uint32_t floor;	      /* lowest in-flight limit the controller sets, default 4 */
+	uint32_t ceiling;     /* highest before a lane goes back to unlimited, default 4096 */
+	uint32_t grow_after;  /* fast windows under the SLO before a limit grows, default 3 */
+	struct cfg_slow slow; /* limits.slow (defaults filled in even when absent) */
 };
 
 /* xdp: attach the datapath to an interface (done by the kernel link, user/lanes/kern). */
@@ -229,6 +243,7 @@ struct cfg_xdp {
 	int present;
 	char ifname[16]; /* interface name, IFNAMSIZ */
 	int mode;	 /* enum dp_xdp_mode: 0 auto, 1 native, 2 generic (skb) */
+	char *pin_path;	 /* bpffs dir of the maps; NULL: /sys/fs/bpf/ordergate or the adopted's */
 };
 
 struct cfg_access_log {

@@ -205,11 +205,19 @@ static void dump_lanes(const struct config *c, struct evbuffer *out)
 {
 	const struct cfg_limits *l = &c->limits;
 
-	if (c->xdp.present)
-		evbuffer_add_printf(out, "xdp: { interface: \"%s\", mode: %s }\n", c->xdp.ifname,
+	if (c->xdp.present) {
+		evbuffer_add_printf(out, "xdp: { interface: ");
+		qs(out, c->xdp.ifname);
+		evbuffer_add_printf(out, ", mode: %s",
 				    c->xdp.mode == 1   ? "native"
 				    : c->xdp.mode == 2 ? "generic"
 						       : "auto");
+		if (c->xdp.pin_path) { /* absent: an adopted attach's own pin dir */
+			evbuffer_add_printf(out, ", pin_path: ");
+			qs(out, c->xdp.pin_path);
+		}
+		evbuffer_add_printf(out, " }\n");
+	}
 	if (c->lanes.present) {
 		evbuffer_add_printf(out, "lanes:\n  trusted: ");
 		dump_cidrs(out, c->lanes.trusted, c->lanes.n_trusted);
@@ -222,9 +230,11 @@ static void dump_lanes(const struct config *c, struct evbuffer *out)
 				evbuffer_add_printf(out, "class: \"%s\", ", ln->class_str);
 			evbuffer_add_printf(out, "slo_p99_ms: %u", ln->slo_p99_ms);
 			if (i == OG_LANE_ORDER) {
-				evbuffer_add_printf(out,
-						    ", reserve_workers: %u, match: { dst_ports: [",
-						    ln->reserve_workers);
+				evbuffer_add_printf(
+				    out,
+				    ", reserve_workers: %u, others_nice: %u, match: "
+				    "{ dst_ports: [",
+				    ln->reserve_workers, ln->others_nice);
 				for (int p = 0; p < ln->n_dst_ports; p++)
 					evbuffer_add_printf(out, "%s%u", p ? ", " : "",
 							    ln->dst_ports[p]);
@@ -240,6 +250,12 @@ static void dump_lanes(const struct config *c, struct evbuffer *out)
 			    "  floor: %u\n  ceiling: %u\n  grow_after: %u\n",
 			    l->fast_ms, l->slow_ms, l->decrease, l->dry_run ? "true" : "false",
 			    l->floor, l->ceiling, l->grow_after);
+	evbuffer_add_printf(
+	    out,
+	    "  slow: { syn_rate: %u, pkt_rate: %u, reject_rate: %u, throttle_pps: %u,"
+	    " throttle_burst: %u, throttle_ttl_ms: %u, calm_windows: %u }\n",
+	    l->slow.syn_rate, l->slow.pkt_rate, l->slow.reject_rate, l->slow.throttle_pps,
+	    l->slow.throttle_burst, l->slow.throttle_ttl_ms, l->slow.calm_windows);
 	if (l->cancel_method) {
 		evbuffer_add_printf(out, "  cancel: { method: ");
 		qs(out, l->cancel_method);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Config "lanes", "limits", "xdp" and a route's "lane" and "limit": schema and cross-checks. */
+/* Config "lanes" and a route's "lane" and "limit": schema and cross-checks. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -13,17 +13,6 @@ _Static_assert(OG_LANE_ORDER == 1 && OG_LANE_NORMAL == 2 && OG_LANE_BULK == 3 &&
 	       "lane ids are the interface between config, lanes and the kernel");
 
 static const char *const lane_names[OG_LANE_MAX] = {NULL, "order", "normal", "bulk"};
-
-void cfg_limits_defaults(struct cfg_limits *l)
-{
-	memset(l, 0, sizeof(*l));
-	l->fast_ms = 100;
-	l->slow_ms = 1000;
-	l->decrease = 0.7;
-	l->floor = 4;
-	l->ceiling = 4096;
-	l->grow_after = 3;
-}
 
 int cfg_get_bool(struct cfg_ld *ld, const struct cfg_node *v, const char *key, int *out)
 {
@@ -240,7 +229,8 @@ static int load_match(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_la
 
 static int load_lane(struct cfg_ld *ld, const struct cfg_node *v, int lane)
 {
-	static const char *const keys[] = {"class", "slo_p99_ms", "reserve_workers", "match", NULL};
+	static const char *const keys[] = {"class", "slo_p99_ms",  "reserve_workers",
+					   "match", "others_nice", NULL};
 	struct cfg_lane *ln = &ld->c->lanes.lane[lane];
 	char where[48];
 	int r;
@@ -275,6 +265,13 @@ static int load_lane(struct cfg_ld *ld, const struct cfg_node *v, int lane)
 						"x-traffic-tier says otherwise)");
 			r = load_match(ld, x, ln, where);
 			break;
+		case 4:
+			if (lane != OG_LANE_ORDER)
+				return cfg_fail(ld, k,
+						"\"others_nice\" is for the order lane only");
+			r = cfg_get_u32(ld, x, "others_nice", 0, 19, " (a nice value)",
+					&ln->others_nice);
+			break;
 		default:
 			return -EINVAL;
 		}
@@ -293,6 +290,7 @@ int cfg_load_lanes(struct cfg_ld *ld, const struct cfg_node *v)
 	if ((r = cfg_want_map(ld, v, "\"lanes\"", "")))
 		return r;
 	ls->present = 1;
+	ls->lane[OG_LANE_ORDER].others_nice = 10;
 	for (int i = 0; i < v->n; i++) {
 		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
 		int ki = cfg_key_index(ld, k, keys, NULL, "in lanes");
@@ -306,179 +304,6 @@ int cfg_load_lanes(struct cfg_ld *ld, const struct cfg_node *v)
 		if (r)
 			return r;
 	}
-	return 0;
-}
-
-static int load_cancel(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_limits *l)
-{
-	static const char *const keys[] = {"method", "path_prefix", NULL};
-	char g[64];
-	int r;
-
-	if ((r = cfg_want_map(ld, v, "\"cancel\"", "in limits")))
-		return r;
-	for (int i = 0; i < v->n; i++) {
-		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
-
-		switch (cfg_key_index(ld, k, keys, NULL, "in limits.cancel")) {
-		case 0:
-			if (x->type != CFG_N_SCALAR || !cfg_is_token(x->s, x->len) || x->len > 32)
-				return cfg_fail(
-				    ld, x, "\"method\" must be a method name like DELETE, got %s",
-				    cfg_got(x, g, sizeof(g)));
-			for (size_t j = 0; j < x->len; j++)
-				if (islower((unsigned char)x->s[j]))
-					return cfg_fail(ld, x,
-							"method %s never matches: methods are "
-							"case-sensitive",
-							cfg_got(x, g, sizeof(g)));
-			l->cancel_method = cfg_keep(ld, x->s, x->len);
-			r = l->cancel_method ? 0 : cfg_oom(ld);
-			break;
-		case 1:
-			r = cfg_get_path(ld, x, "path_prefix", 0, &l->cancel_prefix);
-			l->cancel_prefix_len = r ? 0 : (uint32_t)strlen(l->cancel_prefix);
-			break;
-		default:
-			return -EINVAL;
-		}
-		if (r)
-			return r;
-	}
-	if (!l->cancel_method)
-		return cfg_fail(ld, v,
-				"\"cancel\" needs a method, e.g. { method: DELETE, "
-				"path_prefix: /api/v1/orders }");
-	return 0;
-}
-
-static int load_kill(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_limits *l)
-{
-	static const char *const keys[] = {"path", NULL};
-	int r;
-
-	if ((r = cfg_want_map(ld, v, "\"kill_switch\"", "in limits")))
-		return r;
-	for (int i = 0; i < v->n; i++) {
-		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
-
-		if (cfg_key_index(ld, k, keys, NULL, "in limits.kill_switch") < 0)
-			return -EINVAL;
-		if ((r = cfg_get_path(ld, x, "path", 0, &l->kill_path)))
-			return r;
-		l->kill_path_len = (uint32_t)strlen(l->kill_path);
-	}
-	if (!l->kill_path)
-		return cfg_fail(ld, v, "\"kill_switch\" needs a path, e.g. { path: /api/v1/kill }");
-	return 0;
-}
-
-int cfg_load_limits(struct cfg_ld *ld, const struct cfg_node *v)
-{
-	static const char *const keys[] = {"fast_ms",	 "slow_ms",	"decrease", "dry_run",
-					   "cancel",	 "kill_switch", "floor",    "ceiling",
-					   "grow_after", NULL};
-	struct cfg_limits *l = &ld->c->limits;
-	const struct cfg_node *floor_n = NULL;
-	int r;
-
-	if ((r = cfg_want_map(ld, v, "\"limits\"", "")))
-		return r;
-	l->present = 1;
-	for (int i = 0; i < v->n; i++) {
-		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
-
-		switch (cfg_key_index(ld, k, keys, NULL, "in limits")) {
-		case 0:
-			r = CFG_GET_MS(ld, x, "fast_ms", 10, 60000, &l->fast_ms);
-			break;
-		case 1:
-			r = CFG_GET_MS(ld, x, "slow_ms", 100, 3600000, &l->slow_ms);
-			break;
-		case 2:
-			r = cfg_get_decimal(ld, x, "decrease", 0.1, 0.99, &l->decrease);
-			break;
-		case 3:
-			r = cfg_get_bool(ld, x, "dry_run", &l->dry_run);
-			break;
-		case 4:
-			r = load_cancel(ld, x, l);
-			break;
-		case 5:
-			r = load_kill(ld, x, l);
-			break;
-		case 6:
-			r = cfg_get_u32(ld, x, "floor", 1, 1000000, " (requests in flight)",
-					&l->floor);
-			floor_n = x;
-			break;
-		case 7:
-			r = cfg_get_u32(ld, x, "ceiling", 1, 10000000, " (requests in flight)",
-					&l->ceiling);
-			break;
-		case 8:
-			r = cfg_get_u32(ld, x, "grow_after", 1, 1000, " (fast windows)",
-					&l->grow_after);
-			break;
-		default:
-			return -EINVAL;
-		}
-		if (r)
-			return r;
-	}
-	if (l->floor > l->ceiling)
-		return cfg_fail(ld, floor_n ? floor_n : v,
-				"\"floor\" (%u) is above \"ceiling\" (%u)", l->floor, l->ceiling);
-	if (l->slow_ms < l->fast_ms)
-		return cfg_fail(ld, v, "\"slow_ms\" (%u) is shorter than \"fast_ms\" (%u)",
-				l->slow_ms, l->fast_ms);
-	return 0;
-}
-
-int cfg_load_xdp(struct cfg_ld *ld, const struct cfg_node *v)
-{
-	static const char *const keys[] = {"interface", "mode", NULL};
-	static const char *const modes[] = {"auto", "native", "generic", "skb", NULL};
-	struct cfg_xdp *x = &ld->c->xdp;
-	char g[64];
-	int r;
-
-	if ((r = cfg_want_map(ld, v, "\"xdp\"", "")))
-		return r;
-	for (int i = 0; i < v->n; i++) {
-		const struct cfg_node *k = v->kids[2 * i], *val = v->kids[2 * i + 1];
-		int m;
-
-		switch (cfg_key_index(ld, k, keys, NULL, "in xdp")) {
-		case 0:
-			if (val->type != CFG_N_SCALAR || !val->len ||
-			    val->len >= sizeof(x->ifname) || memchr(val->s, '/', val->len) ||
-			    memchr(val->s, 0, val->len) || memchr(val->s, ' ', val->len))
-				return cfg_fail(ld, val,
-						"\"interface\" must be an interface name of 1 to "
-						"15 characters, got %s",
-						cfg_got(val, g, sizeof(g)));
-			memcpy(x->ifname, val->s, val->len);
-			break;
-		case 1:
-			for (m = 0; modes[m]; m++)
-				if (cfg_is_plain_word(val, modes[m]) ||
-				    (val->type == CFG_N_SCALAR && !strcmp(val->s, modes[m])))
-					break;
-			if (!modes[m])
-				return cfg_fail(ld, val,
-						"\"mode\" must be auto, native, generic or skb, "
-						"got %s",
-						cfg_got(val, g, sizeof(g)));
-			x->mode = m == 3 ? 2 : m; /* skb is generic by another name */
-			break;
-		default:
-			return -EINVAL;
-		}
-	}
-	if (!x->ifname[0])
-		return cfg_fail(ld, v, "\"xdp\" needs an interface, e.g. { interface: eth0 }");
-	x->present = 1;
 	return 0;
 }
 

@@ -60,6 +60,7 @@ void ctrl_attach_dp(struct dp_maps *m)
 {
 	cs.dp = m;
 	cs.have_prev_dp = 0;
+	atomic_store(&og_ctrl.kern, m != NULL);
 }
 
 void ctrl_set_slow(void (*fn)(void *ctx, uint64_t now_ms), void *ctx)
@@ -130,6 +131,10 @@ static void measure(struct ctrl_in *in, const struct config *cfg, uint32_t windo
 			li->drops = dp[l].drop_block + dp[l].drop_throttle + dp[l].drop_error -
 				    cs.prev_dp[l].drop_block - cs.prev_dp[l].drop_throttle -
 				    cs.prev_dp[l].drop_error;
+			atomic_fetch_add_explicit(&og_ctrl.kern_rx[l], li->rx_pkts,
+						  memory_order_relaxed);
+			atomic_fetch_add_explicit(&og_ctrl.kern_drops[l], li->drops,
+						  memory_order_relaxed);
 		}
 		atomic_store_explicit(&og_ctrl.p50_us[l], li->p50_us, memory_order_relaxed);
 		atomic_store_explicit(&og_ctrl.p99_us[l], li->p99_us, memory_order_relaxed);
@@ -386,10 +391,13 @@ void ctrl_render_lanes(struct evbuffer *out)
 	struct lanes_totals t;
 
 	lanes_totals(&t);
-	evbuffer_add_printf(out, "{\"enabled\":%s,\"dry_run\":%s,\"window_ms\":%u,\"lanes\":[",
+	evbuffer_add_printf(out,
+			    "{\"enabled\":%s,\"dry_run\":%s,\"window_ms\":%u,\"kernel\":%s,"
+			    "\"lanes\":[",
 			    rt && rt->cfg->lanes.present ? "true" : "false",
 			    rt && rt->cfg->limits.dry_run ? "true" : "false",
-			    ld32(&og_ctrl.window_ms));
+			    ld32(&og_ctrl.window_ms),
+			    atomic_load(&og_ctrl.kern) ? "true" : "false");
 	for (unsigned l = OG_LANE_ORDER; l < OG_LANE_MAX; l++) {
 		struct lanes_sum s;
 
@@ -400,7 +408,8 @@ void ctrl_render_lanes(struct evbuffer *out)
 		    "\"p50_us\":%llu,\"p99_us\":%llu,\"window_count\":%llu,\"requests\":%llu,"
 		    "\"admitted\":%llu,\"exempt\":%llu,\"errors\":%llu,"
 		    "\"rejected\":{\"rate-limited\":%llu,\"lane-shed\":%llu},"
-		    "\"dry_run\":{\"rate-limited\":%llu,\"lane-shed\":%llu}}",
+		    "\"dry_run\":{\"rate-limited\":%llu,\"lane-shed\":%llu},"
+		    "\"kern_rx_pkts\":%llu,\"kern_drops\":%llu}",
 		    l > OG_LANE_ORDER ? "," : "", lanes_name(l), ld32(&og_lanes.lane[l].limit),
 		    (int)atomic_load(&og_lanes.lane[l].inflight),
 		    rt && rt->cfg->lanes.present ? rt->cfg->lanes.lane[l].slo_p99_ms : 0,
@@ -411,7 +420,9 @@ void ctrl_render_lanes(struct evbuffer *out)
 		    (unsigned long long)s.errors, (unsigned long long)s.rejected[LR_RATE_LIMITED],
 		    (unsigned long long)s.rejected[LR_LANE_SHED],
 		    (unsigned long long)s.dry_run[LR_RATE_LIMITED],
-		    (unsigned long long)s.dry_run[LR_LANE_SHED]);
+		    (unsigned long long)s.dry_run[LR_LANE_SHED],
+		    (unsigned long long)ld64(&og_ctrl.kern_rx[l]),
+		    (unsigned long long)ld64(&og_ctrl.kern_drops[l]));
 	}
 	evbuffer_add_printf(out,
 			    "],\"tier\":{\"honoured\":%llu,\"untrusted\":%llu,\"invalid\":%llu},"

@@ -15,14 +15,17 @@ struct dp_maps;
 
 /* What the controller publishes for readers on other threads (admin, metrics). */
 struct ctrl_pub {
-	_Atomic uint64_t ticks;			 /* fast windows run */
-	_Atomic uint64_t p50_us[OG_LANE_MAX];	 /* last window */
-	_Atomic uint64_t p99_us[OG_LANE_MAX];	 /* last window */
-	_Atomic uint64_t count[OG_LANE_MAX];	 /* completions in the last window */
-	_Atomic uint32_t law_limit[OG_LANE_MAX]; /* the law's limit (before overrides) */
-	_Atomic uint64_t cuts[OG_LANE_MAX];	 /* limit changes down */
-	_Atomic uint64_t grows[OG_LANE_MAX];	 /* limit changes up */
-	_Atomic uint32_t window_ms;		 /* length of the last window */
+	_Atomic uint64_t ticks;			  /* fast windows run */
+	_Atomic uint64_t p50_us[OG_LANE_MAX];	  /* last window */
+	_Atomic uint64_t p99_us[OG_LANE_MAX];	  /* last window */
+	_Atomic uint64_t count[OG_LANE_MAX];	  /* completions in the last window */
+	_Atomic uint32_t law_limit[OG_LANE_MAX];  /* the law's limit (before overrides) */
+	_Atomic uint64_t cuts[OG_LANE_MAX];	  /* limit changes down */
+	_Atomic uint64_t grows[OG_LANE_MAX];	  /* limit changes up */
+	_Atomic uint32_t window_ms;		  /* length of the last window */
+	_Atomic int kern;			  /* og_lane_stats read (ctrl_attach_dp) */
+	_Atomic uint64_t kern_rx[OG_LANE_MAX];	  /* og_lane_stats rx_pkts since attach */
+	_Atomic uint64_t kern_drops[OG_LANE_MAX]; /* and drops (block, throttle, error) */
 };
 extern struct ctrl_pub og_ctrl;
 

@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 
 #include "core/worker.h"
+#include "lanes/ctrl.h"
 #include "lanes/kern.h"
 #include "lanes/klink.h"
 #include "lanes/reserve.h"
@@ -18,11 +19,25 @@
 static struct {
 	int started;
 	char pin_dir[256];
+	char ifname[16];   /* what the kernel link started with: xdp.interface, */
+	int mode;	   /* xdp.mode, */
+	char pin_cfg[256]; /* xdp.pin_path ("" unwritten), */
+	uint32_t slow_ms;  /* limits.slow_ms */
+	struct dp_maps cm; /* the controller's (main thread): og_lane_stats */
+	int cm_open;
 	pthread_mutex_t mu; /* admin's map handles (one admin thread; cheap insurance) */
 	struct dp_maps am;
 	int am_open;
 	struct klink_l4 l4; /* what klink_apply_l4 wrote last */
 } L = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void cidr_prefix(const struct cfg_cidr *c, struct dp_prefix *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->family = c->family;
+	p->len = c->prefix_len;
+	memcpy(p->addr, c->addr, c->family == AF_INET ? 4 : 16);
+}
 
 void klink_opts_default(struct klink_opts *o)
 {
@@ -32,134 +47,48 @@ void klink_opts_default(struct klink_opts *o)
 	o->nice = 10;
 }
 
-static int parse_list(char *v, struct klink_opts *o, int ports, char *err, size_t errlen)
-{
-	for (char *save = NULL, *t = strtok_r(v, "+", &save); t; t = strtok_r(NULL, "+", &save)) {
-		if (ports) {
-			char *end;
-			unsigned long p = strtoul(t, &end, 10);
+/* The strings klink_opts points at: a config generation is freed after a reload, these stay. */
+static char opt_ifname[16], opt_pin[256];
 
-			if (*end || !p || p > 65535 || o->n_order_ports == 64) {
-				snprintf(err, errlen, "ORDERGATE_RESERVE: bad port \"%s\"", t);
-				return -EINVAL;
-			}
-			o->order_ports[o->n_order_ports++] = (uint16_t)p;
-		} else {
-			if (o->n_order_src == 64 ||
-			    dp_prefix_parse(t, &o->order_src[o->n_order_src], NULL, err, errlen))
-				return -EINVAL;
-			o->n_order_src++;
-		}
-	}
-	return 0;
+/* limits.slow over the slow loop's parameters (what the config does not name keeps its value). */
+static void slow_from_config(struct slow_params *p, const struct cfg_slow *cs)
+{
+	p->syn_rate = cs->syn_rate;
+	p->pkt_rate = cs->pkt_rate;
+	p->reject_rate = cs->reject_rate;
+	p->throttle_pps = cs->throttle_pps;
+	p->throttle_burst = cs->throttle_burst;
+	p->ttl_ms = cs->throttle_ttl_ms;
+	p->calm_ticks = cs->calm_windows;
 }
 
-static int kv_u64(const char *k, const char *v, const char *want, uint64_t *out)
+void klink_opts_config(struct klink_opts *o, const struct config *cfg)
 {
-	char *end;
+	const struct cfg_lane *ol = &cfg->lanes.lane[OG_LANE_ORDER];
 
-	if (strcmp(k, want))
-		return 0;
-	*out = strtoull(v, &end, 10);
-	return *end ? -EINVAL : 1;
-}
-
-int klink_opts_env(struct klink_opts *o, char *err, size_t errlen)
-{
-	const char *x = getenv("ORDERGATE_XDP"), *r = getenv("ORDERGATE_RESERVE");
-	const char *s = getenv("ORDERGATE_SLOW");
-	static char ifname[16], pin[256];
-	char buf[1024], *save = NULL;
-
-	if (x && *x) {
-		const char *at = strchr(x, '@'), *colon = strchr(x, ':');
-		size_t n = strcspn(x, ":@");
-
-		if (n == 0 || n >= sizeof(ifname)) {
-			snprintf(err, errlen, "ORDERGATE_XDP: bad interface in \"%s\"", x);
-			return -EINVAL;
-		}
-		memcpy(ifname, x, n);
-		ifname[n] = 0;
-		o->ifname = ifname;
-		if (colon && (!at || colon < at)) {
-			size_t m = at ? (size_t)(at - colon - 1) : strlen(colon + 1);
-
-			if (!strncmp(colon + 1, "native", m) && m == 6)
-				o->mode = DP_XDP_NATIVE;
-			else if (!strncmp(colon + 1, "generic", m) && m == 7)
-				o->mode = DP_XDP_GENERIC;
-			else if (!strncmp(colon + 1, "auto", m) && m == 4)
-				o->mode = DP_XDP_AUTO;
-			else {
-				snprintf(err, errlen,
-					 "ORDERGATE_XDP: mode is auto, native or generic");
-				return -EINVAL;
-			}
-		}
-		if (at) {
-			snprintf(pin, sizeof(pin), "%s", at + 1);
-			o->pin_dir = pin;
+	o->ifname = NULL;
+	o->pin_dir = NULL;
+	if (cfg->xdp.present) {
+		snprintf(opt_ifname, sizeof(opt_ifname), "%s", cfg->xdp.ifname);
+		o->ifname = opt_ifname;
+		o->mode = cfg->xdp.mode;
+		if (cfg->xdp.pin_path) {
+			snprintf(opt_pin, sizeof(opt_pin), "%s", cfg->xdp.pin_path);
+			o->pin_dir = opt_pin;
 		}
 	}
-	if (r && *r) {
-		snprintf(buf, sizeof(buf), "%s", r);
-		for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-			char *eq = strchr(t, '=');
-			uint64_t u;
-
-			if (!eq)
-				goto bad_r;
-			*eq = 0;
-			if (!strcmp(t, "workers") && kv_u64(t, eq + 1, "workers", &u) == 1)
-				o->reserve_workers = (uint32_t)u;
-			else if (!strcmp(t, "nice") && kv_u64(t, eq + 1, "nice", &u) == 1 && u < 20)
-				o->nice = (int)u;
-			else if (!strcmp(t, "ports") || !strcmp(t, "src")) {
-				/* strtok_r state is per list: the inner lists use '+' */
-				char inner[512];
-
-				snprintf(inner, sizeof(inner), "%s", eq + 1);
-				if (parse_list(inner, o, !strcmp(t, "ports"), err, errlen))
-					return -EINVAL;
-			} else
-				goto bad_r;
-		}
-	}
-	if (s && *s) {
-		snprintf(buf, sizeof(buf), "%s", s);
-		save = NULL;
-		for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-			char *eq = strchr(t, '=');
-			uint64_t u = 0;
-			int ok = 0;
-
-			if (!eq)
-				goto bad_s;
-			*eq = 0;
-			ok |= kv_u64(t, eq + 1, "ms", &u) == 1 && (o->slow_ms = (uint32_t)u, 1);
-			ok |= kv_u64(t, eq + 1, "syn", &o->slow.syn_rate) == 1;
-			ok |= kv_u64(t, eq + 1, "pps", &o->slow.pkt_rate) == 1;
-			ok |= kv_u64(t, eq + 1, "rejects", &o->slow.reject_rate) == 1;
-			ok |= kv_u64(t, eq + 1, "ttl_ms", &o->slow.ttl_ms) == 1;
-			ok |= kv_u64(t, eq + 1, "throttle_pps", &o->slow.throttle_pps) == 1;
-			ok |= kv_u64(t, eq + 1, "throttle_burst", &o->slow.throttle_burst) == 1;
-			ok |= kv_u64(t, eq + 1, "calm_ticks", &u) == 1 &&
-			      (o->slow.calm_ticks = (uint32_t)u, 1);
-			if (!ok)
-				goto bad_s;
-		}
-	}
-	return 0;
-bad_r:
-	snprintf(err, errlen,
-		 "ORDERGATE_RESERVE: want workers=N,ports=P+P,src=CIDR+CIDR,nice=N (0..19)");
-	return -EINVAL;
-bad_s:
-	snprintf(err, errlen,
-		 "ORDERGATE_SLOW: want ms,syn,pps,rejects,ttl_ms,throttle_pps,"
-		 "throttle_burst,calm_ticks = numbers");
-	return -EINVAL;
+	o->slow_ms = cfg->limits.slow_ms;
+	slow_from_config(&o->slow, &cfg->limits.slow);
+	o->reserve_workers = cfg->lanes.present ? ol->reserve_workers : 0;
+	o->nice = (int)ol->others_nice;
+	o->n_order_ports = 0;
+	o->n_order_src = 0;
+	if (!cfg->lanes.present)
+		return;
+	for (int i = 0; i < ol->n_dst_ports && i < 64; i++)
+		o->order_ports[o->n_order_ports++] = ol->dst_ports[i];
+	for (int i = 0; i < ol->n_src_cidrs && i < 64; i++)
+		cidr_prefix(&ol->src_cidrs[i], &o->order_src[o->n_order_src++]);
 }
 
 int klink_prepare(const struct klink_opts *o, char *err, size_t errlen)
@@ -212,7 +141,20 @@ int klink_start(const struct klink_opts *o, char *err, size_t errlen)
 	}
 	kern_stats_read(&ks);
 	snprintf(L.pin_dir, sizeof(L.pin_dir), "%s", ks.pin_dir);
+	snprintf(L.ifname, sizeof(L.ifname), "%s", o->ifname);
+	snprintf(L.pin_cfg, sizeof(L.pin_cfg), "%s", o->pin_dir ? o->pin_dir : "");
+	L.mode = o->mode;
+	L.slow_ms = ko.tick_ms;
 	L.started = 1;
+	/* the controller reads og_lane_stats deltas each fast window through its own handles */
+	if (dp_maps_open(&L.cm, L.pin_dir, err, errlen) == 0) {
+		L.cm_open = 1;
+		ctrl_attach_dp(&L.cm);
+	} else {
+		og_log("warn", "event=kern_start note=\"controller without og_lane_stats: %s\"",
+		       err);
+		err[0] = 0;
+	}
 	og_log("info", "event=kern_start ifname=%s %s pin_dir=%s slow_ms=%u", o->ifname,
 	       ks.adopted ? "adopted=1" : "attached=1", ks.pin_dir, ko.tick_ms);
 	return 0;
@@ -220,6 +162,11 @@ int klink_start(const struct klink_opts *o, char *err, size_t errlen)
 
 void klink_stop(void)
 {
+	if (L.cm_open) {
+		ctrl_attach_dp(NULL);
+		dp_maps_close(&L.cm);
+		L.cm_open = 0;
+	}
 	if (L.started) {
 		kern_stop();
 		slow_fini();
@@ -265,34 +212,39 @@ static int src_lane(struct dp_maps *m, const struct dp_prefix *p, unsigned int l
 
 int klink_apply_l4(const struct klink_l4 *l4)
 {
-	struct dp_maps m;
+	struct dp_maps own, *mp = &L.cm;
 	char err[256], buf[64];
 	int lane, i, ret, first = 0, n = 0;
 
 	if (!L.started)
 		return 0;
-	ret = dp_maps_open(&m, L.pin_dir, err, sizeof(err));
-	if (ret) {
-		og_log("warn", "event=kern_l4 err=\"%s\"", err);
-		return ret;
+	/* the handles opened at start (main thread, like this call): a reload after the
+	 * privilege drop can no longer open the root-owned pins */
+	if (!L.cm_open) {
+		ret = dp_maps_open(&own, L.pin_dir, err, sizeof(err));
+		if (ret) {
+			og_log("warn", "event=kern_l4 err=\"%s\"", err);
+			return ret;
+		}
+		mp = &own;
 	}
 	for (lane = OG_LANE_ORDER; lane < OG_LANE_MAX; lane++) {
 		for (i = 0; i < L.l4.n_ports[lane]; i++)
 			if (!has_port(l4, lane, L.l4.ports[lane][i]) &&
-			    (ret = dp_port_lane_set(&m, L.l4.ports[lane][i], OG_LANE_NONE)) &&
+			    (ret = dp_port_lane_set(mp, L.l4.ports[lane][i], OG_LANE_NONE)) &&
 			    ret != -ENOENT && !first)
 				first = ret;
 		for (i = 0; i < L.l4.n_src[lane]; i++)
 			if (!has_src(l4, lane, &L.l4.src[lane][i]) &&
-			    (ret = src_lane(&m, &L.l4.src[lane][i], OG_LANE_NONE)) && !first)
+			    (ret = src_lane(mp, &L.l4.src[lane][i], OG_LANE_NONE)) && !first)
 				first = ret;
 	}
 	for (lane = OG_LANE_ORDER; lane < OG_LANE_MAX; lane++) {
 		for (i = 0; i < l4->n_ports[lane]; i++, n++)
-			if ((ret = dp_port_lane_set(&m, l4->ports[lane][i], lane)) && !first)
+			if ((ret = dp_port_lane_set(mp, l4->ports[lane][i], lane)) && !first)
 				first = ret;
 		for (i = 0; i < l4->n_src[lane]; i++, n++) {
-			ret = src_lane(&m, &l4->src[lane][i], lane);
+			ret = src_lane(mp, &l4->src[lane][i], lane);
 			if (ret && !first)
 				first = ret;
 			if (ret)
@@ -301,22 +253,74 @@ int klink_apply_l4(const struct klink_l4 *l4)
 				       dp_lane_name(lane), strerror(-ret));
 		}
 	}
-	dp_maps_close(&m);
+	if (mp == &own)
+		dp_maps_close(&own);
 	L.l4 = *l4;
 	og_log("info", "event=kern_l4 rules=%d err=%d", n, first);
 	return first;
 }
 
-int klink_l4_order(const struct klink_opts *o)
+int klink_apply_config(const struct config *cfg)
 {
-	static struct klink_l4 l4; /* large: not on the stack */
+	static struct klink_l4 l4; /* large: not on the stack; main thread only */
+	const struct cfg_lane *ol = &cfg->lanes.lane[OG_LANE_ORDER];
 
 	memset(&l4, 0, sizeof(l4));
-	memcpy(l4.ports[OG_LANE_ORDER], o->order_ports, sizeof(o->order_ports));
-	l4.n_ports[OG_LANE_ORDER] = o->n_order_ports;
-	memcpy(l4.src[OG_LANE_ORDER], o->order_src, sizeof(o->order_src));
-	l4.n_src[OG_LANE_ORDER] = o->n_order_src;
+	/* only the order lane has an L4 match; without lanes: the previous rules go */
+	for (int i = 0; cfg->lanes.present && i < ol->n_dst_ports && i < 64; i++)
+		l4.ports[OG_LANE_ORDER][l4.n_ports[OG_LANE_ORDER]++] = ol->dst_ports[i];
+	for (int i = 0; cfg->lanes.present && i < ol->n_src_cidrs && i < 64; i++)
+		cidr_prefix(&ol->src_cidrs[i], &l4.src[OG_LANE_ORDER][l4.n_src[OG_LANE_ORDER]++]);
 	return klink_apply_l4(&l4);
+}
+
+static int same_cidrs(const struct cfg_cidr *a, int na, const struct cfg_cidr *b, int nb)
+{
+	return na == nb && (!na || !memcmp(a, b, (size_t)na * sizeof(*a)));
+}
+
+static int same_ports(const uint16_t *a, int na, const uint16_t *b, int nb)
+{
+	return na == nb && (!na || !memcmp(a, b, (size_t)na * sizeof(*a)));
+}
+
+void klink_reload(const struct config *old, const struct config *cfg)
+{
+	const struct cfg_lane *a = &old->lanes.lane[OG_LANE_ORDER];
+	const struct cfg_lane *b = &cfg->lanes.lane[OG_LANE_ORDER];
+	const struct cfg_xdp *y = &cfg->xdp;
+	uint32_t ra = old->lanes.present ? a->reserve_workers : 0;
+	uint32_t rb = cfg->lanes.present ? b->reserve_workers : 0;
+	struct slow_params sp;
+
+	/* live: the L4 lanes in og_port_lane/og_src_rules, and the slow loop's thresholds */
+	klink_apply_config(cfg);
+	slow_params_default(&sp);
+	slow_from_config(&sp, &cfg->limits.slow);
+	if (L.started)
+		slow_set_params(&sp);
+	/* on restart only: the attach and the writer's period (compared with what runs, so a
+	 * second reload still says it), the reserved workers */
+	if (L.started ? !y->present || strcmp(L.ifname, y->ifname) || L.mode != y->mode ||
+			    strcmp(L.pin_cfg, y->pin_path ? y->pin_path : "")
+		      : y->present)
+		og_log("warn",
+		       "event=reload note=\"xdp: takes effect on restart; the datapath stays as "
+		       "it is, nothing is attached or detached\" xdp_running=%s xdp_config=%s",
+		       L.started ? L.ifname : "-", y->present ? y->ifname : "-");
+	if (L.started && L.slow_ms != cfg->limits.slow_ms)
+		og_log("warn",
+		       "event=reload note=\"limits.slow_ms takes effect on restart\" "
+		       "slow_ms_running=%u slow_ms_config=%u",
+		       L.slow_ms, cfg->limits.slow_ms);
+	if (ra != rb ||
+	    (rb && (a->others_nice != b->others_nice ||
+		    !same_ports(a->dst_ports, a->n_dst_ports, b->dst_ports, b->n_dst_ports) ||
+		    !same_cidrs(a->src_cidrs, a->n_src_cidrs, b->src_cidrs, b->n_src_cidrs))))
+		og_log("warn",
+		       "event=reload note=\"lanes.order reserve_workers, others_nice and the "
+		       "listener placement and steering of its match take effect on restart "
+		       "(kernel and L7 classification follow the new match now)\"");
 }
 
 /* ---- admin ---- */

@@ -5,19 +5,20 @@
 
 #include <stdint.h>
 
+#include "config/config.h"
 #include "dp/dp.h"
 #include "lanes/slow.h"
 
 struct evbuffer;
 
 /*
- * Plain parameters, so the config glue is a few lines (see klink_opts_env for the
- * stand-in until the lanes/xdp config lands):
- *   xdp:   { interface, mode }          -> ifname, mode (ifname NULL: userspace only)
+ * What the kernel link runs with, from the config (klink_opts_config):
+ *   xdp: { interface, mode, pin_path }  -> ifname, mode, pin_dir (no xdp: userspace only)
  *   lanes.order.reserve_workers         -> reserve_workers
+ *   lanes.order.others_nice             -> nice
  *   lanes.order.match.dst_ports         -> order_ports
  *   lanes.order.match.src_cidrs         -> order_src
- *   limits.slow_ms                      -> slow_ms
+ *   limits.slow_ms, limits.slow         -> slow_ms, slow
  */
 struct klink_opts {
 	const char *ifname; /* NULL: no kernel writer, no slow loop */
@@ -36,14 +37,9 @@ struct klink_opts {
 
 /* Defaults: no xdp, slow loop defaults, nice 10. */
 void klink_opts_default(struct klink_opts *o);
-/*
- * Stand-in for the config sections until they exist on this branch:
- *   ORDERGATE_XDP="eth0[:auto|native|generic][@/pin/dir]"
- *   ORDERGATE_RESERVE="workers=1,ports=9443+9444,src=10.20.0.0/16+fd20::/16,nice=10"
- *   ORDERGATE_SLOW="ms=1000,syn=500,pps=50000,rejects=50,ttl_ms=10000,throttle_pps=100"
- * Returns 0, or -EINVAL with the bad part in <err>.
- */
-int klink_opts_env(struct klink_opts *o, char *err, size_t errlen);
+/* Fill <o> from <cfg> (see above); n_workers is the caller's. Once, at start: the strings are
+ * copied to static storage that outlives <cfg>. */
+void klink_opts_config(struct klink_opts *o, const struct config *cfg);
 
 /* Before the workers are created: reserved-worker policy. After: klink_start. */
 int klink_prepare(const struct klink_opts *o, char *err, size_t errlen);
@@ -64,8 +60,14 @@ struct klink_l4 {
 	int n_src[OG_LANE_MAX];
 };
 int klink_apply_l4(const struct klink_l4 *l4);
-/* The stand-in's version: the order lane's ports and sources from <o> (ORDERGATE_RESERVE). */
-int klink_l4_order(const struct klink_opts *o);
+/* klink_apply_l4 of <cfg>'s L4 lanes (lanes.order.match; none without lanes:). */
+int klink_apply_config(const struct config *cfg);
+/*
+ * A reload from <old> to <cfg> succeeded (main thread, after it is published): the L4
+ * lanes and the slow loop's thresholds apply now; a changed xdp:, limits.slow_ms or
+ * reserved-worker setting is logged as taking effect on restart (nothing is re-attached).
+ */
+void klink_reload(const struct config *old, const struct config *cfg);
 
 /* Admin: GET /flows?top=N as JSON (kernel og_flows joined with og_flow_lane pins and
  * og_throttle); Prometheus lines of the writer, slow loop and reserve. Admin thread. */

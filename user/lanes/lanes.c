@@ -11,6 +11,7 @@
 #include "lanes/kern.h"
 #include "lanes/lanes.h"
 #include "lanes/lstate.h"
+#include "lanes/slow.h"
 
 int lanes_cidr_match(const struct cfg_cidr *v, int n, int family, const uint8_t *a)
 {
@@ -210,6 +211,18 @@ static uint64_t route_override(const struct og_conn *c, int route)
 	return atomic_load_explicit(&o->v[route], memory_order_relaxed);
 }
 
+/* Tell the slow loop <c>'s source got a 429: one repeatedly refused gets an og_throttle. */
+static void note_reject(const struct og_conn *c)
+{
+	struct og_addr_key k = {0};
+	int fam;
+	const uint8_t *a = peer_addr(c, &fam);
+
+	k.family = (uint8_t)fam;
+	memcpy(k.addr, a, fam == AF_INET ? 4 : 16);
+	lanes_slow_note_reject(&k);
+}
+
 static const char *refuse(struct og_conn *c, struct lanes_worker *lw, const struct config *cfg,
 			  unsigned lane, enum lane_reason why, uint64_t wait_ns)
 {
@@ -218,6 +231,7 @@ static const char *refuse(struct og_conn *c, struct lanes_worker *lw, const stru
 		return NULL;
 	}
 	LANES_ADD(&lw->rejected[lane][why], 1);
+	note_reject(c);
 	c->rq->retry_after = (uint16_t)(wait_ns ? (wait_ns + 999999999ull) / 1000000000ull : 1);
 	if (!c->rq->retry_after)
 		c->rq->retry_after = 1;

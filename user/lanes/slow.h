@@ -107,6 +107,8 @@ void lanes_slow_note_reject(const struct og_addr_key *src);
  * kern_opts.tick with period slow_ms. Returns 0 or -ENOMEM. */
 int slow_init(const struct slow_params *p);
 void slow_fini(void);
+/* New thresholds (a reload): the loop takes them at its next window. Any thread. */
+void slow_set_params(const struct slow_params *p);
 /* One window: read og_flows from <m>, decide, post the actions to the kernel writer. */
 void slow_tick(struct dp_maps *m, uint64_t now_ms, void *ctx);
 

@@ -2,6 +2,7 @@
 /* The slow loop around slow_decide: og_flows deltas, L7 rejection notes, actions to the writer. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,7 @@ static struct note_thread notes[NOTE_THREADS];
 static _Atomic int n_notes, note_cur;
 static _Atomic uint64_t notes_lost;
 static __thread struct note_thread *my_notes;
+static _Atomic int slow_on; /* a loop reads the notes: without one, noting is wasted work */
 
 static uint32_t addr_hash(const struct og_addr_key *k)
 {
@@ -53,6 +55,8 @@ void lanes_slow_note_reject(const struct og_addr_key *src)
 	struct note_slot *t;
 	uint32_t h;
 
+	if (!atomic_load_explicit(&slow_on, memory_order_relaxed))
+		return;
 	if (__builtin_expect(!my_notes, 0)) {
 		int i = atomic_fetch_add_explicit(&n_notes, 1, memory_order_relaxed);
 
@@ -121,7 +125,11 @@ static struct {
 	struct dp_maps *m; /* the writer's maps, during a tick */
 	_Atomic uint64_t ticks, flows, throttles, releases, demotes, post_failed, last_ns;
 	_Atomic uint32_t throttled;
-} S = {.cur.sz = sizeof(struct flow_rec),
+	pthread_mutex_t mu; /* <pending>: a reload's thresholds, taken at the next tick */
+	struct slow_params pending;
+	int has_pending;
+} S = {.mu = PTHREAD_MUTEX_INITIALIZER,
+       .cur.sz = sizeof(struct flow_rec),
        .prev.sz = sizeof(struct flow_rec),
        .src.sz = sizeof(struct slow_src_in),
        .fl.sz = sizeof(struct slow_flow_in)};
@@ -134,11 +142,27 @@ int slow_init(const struct slow_params *p)
 		slow_params_default(&S.p);
 	S.st = calloc(1, sizeof(*S.st));
 	S.primed = 0;
+	S.has_pending = 0;
+	atomic_store(&slow_on, S.st != NULL);
 	return S.st ? 0 : -ENOMEM;
+}
+
+void slow_set_params(const struct slow_params *p)
+{
+	pthread_mutex_lock(&S.mu);
+	if (p->syn_rate != S.p.syn_rate || p->pkt_rate != S.p.pkt_rate ||
+	    p->reject_rate != S.p.reject_rate || p->throttle_pps != S.p.throttle_pps ||
+	    p->throttle_burst != S.p.throttle_burst || p->ttl_ms != S.p.ttl_ms ||
+	    p->calm_ticks != S.p.calm_ticks) {
+		S.pending = *p;
+		S.has_pending = 1;
+	}
+	pthread_mutex_unlock(&S.mu);
 }
 
 void slow_fini(void)
 {
+	atomic_store(&slow_on, 0);
 	free(S.st);
 	S.st = NULL;
 	free(S.cur.p);
@@ -329,6 +353,26 @@ void slow_tick(struct dp_maps *m, uint64_t now_ms, void *ctx)
 	if (!S.st)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pthread_mutex_lock(&S.mu); /* the writer thread's, once a window: not the hot path */
+	if (S.has_pending) {
+		/* only what the config sets; the rest keeps its value */
+		S.p.syn_rate = S.pending.syn_rate;
+		S.p.pkt_rate = S.pending.pkt_rate;
+		S.p.reject_rate = S.pending.reject_rate;
+		S.p.throttle_pps = S.pending.throttle_pps;
+		S.p.throttle_burst = S.pending.throttle_burst;
+		S.p.ttl_ms = S.pending.ttl_ms;
+		S.p.calm_ticks = S.pending.calm_ticks;
+		S.has_pending = 0;
+		og_log("info",
+		       "event=slow_params syn_rate=%llu pkt_rate=%llu reject_rate=%llu "
+		       "throttle_pps=%llu throttle_burst=%llu ttl_ms=%llu calm_ticks=%u",
+		       (unsigned long long)S.p.syn_rate, (unsigned long long)S.p.pkt_rate,
+		       (unsigned long long)S.p.reject_rate, (unsigned long long)S.p.throttle_pps,
+		       (unsigned long long)S.p.throttle_burst, (unsigned long long)S.p.ttl_ms,
+		       S.p.calm_ticks);
+	}
+	pthread_mutex_unlock(&S.mu);
 	S.cur.n = 0;
 	S.m = m;
 	ret = dp_flows_foreach(m, collect, NULL);

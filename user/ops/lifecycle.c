@@ -10,6 +10,7 @@
 #include "ops/accesslog.h"
 #include "proxy/health.h"
 #include "ops/lifecycle.h"
+#include "lanes/klink.h"
 #include "lib/log.h"
 #include "lanes/idem_guard.h"
 #include "core/runtime.h"
@@ -47,6 +48,9 @@ int lifecycle_reload(char *err, size_t errlen)
 	}
 	rt_publish(nrt);
 	health_start(og_d.main_base, nrt);
+	/* order ports and sources into og_port_lane/og_src_rules, slow loop thresholds; what
+	 * needs a restart (xdp:, reserved workers) is logged. <cur> lives until rt_collect. */
+	klink_reload(cur->cfg, cfg);
 	return 0;
 }
 

@@ -47,36 +47,6 @@ static struct config *load(const char *path, char *err, size_t errlen)
 				  err, errlen);
 }
 
-/* The kernel link's options from the config sections that name them; absent sections leave
- * what klink_opts_default / klink_opts_env set. */
-static int klink_opts_config(struct klink_opts *ko, const struct config *cfg)
-{
-	const struct cfg_lane *o = &cfg->lanes.lane[OG_LANE_ORDER];
-
-	if (cfg->xdp.present) {
-		ko->ifname = cfg->xdp.ifname;
-		ko->mode = cfg->xdp.mode;
-	}
-	if (cfg->limits.present)
-		ko->slow_ms = cfg->limits.slow_ms;
-	if (!cfg->lanes.present)
-		return 0;
-	ko->reserve_workers = o->reserve_workers;
-	ko->n_order_ports = 0;
-	for (int i = 0; i < o->n_dst_ports && i < 64; i++)
-		ko->order_ports[ko->n_order_ports++] = o->dst_ports[i];
-	ko->n_order_src = 0;
-	for (int i = 0; i < o->n_src_cidrs && i < 64; i++) {
-		struct dp_prefix *p = &ko->order_src[ko->n_order_src++];
-
-		memset(p, 0, sizeof(*p));
-		p->family = o->src_cidrs[i].family;
-		p->len = o->src_cidrs[i].prefix_len;
-		memcpy(p->addr, o->src_cidrs[i].addr, o->src_cidrs[i].family == AF_INET ? 4 : 16);
-	}
-	return 0;
-}
-
 static int run(struct config *cfg)
 {
 	struct klink_opts ko;
@@ -114,14 +84,13 @@ static int run(struct config *cfg)
 		og_log("error", "event=start err=\"module registration\"");
 		return 1;
 	}
-	/* the kernel link: options from the config's xdp:, lanes: and limits: sections (the
-	 * ORDERGATE_XDP / _RESERVE / _SLOW stand-ins still apply when they are absent) */
+	/* the kernel link: options from the config's xdp:, lanes: and limits: sections */
 	klink_opts_default(&ko);
+	klink_opts_config(&ko, cfg);
 	ko.n_workers = cfg->workers < 1		       ? 1
 		       : cfg->workers > OG_MAX_WORKERS ? OG_MAX_WORKERS
 						       : (int)cfg->workers;
-	if (klink_opts_env(&ko, err, sizeof(err)) || klink_opts_config(&ko, cfg) ||
-	    klink_prepare(&ko, err, sizeof(err))) {
+	if (klink_prepare(&ko, err, sizeof(err))) {
 		og_log("error", "event=start err=\"%s\"", err);
 		return 1;
 	}
@@ -133,7 +102,7 @@ static int run(struct config *cfg)
 		og_log("error", "event=start err=\"xdp: %s\"", err);
 		return 1;
 	}
-	klink_l4_order(&ko);
+	klink_apply_config(cfg); /* and again after every reload (lifecycle.c) */
 	og_d.conn_cap = fdlimit_conn_cap(og_d.fd_limit, og_d.n_workers);
 	if (og_d.conn_cap < cfg->max_connections)
 		og_log("info",
@@ -162,8 +131,8 @@ static int run(struct config *cfg)
 		return 1;
 	}
 	health_start(og_d.main_base, rt);
-	/* the lane controller's fast loop (the kernel link runs its own slow loop; a reader of
-	 * og_lane_stats can be handed over with ctrl_attach_dp, see lanes/ctrl.h) */
+	/* the lane controller's fast loop (the kernel link runs its own slow loop on its writer
+	 * thread, and klink_start handed the controller og_lane_stats with ctrl_attach_dp) */
 	if (ctrl_start(og_d.main_base)) {
 		og_log("error", "event=start err=\"controller: out of memory\"");
 		return 1;
