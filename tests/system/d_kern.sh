@@ -191,8 +191,13 @@ is "$(port_lanes)" "$P=order" "reloading the first config puts $P back"
 pid1=$(ip -j link show "$LAB_IF_CLIENT" | jq -r '.[0].xdp.prog.id // .[0].xdp.attached[0].prog.id // empty')
 kill -TERM "$GW_PID"; wait "$GW_PID" 2>/dev/null
 is "$(sys_curl "$LAB_NS_CLIENT" "http://$LAB_GW4:$N/ping")" 200 "daemon stopped: XDP still passes traffic"
+# the second daemon drops root after start (user: nobody): the kernel link must keep working
+sed -i '1i user: nobody' "$T/og.yaml"
 start gw2
 ok $? "ordergated starts again"
+grep -q "event=privdrop user=nobody .*caps=net_bind_service,bpf" "$T/gw2.err" &&
+	[ "$(awk '/^Uid:/ { print $3 }' "/proc/$GW_PID/status")" = 65534 ]
+ok $? "and drops to user nobody, keeping CAP_BPF for the kernel link"
 grep -q "event=kern_adopt ifname=$LAB_IF_CLIENT" "$T/gw2.err" && ! grep -q "event=kern_attach" "$T/gw2.err"
 ok $? "and adopts the running attach instead of attaching again"
 pid2=$(ip -j link show "$LAB_IF_CLIENT" | jq -r '.[0].xdp.prog.id // .[0].xdp.attached[0].prog.id // empty')
@@ -208,7 +213,11 @@ for _ in $(seq 100); do
 done
 burst 300 >/dev/null
 wait_throttle "$LAB_CLIENT4" live 10
-ok $? "throttled again by the second daemon"
+ok $? "throttled again by the second daemon (running as nobody)"
+is "$(curl -s -m 5 "http://127.0.0.1:$A/flows?top=1" | jq -r '.shown')" 1 \
+	"admin /flows still reads the pinned maps after the drop"
+ww=$(find "$SYS_PIN" /run/ordergate -perm -o+w ! -type l 2>/dev/null | head -3)
+is "$ww" "" "no pinned map or state file is world-writable"
 kill -KILL "$GW_PID"; wait "$GW_PID" 2>/dev/null
 is "$(sys_curl "$LAB_NS_CLIENT" "http://[$LAB_GW6]:$N/ping")" 200 \
 	"daemon killed: traffic from other sources still flows through XDP"

@@ -37,9 +37,10 @@ int privdrop(const char *user, int keep_bpf, char *err, size_t errlen)
 	 * narrow both to what is still needed */
 	memset(d, 0, sizeof(d));
 	d[0].effective = d[0].permitted = 1u << CAP_NET_BIND_SERVICE;
-	/* Debian sets kernel.unprivileged_bpf_disabled: without CAP_BPF even a map update
-	 * through an fd opened as root fails, and the kernel writer, the slow loop and the
-	 * reuseport steering (new listeners on reload) all update maps after start */
+	/* The kernel writer, the slow loop and the reuseport steering (new listeners on
+	 * reload) use maps after start. 6.18 lets an fd opened as root be used without a
+	 * capability, but kernels that check kernel.unprivileged_bpf_disabled (set by Debian)
+	 * on every bpf(2) command refuse even that without CAP_BPF: keep it */
 	if (keep_bpf)
 		d[CAP_TO_INDEX(CAP_BPF)].effective = d[CAP_TO_INDEX(CAP_BPF)].permitted =
 		    CAP_TO_MASK(CAP_BPF);

@@ -155,6 +155,12 @@ int klink_start(const struct klink_opts *o, char *err, size_t errlen)
 		       err);
 		err[0] = 0;
 	}
+	/* admin /flows' handles are opened now, as root: after a drop to `user:` the pin
+	 * dir (0700, root) can no longer be opened, but handles opened before still work */
+	if (dp_maps_open(&L.am, L.pin_dir, err, errlen) == 0)
+		L.am_open = 1;
+	else
+		err[0] = 0; /* /flows retries lazily */
 	og_log("info", "event=kern_start ifname=%s %s pin_dir=%s slow_ms=%u", o->ifname,
 	       ks.adopted ? "adopted=1" : "attached=1", ks.pin_dir, ko.tick_ms);
 	return 0;
