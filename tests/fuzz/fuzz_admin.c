@@ -4,6 +4,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <errno.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -71,7 +72,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size > 60000)
 		return 0;
+	/* A response written after the input closed its side must not kill the run (the
+	 * daemon ignores SIGPIPE too), and a close with RST leaves no TIME_WAIT behind: a
+	 * long run opens 100k+ connections and would run out of ephemeral ports */
+	signal(SIGPIPE, SIG_IGN);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &(struct linger){1, 0},
+			   sizeof(struct linger));
 	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)))
 		abort();
 	if (size && write(fd, data, size) != (ssize_t)size)
