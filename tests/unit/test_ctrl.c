@@ -23,6 +23,8 @@
 struct plant {
 	double demand_bulk, demand_normal;
 	unsigned tick;
+	uint32_t slo_us; /* 0: SLO_US */
+	double slower;	 /* the upstream's service time x this (0: 1) */
 };
 
 /* Deterministic +-3 % noise on p99, so the law sees a jittery signal. */
@@ -36,7 +38,8 @@ static double jitter(unsigned t)
 /* One window of the model under <limit>s; fills <in> as ctrl.c would from histograms. */
 static void plant_run(struct plant *pl, const uint32_t limit[OG_LANE_MAX], struct ctrl_in *in)
 {
-	double nb = pl->demand_bulk, nn = pl->demand_normal, no = 0, lat = S0_US;
+	double s0 = S0_US * (pl->slower ? pl->slower : 1.0);
+	double nb = pl->demand_bulk, nn = pl->demand_normal, no = 0, lat = s0;
 
 	if (limit[OG_LANE_BULK] && nb > limit[OG_LANE_BULK])
 		nb = limit[OG_LANE_BULK];
@@ -45,12 +48,12 @@ static void plant_run(struct plant *pl, const uint32_t limit[OG_LANE_MAX], struc
 	for (int i = 0; i < 50; i++) { /* fixed point of Little's law for the orders */
 		double n = no + nb + nn;
 
-		lat = S0_US * (n > K ? n / K : 1.0);
+		lat = s0 * (n > K ? n / K : 1.0);
 		no = ORDER_RPS * lat / 1e6;
 	}
 	memset(in, 0, sizeof(*in));
 	in->window_ms = WIN_MS;
-	in->slo_us[OG_LANE_ORDER] = SLO_US;
+	in->slo_us[OG_LANE_ORDER] = pl->slo_us ? pl->slo_us : SLO_US;
 	in->lane[OG_LANE_ORDER].count = (uint64_t)(ORDER_RPS * WIN_MS / 1000);
 	in->lane[OG_LANE_ORDER].p99_us = (uint64_t)(lat * 1.5 * jitter(pl->tick++));
 	in->lane[OG_LANE_ORDER].p50_us = (uint64_t)lat;
@@ -75,11 +78,16 @@ struct run {
 	struct ctrl_out out;
 };
 
-static void step(struct run *r)
+static void step_with(struct run *r, const struct ctrl_params *p)
 {
 	plant_run(&r->pl, r->limit, &r->in);
-	ctrl_law(&P, &r->st, &r->in, &r->out);
+	ctrl_law(p, &r->st, &r->in, &r->out);
 	memcpy(r->limit, r->out.limit, sizeof(r->limit));
+}
+
+static void step(struct run *r)
+{
+	step_with(r, &P);
 }
 
 static double order_p99_ratio(const struct run *r)
@@ -242,9 +250,55 @@ static void test_pure_and_bounds(void)
 	   oa.limit[OG_LANE_BULK]);
 }
 
+/*
+ * A loose SLO (the p99 never crosses it) and queue_tol 0.1: the law still keeps orders at
+ * their quiet latency, by their p50 against the baseline; an upstream that became slower
+ * for good is re-based, and bulk is given back.
+ */
+static void test_queue_baseline(void)
+{
+	struct ctrl_params p = P;
+	struct run r = {.pl = {.demand_bulk = 16, .slo_us = 100000}};
+	double p50_worst = 0, quiet;
+	int cut_by_queue = 0, p99_over = 0;
+
+	p.queue_tol = 0.1;
+	for (int t = 0; t < 20; t++)
+		step_with(&r, &p);
+	quiet = (double)r.in.lane[OG_LANE_ORDER].p50_us;
+	OK(r.limit[OG_LANE_BULK] == 0 && r.st.base_p50 == quiet,
+	   "light load: nothing limited, baseline p50 %.0f us", r.st.base_p50);
+	r.pl.demand_bulk = 3 * 2 * K;
+	for (int t = 0; t < 200; t++) {
+		step_with(&r, &p);
+		p99_over |= r.in.lane[OG_LANE_ORDER].p99_us >= r.pl.slo_us;
+		if (r.out.why == CTRL_ORDER_QUEUE)
+			cut_by_queue = 1;
+		if (t >= 20 && r.in.lane[OG_LANE_ORDER].p50_us / quiet > p50_worst)
+			p50_worst = (double)r.in.lane[OG_LANE_ORDER].p50_us / quiet;
+	}
+	OK(!p99_over, "the loose SLO is never crossed: only the p50 can drive the law");
+	OK(cut_by_queue, "3x overload under a loose SLO: bulk cut for the queue (%s)",
+	   ctrl_why_name(CTRL_ORDER_QUEUE));
+	/* the band is 1.05..1.1 x quiet; a growth probe may overshoot it for a window */
+	OK(p50_worst <= 1.2, "settled: order p50 at most 1.2 x its quiet p50 (%.2f)", p50_worst);
+	OK(r.limit[OG_LANE_BULK] >= K * 0.7 && r.limit[OG_LANE_BULK] <= K * 1.15,
+	   "settled: bulk near the upstream's own concurrency (%u, K = %d)", r.limit[OG_LANE_BULK],
+	   K);
+	/* the upstream becomes 30 % slower for good, no flood: re-based, bulk given back */
+	r.pl.demand_bulk = 16;
+	r.pl.slower = 1.3;
+	for (int t = 0; t < 1500 && r.limit[OG_LANE_BULK]; t++)
+		step_with(&r, &p);
+	OK(r.limit[OG_LANE_BULK] == 0 && r.st.base_p50 > quiet * 1.15,
+	   "slower upstream: baseline re-based to %.0f us, bulk unlimited again (%u)",
+	   r.st.base_p50, r.limit[OG_LANE_BULK]);
+}
+
 int main(void)
 {
 	test_overload_step();
+	test_queue_baseline();
 	test_normal_after_bulk();
 	test_pure_and_bounds();
 	return og_done();

@@ -222,13 +222,14 @@ struct cfg_slow {
 
 /* limits: the controller's periods and the requests it never limits. */
 struct cfg_limits {
-	int present;	     /* 1 when a limits: section was written */
-	uint32_t fast_ms;    /* fast loop period, default 100 */
-	uint32_t slow_ms;    /* slow loop period (kernel flow stats), default 1000 */
-	double decrease;     /* deepest multiplicative cut per fast window, default 0.7 */
-	int dry_run;	     /* count what would be rejected, admit it; default 0 */
-	char *cancel_method; /* cancel.method, NULL = no cancel rule */
-	char *cancel_prefix; /* cancel.path_prefix, NULL = any path */
+	int present;		/* 1 when a limits: section was written */
+	uint32_t fast_ms;	/* fast loop period, default 100 */
+	uint32_t slow_ms;	/* slow loop period (kernel flow stats), default 1000 */
+	double decrease;	/* deepest multiplicative cut per fast window, default 0.7 */
+	double queue_tolerance; /* order p50 over its quiet baseline by this share: cut; 0 = off */
+	int dry_run;		/* count what would be rejected, admit it; default 0 */
+	char *cancel_method;	/* cancel.method, NULL = no cancel rule */
+	char *cancel_prefix;	/* cancel.path_prefix, NULL = any path */
 	uint32_t cancel_prefix_len;
 	char *kill_path; /* kill_switch.path, NULL = none */
 	uint32_t kill_path_len;

@@ -247,9 +247,9 @@ static void dump_lanes(const struct config *c, struct evbuffer *out)
 	}
 	evbuffer_add_printf(out,
 			    "limits:\n  fast_ms: %u\n  slow_ms: %u\n  decrease: %g\n  dry_run: %s\n"
-			    "  floor: %u\n  ceiling: %u\n  grow_after: %u\n",
+			    "  floor: %u\n  ceiling: %u\n  grow_after: %u\n  queue_tolerance: %g\n",
 			    l->fast_ms, l->slow_ms, l->decrease, l->dry_run ? "true" : "false",
-			    l->floor, l->ceiling, l->grow_after);
+			    l->floor, l->ceiling, l->grow_after, l->queue_tolerance);
 	evbuffer_add_printf(
 	    out,
 	    "  slow: { syn_rate: %u, pkt_rate: %u, reject_rate: %u, throttle_pps: %u,"

@@ -16,6 +16,7 @@ void cfg_limits_defaults(struct cfg_limits *l)
 	l->floor = 4;
 	l->ceiling = 4096;
 	l->grow_after = 3;
+	l->queue_tolerance = 0.1;
 	/* the slow loop's defaults (lanes/slow.c slow_params_default says the same) */
 	l->slow = (struct cfg_slow){.syn_rate = 500,
 				    .pkt_rate = 50000,
@@ -143,9 +144,9 @@ static int load_kill(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_lim
 
 int cfg_load_limits(struct cfg_ld *ld, const struct cfg_node *v)
 {
-	static const char *const keys[] = {"fast_ms",	 "slow_ms",	"decrease", "dry_run",
-					   "cancel",	 "kill_switch", "floor",    "ceiling",
-					   "grow_after", "slow",	NULL};
+	static const char *const keys[] = {
+	    "fast_ms", "slow_ms", "decrease",	"dry_run", "cancel",	      "kill_switch",
+	    "floor",   "ceiling", "grow_after", "slow",	   "queue_tolerance", NULL};
 	struct cfg_limits *l = &ld->c->limits;
 	const struct cfg_node *floor_n = NULL;
 	int r;
@@ -190,6 +191,9 @@ int cfg_load_limits(struct cfg_ld *ld, const struct cfg_node *v)
 			break;
 		case 9:
 			r = load_slow(ld, x, &l->slow);
+			break;
+		case 10:
+			r = cfg_get_decimal(ld, x, "queue_tolerance", 0, 10, &l->queue_tolerance);
 			break;
 		default:
 			return -EINVAL;

@@ -155,22 +155,23 @@ static void log_change(unsigned l, uint32_t from, const struct ctrl_out *o,
 
 	og_log("info",
 	       "event=ctrl lane=%s change=%s limit_from=%u limit_to=%u why=%s pressure=%.2f "
-	       "excess=%.1f window_ms=%u order_p99_us=%llu order_slo_us=%u order_n=%llu "
-	       "order_conc=%.1f normal_p99_us=%llu normal_slo_us=%u normal_conc=%.1f "
+	       "excess=%.1f window_ms=%u order_p99_us=%llu order_slo_us=%u order_p50_us=%llu "
+	       "order_base_p50_us=%.0f order_n=%llu order_conc=%.1f normal_p99_us=%llu "
+	       "normal_slo_us=%u normal_conc=%.1f "
 	       "bulk_p99_us=%llu bulk_conc=%.1f inflight=%d/%d/%d errors=%llu/%llu/%llu "
 	       "rejected=%llu/%llu/%llu rx_pkts=%llu/%llu/%llu drops=%llu/%llu/%llu",
 	       lanes_name(l), o->change[l] < 0 ? "cut" : "grow", from, o->limit[l],
 	       ctrl_why_name(o->why), o->pressure, o->excess, in->window_ms,
 	       (unsigned long long) or->p99_us, in->slo_us[OG_LANE_ORDER],
-	       (unsigned long long) or->count, or->conc, (unsigned long long)nm->p99_us,
-	       in->slo_us[OG_LANE_NORMAL], nm->conc, (unsigned long long)bk->p99_us, bk->conc,
-	       or->inflight, nm->inflight, bk->inflight, (unsigned long long) or->errors,
-	       (unsigned long long)nm->errors, (unsigned long long)bk->errors,
-	       (unsigned long long) or->rejected, (unsigned long long)nm->rejected,
-	       (unsigned long long)bk->rejected, (unsigned long long) or->rx_pkts,
-	       (unsigned long long)nm->rx_pkts, (unsigned long long)bk->rx_pkts,
-	       (unsigned long long) or->drops, (unsigned long long)nm->drops,
-	       (unsigned long long)bk->drops);
+	       (unsigned long long) or->p50_us, cs.st.base_p50, (unsigned long long) or->count,
+	       or->conc, (unsigned long long)nm->p99_us, in->slo_us[OG_LANE_NORMAL], nm->conc,
+	       (unsigned long long)bk->p99_us, bk->conc, or->inflight, nm->inflight, bk->inflight,
+	       (unsigned long long) or->errors, (unsigned long long)nm->errors,
+	       (unsigned long long)bk->errors, (unsigned long long) or->rejected,
+	       (unsigned long long)nm->rejected, (unsigned long long)bk->rejected,
+	       (unsigned long long) or->rx_pkts, (unsigned long long)nm->rx_pkts,
+	       (unsigned long long)bk->rx_pkts, (unsigned long long) or->drops,
+	       (unsigned long long)nm->drops, (unsigned long long)bk->drops);
 }
 
 /* The limit workers enforce: an unexpired override, else the law's. */
@@ -247,7 +248,8 @@ void ctrl_fast_tick(uint64_t now_ms)
 				 .floor = lim->floor,
 				 .ceiling = lim->ceiling,
 				 .grow_after = lim->grow_after,
-				 .min_samples = MIN_SAMPLES};
+				 .min_samples = MIN_SAMPLES,
+				 .queue_tol = lim->queue_tolerance};
 	if (cfg->lanes.present) {
 		uint32_t before[OG_LANE_MAX];
 
@@ -444,10 +446,11 @@ void ctrl_render_limits(struct evbuffer *out)
 		return;
 	evbuffer_add_printf(out,
 			    "{\"fast_ms\":%u,\"slow_ms\":%u,\"decrease\":%g,\"dry_run\":%s,"
-			    "\"floor\":%u,\"ceiling\":%u,\"grow_after\":%u,\"lanes\":[",
+			    "\"floor\":%u,\"ceiling\":%u,\"grow_after\":%u,"
+			    "\"queue_tolerance\":%g,\"lanes\":[",
 			    lim->fast_ms, lim->slow_ms, lim->decrease,
 			    lim->dry_run ? "true" : "false", lim->floor, lim->ceiling,
-			    lim->grow_after);
+			    lim->grow_after, lim->queue_tolerance);
 	for (unsigned l = OG_LANE_ORDER; l < OG_LANE_MAX; l++) {
 		uint32_t ov = ld32(&og_lanes.lane[l].override);
 		uint64_t until = ld64(&og_lanes.lane[l].override_until_ms);

@@ -14,6 +14,8 @@ const char *ctrl_why_name(enum ctrl_why w)
 		return "order-p99-over-slo";
 	case CTRL_ORDER_GROWING:
 		return "order-inflight-growing";
+	case CTRL_ORDER_QUEUE:
+		return "order-p50-over-baseline";
 	case CTRL_NORMAL_SLOW:
 		return "normal-p99-over-slo";
 	case CTRL_UPSTREAM_ERR:
@@ -33,6 +35,30 @@ static double pressure(const struct ctrl_params *p, const struct ctrl_in *in, in
 	if (!in->slo_us[lane] || l->count < p->min_samples)
 		return 0;
 	return (double)l->p99_us / (double)in->slo_us[lane];
+}
+
+/*
+ * The order lane's p50 over its quiet baseline (1 = as fast as when nothing queued; 0 when
+ * the window has too few samples or the check is off), and the baseline's update. The
+ * baseline is the lowest window p50 seen; it drifts up by 1/256 of the gap per window (a
+ * time constant of about 25 s at 100 ms windows), so an origin that became slower for good
+ * is re-based, while a flood the law holds back leaves no gap to drift on.
+ */
+static double queueing(const struct ctrl_params *p, struct ctrl_state *st, const struct ctrl_in *in)
+{
+	const struct ctrl_lane_in *o = &in->lane[OG_LANE_ORDER];
+	double q;
+
+	if (p->queue_tol <= 0 || !in->slo_us[OG_LANE_ORDER] || o->count < p->min_samples ||
+	    !o->p50_us)
+		return 0;
+	if (!st->base_p50 || (double)o->p50_us < st->base_p50) {
+		st->base_p50 = (double)o->p50_us;
+		return 1;
+	}
+	q = (double)o->p50_us / st->base_p50;
+	st->base_p50 += ((double)o->p50_us - st->base_p50) / 256;
+	return q;
 }
 
 /* The level a lane runs at now: its limit, or what it used when unlimited. */
@@ -98,7 +124,7 @@ void ctrl_law(const struct ctrl_params *p, struct ctrl_state *st, const struct c
 	static const int cut_order[] = {OG_LANE_BULK, OG_LANE_NORMAL};
 	const struct ctrl_lane_in *o = &in->lane[OG_LANE_ORDER];
 	double po = pressure(p, in, OG_LANE_ORDER), pn = pressure(p, in, OG_LANE_NORMAL);
-	double total = 0, ratio = po;
+	double pq = queueing(p, st, in), total = 0, ratio = po;
 	int n_cut = 2;
 	uint64_t served = o->count + in->lane[OG_LANE_NORMAL].count;
 	uint64_t errs = o->errors + in->lane[OG_LANE_NORMAL].errors;
@@ -116,6 +142,11 @@ void ctrl_law(const struct ctrl_params *p, struct ctrl_state *st, const struct c
 		/* queueing before the p99 shows it (or too few samples to have a p99) */
 		out->why = CTRL_ORDER_GROWING;
 		ratio = 1 / p->decrease;
+	} else if (pq > 1 + p->queue_tol) {
+		/* under the SLO, but orders wait behind others: the SLO is a ceiling, the goal
+		 * is orders at their quiet latency; remove the share that brings p50 back */
+		out->why = CTRL_ORDER_QUEUE;
+		ratio = pq;
 	} else if (served >= p->min_samples && errs * 10 > served) {
 		out->why = CTRL_UPSTREAM_ERR;
 		ratio = 1 / p->decrease;
@@ -156,7 +187,7 @@ void ctrl_law(const struct ctrl_params *p, struct ctrl_state *st, const struct c
 		st->good = 0;
 		return;
 	}
-	if (po >= BAND_LOW || pn >= BAND_LOW) {
+	if (po >= BAND_LOW || pn >= BAND_LOW || (pq && pq > 1 + p->queue_tol / 2)) {
 		st->good = 0; /* inside the band: hold, that is where a settled limit lives */
 		return;
 	}

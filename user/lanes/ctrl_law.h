@@ -32,6 +32,7 @@ struct ctrl_params {
 	uint32_t ceiling;     /* a limit that grows past this becomes unlimited (0) */
 	uint32_t grow_after;  /* windows under the SLO band before a limit grows */
 	uint32_t min_samples; /* fewer completions than this: the window's p99 is not trusted */
+	double queue_tol;     /* order p50 over base_p50 by this share means a queue (0 = off) */
 };
 
 /* The law's memory between windows (lives outside config generations, in ctrl.c). */
@@ -46,12 +47,14 @@ struct ctrl_state {
 	uint32_t good;	  /* consecutive windows under the band */
 	double order_avg; /* slow average of the order lane's concurrency (growth detector) */
 	int warm;	  /* order_avg holds a measurement */
+	double base_p50;  /* the order lane's quiet p50, us: lowest seen, drifting up slowly */
 };
 
 enum ctrl_why {
 	CTRL_HOLD = 0,	    /* nothing changed */
 	CTRL_ORDER_SLOW,    /* order p99 over its SLO */
 	CTRL_ORDER_GROWING, /* order in-flight growing fast */
+	CTRL_ORDER_QUEUE,   /* order p50 above its quiet baseline: a queue has formed */
 	CTRL_NORMAL_SLOW,   /* normal p99 over its SLO (bulk only is cut) */
 	CTRL_UPSTREAM_ERR,  /* order/normal upstream errors above 10 % */
 	CTRL_GROW,	    /* k windows under the SLO band: additive growth */
