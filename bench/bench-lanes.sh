@@ -203,7 +203,8 @@ for name in $SERVERS; do
 		fi
 		fill=(PORT="${PORT[ordergated]}" ADMIN_PORT="$(bench_free_port)" ORIGIN_PORT="$ORIGIN_PORT")
 		bench_fill "$ROOT/bench/conf/lanes-ordergated.yaml.in" "$BENCH_TMP/ordergated.yaml" \
-			"${fill[@]}" BULK_RPS="$BULK_RPS" BULK_BURST="$BULK_BURST" SLO_MS="$SLO_MS" || exit 1
+			"${fill[@]}" BULK_RPS="$BULK_RPS" BULK_BURST="$BULK_BURST" BULK_CONNS="$BULK_CONNS" \
+			SLO_MS="$SLO_MS" || exit 1
 		if "$BUILD/ordergated" -t -c "$BENCH_TMP/ordergated.yaml" >"$BENCH_TMP/ordergated.log" 2>&1; then
 			OG_LANES=yes
 		elif [ "${BENCH_LANES_REQUIRE:-0}" = 1 ]; then

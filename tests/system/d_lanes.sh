@@ -56,7 +56,7 @@ admin: { listen: "127.0.0.1:$D_ADMIN_PORT", token_file: "$D_TMP/token" }
 lanes:
   trusted: ["127.0.0.2/32"]
   order: { class: "1:10", slo_p99_ms: $SLO }
-  normal: { class: "1:20", slo_p99_ms: $3 }
+  normal: { class: "1:20", slo_p99_ms: $3, max_inflight: 4 }
   bulk: { class: "1:30" }
 limits:
   fast_ms: 200
@@ -91,6 +91,9 @@ routes:
   - name: ping
     match: { path: /ping }
     respond: { status: 200, body: "pong" }
+  - name: report
+    match: { path_prefix: /api/v1/report }
+    upstream: origin
 EOF
 }
 conf true 0.7 0 >"$D_TMP/gw.yaml"
@@ -106,6 +109,13 @@ lane_val() { lanes | jq -r --arg l "$1" ".lanes[] | select(.lane == \$l) | $2"; 
 curl -s --max-time 5 "$(d_admin /config)" | grep -q 'slo_p99_ms: 15'
 ok $? "/config shows the lanes section"
 is "$(lanes | jq -r .enabled)" true "/lanes: enabled"
+
+# --- a static lane ceiling: normal.max_inflight 4 (dry_run: counted, admitted) ----------------
+for ((i = 0; i < 50; i++)); do [ "$(lane_val normal .limit)" = 4 ] && break; sleep 0.1; done
+is "$(lane_val normal .limit)" 4 "/lanes: normal's limit is its max_inflight while the law leaves it alone"
+wrk -t1 -c32 -d2s --timeout 10s "$(d_gw /api/v1/report)" >"$D_TMP/wr" 2>&1
+ok $([ "$(lane_val normal '.dry_run."lane-shed"')" -gt 0 ]; echo $?) \
+	"32 report requests at once over normal's ceiling of 4: lane-shed counted ($(lane_val normal '.dry_run."lane-shed"'))"
 
 # orders STREAMS N RATE OUT: STREAMS clients in parallel, each sending N order requests on
 # one keep-alive connection at up to RATE/s; each line of OUT is "code seconds" (curl's
@@ -299,8 +309,8 @@ is "$(lane_val normal .limit)" 3 "the override is enforced within a fast window"
 is "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -H "$AUTH" -X POST "$(d_admin '/limits?lane=order&limit=1&ttl_ms=1000')")" \
 	400 "the order lane cannot be set below its floor"
 curl -s --max-time 5 -o /dev/null -H "$AUTH" -X POST "$(d_admin '/limits?lane=normal&limit=0&ttl_ms=0')"
-for ((i = 0; i < 20; i++)); do [ "$(lane_val normal .limit)" = 0 ] && break; sleep 0.1; done
-is "$(lane_val normal .limit)" 0 "limit=0 removes the override"
+for ((i = 0; i < 20; i++)); do [ "$(lane_val normal .limit)" = 4 ] && break; sleep 0.1; done
+is "$(lane_val normal .limit)" 4 "limit=0 removes the override: back to normal's max_inflight"
 
 diag "t=${SECONDS}s"
 d_gw_stop gw

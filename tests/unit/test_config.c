@@ -430,6 +430,9 @@ static const struct bad bad[] = {
     {"xdp: { interface: eth0, pin_paht: /x }\n", "1:25",
      "unknown key \"pin_paht\" in xdp (did you mean \"pin_path\"?)"},
     {"lanes:\n  bulk: { others_nice: 5 }\n", "2:11", "\"others_nice\" is for the order lane only"},
+    {"lanes:\n  order: { max_inflight: 5 }\n", "2:12", "\"max_inflight\" is for normal and bulk"},
+    {"lanes:\n  bulk: { max_inflight: x }\n", "2:25", "\"max_inflight\" must be an integer"},
+    {"limits: { queue_tolerance: 11 }\n", "1:28", "\"queue_tolerance\" must be"},
     {"lanes:\n  order: { others_nice: 20 }\n", "2:25",
      "\"others_nice\" must be an integer from 0 to 19 (a nice value), got \"20\""},
     {"lanes:\n  order: { others_nice: -1 }\n", "2:25", "\"others_nice\" must be an integer"},
@@ -587,6 +590,15 @@ static void test_lanes_issue(void)
 	       c->limits.slow.throttle_burst == 6 && c->limits.slow.throttle_ttl_ms == 8000 &&
 	       c->limits.slow.calm_windows == 1000,
 	   "limits.slow: every key read");
+	config_free(c);
+	c = load("lanes:\n  bulk: { max_inflight: 64 }\nlimits: { queue_tolerance: 0.25 }\n", err,
+		 sizeof(err));
+	OK(c && c->lanes.lane[OG_LANE_BULK].max_inflight == 64 &&
+	       c->lanes.lane[OG_LANE_NORMAL].max_inflight == 0 && c->limits.queue_tolerance == 0.25,
+	   "bulk.max_inflight 64 (normal none), limits.queue_tolerance 0.25 (%s)", err);
+	config_free(c);
+	c = load("lanes: { bulk: }\n", err, sizeof(err));
+	OK(c && c->limits.queue_tolerance == 0.1, "queue_tolerance defaults to 0.1");
 	config_free(c);
 	c = load("limits: { slow: { syn_rate: 1 } }\n", err, sizeof(err));
 	OK(c && c->limits.slow.syn_rate == 1 && c->limits.slow.pkt_rate == 50000 &&

@@ -194,6 +194,8 @@ struct cfg_lane {
 	uint32_t slo_p99_ms;	  /* 0 = no latency objective */
 	uint32_t reserve_workers; /* workers reserved for this lane (order only) */
 	uint32_t others_nice;	  /* order only: nice of the other workers when reserving, 10 */
+	uint32_t max_inflight;	  /* normal/bulk: static in-flight ceiling, 0 = none; the law
+				   * and its limit work below it */
 	uint16_t *dst_ports;	  /* match.dst_ports: listener ports that put a connection here */
 	int n_dst_ports;
 	struct cfg_cidr *src_cidrs; /* match.src_cidrs: client prefixes that put it here */

@@ -229,6 +229,8 @@ static void dump_lanes(const struct config *c, struct evbuffer *out)
 			if (ln->class_id)
 				evbuffer_add_printf(out, "class: \"%s\", ", ln->class_str);
 			evbuffer_add_printf(out, "slo_p99_ms: %u", ln->slo_p99_ms);
+			if (ln->max_inflight)
+				evbuffer_add_printf(out, ", max_inflight: %u", ln->max_inflight);
 			if (i == OG_LANE_ORDER) {
 				evbuffer_add_printf(
 				    out,

@@ -229,8 +229,8 @@ static int load_match(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_la
 
 static int load_lane(struct cfg_ld *ld, const struct cfg_node *v, int lane)
 {
-	static const char *const keys[] = {"class", "slo_p99_ms",  "reserve_workers",
-					   "match", "others_nice", NULL};
+	static const char *const keys[] = {
+	    "class", "slo_p99_ms", "reserve_workers", "match", "others_nice", "max_inflight", NULL};
 	struct cfg_lane *ln = &ld->c->lanes.lane[lane];
 	char where[48];
 	int r;
@@ -271,6 +271,15 @@ static int load_lane(struct cfg_ld *ld, const struct cfg_node *v, int lane)
 						"\"others_nice\" is for the order lane only");
 			r = cfg_get_u32(ld, x, "others_nice", 0, 19, " (a nice value)",
 					&ln->others_nice);
+			break;
+		case 5:
+			if (lane == OG_LANE_ORDER)
+				return cfg_fail(
+				    ld, k,
+				    "\"max_inflight\" is for normal and bulk: the order "
+				    "lane is never shed (limit its routes instead)");
+			r = cfg_get_u32(ld, x, "max_inflight", 0, 10000000, " (requests in flight)",
+					&ln->max_inflight);
 			break;
 		default:
 			return -EINVAL;

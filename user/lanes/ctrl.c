@@ -180,7 +180,12 @@ static void publish_limits(const struct config *cfg, uint64_t now_ms)
 	for (unsigned l = OG_LANE_ORDER; l < OG_LANE_MAX; l++) {
 		struct lane_live *ll = &og_lanes.lane[l];
 		uint32_t eff = cfg->lanes.present ? cs.st.lane[l].limit : 0;
+		uint32_t max = cfg->lanes.present ? cfg->lanes.lane[l].max_inflight : 0;
 		uint32_t ov = ld32(&ll->override);
+
+		/* the operator's static ceiling bounds the law (an override still wins) */
+		if (max && (!eff || eff > max))
+			eff = max;
 
 		if (ov && ld64(&ll->override_until_ms) > now_ms)
 			eff = ov;
