@@ -216,6 +216,11 @@ wait_throttle "$LAB_CLIENT4" live 10
 ok $? "throttled again by the second daemon (running as nobody)"
 is "$(curl -s -m 5 "http://127.0.0.1:$A/flows?top=1" | jq -r '.shown')" 1 \
 	"admin /flows still reads the pinned maps after the drop"
+# og_config's lock file is root's (0600): the writer opened it before the drop and keeps it,
+# or its read-modify-writes of og_config would run unlocked against ordergatectl
+lk=$(ls -l "/proc/$GW_PID/fd" 2>/dev/null | grep -c 'og_config\.[0-9]*\.lock')
+ok $([ "$lk" -ge 1 ] && ! grep -q "event=kern_lock" "$T/gw2.err"; echo $?) \
+	"running as nobody, the kernel writer still holds og_config's lock file ($lk open)"
 ww=$(find "$SYS_PIN" /run/ordergate -perm -o+w ! -type l 2>/dev/null | head -3)
 is "$ww" "" "no pinned map or state file is world-writable"
 kill -KILL "$GW_PID"; wait "$GW_PID" 2>/dev/null

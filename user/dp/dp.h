@@ -214,6 +214,7 @@ struct dp_maps {
 	void *keys, *vals;
 	size_t batch;
 	bool no_batch; /* the kernel refused batch lookups once: use get_next_key */
+	int cfg_lock;  /* og_config's lock file kept open (dp_config_lock_keep); <= 0: none */
 };
 
 /*
@@ -239,6 +240,14 @@ int dp_config_bump_gen(struct dp_maps *m);
  * each other's change. Every read-modify-write of og_config goes through here.
  */
 int dp_config_update(struct dp_maps *m, int (*fn)(struct og_config *c, void *ctx), void *ctx);
+
+/*
+ * Open og_config's lock file now and keep it in <m> for every later dp_config_update: a
+ * daemon calls it before it drops root, since the file (0600, root's) cannot be opened
+ * afterwards. Only for a dp_maps used by one thread (flock excludes open files, not
+ * threads). Returns 0 or a negative errno.
+ */
+int dp_config_lock_keep(struct dp_maps *m);
 /* The og_config a fresh datapath starts with. */
 void dp_config_default(struct og_config *c);
 

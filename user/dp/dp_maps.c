@@ -42,6 +42,7 @@ static void maps_init(struct dp_maps *m)
 	memset(m, 0, sizeof(*m));
 	for (i = 0; i < DP_MAP_COUNT; i++)
 		m->fd[i] = -1;
+	m->cfg_lock = -1;
 	m->ncpus = libbpf_num_possible_cpus();
 	if (m->ncpus < 1)
 		m->ncpus = 1;
@@ -56,6 +57,9 @@ void dp_maps_close(struct dp_maps *m)
 			close(m->fd[i]);
 		m->fd[i] = -1;
 	}
+	if (m->cfg_lock > 0)
+		close(m->cfg_lock);
+	m->cfg_lock = -1;
 	free(m->keys);
 	free(m->vals);
 	m->keys = m->vals = NULL;

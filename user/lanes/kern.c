@@ -313,6 +313,7 @@ static int attach_or_adopt(const struct kern_opts *o, char *err, size_t errlen)
 static int maps_dup(const struct dp_maps *src, char *err, size_t errlen)
 {
 	memset(&K.maps, 0, sizeof(K.maps));
+	K.maps.cfg_lock = -1;
 	K.maps.ncpus = src->ncpus;
 	for (int i = 0; i < DP_MAP_COUNT; i++) {
 		K.maps.fd[i] = src->fd[i] >= 0 ? dup(src->fd[i]) : -1;
@@ -350,6 +351,12 @@ int kern_start(const struct kern_opts *o, char *err, size_t errlen)
 		ret = dp_maps_open(&K.maps, K.pin_dir, err, errlen);
 		if (ret)
 			return ret;
+		/* the writer keeps og_config's lock open: after a privilege drop it could
+		 * not open the root-owned file again, and its writes would go unlocked */
+		ret = dp_config_lock_keep(&K.maps);
+		if (ret)
+			og_log("warn", "event=kern_lock err=\"og_config lock: %s\"",
+			       strerror(-ret));
 	}
 	ret = kq_init(&K.q, o->queue ? o->queue : KERN_QUEUE_DEF);
 	K.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
