@@ -29,7 +29,7 @@ struct ctrl_pub og_ctrl;
 static struct {
 	struct event *ev;
 	uint32_t period_ms;
-	uint64_t last_ms, last_slow_ms;
+	uint64_t last_ms;
 	struct ctrl_state st;
 	struct og_histo_snap prev[OG_LANE_MAX];
 	struct og_histo_snap acc[OG_LANE_MAX]; /* windows not yet holding MIN_SAMPLES */
@@ -38,8 +38,6 @@ static struct {
 	struct og_lane_stats prev_dp[OG_LANE_MAX];
 	int have_prev_dp;
 	struct dp_maps *dp;
-	void (*slow)(void *ctx, uint64_t now_ms);
-	void *slow_ctx;
 	pthread_mutex_t mu;
 	struct route_ov rov[MAX_ROUTE_OV];
 	uint64_t rov_gen; /* generation the published positions were resolved for */
@@ -61,12 +59,6 @@ void ctrl_attach_dp(struct dp_maps *m)
 	cs.dp = m;
 	cs.have_prev_dp = 0;
 	atomic_store(&og_ctrl.kern, m != NULL);
-}
-
-void ctrl_set_slow(void (*fn)(void *ctx, uint64_t now_ms), void *ctx)
-{
-	cs.slow = fn;
-	cs.slow_ctx = ctx;
 }
 
 /* The window's histogram of <lane>: the merged live one minus the last snapshot. */
@@ -273,10 +265,6 @@ void ctrl_fast_tick(uint64_t now_ms)
 	}
 	publish_limits(cfg, now_ms);
 	publish_routes(rt, now_ms);
-	if (cs.slow && now_ms - cs.last_slow_ms >= lim->slow_ms) {
-		cs.last_slow_ms = now_ms;
-		cs.slow(cs.slow_ctx, now_ms);
-	}
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)

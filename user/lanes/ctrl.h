@@ -40,9 +40,6 @@ void ctrl_fast_tick(uint64_t now_ms);
 /* Read og_lane_stats deltas through <m> each window from now on (NULL: stop). Called by
  * the kernel link (user/lanes/kern.c) after it attached or adopted the datapath. */
 void ctrl_attach_dp(struct dp_maps *m);
-/* The slow loop (kernel flow stats -> throttles, demotions; user/lanes/slow.c): called
- * every limits.slow_ms on the main thread with the monotonic time. NULL unplugs it. */
-void ctrl_set_slow(void (*fn)(void *ctx, uint64_t now_ms), void *ctx);
 
 /* Override lane <lane>'s in-flight limit with <limit> for <ttl_ms> (limit 0 and ttl 0:
  * remove). The order lane is never set below limits.floor. Any thread. 0 or -EINVAL. */
