@@ -13,7 +13,7 @@
 #include "../lib/og_test.h"
 
 #define UPS	      "upstreams:\n  o: { servers: [\"127.0.0.1:9001\"] }\nroutes:\n"
-#define R(name, path) "  - { name: " #name ", match: { path_prefix: " #path " }, upstream: o }\n"
+#define R(name, path) "  - { name: " #name ", match: { path_prefix: " path " }, upstream: o }\n"
 #define PING	      "  - { name: ping, match: { path: /ping }, respond: { body: pong } }\n"
 
 static struct config *load(const char *y)
@@ -126,7 +126,7 @@ static void test_bounds(struct og_rt *g1)
 	      "sweep at the TTL drops it: the hot path reads nothing");
 }
 
-static void test_reload(struct og_rt *g1, struct og_rt *g2, struct og_rt *g3)
+static void test_reload(struct og_rt *g1, struct og_rt *g2, struct og_rt *g3, struct og_rt *g4)
 {
 	char err[256];
 	uint64_t ttl = 0;
@@ -159,7 +159,12 @@ static void test_reload(struct og_rt *g1, struct og_rt *g2, struct og_rt *g3)
 	   "ttl_ms 0 removes it from both tables");
 	OK_EQ(atomic_load(&fault_ov_live), 1, "b remains");
 	OK(fault_ov_peek("a", 100, &o, &ttl) == 0, "peek: a has none");
-	OK(set("b", F(0, 0, 0, 0, 0), 0, 0, err) == 0, "remove b");
+	fault_ov_resolve(g4); /* a reload drops route b */
+	OK(set("b", F(0, 0, 0, 503, 5), 60000, 0, err) == -EINVAL && strstr(err, "unknown route"),
+	   "a route the newest generation dropped cannot get an override (%s)", err);
+	OK(set("b", F(0, 0, 0, 0, 0), 0, 0, err) == 0, "... but its override can be removed (%s)",
+	   err);
+	OK_EQ(atomic_load(&fault_ov_live), 0, "none left");
 }
 
 static void test_full(void)
@@ -242,18 +247,20 @@ static void test_torn(struct og_rt *g)
 
 int main(void)
 {
-	struct og_rt g1 = {.gen = 1}, g2 = {.gen = 2}, g3 = {.gen = 3};
+	struct og_rt g1 = {.gen = 1}, g2 = {.gen = 2}, g3 = {.gen = 3}, g4 = {.gen = 4};
 
-	g1.cfg = load(UPS PING R(a, / a) R(b, / b));
-	g2.cfg = load(UPS R(new, / n) PING R(b, / b) R(a, / a));
-	g3.cfg = load(UPS PING R(a, / a) R(b, / b));
+	g1.cfg = load(UPS PING R(a, "/a") R(b, "/b"));
+	g2.cfg = load(UPS R(new, "/n") PING R(b, "/b") R(a, "/a"));
+	g3.cfg = load(UPS PING R(a, "/a") R(b, "/b"));
+	g4.cfg = load(UPS PING R(a, "/a"));
 	test_bounds(&g1);
-	test_reload(&g1, &g2, &g3);
+	test_reload(&g1, &g2, &g3, &g4);
 	test_full();
 	g3.gen = 200;
 	test_torn(&g3);
 	config_free(g1.cfg);
 	config_free(g2.cfg);
 	config_free(g3.cfg);
+	config_free(g4.cfg);
 	return og_done();
 }

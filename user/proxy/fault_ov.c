@@ -228,12 +228,13 @@ int fault_ov_set(const char *name, const struct cfg_fault *f, uint64_t ttl_ms, u
 	if (!v.delay_ms)
 		v.delay_percent = 0;
 	pthread_mutex_lock(&ov.mu);
-	pos = route_of(name, err, errlen);
+	e = find(name);
+	/* an override of a route a reload dropped can still be removed */
+	pos = ttl_ms || e < 0 ? route_of(name, err, errlen) : 0;
 	if (pos < 0) {
 		pthread_mutex_unlock(&ov.mu);
 		return -EINVAL;
 	}
-	e = find(name);
 	if (!ttl_ms) {
 		if (e >= 0)
 			drop(e);

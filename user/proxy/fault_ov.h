@@ -39,8 +39,8 @@ int fault_ov_get(uint64_t gen, int route, uint64_t now_ms, struct cfg_fault *out
  * remove it when <ttl_ms> is 0 (no error when there was none). <f> gets the config's bounds
  * (delay 0..600000 ms, jitter <= delay, percentages 0..100, status 200..599); a delay_ms of
  * 0 turns delay_percent to 0 like the config does. The name must be an upstream route of the
- * newest generation. Returns 0, or -EINVAL / -ENOSPC with the reason in <err>. Admin thread
- * (any thread: takes the writers' mutex).
+ * newest generation (to remove an override, it need only have one). Returns 0, or -EINVAL / -ENOSPC
+ * with the reason in <err>. Admin thread (any thread: takes the writers' mutex).
  */
 int fault_ov_set(const char *name, const struct cfg_fault *f, uint64_t ttl_ms, uint64_t now_ms,
 		 char *err, size_t errlen);
