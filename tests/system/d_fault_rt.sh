@@ -149,6 +149,25 @@ is "$(req /extra/1 | cut -d' ' -f1) $(req /cfgabort/4 | cut -d' ' -f1)" "200 500
 is "$(faults | jq -c '[.overrides, (.routes[] | select(.route == "plain") | .override.abort_percent)]')" \
 	"[1,100]" "GET /faults after the reload: the override is there"
 
+# --- reloads in a row: no request on any generation slips past the override ----------------------------
+gen=$(d_metric ordergate_config_generation)
+(for ((i = 0; i < 30; i++)); do kill -HUP "${D_GW_PID[gw]}"; sleep 0.02; done) &
+storm=$!
+out=""
+urls=()
+for ((i = 0; i < 20; i++)); do urls+=(-o /dev/null "$(d_gw /storm/$i)"); done
+for ((i = 0; i < 100; i++)); do # batches of 20 on a keep-alive connection until the storm ends
+	out+="$(curl -s --max-time 5 -w '%{http_code} ' "${urls[@]}")"
+	kill -0 "$storm" 2>/dev/null || break
+done
+wait "$storm"
+g=$(d_metric ordergate_config_generation)
+n=$(echo "$out" | wc -w)
+sys_diag "storm: $n requests during $((g - gen)) reloads: $(echo "$out" | tr ' ' '\n' | sort | uniq -c | tr '\n' ' ')"
+ok $([ $((g - gen)) -ge 10 ] && [ "$n" -ge 20 ]; echo $?) "a storm of reloads ($gen -> $g) under requests ($n)"
+is "$(echo "$out" | tr ' ' '\n' | grep -v '^$' | sort -u | tr -d '\n')" 503 "... every request was aborted: none slipped past the override"
+is "$(origin_count /storm/)" 0 "... and none reached the origin"
+
 # --- ttl_ms=0 removes it ------------------------------------------------------------------------------------------
 r=$(post '?route=plain&ttl_ms=0')
 read -r code _ ms <<<"$(req /after/1)"

@@ -131,6 +131,7 @@ static void test_reload(struct og_rt *g1, struct og_rt *g2, struct og_rt *g3, st
 	char err[256];
 	uint64_t ttl = 0;
 	struct cfg_fault o;
+	struct og_rt g5 = {.gen = 5};
 	int r;
 
 	OK(set("a", F(0, 0, 0, 503, 30), 60000, 0, err) == 0, "override a 30 %% (%s)", err);
@@ -150,13 +151,17 @@ static void test_reload(struct og_rt *g1, struct og_rt *g2, struct og_rt *g3, st
 	fault_ov_resolve(g3);
 	OK(shows(g3, "a", 1, 40) && shows(g3, "b", 1, 20), "gen 3 resolves both");
 	OK(shows(g2, "a", 1, 40), "gen 2 stays readable beside gen 3");
-	OK(shows(g1, "a", 1, 0), "gen 1 is gone once two newer ones exist");
+	OK(shows(g1, "a", 1, 40), "gen 1 too (four generations are kept)");
+	g5.cfg = g3->cfg;
+	fault_ov_resolve(&g5);
+	OK(shows(g1, "a", 1, 0) && shows(&g5, "a", 1, 40),
+	   "gen 1 is gone once four newer ones exist (gen 5 took its table)");
 	r = fault_ov_peek("a", 100, &o, &ttl);
 	OK(r == 1 && o.abort_percent == 40 && ttl == 59900, "peek: values and remaining ttl (%llu)",
 	   (unsigned long long)ttl);
 	OK(set("a", F(0, 0, 0, 0, 0), 0, 0, err) == 0 && shows(g3, "a", 1, 0) &&
 	       shows(g2, "a", 1, 0),
-	   "ttl_ms 0 removes it from both tables");
+	   "ttl_ms 0 removes it from every table");
 	OK_EQ(atomic_load(&fault_ov_live), 1, "b remains");
 	OK(fault_ov_peek("a", 100, &o, &ttl) == 0, "peek: a has none");
 	fault_ov_resolve(g4); /* a reload drops route b */

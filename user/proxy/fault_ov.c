@@ -11,12 +11,14 @@
 
 /*
  * Writers (the admin thread's POST /faults, the main thread's resolve and sweep) take <mu>
- * and keep the name-keyed entries. Readers (workers) never lock: each of two tables holds
- * one generation's route positions with the override shown at each, behind a sequence
- * counter (odd while a writer is inside; a reader that saw it move reads again). Two tables,
- * so requests still starting on the previous generation (a worker adopts a new one at its
- * next tick) keep their overrides across a reload.
+ * and keep the name-keyed entries. Readers (workers) never lock: table gen % N_TAB holds
+ * generation gen's route positions with the override shown at each, behind a sequence
+ * counter (odd while a writer is inside; a reader that saw it move reads again). Several
+ * tables, so requests still starting on an older generation (a worker adopts a new one at
+ * its next tick, 16 ms) keep their overrides across reloads, even quick ones in a row.
  */
+#define N_TAB 4
+
 struct ov_tab {
 	_Atomic uint64_t seq;			/* odd while written */
 	_Atomic uint64_t gen;			/* og_rt.gen of the positions, 0 = none */
@@ -37,7 +39,7 @@ _Atomic uint32_t fault_ov_live;
 static struct {
 	pthread_mutex_t mu;
 	struct ov_ent ent[FAULT_OV_MAX];
-	struct ov_tab tab[2];
+	struct ov_tab tab[N_TAB];
 	int cur;		  /* table of the newest generation, -1 before the first */
 	const struct config *cfg; /* the newest generation's config (lives while it is newest) */
 } ov = {.mu = PTHREAD_MUTEX_INITIALIZER, .cur = -1};
@@ -70,33 +72,28 @@ static inline void relax(void)
 
 int fault_ov_get(uint64_t gen, int route, uint64_t now_ms, struct cfg_fault *out)
 {
+	struct ov_tab *t = &ov.tab[gen % N_TAB];
+	uint64_t s, g, rec, until;
+
 	if ((unsigned)route >= CFG_MAX_ROUTES)
 		return 0;
-	for (int i = 0; i < 2; i++) {
-		struct ov_tab *t = &ov.tab[i];
-		uint64_t s, g, rec, until;
-
-		for (;;) {
-			s = atomic_load_explicit(&t->seq, memory_order_acquire);
-			if (s & 1) {
-				relax();
-				continue;
-			}
-			g = atomic_load_explicit(&t->gen, memory_order_relaxed);
-			rec = atomic_load_explicit(&t->rec[route], memory_order_relaxed);
-			until = atomic_load_explicit(&t->until[route], memory_order_relaxed);
-			atomic_thread_fence(memory_order_acquire);
-			if (atomic_load_explicit(&t->seq, memory_order_relaxed) == s)
-				break;
-		}
-		if (g != gen)
+	for (;;) {
+		s = atomic_load_explicit(&t->seq, memory_order_acquire);
+		if (s & 1) {
+			relax();
 			continue;
-		if (!rec || until <= now_ms)
-			return 0;
-		unpack(rec, out);
-		return 1;
+		}
+		g = atomic_load_explicit(&t->gen, memory_order_relaxed);
+		rec = atomic_load_explicit(&t->rec[route], memory_order_relaxed);
+		until = atomic_load_explicit(&t->until[route], memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&t->seq, memory_order_relaxed) == s)
+			break;
 	}
-	return 0;
+	if (g != gen || !rec || until <= now_ms)
+		return 0;
+	unpack(rec, out);
+	return 1;
 }
 
 /* Writer side of a table's seqlock (under ov.mu): readers retry between begin and end. */
@@ -122,10 +119,10 @@ static void put(struct ov_tab *t, int pos, int e)
 			      memory_order_relaxed);
 }
 
-/* Rewrite every position of both tables that shows entry <e> (after it changed). */
+/* Rewrite every position of every table that shows entry <e> (after it changed). */
 static void refresh(int e)
 {
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < N_TAB; i++) {
 		struct ov_tab *t = &ov.tab[i];
 		int began = 0;
 
@@ -255,7 +252,7 @@ int fault_ov_set(const char *name, const struct cfg_fault *f, uint64_t ttl_ms, u
 	}
 	ov.ent[e].rec = pack(&v);
 	ov.ent[e].until_ms = now_ms + ttl_ms;
-	refresh(e); /* where the older generation shows it too */
+	refresh(e); /* where older generations show it too */
 	w_begin(&ov.tab[ov.cur]);
 	put(&ov.tab[ov.cur], pos, e);
 	w_end(&ov.tab[ov.cur]);
@@ -275,7 +272,7 @@ void fault_ov_resolve(const struct og_rt *rt)
 	int i, n;
 
 	pthread_mutex_lock(&ov.mu);
-	i = ov.cur < 0 ? 0 : ov.cur ^ 1;
+	i = (int)(rt->gen % N_TAB);
 	t = &ov.tab[i];
 	n = cfg->n_routes > t->n_routes ? cfg->n_routes : t->n_routes;
 	w_begin(t);

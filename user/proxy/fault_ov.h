@@ -28,8 +28,8 @@ static inline int fault_ov_any(void)
  * The override of route position <route> in generation <gen>, unexpired at <now_ms>
  * (CLOCK_MONOTONIC ms), into <out>. Returns 1 when one applies, 0 when none. Lock-free:
  * a seqlock read of the generation's table, retried while a writer is inside it. Requests
- * of the running generation and of the one before it (until every worker adopted the new
- * one) see overrides; older ones see none. Worker thread.
+ * of the newest generation and of the three before it (workers that have not adopted the
+ * newest yet) see overrides; older ones see none. Worker thread.
  */
 int fault_ov_get(uint64_t gen, int route, uint64_t now_ms, struct cfg_fault *out);
 
@@ -46,8 +46,8 @@ int fault_ov_set(const char *name, const struct cfg_fault *f, uint64_t ttl_ms, u
 		 char *err, size_t errlen);
 
 /*
- * Resolve the overrides for generation <rt> (names -> its route positions) into the table
- * the previous generation does not use. Call before rt_publish(<rt>), after nothing can
+ * Resolve the overrides for generation <rt> (names -> its route positions) into its table
+ * (one of four, by generation number). Call before rt_publish(<rt>), after nothing can
  * fail any more: <rt> stays the newest generation until the next call. Main thread.
  */
 void fault_ov_resolve(const struct og_rt *rt);
