@@ -88,11 +88,15 @@ nrec=$(awk 'FNR == NR { if ($2 == "503:fault-abort") a[$1] = 1; next } $1 in a' 
 ok $([ "$na" -gt 0 ]; echo $?) "the client got $na answers 503 fault-abort"
 is "$(($(injected aborts) - a0))" "$na" "the gateway counted exactly those aborts"
 is "$nrec" 0 "no aborted order reached an origin"
-on=$(c_drill_val abort fault_on_ns) off=$(c_drill_val abort fault_off_ns)
-read -r nwin nab <<<"$(awk -v a="$((${on:-0} / 1000))" -v b="$((${off:-0} / 1000))" \
-	'$3 >= a && $3 < b { n++; if ($2 == "503:fault-abort") f++ } END { print n + 0, f + 0 }' "$C_TMP/gwabort.out")"
+off=$(c_drill_val abort fault_off_ns)
+# the share while the override acted: orders sent between the first and the last abort (the
+# drill's own edges, process starts and POSTs on a busy machine, are not the gateway's)
+read -r nwin nab span <<<"$(awk '$2 == "503:fault-abort" { if (!a || $3 < a) a = $3; if ($3 > b) b = $3 }
+	{ t[NR] = $3; c[NR] = $2 }
+	END { for (i = 1; i <= NR; i++) if (t[i] >= a && t[i] <= b) { n++; if (c[i] == "503:fault-abort") f++ }
+	      printf "%d %d %d\n", n, f, (b - a) / 1000 }' "$C_TMP/gwabort.out")"
 ok $([ "$nwin" -ge 100 ] && [ $((nab * 100)) -ge $((nwin * 15)) ] && [ $((nab * 100)) -le $((nwin * 25)) ]; echo $?) \
-	"$nab of the $nwin orders sent during the drill were aborted ($((nab * 100 / (nwin > 0 ? nwin : 1))) %; 20 % asked, 15..25 allowed)"
+	"$nab of the $nwin orders sent while the override acted ($span ms) were aborted ($((nab * 100 / (nwin > 0 ? nwin : 1))) %; 20 % asked, 15..25 allowed)"
 read -r rec_ms fails <<<"$(c_recovery gwabort "$off")"
 ok $([ "$rec_ms" -le 1000 ]; echo $?) "errors back to zero within 1 s of the removal ($rec_ms ms, $fails after it)"
 
