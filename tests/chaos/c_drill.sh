@@ -31,7 +31,7 @@ bad "--pct P" loss --pct 0 --iface "$L" --id "$C_ID"
 bad "needs --iface" partition --duration 1 --id "$C_ID"
 bad "--duration must be" loss --pct 5 --iface "$L" --duration 99999 --id "$C_ID"
 bad "--id may hold" loss --pct 5 --iface "$L" --duration 1 --id 'a;b'
-bad "not built yet" loss --pct 5 --iface "$L" --mechanism gateway --id "$C_ID"
+bad "loss cannot use mechanism gateway" loss --pct 5 --iface "$L" --mechanism gateway --id "$C_ID"
 bad "no interface" partition --iface ogt-none-x --id "$C_ID"
 bad "is not running" crash --pid 999999 --restart true --id "$C_ID"
 bad "--relay-ctl" delay --ms 10 --mechanism relay --id "$C_ID"

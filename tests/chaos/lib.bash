@@ -80,14 +80,16 @@ c_pid_stop() { sys_kill_pid "${C_OPID[$1]:-}"; }
 # health checks every 250 ms with a 500 ms timeout (fall/rise 2: a busy origin on a busy machine
 # is slow, not dead), outlier ejection after 3 failures, and a breaker
 # open for 1 s (the default 30 s keeps a restarted origin out long after its health checks pass).
+# With C_TOKEN_FILE set, the admin API takes that token (POST /faults, POST /reload).
 c_conf() {
-	local f=$1 s list=""
+	local f=$1 s list="" tok=""
 	shift
 	for s in "$@"; do list+="\"$s\", "; done
+	[ -n "${C_TOKEN_FILE:-}" ] && tok=", token_file: \"$C_TOKEN_FILE\""
 	cat >"$f" <<EOF
 workers: 2
 listen: ["$C_GW:$C_GW_PORT"]
-admin: { listen: "127.0.0.1:$C_ADMIN_PORT" }
+admin: { listen: "127.0.0.1:$C_ADMIN_PORT"$tok }
 shutdown_grace_ms: 3000
 upstreams:
   orders:

@@ -16,6 +16,7 @@
 #include "core/daemon.h"
 #include "core/runtime.h"
 #include "ops/admin.h"
+#include "proxy/fault_ov.h"
 
 /*
  * The admin server runs on its own thread in ordergated, but nothing in it needs that
@@ -44,13 +45,18 @@ static int setup(void)
 	struct config *c = config_load_string(yaml, sizeof(yaml) - 1, "fuzz", err, sizeof(err));
 	struct evhttp *h;
 	struct evhttp_bound_socket *bs;
+	struct og_rt *rt;
 	socklen_t l = sizeof(addr);
 
 	if (!c)
 		return -1;
 	/* a token, as if admin.token_file had been read, so /reload's checks all run */
 	c->admin_token = strdup("fuzz-token-0123456789");
-	rt_publish(rt_new(c, NULL));
+	rt = rt_new(c, NULL);
+	if (!rt)
+		return -1;
+	fault_ov_resolve(rt); /* POST /faults resolves names in it */
+	rt_publish(rt);
 	base = event_base_new();
 	h = base ? admin_http_new(base, &og_d, on_reload) : NULL;
 	bs = h ? evhttp_bind_socket_with_handle(h, "127.0.0.1", 0) : NULL;

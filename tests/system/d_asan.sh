@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/system/lib.sh
 ASAN_BIN=${OG_DAEMON_ASAN:-$SYS_BUILD/ordergated-asan}
-SUITES=${D_ASAN_SUITES:-d_methods d_keepalive d_admin d_failures d_lifecycle d_safety d_origin_fail d_idem d_fault}
+SUITES=${D_ASAN_SUITES:-d_methods d_keepalive d_admin d_failures d_lifecycle d_safety d_origin_fail d_idem d_fault d_fault_rt}
 if [ ! -x "$ASAN_BIN" ]; then
 	ok 1 "ASan daemon $ASAN_BIN exists (make asan)"
 	tap_done

@@ -164,6 +164,7 @@ static void handle(struct evhttp_request *req, void *arg)
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	struct evbuffer *b;
+	int posts;
 
 	(void)arg;
 	if (!path || !*path)
@@ -172,20 +173,22 @@ static void handle(struct evhttp_request *req, void *arg)
 		handle_reload(req, cmd);
 		return;
 	}
-	if (cmd == EVHTTP_REQ_POST && !strcmp(path, "/limits")) {
+	posts = !strcmp(path, "/limits") || !strcmp(path, "/faults");
+	if (cmd == EVHTTP_REQ_POST && posts) {
 		char err[256];
 
 		if (!state_change_ok(req))
 			return;
-		if (admin_limits_post(req, err, sizeof(err))) {
+		if ((path[1] == 'l' ? admin_limits_post : admin_faults_post)(req, err,
+									     sizeof(err))) {
 			reply_text(req, 400, "Bad Request", err);
 			return;
 		}
-		cmd = EVHTTP_REQ_GET; /* answer with the limits as they are now */
+		cmd = EVHTTP_REQ_GET; /* answer with the limits or faults as they are now */
 	}
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
-				  !strcmp(path, "/limits") ? "GET, HEAD, POST" : "GET, HEAD");
+				  posts ? "GET, HEAD, POST" : "GET, HEAD");
 		reply_text(req, 405, "Method Not Allowed", "method not allowed");
 		return;
 	}
@@ -221,13 +224,16 @@ static void handle(struct evhttp_request *req, void *arg)
 		config_dump(rt->cfg, b);
 		reply(req, 200, "OK", "application/yaml; charset=utf-8", b);
 		evbuffer_free(b);
-	} else if (!strcmp(path, "/lanes") || !strcmp(path, "/limits")) {
+	} else if (!strcmp(path, "/lanes") || !strcmp(path, "/limits") ||
+		   !strcmp(path, "/faults")) {
 		b = evbuffer_new();
 		if (!b) {
 			evhttp_send_error(req, 500, "out of memory");
 			return;
 		}
-		if (path[2] == 'a')
+		if (path[1] == 'f')
+			admin_faults_render(b);
+		else if (path[2] == 'a')
 			ctrl_render_lanes(b);
 		else
 			ctrl_render_limits(b);
@@ -254,10 +260,10 @@ static void handle(struct evhttp_request *req, void *arg)
 		reply(req, 200, "OK", "application/json", b);
 		evbuffer_free(b);
 	} else {
-		reply_text(
-		    req, 404, "Not Found",
-		    "not found: try /metrics /healthz /readyz /config /lanes /limits /flows, "
-		    "POST /limits, POST /reload");
+		reply_text(req, 404, "Not Found",
+			   "not found: try /metrics /healthz /readyz /config /lanes /limits "
+			   "/faults /flows, "
+			   "POST /limits, POST /faults, POST /reload");
 	}
 }
 

@@ -19,8 +19,10 @@ struct og_daemon;
  *   GET /lanes    per-lane limit, in-flight, last window's p50/p99, counts (JSON)
  *   GET /limits   the controller's limits and overrides (JSON)
  *   POST /limits  set an override with a TTL (admin_limits_post)
+ *   GET /faults   per route: the config's fault, a runtime override and its TTL, counts (JSON)
+ *   POST /faults  set a route's fault override with a TTL (admin_faults_post)
  *   POST /reload  reload the config file like SIGHUP
- * Both POSTs change state: they need "Authorization: Bearer TOKEN" (admin.token_file); 401
+ * The POSTs change state: they need "Authorization: Bearer TOKEN" (admin.token_file); 401
  * without it, 403 when no token is configured. Other paths get 404; other methods than
  * GET/HEAD (and POST where listed) get 405.
  */
@@ -29,6 +31,13 @@ int admin_start(struct og_daemon *d, char *err, size_t errlen);
  * arguments or a flat JSON body. Returns 0 or -errno with the reason in <err>. */
 struct evhttp_request;
 int admin_limits_post(struct evhttp_request *req, char *err, size_t errlen);
+/* POST /faults: route=R&delay_ms=D&delay_jitter_ms=J&delay_percent=P&abort_status=S&
+ * abort_percent=A&ttl_ms=T (ttl_ms=0 removes), as query arguments or a flat JSON body.
+ * Returns 0 or -errno with the reason in <err>. */
+int admin_faults_post(struct evhttp_request *req, char *err, size_t errlen);
+/* The GET /faults document into <out>. */
+struct evbuffer;
+void admin_faults_render(struct evbuffer *out);
 /* The admin endpoints on <base> (no socket, no thread): admin_start uses it, and so does
  * tests/fuzz/fuzz_admin.c, which drives requests through it in one thread. POST /reload
  * calls <reload> once authorized (admin.token_file; without one nothing changes state). */

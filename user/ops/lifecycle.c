@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "ops/accesslog.h"
+#include "proxy/fault_ov.h"
 #include "proxy/health.h"
 #include "ops/lifecycle.h"
 #include "lanes/klink.h"
@@ -46,6 +47,7 @@ int lifecycle_reload(char *err, size_t errlen)
 		snprintf(err, errlen, "%s: out of memory", og_d.config_path);
 		return -ENOMEM;
 	}
+	fault_ov_resolve(nrt); /* POST /faults overrides follow their route names */
 	rt_publish(nrt);
 	health_start(og_d.main_base, nrt);
 	/* order ports and sources into og_port_lane/og_src_rules, slow loop thresholds; what
@@ -97,6 +99,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 static void on_house(evutil_socket_t fd, short what, void *arg)
 {
 	rt_collect(0);
+	fault_ov_sweep(og_now_ms());
 	if (atomic_load(&og_d.draining) && worker_alive() == 0)
 		event_base_loopbreak(og_d.main_base);
 }

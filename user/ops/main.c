@@ -15,6 +15,7 @@
 #include "ops/admin.h"
 #include "ops/hooks.h"
 #include "core/daemon.h"
+#include "proxy/fault_ov.h"
 #include "proxy/health.h"
 #include "ops/lifecycle.h"
 #include "lanes/klink.h"
@@ -70,6 +71,7 @@ static int run(struct config *cfg)
 		og_log("error", "event=start err=\"out of memory\"");
 		return 1;
 	}
+	fault_ov_resolve(rt);
 	rt_publish(rt);
 	if (alog_configure(&cfg->access_log, err, sizeof(err))) {
 		og_log("error", "event=start err=\"access_log: %s\"", err);

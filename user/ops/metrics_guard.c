@@ -63,6 +63,13 @@ static void render_idem(struct evbuffer *out, const struct og_rt *rt)
 	}
 }
 
+/* 1 when route position <r> has injected anything. */
+static int faulted(int r)
+{
+	return atomic_load_explicit(&fault_counts.delays[r], memory_order_relaxed) ||
+	       atomic_load_explicit(&fault_counts.aborts[r], memory_order_relaxed);
+}
+
 static void render_fault(struct evbuffer *out, const struct config *cfg)
 {
 	static const struct {
@@ -82,8 +89,9 @@ static void render_fault(struct evbuffer *out, const struct config *cfg)
 		    (const _Atomic uint64_t *)((const char *)&fault_counts + series[s].off);
 
 		head(out, series[s].name, "counter", series[s].help);
+		/* routes with a fault: section, and those a POST /faults override acted on */
 		for (int r = 0; r < cfg->n_routes; r++)
-			if (cfg->routes[r].has_fault)
+			if (cfg->routes[r].has_fault || faulted(r))
 				evbuffer_add_printf(out, "%s{route=\"%s\"} %llu\n", series[s].name,
 						    cfg->routes[r].name,
 						    (unsigned long long)atomic_load_explicit(

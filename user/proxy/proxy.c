@@ -13,6 +13,7 @@
 #include "core/hooks.h"
 #include "lib/iow.h"
 #include "proxy/fault.h"
+#include "proxy/fault_ov.h"
 #include "proxy/proxy.h"
 #include "proxy/upstream.h"
 
@@ -25,7 +26,7 @@ static const char last_chunk[] = "0\r\n\r\n";
 
 static void proxy_attempt(struct og_conn *c, struct og_buf *hb, int prev_status,
 			  const char *prev_reason);
-static int fault_start(struct og_conn *c, struct og_buf *hb);
+static int fault_start(struct og_conn *c, struct og_buf *hb, int any_ov);
 static void proxy_go(struct og_conn *c, struct og_buf *hb);
 static void proxy_send(struct og_conn *c);
 static void proxy_resp_process(struct og_upconn *u);
@@ -526,7 +527,7 @@ void proxy_start(struct og_conn *c, const struct http_msg *m, const char *buf, i
 	const struct cfg_upstream *cu =
 	    &c->rq->rt->cfg->upstreams[c->rq->rt->cfg->routes[c->rq->route].upstream];
 	struct og_buf *hb;
-	int n;
+	int n, any_ov;
 
 	tw_disarm(&p->tw, &c->tm); /* the head is in: the upstream's timers rule now */
 	if (!c->rq->t_start_ns)
@@ -578,7 +579,10 @@ void proxy_start(struct og_conn *c, const struct http_msg *m, const char *buf, i
 			return;
 		}
 	}
-	if (c->rq->rt->cfg->routes[c->rq->route].has_fault && fault_start(c, hb))
+	/* no fault configured and no override anywhere: one relaxed load */
+	any_ov = fault_ov_any();
+	if ((any_ov || c->rq->rt->cfg->routes[c->rq->route].has_fault) &&
+	    fault_start(c, hb, any_ov))
 		return;
 	proxy_go(c, hb);
 }
@@ -594,13 +598,23 @@ static void proxy_go(struct og_conn *c, struct og_buf *hb)
 	proxy_attempt(c, hb, 0, NULL);
 }
 
-/* Apply the route's injected faults to the request whose upstream head is <hb>. Returns 1
- * when it took the request (aborted, or holding it for a delay), 0 to proxy it now. */
-static int fault_start(struct og_conn *c, struct og_buf *hb)
+/* Apply the route's injected faults to the request whose upstream head is <hb>: a POST
+ * /faults override while one lasts (<any_ov>: some may exist), else the route's fault:
+ * section. Returns 1 when it took the request (aborted, or holding it for a delay), 0 to
+ * proxy it now. */
+static int fault_start(struct og_conn *c, struct og_buf *hb, int any_ov)
 {
 	struct og_worker_priv *p = c->p;
 	const struct cfg_route *r = &c->rq->rt->cfg->routes[c->rq->route];
-	struct fault_choice ch = fault_pick(&r->fault);
+	const struct cfg_fault *f = r->has_fault ? &r->fault : NULL;
+	struct cfg_fault ov;
+	struct fault_choice ch;
+
+	if (any_ov && fault_ov_get(c->rq->rt->gen, c->rq->route, p->now_ms, &ov))
+		f = &ov;
+	if (!f)
+		return 0;
+	ch = fault_pick(f);
 
 	if (!ch.abort_status && !ch.delay_ms)
 		return 0;
