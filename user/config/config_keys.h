@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Table-driven key loader: one descriptor per key of a config mapping, one walk for them all. */
+#ifndef OG_CONFIG_KEYS_H
+#define OG_CONFIG_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config_int.h"
+
+enum cfg_kind {
+	CFG_K_U32,  /* cfg_get_u32 into a uint32_t, within [lo, hi], <unit> in the message */
+	CFG_K_MS,   /* the same, the unit " (ms)" */
+	CFG_K_DEC,  /* cfg_get_decimal into a double, within [dlo, dhi] */
+	CFG_K_BOOL, /* cfg_get_bool into an int */
+	CFG_K_PATH, /* cfg_get_path into a char * (no "*") */
+	CFG_K_NAME, /* cfg_get_name into a char *; <unit> is how messages call the key */
+	CFG_K_SECT, /* sect(ld, value): a section loader that needs nothing else */
+	CFG_K_FN,   /* fn(walk, descriptor, key node, value node): anything else */
+};
+
+struct cfg_key;
+
+/* One walk over a mapping: the struct the offsets point into, and what callbacks may need. */
+struct cfg_walk {
+	struct cfg_ld *ld;
+	void *obj;
+	const char *where; /* "in ...": unknown keys, and the callbacks' own sections */
+	/* per key, in table order: its key and value nodes when written (NULL: none wanted) */
+	struct cfg_seen {
+		const struct cfg_node *k, *v;
+	} *seen;
+};
+
+typedef int (*cfg_key_fn)(const struct cfg_walk *w, const struct cfg_key *d,
+			  const struct cfg_node *k, const struct cfg_node *v);
+
+struct cfg_key {
+	const char *name;
+	enum cfg_kind kind;
+	size_t off; /* of the field in walk->obj (CFG_K_FN: whatever the callback makes of it) */
+	uint32_t lo, hi;
+	const char *unit;
+	double dlo, dhi;
+	int (*sect)(struct cfg_ld *ld, const struct cfg_node *v);
+	cfg_key_fn fn;
+};
+
+/* Table rows; <T> is the type walk->obj points to. */
+#define CFG_U32(T, key, field, lo, hi, unit)                                                       \
+	{ key, CFG_K_U32, offsetof(T, field), lo, hi, unit }
+#define CFG_MS(T, key, field, lo, hi) { key, CFG_K_MS, offsetof(T, field), lo, hi, " (ms)" }
+#define CFG_DEC(T, key, field, lo, hi)                                                             \
+	{ key, CFG_K_DEC, offsetof(T, field), 0, 0, NULL, lo, hi }
+#define CFG_BOOL(T, key, field)	    { key, CFG_K_BOOL, offsetof(T, field) }
+#define CFG_PATH(T, key, field)	    { key, CFG_K_PATH, offsetof(T, field) }
+#define CFG_NAME(T, key, field, as) { key, CFG_K_NAME, offsetof(T, field), 0, 0, as }
+#define CFG_SECT(key, f)	    { key, CFG_K_SECT, .sect = f }
+#define CFG_FN(key, f)		    { key, CFG_K_FN, .fn = f }
+#define CFG_FN_AT(T, key, field, f) { key, CFG_K_FN, offsetof(T, field), .fn = f }
+#define CFG_KEYS_END		    { NULL }
+
+/* Most keys in one table (the largest, the top level, has 18). */
+#define CFG_MAX_KEYS 24
+
+/*
+ * Walk mapping <v> (already checked by cfg_want_map) in document order: each key is looked up
+ * in <keys> (NULL-named row last; unknown keys fail as cfg_key_index says, naming w->where)
+ * and its value applied by its row. Returns 0, or the first failure.
+ */
+int cfg_walk_keys(const struct cfg_walk *w, const struct cfg_node *v, const struct cfg_key *keys);
+
+/* The field of walk <w> that row <d> points to. */
+static inline void *cfg_field(const struct cfg_walk *w, const struct cfg_key *d)
+{
+	return (char *)w->obj + d->off;
+}
+
+#endif /* OG_CONFIG_KEYS_H */
