@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Table-driven key loader: applies a mapping's keys by their descriptors (config_keys.h). */
 #include <errno.h>
+#include <string.h>
 
 #include "config/config_keys.h"
 
@@ -53,4 +54,13 @@ int cfg_walk_keys(const struct cfg_walk *w, const struct cfg_node *v, const stru
 			return r;
 	}
 	return 0;
+}
+
+struct cfg_seen cfg_seen_key(const struct cfg_seen *seen, const struct cfg_key *keys,
+			     const char *name)
+{
+	for (int i = 0; keys[i].name && i < CFG_MAX_KEYS; i++)
+		if (!strcmp(keys[i].name, name))
+			return seen[i];
+	return (struct cfg_seen){NULL, NULL};
 }

@@ -70,6 +70,10 @@ struct cfg_key {
  */
 int cfg_walk_keys(const struct cfg_walk *w, const struct cfg_node *v, const struct cfg_key *keys);
 
+/* What a walk with <seen> found for key <name> of <keys>: {NULL, NULL} when not written. */
+struct cfg_seen cfg_seen_key(const struct cfg_seen *seen, const struct cfg_key *keys,
+			     const char *name);
+
 /* The field of walk <w> that row <d> points to. */
 static inline void *cfg_field(const struct cfg_walk *w, const struct cfg_key *d)
 {
