@@ -58,6 +58,9 @@ struct cfg_key {
 #define CFG_SECT(key, f)	    { key, CFG_K_SECT, .sect = f }
 #define CFG_FN(key, f)		    { key, CFG_K_FN, .fn = f }
 #define CFG_FN_AT(T, key, field, f) { key, CFG_K_FN, offsetof(T, field), .fn = f }
+/* A callback row with bounds and unit for the callback to use (d->lo, d->hi, d->unit). */
+#define CFG_FN_U32(T, key, field, lo, hi, unit, f)                                                 \
+	{ key, CFG_K_FN, offsetof(T, field), lo, hi, unit, .fn = f }
 #define CFG_KEYS_END		    { NULL }
 
 /* Most keys in one table (the largest, the top level, has 18). */
