@@ -128,20 +128,10 @@ int cfg_load_limits(struct cfg_ld *ld, const struct cfg_node *v);
 int cfg_load_xdp(struct cfg_ld *ld, const struct cfg_node *v);
 /* Defaults of limits: (also when the section is absent). */
 void cfg_limits_defaults(struct cfg_limits *l);
-/* A route's lane: order|normal|bulk. */
-int cfg_load_route_lane(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_route *rt);
-/* A route's limit: { rps, burst, key }. */
-int cfg_load_route_limit(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_route *rt,
-			 const char *where);
 /* After the walk: cross-checks of lanes against workers and routes. */
 int cfg_finish_lanes(struct cfg_ld *ld);
 int cfg_load_upstreams(struct cfg_ld *ld, const struct cfg_node *v);
 int cfg_load_routes(struct cfg_ld *ld, const struct cfg_node *v);
-/* Route sections around the upstream exchange (config_guard.c): "idempotency", "fault". */
-int cfg_load_idempotency(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_route *rt,
-			 const char *where);
-int cfg_load_fault(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_route *rt,
-		   const char *where);
 /* After the walk: route names made unique, "upstream:" names resolved to indices. */
 int cfg_finish_routes(struct cfg_ld *ld);
 

@@ -46,6 +46,20 @@ struct cfg_key {
 	cfg_key_fn fn;
 };
 
+/*
+ * A route's sections loaded elsewhere, as callbacks of the route's table (w->obj is the route,
+ * w->where "in route N"): lane (order|normal|bulk) and limit ({ rps, burst, key }) in
+ * config_lanes.c, idempotency and fault (around the upstream exchange) in config_guard.c.
+ */
+int cfg_load_route_lane(const struct cfg_walk *w, const struct cfg_key *d,
+			const struct cfg_node *k, const struct cfg_node *v);
+int cfg_load_route_limit(const struct cfg_walk *w, const struct cfg_key *d,
+			 const struct cfg_node *k, const struct cfg_node *v);
+int cfg_load_idempotency(const struct cfg_walk *w, const struct cfg_key *d,
+			 const struct cfg_node *k, const struct cfg_node *v);
+int cfg_load_fault(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+		   const struct cfg_node *v);
+
 /* Table rows; <T> is the type walk->obj points to. */
 #define CFG_U32(T, key, field, lo, hi, unit)                                                       \
 	{ key, CFG_K_U32, offsetof(T, field), lo, hi, unit }

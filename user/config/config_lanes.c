@@ -316,8 +316,10 @@ int cfg_load_lanes(struct cfg_ld *ld, const struct cfg_node *v)
 	return cfg_walk_keys(&(struct cfg_walk){ld, ls, "in lanes"}, v, keys);
 }
 
-int cfg_load_route_lane(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_route *rt)
+int cfg_load_route_lane(const struct cfg_walk *w, const struct cfg_key *d,
+			const struct cfg_node *k, const struct cfg_node *v)
 {
+	struct cfg_route *rt = w->obj;
 	char g[64];
 
 	for (int l = OG_LANE_ORDER; l < OG_LANE_MAX; l++)
@@ -326,7 +328,7 @@ int cfg_load_route_lane(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_
 			rt->lane = (uint8_t)l;
 			return 0;
 		}
-	return cfg_fail(ld, v, "\"lane\" must be order, normal or bulk, got %s",
+	return cfg_fail(w->ld, v, "\"lane\" must be order, normal or bulk, got %s",
 			cfg_got(v, g, sizeof(g)));
 }
 
@@ -356,8 +358,8 @@ static int get_limit_key(const struct cfg_walk *w, const struct cfg_key *d,
 			cfg_got(v, g, sizeof(g)));
 }
 
-int cfg_load_route_limit(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_route *rt,
-			 const char *where)
+int cfg_load_route_limit(const struct cfg_walk *w, const struct cfg_key *d,
+			 const struct cfg_node *k, const struct cfg_node *v)
 {
 	static const struct cfg_key keys[] = {
 	    CFG_U32(struct cfg_limit, "rps", rps, 1, 10000000, " (requests per second)"),
@@ -366,7 +368,10 @@ int cfg_load_route_limit(struct cfg_ld *ld, const struct cfg_node *v, struct cfg
 	    CFG_KEYS_END,
 	};
 	struct cfg_seen seen[CFG_MAX_KEYS] = {0};
+	struct cfg_ld *ld = w->ld;
+	struct cfg_route *rt = w->obj;
 	struct cfg_limit *lm = &rt->limit;
+	const char *where = w->where;
 	char lwhere[96];
 	int r;
 
