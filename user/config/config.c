@@ -230,8 +230,8 @@ static int load_order_reserve(struct cfg_ld *ld, const struct cfg_node *v)
 	return cfg_walk_keys(&(struct cfg_walk){ld, ld->c, "in order_reserve"}, v, keys);
 }
 
-static int load_workers(const struct cfg_walk *w, const struct cfg_key *d,
-			const struct cfg_node *k, const struct cfg_node *x)
+static int load_workers(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+			const struct cfg_node *x)
 {
 	w->ld->workers_node = x;
 	return cfg_get_u32(w->ld, x, "workers", 1, 256, "", &w->ld->c->workers);

@@ -29,7 +29,7 @@ struct cfg_walk {
 	/* per key, in table order: its key and value nodes when written (NULL: none wanted) */
 	struct cfg_seen {
 		const struct cfg_node *k, *v;
-	} *seen;
+	} * seen;
 };
 
 typedef int (*cfg_key_fn)(const struct cfg_walk *w, const struct cfg_key *d,
@@ -51,8 +51,8 @@ struct cfg_key {
  * w->where "in route N"): lane (order|normal|bulk) and limit ({ rps, burst, key }) in
  * config_lanes.c, idempotency and fault (around the upstream exchange) in config_guard.c.
  */
-int cfg_load_route_lane(const struct cfg_walk *w, const struct cfg_key *d,
-			const struct cfg_node *k, const struct cfg_node *v);
+int cfg_load_route_lane(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+			const struct cfg_node *v);
 int cfg_load_route_limit(const struct cfg_walk *w, const struct cfg_key *d,
 			 const struct cfg_node *k, const struct cfg_node *v);
 int cfg_load_idempotency(const struct cfg_walk *w, const struct cfg_key *d,
@@ -62,20 +62,50 @@ int cfg_load_fault(const struct cfg_walk *w, const struct cfg_key *d, const stru
 
 /* Table rows; <T> is the type walk->obj points to. */
 #define CFG_U32(T, key, field, lo, hi, unit)                                                       \
-	{ key, CFG_K_U32, offsetof(T, field), lo, hi, unit }
-#define CFG_MS(T, key, field, lo, hi) { key, CFG_K_MS, offsetof(T, field), lo, hi, " (ms)" }
+	{                                                                                          \
+		key, CFG_K_U32, offsetof(T, field), lo, hi, unit                                   \
+	}
+#define CFG_MS(T, key, field, lo, hi)                                                              \
+	{                                                                                          \
+		key, CFG_K_MS, offsetof(T, field), lo, hi, " (ms)"                                 \
+	}
 #define CFG_DEC(T, key, field, lo, hi)                                                             \
-	{ key, CFG_K_DEC, offsetof(T, field), 0, 0, NULL, lo, hi }
-#define CFG_BOOL(T, key, field)	    { key, CFG_K_BOOL, offsetof(T, field) }
-#define CFG_PATH(T, key, field)	    { key, CFG_K_PATH, offsetof(T, field) }
-#define CFG_NAME(T, key, field, as) { key, CFG_K_NAME, offsetof(T, field), 0, 0, as }
-#define CFG_SECT(key, f)	    { key, CFG_K_SECT, .sect = f }
-#define CFG_FN(key, f)		    { key, CFG_K_FN, .fn = f }
-#define CFG_FN_AT(T, key, field, f) { key, CFG_K_FN, offsetof(T, field), .fn = f }
+	{                                                                                          \
+		key, CFG_K_DEC, offsetof(T, field), 0, 0, NULL, lo, hi                             \
+	}
+#define CFG_BOOL(T, key, field)                                                                    \
+	{                                                                                          \
+		key, CFG_K_BOOL, offsetof(T, field)                                                \
+	}
+#define CFG_PATH(T, key, field)                                                                    \
+	{                                                                                          \
+		key, CFG_K_PATH, offsetof(T, field)                                                \
+	}
+#define CFG_NAME(T, key, field, as)                                                                \
+	{                                                                                          \
+		key, CFG_K_NAME, offsetof(T, field), 0, 0, as                                      \
+	}
+#define CFG_SECT(key, f)                                                                           \
+	{                                                                                          \
+		key, CFG_K_SECT, .sect = f                                                         \
+	}
+#define CFG_FN(key, f)                                                                             \
+	{                                                                                          \
+		key, CFG_K_FN, .fn = f                                                             \
+	}
+#define CFG_FN_AT(T, key, field, f)                                                                \
+	{                                                                                          \
+		key, CFG_K_FN, offsetof(T, field), .fn = f                                         \
+	}
 /* A callback row with bounds and unit for the callback to use (d->lo, d->hi, d->unit). */
 #define CFG_FN_U32(T, key, field, lo, hi, unit, f)                                                 \
-	{ key, CFG_K_FN, offsetof(T, field), lo, hi, unit, .fn = f }
-#define CFG_KEYS_END		    { NULL }
+	{                                                                                          \
+		key, CFG_K_FN, offsetof(T, field), lo, hi, unit, .fn = f                           \
+	}
+#define CFG_KEYS_END                                                                               \
+	{                                                                                          \
+		NULL                                                                               \
+	}
 
 /* Most keys in one table (the largest, the top level, has 18). */
 #define CFG_MAX_KEYS 24

@@ -289,8 +289,8 @@ static int load_lane(const struct cfg_walk *w, const struct cfg_key *d, const st
 	return 0;
 }
 
-static int get_trusted(const struct cfg_walk *w, const struct cfg_key *d,
-		       const struct cfg_node *k, const struct cfg_node *v)
+static int get_trusted(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+		       const struct cfg_node *v)
 {
 	struct cfg_lanes *ls = w->obj;
 
@@ -316,8 +316,8 @@ int cfg_load_lanes(struct cfg_ld *ld, const struct cfg_node *v)
 	return cfg_walk_keys(&(struct cfg_walk){ld, ls, "in lanes"}, v, keys);
 }
 
-int cfg_load_route_lane(const struct cfg_walk *w, const struct cfg_key *d,
-			const struct cfg_node *k, const struct cfg_node *v)
+int cfg_load_route_lane(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+			const struct cfg_node *v)
 {
 	struct cfg_route *rt = w->obj;
 	char g[64];

@@ -162,60 +162,73 @@ int cfg_load_limits(struct cfg_ld *ld, const struct cfg_node *v)
 	return 0;
 }
 
+static int load_ifname(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+		       const struct cfg_node *val)
+{
+	struct cfg_xdp *x = w->obj;
+	char g[64];
+
+	if (val->type != CFG_N_SCALAR || !val->len || val->len >= sizeof(x->ifname) ||
+	    memchr(val->s, '/', val->len) || memchr(val->s, 0, val->len) ||
+	    memchr(val->s, ' ', val->len))
+		return cfg_fail(w->ld, val,
+				"\"interface\" must be an interface name of 1 to 15 characters, "
+				"got %s",
+				cfg_got(val, g, sizeof(g)));
+	memcpy(x->ifname, val->s, val->len);
+	return 0;
+}
+
+static int load_mode(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+		     const struct cfg_node *val)
+{
+	static const char *const modes[] = {"auto", "native", "generic", "skb", NULL};
+	struct cfg_xdp *x = w->obj;
+	char g[64];
+	int m;
+
+	for (m = 0; modes[m]; m++)
+		if (cfg_is_plain_word(val, modes[m]) ||
+		    (val->type == CFG_N_SCALAR && !strcmp(val->s, modes[m])))
+			break;
+	if (!modes[m])
+		return cfg_fail(w->ld, val, "\"mode\" must be auto, native, generic or skb, got %s",
+				cfg_got(val, g, sizeof(g)));
+	x->mode = m == 3 ? 2 : m; /* skb is generic by another name */
+	return 0;
+}
+
+/* a directory on bpffs: absolute, and short enough for the pin names */
+static int load_pin_path(const struct cfg_walk *w, const struct cfg_key *d,
+			 const struct cfg_node *k, const struct cfg_node *val)
+{
+	struct cfg_xdp *x = w->obj;
+	char g[64];
+
+	if (val->type != CFG_N_SCALAR || val->len < 2 || val->len > 200 || val->s[0] != '/' ||
+	    memchr(val->s, 0, val->len))
+		return cfg_fail(w->ld, val,
+				"\"pin_path\" must be an absolute directory of 2 to 200 "
+				"characters, e.g. /sys/fs/bpf/ordergate, got %s",
+				cfg_got(val, g, sizeof(g)));
+	x->pin_path = cfg_keep(w->ld, val->s, val->len);
+	return x->pin_path ? 0 : cfg_oom(w->ld);
+}
+
 int cfg_load_xdp(struct cfg_ld *ld, const struct cfg_node *v)
 {
-	static const char *const keys[] = {"interface", "mode", "pin_path", NULL};
-	static const char *const modes[] = {"auto", "native", "generic", "skb", NULL};
+	static const struct cfg_key keys[] = {
+	    CFG_FN("interface", load_ifname),
+	    CFG_FN("mode", load_mode),
+	    CFG_FN("pin_path", load_pin_path),
+	    CFG_KEYS_END,
+	};
 	struct cfg_xdp *x = &ld->c->xdp;
-	char g[64];
 	int r;
 
-	if ((r = cfg_want_map(ld, v, "\"xdp\"", "")))
+	if ((r = cfg_want_map(ld, v, "\"xdp\"", "")) ||
+	    (r = cfg_walk_keys(&(struct cfg_walk){ld, x, "in xdp"}, v, keys)))
 		return r;
-	for (int i = 0; i < v->n; i++) {
-		const struct cfg_node *k = v->kids[2 * i], *val = v->kids[2 * i + 1];
-		int m;
-
-		switch (cfg_key_index(ld, k, keys, NULL, "in xdp")) {
-		case 0:
-			if (val->type != CFG_N_SCALAR || !val->len ||
-			    val->len >= sizeof(x->ifname) || memchr(val->s, '/', val->len) ||
-			    memchr(val->s, 0, val->len) || memchr(val->s, ' ', val->len))
-				return cfg_fail(ld, val,
-						"\"interface\" must be an interface name of 1 to "
-						"15 characters, got %s",
-						cfg_got(val, g, sizeof(g)));
-			memcpy(x->ifname, val->s, val->len);
-			break;
-		case 1:
-			for (m = 0; modes[m]; m++)
-				if (cfg_is_plain_word(val, modes[m]) ||
-				    (val->type == CFG_N_SCALAR && !strcmp(val->s, modes[m])))
-					break;
-			if (!modes[m])
-				return cfg_fail(ld, val,
-						"\"mode\" must be auto, native, generic or skb, "
-						"got %s",
-						cfg_got(val, g, sizeof(g)));
-			x->mode = m == 3 ? 2 : m; /* skb is generic by another name */
-			break;
-		case 2:
-			/* a directory on bpffs: absolute, and short enough for the pin names */
-			if (val->type != CFG_N_SCALAR || val->len < 2 || val->len > 200 ||
-			    val->s[0] != '/' || memchr(val->s, 0, val->len))
-				return cfg_fail(
-				    ld, val,
-				    "\"pin_path\" must be an absolute directory of 2 to "
-				    "200 characters, e.g. /sys/fs/bpf/ordergate, got %s",
-				    cfg_got(val, g, sizeof(g)));
-			x->pin_path = cfg_keep(ld, val->s, val->len);
-			if (!x->pin_path)
-				return cfg_oom(ld);
-			break;
-		default:
-			return -EINVAL;
-		}
-	}
 	if (!x->ifname[0])
 		return cfg_fail(ld, v, "\"xdp\" needs an interface, e.g. { interface: eth0 }");
 	x->present = 1;

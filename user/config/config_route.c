@@ -124,8 +124,8 @@ static int load_path(const struct cfg_walk *w, const struct cfg_key *d, const st
 }
 
 /* match.method: one method or a list. */
-static int load_methods(const struct cfg_walk *w, const struct cfg_key *d,
-			const struct cfg_node *k, const struct cfg_node *v)
+static int load_methods(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+			const struct cfg_node *v)
 {
 	int r = 0;
 
@@ -199,8 +199,8 @@ static int load_resp_headers(const struct cfg_walk *w, const struct cfg_key *d,
 	if ((r = cfg_want_map(ld, x, "\"headers\"", w->where)))
 		return r;
 	if (x->n > CFG_MAX_RESP_HEADERS)
-		return cfg_fail(ld, x->kids[2 * CFG_MAX_RESP_HEADERS], "at most %d response headers",
-				CFG_MAX_RESP_HEADERS);
+		return cfg_fail(ld, x->kids[2 * CFG_MAX_RESP_HEADERS],
+				"at most %d response headers", CFG_MAX_RESP_HEADERS);
 	for (int j = 0; j < x->n && !r; j++) {
 		struct cfg_header *h = &rt->resp_headers[j];
 		const struct cfg_node *hk = x->kids[2 * j];
@@ -208,9 +208,10 @@ static int load_resp_headers(const struct cfg_walk *w, const struct cfg_key *d,
 		r = cfg_get_header_name(ld, hk, "a response header name", &h->name);
 		for (int o = 0; !r && own_headers[o]; o++)
 			if (!strcasecmp(h->name, own_headers[o]))
-				r = cfg_fail(ld, hk,
-					     "response header \"%s\" is set by ordergated; remove it",
-					     h->name);
+				r = cfg_fail(
+				    ld, hk,
+				    "response header \"%s\" is set by ordergated; remove it",
+				    h->name);
 		if (!r)
 			r = cfg_get_field_value(ld, x->kids[2 * j + 1], h->name, &h->value);
 		rt->n_resp_headers = j + 1;
@@ -230,8 +231,8 @@ static int one_action(const struct cfg_walk *w, const struct cfg_node *k)
 	return 0;
 }
 
-static int load_respond(const struct cfg_walk *w, const struct cfg_key *d,
-			const struct cfg_node *k, const struct cfg_node *v)
+static int load_respond(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+			const struct cfg_node *v)
 {
 	static const struct cfg_key keys[] = {
 	    CFG_FN("status", load_status),
@@ -386,7 +387,8 @@ static int load_route(struct cfg_ld *ld, int idx, const struct cfg_node *v, stru
 	if (!rt->is_respond && !ld->route_ups[idx])
 		return cfg_fail(ld, v, "route %d has no action: add \"respond\" or \"upstream\"",
 				idx + 1);
-	guard = later(cfg_seen_key(seen, keys, "idempotency").k, cfg_seen_key(seen, keys, "fault").k);
+	guard =
+	    later(cfg_seen_key(seen, keys, "idempotency").k, cfg_seen_key(seen, keys, "fault").k);
 	if (guard && rt->is_respond)
 		return cfg_fail(ld, guard,
 				"\"%s\" acts on the upstream exchange: route %d answers with "

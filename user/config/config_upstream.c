@@ -75,8 +75,8 @@ static void default_statuses(struct cfg_statuses *s)
  * breaker: and outlier: have the same shape, a failure count (0 = off), a time in ms, the
  * statuses that count and (outlier only) max_ejection_percent.
  */
-static int load_breaker(const struct cfg_walk *w, const struct cfg_key *d,
-			const struct cfg_node *k, const struct cfg_node *v)
+static int load_breaker(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+			const struct cfg_node *v)
 {
 	static const struct cfg_key keys[] = {
 	    CFG_U32(struct cfg_upstream, "consecutive_failures", breaker.consecutive_failures, 0,
@@ -89,8 +89,8 @@ static int load_breaker(const struct cfg_walk *w, const struct cfg_key *d,
 	return load_part(w, v, "breaker", keys);
 }
 
-static int load_outlier(const struct cfg_walk *w, const struct cfg_key *d,
-			const struct cfg_node *k, const struct cfg_node *v)
+static int load_outlier(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+			const struct cfg_node *v)
 {
 	static const struct cfg_key keys[] = {
 	    CFG_U32(struct cfg_upstream, "consecutive_5xx", outlier.consecutive_5xx, 0, 1000000,
@@ -106,8 +106,8 @@ static int load_outlier(const struct cfg_walk *w, const struct cfg_key *d,
 }
 
 /* round_robin | least_request | hash(header:NAME) | hash(NAME) | hash(source) */
-static int load_balance(const struct cfg_walk *w, const struct cfg_key *d,
-			const struct cfg_node *k, const struct cfg_node *v)
+static int load_balance(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+			const struct cfg_node *v)
 {
 	struct cfg_ld *ld = w->ld;
 	struct cfg_upstream *u = w->obj;
@@ -153,8 +153,8 @@ bad:
 			cfg_got(v, g, sizeof(g)));
 }
 
-static int load_servers(const struct cfg_walk *w, const struct cfg_key *d,
-			const struct cfg_node *k, const struct cfg_node *v)
+static int load_servers(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+			const struct cfg_node *v)
 {
 	struct cfg_ld *ld = w->ld;
 	struct cfg_upstream *u = w->obj;
@@ -196,7 +196,8 @@ static int load_upstream(struct cfg_ld *ld, const struct cfg_node *k, const stru
 	    CFG_FN("health", load_health),
 	    CFG_FN("breaker", load_breaker),
 	    CFG_FN("outlier", load_outlier),
-	    CFG_MS(struct cfg_upstream, "keepalive_timeout_ms", keepalive_timeout_ms, 1, CFG_MS_MAX),
+	    CFG_MS(struct cfg_upstream, "keepalive_timeout_ms", keepalive_timeout_ms, 1,
+		   CFG_MS_MAX),
 	    CFG_U32(struct cfg_upstream, "keepalive_requests", keepalive_requests, 1, 1000000000,
 		    ""),
 	    CFG_U32(struct cfg_upstream, "max_connections", max_connections, 1, 1000000,
