@@ -87,15 +87,12 @@ int cfg_load_idempotency(const struct cfg_walk *w, const struct cfg_key *d,
 	    CFG_FN("scope", load_scope),
 	    CFG_KEYS_END,
 	};
-	struct cfg_ld *ld = w->ld;
 	struct cfg_route *rt = w->obj;
-	const char *where = w->where;
 	struct cfg_idem *im = &rt->idem;
 	char iwhere[96];
 	int r;
 
-	snprintf(iwhere, sizeof(iwhere), "in idempotency of %s", where + 3);
-	if ((r = cfg_want_map(ld, v, "\"idempotency\"", where)))
+	if ((r = cfg_want_part(w, v, "idempotency", iwhere, sizeof(iwhere))))
 		return r;
 	rt->has_idem = 1;
 	im->window_ms = 60000;
@@ -103,7 +100,7 @@ int cfg_load_idempotency(const struct cfg_walk *w, const struct cfg_key *d,
 	im->max_key = 128;
 	im->max_response = 8192;
 	im->scope = CFG_IDEM_SCOPE_SOURCE;
-	return cfg_walk_keys(&(struct cfg_walk){ld, im, iwhere}, v, keys);
+	return cfg_walk_keys(&(struct cfg_walk){w->ld, im, iwhere}, v, keys);
 }
 
 int cfg_load_fault(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
@@ -120,13 +117,11 @@ int cfg_load_fault(const struct cfg_walk *w, const struct cfg_key *d, const stru
 	struct cfg_seen seen[CFG_MAX_KEYS] = {0};
 	struct cfg_ld *ld = w->ld;
 	struct cfg_route *rt = w->obj;
-	const char *where = w->where;
 	struct cfg_fault *f = &rt->fault;
 	char fwhere[96];
 	int r;
 
-	snprintf(fwhere, sizeof(fwhere), "in fault of %s", where + 3);
-	if ((r = cfg_want_map(ld, v, "\"fault\"", where)))
+	if ((r = cfg_want_part(w, v, "fault", fwhere, sizeof(fwhere))))
 		return r;
 	rt->has_fault = 1;
 	f->abort_status = 503;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Table-driven key loader: applies a mapping's keys by their descriptors (config_keys.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "config/config_keys.h"
@@ -54,6 +55,16 @@ int cfg_walk_keys(const struct cfg_walk *w, const struct cfg_node *v, const stru
 			return r;
 	}
 	return 0;
+}
+
+int cfg_want_part(const struct cfg_walk *w, const struct cfg_node *v, const char *part, char *where,
+		  size_t len)
+{
+	char what[32];
+
+	snprintf(where, len, "in %s of %s", part, w->where + 3);
+	snprintf(what, sizeof(what), "\"%s\"", part);
+	return cfg_want_map(w->ld, v, what, w->where);
 }
 
 struct cfg_seen cfg_seen_key(const struct cfg_seen *seen, const struct cfg_key *keys,

@@ -117,6 +117,14 @@ int cfg_load_fault(const struct cfg_walk *w, const struct cfg_key *d, const stru
  */
 int cfg_walk_keys(const struct cfg_walk *w, const struct cfg_node *v, const struct cfg_key *keys);
 
+/*
+ * Section <part> of the thing walk <w> is in (w->where "in route 2"): <v> must be a mapping
+ * (cfg_want_map, named "\"<part>\"" and placed at w->where); <where> gets "in <part> of
+ * route 2" for the section's own walk. Returns 0 or the failure.
+ */
+int cfg_want_part(const struct cfg_walk *w, const struct cfg_node *v, const char *part, char *where,
+		  size_t len);
+
 /* What a walk with <seen> found for key <name> of <keys>: {NULL, NULL} when not written. */
 struct cfg_seen cfg_seen_key(const struct cfg_seen *seen, const struct cfg_key *keys,
 			     const char *name);

@@ -69,9 +69,8 @@ bad:
 static int get_cidr(struct cfg_ld *ld, const struct cfg_node *v, const char *what,
 		    struct cfg_cidr *out)
 {
-	char buf[64], g[64], *slash;
-	unsigned long plen;
-	int max;
+	char buf[64], g[64];
+	int max, r;
 
 	memset(out, 0, sizeof(*out));
 	if (v->type != CFG_N_SCALAR || cfg_is_null(v) || v->len >= sizeof(buf) ||
@@ -79,32 +78,16 @@ static int get_cidr(struct cfg_ld *ld, const struct cfg_node *v, const char *wha
 		return cfg_fail(ld, v, "%s must be an address prefix like \"10.0.0.0/8\", got %s",
 				what, cfg_got(v, g, sizeof(g)));
 	memcpy(buf, v->s, v->len + 1);
-	slash = strchr(buf, '/');
-	if (slash)
-		*slash = 0;
-	if (inet_pton(AF_INET, buf, out->addr) == 1) {
-		out->family = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
-		out->family = AF_INET6;
-		max = 128;
-	} else {
+	r = cfg_parse_cidr(buf, 3, out, &max);
+	if (r == -EINVAL)
 		return cfg_fail(ld, v,
 				"%s %s: \"%s\" is not a numeric IPv4 or IPv6 address (no DNS "
 				"lookups at load time)",
 				what, cfg_got(v, g, sizeof(g)), buf);
-	}
-	plen = (unsigned long)max;
-	if (slash) {
-		char *end;
-
-		if (!slash[1] || strspn(slash + 1, "0123456789") != strlen(slash + 1) ||
-		    strlen(slash + 1) > 3 || (plen = strtoul(slash + 1, &end, 10)) > (unsigned)max)
-			return cfg_fail(ld, v, "%s %s: the prefix length must be 0 to %d", what,
-					cfg_got(v, g, sizeof(g)), max);
-	}
-	out->prefix_len = (uint8_t)plen;
-	for (int bit = (int)plen; bit < max; bit++)
+	if (r)
+		return cfg_fail(ld, v, "%s %s: the prefix length must be 0 to %d", what,
+				cfg_got(v, g, sizeof(g)), max);
+	for (int bit = out->prefix_len; bit < max; bit++)
 		if (out->addr[bit / 8] & (0x80 >> (bit % 8)))
 			return cfg_fail(ld, v,
 					"%s %s has bits set after the prefix length; write the "
@@ -371,12 +354,10 @@ int cfg_load_route_limit(const struct cfg_walk *w, const struct cfg_key *d,
 	struct cfg_ld *ld = w->ld;
 	struct cfg_route *rt = w->obj;
 	struct cfg_limit *lm = &rt->limit;
-	const char *where = w->where;
 	char lwhere[96];
 	int r;
 
-	snprintf(lwhere, sizeof(lwhere), "in limit of %s", where + 3);
-	if ((r = cfg_want_map(ld, v, "\"limit\"", where)))
+	if ((r = cfg_want_part(w, v, "limit", lwhere, sizeof(lwhere))))
 		return r;
 	lm->key_kind = CFG_LKEY_SOURCE;
 	if ((r = cfg_walk_keys(&(struct cfg_walk){ld, lm, lwhere, seen}, v, keys)))

@@ -151,8 +151,7 @@ static int load_match(const struct cfg_walk *w, const struct cfg_key *d, const s
 	char mwhere[96];
 	int r;
 
-	snprintf(mwhere, sizeof(mwhere), "in match of %s", w->where + 3);
-	if ((r = cfg_want_map(w->ld, v, "\"match\"", w->where)))
+	if ((r = cfg_want_part(w, v, "match", mwhere, sizeof(mwhere))))
 		return r;
 	return cfg_walk_keys(&(struct cfg_walk){w->ld, w->obj, mwhere}, v, keys);
 }
@@ -249,8 +248,7 @@ static int load_respond(const struct cfg_walk *w, const struct cfg_key *d, const
 	if ((r = one_action(w, k)))
 		return r;
 	rt->is_respond = 1;
-	snprintf(rwhere, sizeof(rwhere), "in respond of %s", w->where + 3);
-	if ((r = cfg_want_map(ld, v, "\"respond\"", w->where)))
+	if ((r = cfg_want_part(w, v, "respond", rwhere, sizeof(rwhere))))
 		return r;
 	rt->status = 200;
 	if ((r = cfg_walk_keys(&(struct cfg_walk){ld, rt, rwhere, seen}, v, keys)))
