@@ -43,6 +43,9 @@ int cfg_walk_keys(const struct cfg_walk *w, const struct cfg_node *v, const stru
 		n++;
 	}
 	names[n] = NULL;
+	if (keys[n].name) /* a table longer than CFG_MAX_KEYS: a bug, refused, never cut short */
+		return cfg_fail(w->ld, v, "internal error: more than %d keys %s", CFG_MAX_KEYS,
+				w->where);
 	for (int i = 0; i < v->n; i++) {
 		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
 		int ki = cfg_key_index(w->ld, k, names, NULL, w->where);

@@ -21,15 +21,17 @@ enum cfg_kind {
 
 struct cfg_key;
 
+/* Where a key of a walk's table was written: its key and value nodes (NULL: not written). */
+struct cfg_seen {
+	const struct cfg_node *k, *v;
+};
+
 /* One walk over a mapping: the struct the offsets point into, and what callbacks may need. */
 struct cfg_walk {
 	struct cfg_ld *ld;
 	void *obj;
-	const char *where; /* "in ...": unknown keys, and the callbacks' own sections */
-	/* per key, in table order: its key and value nodes when written (NULL: none wanted) */
-	struct cfg_seen {
-		const struct cfg_node *k, *v;
-	} * seen;
+	const char *where;     /* "in ...": unknown keys, and the callbacks' own sections */
+	struct cfg_seen *seen; /* CFG_MAX_KEYS slots in table order, or NULL: none wanted */
 };
 
 typedef int (*cfg_key_fn)(const struct cfg_walk *w, const struct cfg_key *d,
@@ -61,53 +63,23 @@ int cfg_load_fault(const struct cfg_walk *w, const struct cfg_key *d, const stru
 		   const struct cfg_node *v);
 
 /* Table rows; <T> is the type walk->obj points to. */
-#define CFG_U32(T, key, field, lo, hi, unit)                                                       \
-	{                                                                                          \
-		key, CFG_K_U32, offsetof(T, field), lo, hi, unit                                   \
-	}
-#define CFG_MS(T, key, field, lo, hi)                                                              \
-	{                                                                                          \
-		key, CFG_K_MS, offsetof(T, field), lo, hi, " (ms)"                                 \
-	}
-#define CFG_DEC(T, key, field, lo, hi)                                                             \
-	{                                                                                          \
-		key, CFG_K_DEC, offsetof(T, field), 0, 0, NULL, lo, hi                             \
-	}
-#define CFG_BOOL(T, key, field)                                                                    \
-	{                                                                                          \
-		key, CFG_K_BOOL, offsetof(T, field)                                                \
-	}
-#define CFG_PATH(T, key, field)                                                                    \
-	{                                                                                          \
-		key, CFG_K_PATH, offsetof(T, field)                                                \
-	}
-#define CFG_NAME(T, key, field, as)                                                                \
-	{                                                                                          \
-		key, CFG_K_NAME, offsetof(T, field), 0, 0, as                                      \
-	}
-#define CFG_SECT(key, f)                                                                           \
-	{                                                                                          \
-		key, CFG_K_SECT, .sect = f                                                         \
-	}
-#define CFG_FN(key, f)                                                                             \
-	{                                                                                          \
-		key, CFG_K_FN, .fn = f                                                             \
-	}
-#define CFG_FN_AT(T, key, field, f)                                                                \
-	{                                                                                          \
-		key, CFG_K_FN, offsetof(T, field), .fn = f                                         \
-	}
-/* A callback row with bounds and unit for the callback to use (d->lo, d->hi, d->unit). */
+// clang-format off
+#define CFG_U32(T, key, field, lo, hi, unit) {key, CFG_K_U32, offsetof(T, field), lo, hi, unit}
+#define CFG_MS(T, key, field, lo, hi)	     {key, CFG_K_MS, offsetof(T, field), lo, hi, " (ms)"}
+#define CFG_DEC(T, key, field, lo, hi)	     {key, CFG_K_DEC, offsetof(T, field), .dlo = lo, .dhi = hi}
+#define CFG_BOOL(T, key, field)		     {key, CFG_K_BOOL, offsetof(T, field)}
+#define CFG_PATH(T, key, field)		     {key, CFG_K_PATH, offsetof(T, field)}
+#define CFG_NAME(T, key, field, as)	     {key, CFG_K_NAME, offsetof(T, field), .unit = as}
+#define CFG_SECT(key, f)		     {key, CFG_K_SECT, .sect = f}
+#define CFG_FN(key, f)			     {key, CFG_K_FN, .fn = f}
+#define CFG_FN_AT(T, key, field, f)	     {key, CFG_K_FN, offsetof(T, field), .fn = f}
+/* A callback row with bounds and a unit for the callback to use (d->lo, d->hi, d->unit). */
 #define CFG_FN_U32(T, key, field, lo, hi, unit, f)                                                 \
-	{                                                                                          \
-		key, CFG_K_FN, offsetof(T, field), lo, hi, unit, .fn = f                           \
-	}
-#define CFG_KEYS_END                                                                               \
-	{                                                                                          \
-		NULL                                                                               \
-	}
+	{key, CFG_K_FN, offsetof(T, field), lo, hi, unit, .fn = f}
+#define CFG_KEYS_END {NULL}
+// clang-format on
 
-/* Most keys in one table (the largest, the top level, has 18). */
+/* Most keys in one table (the largest, the top level, has 18); a longer table fails loads. */
 #define CFG_MAX_KEYS 24
 
 /*
