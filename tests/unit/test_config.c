@@ -240,13 +240,7 @@ static void test_good_variants(void)
 	config_free(c);
 }
 
-struct bad {
-	const char *yaml;
-	const char *where; /* "L:C" */
-	const char *phrase;
-};
-
-static const struct bad bad[] = {
+static const struct cfg_bad bad[] = {
     /* unknown keys, top level and nested, with suggestions */
     {"workers: 1\ntimeout: 3\n", "2:1", "unknown key \"timeout\" at top level"},
     {"workers: 1\nworker: 3\n", "2:1", "(did you mean \"workers\"?)"},
@@ -468,20 +462,7 @@ static const struct bad bad[] = {
 
 static void test_bad(void)
 {
-	char err[512], want[64];
-
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct config *c = cfg_test_load(bad[i].yaml, err, sizeof(err));
-
-		snprintf(want, sizeof(want), "cfg.yaml:%s: ", bad[i].where);
-		if (c) {
-			OK(0, "bad config %zu loaded: %s", i + 1, bad[i].yaml);
-			config_free(c);
-			continue;
-		}
-		OK(!strncmp(err, want, strlen(want)) && strstr(err, bad[i].phrase),
-		   "bad %zu: %s ... %s (got: %s)", i + 1, want, bad[i].phrase, err);
-	}
+	cfg_test_bad(bad, sizeof(bad) / sizeof(bad[0]));
 	og_diag("%zu bad configs", sizeof(bad) / sizeof(bad[0]));
 }
 

@@ -72,9 +72,7 @@ static void test_good(void)
 	config_free(c);
 }
 
-static const struct {
-	const char *yaml, *where, *phrase;
-} bad[] = {
+static const struct cfg_bad bad[] = {
     {HEAD "    idempotency: { window: 5 }\n", "6:20",
      "unknown key \"window\" in idempotency of route 1"},
     {HEAD "    idempotency: { window_ms: 0 }\n", "6:31", "\"window_ms\" must be an integer"},
@@ -99,20 +97,7 @@ static const struct {
 
 static void test_bad(void)
 {
-	char err[512], want[64];
-
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct config *c = cfg_test_load(bad[i].yaml, err, sizeof(err));
-
-		snprintf(want, sizeof(want), "cfg.yaml:%s: ", bad[i].where);
-		if (c) {
-			OK(0, "bad config %zu loaded", i + 1);
-			config_free(c);
-			continue;
-		}
-		OK(!strncmp(err, want, strlen(want)) && strstr(err, bad[i].phrase),
-		   "bad %zu: %s ... %s (got: %s)", i + 1, want, bad[i].phrase, err);
-	}
+	cfg_test_bad(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 int main(void)
