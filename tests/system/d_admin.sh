@@ -5,21 +5,10 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/system/d_common.bash
-d_begin
+d_begin o1
 
-d_origin_o1
 ALOG=$D_TMP/access.json
-cat >"$D_TMP/gw.yaml" <<EOF
-workers: 2
-listen: ["127.0.0.1:$D_GW_PORT"]
-admin: { listen: "127.0.0.1:$D_ADMIN_PORT" }
-access_log: { path: "$ALOG" }
-upstreams:
-  origin: { servers: ["127.0.0.1:$D_O1_PORT"], keepalive: 8 }
-routes:
-  - name: ping
-    match: { path: /ping }
-    respond: { status: 200, body: "pong" }
+d_gw_conf_origin 2 8 "access_log: { path: \"$ALOG\" }" <<EOF
   - name: api
     match: { path_prefix: /api/ }
     upstream: origin

@@ -258,15 +258,43 @@ d_metric() {
 # d_sha FILE: sha256 hex of FILE.
 d_sha() { sha256sum "$1" | cut -d' ' -f1; }
 
-# d_begin: the start every daemon suite shares: the binaries (d_require), the origin's
-# files (d_files) and free ports (d_ports).
+# d_begin [o1]: the start every daemon suite shares: the binaries (d_require), the origin's
+# files (d_files) and free ports (d_ports); with o1, origin o1 too (d_origin_o1).
 d_begin() {
 	d_require
 	d_files
 	d_ports
+	if [ "${1:-}" = o1 ]; then d_origin_o1; fi
 }
 
 # d_origin_o1: nginx origin o1 on D_O1_PORT, or one failed test and exit 1.
 d_origin_o1() {
 	d_origin_start o1 "$D_O1_PORT" || { ok 1 "nginx origin starts"; tap_done; exit 1; }
+}
+
+# d_gw_conf WORKERS [LINE...] <REST: write $D_TMP/gw.yaml: WORKERS workers listening on
+# D_GW_PORT, admin on D_ADMIN_PORT, each LINE (top-level keys), then the YAML on stdin.
+d_gw_conf() {
+	local w=$1
+	shift
+	{
+		printf '%s\n' "workers: $w" "listen: [\"127.0.0.1:$D_GW_PORT\"]" \
+			"admin: { listen: \"127.0.0.1:$D_ADMIN_PORT\" }"
+		[ $# -eq 0 ] || printf '%s\n' "$@"
+		cat
+	} >"$D_TMP/gw.yaml"
+}
+
+# d_gw_conf_origin WORKERS KEEPALIVE [LINE...] <ROUTES: d_gw_conf with upstream "origin" (o1,
+# KEEPALIVE idle connections) and a first route "ping" (/ping answers pong); stdin: more routes.
+d_gw_conf_origin() {
+	local w=$1 ka=$2
+	shift 2
+	{
+		printf '%s\n' upstreams: \
+			"  origin: { servers: [\"127.0.0.1:$D_O1_PORT\"], keepalive: $ka }" \
+			routes: "  - name: ping" "    match: { path: /ping }" \
+			'    respond: { status: 200, body: "pong" }'
+		cat
+	} | d_gw_conf "$w" "$@"
 }

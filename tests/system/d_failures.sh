@@ -17,10 +17,7 @@ d_blackhole "$D_HOLE_PORT" || { ok 1 "blackhole listener starts"; tap_done; exit
 d_origin_start o2 "$D_O2_PORT" || { ok 1 "nginx origin o2 starts"; tap_done; exit 1; }
 d_origin_start o5 "$D_BRK2_PORT" || { ok 1 "nginx origin o5 starts"; tap_done; exit 1; }
 
-cat >"$D_TMP/gw.yaml" <<EOF
-workers: 2
-listen: ["127.0.0.1:$D_GW_PORT"]
-admin: { listen: "127.0.0.1:$D_ADMIN_PORT" }
+d_gw_conf 2 <<EOF
 upstreams:
   dead: { servers: ["127.0.0.1:$D_DEAD_PORT"], breaker: { consecutive_failures: 100, open_ms: 1000 } }
   slow: { servers: ["127.0.0.1:$D_HOLE_PORT"], timeout_ms: 500, retries: 0 }

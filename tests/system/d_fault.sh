@@ -6,13 +6,9 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/system/d_common.bash
-d_begin
-d_origin_o1
+d_begin o1
 
-cat >"$D_TMP/gw.yaml" <<EOF
-workers: 1
-listen: ["127.0.0.1:$D_GW_PORT"]
-admin: { listen: "127.0.0.1:$D_ADMIN_PORT" }
+d_gw_conf 1 <<EOF
 upstreams:
   o: { servers: ["127.0.0.1:$D_O1_PORT"] }
 routes:

@@ -25,10 +25,7 @@ seen() { awk -v k="$2" '$3 == k' "$D_TMP/$1.log" | wc -l | tr -d ' '; }
 
 rec_start rec "$D_O1_PORT" || { ok 1 "recording origin starts"; tap_done; exit 1; }
 
-cat >"$D_TMP/gw.yaml" <<EOF
-workers: 2
-listen: ["127.0.0.1:$D_GW_PORT"]
-admin: { listen: "127.0.0.1:$D_ADMIN_PORT" }
+d_gw_conf 2 <<EOF
 upstreams:
   orders: { servers: ["127.0.0.1:$D_O1_PORT"], retries: 0 }
   later: { servers: ["127.0.0.1:$D_O3_PORT"] }

@@ -5,19 +5,9 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/system/d_common.bash
-d_begin
+d_begin o1
 
-d_origin_o1
-cat >"$D_TMP/gw.yaml" <<EOF
-workers: 2
-listen: ["127.0.0.1:$D_GW_PORT"]
-admin: { listen: "127.0.0.1:$D_ADMIN_PORT" }
-upstreams:
-  origin: { servers: ["127.0.0.1:$D_O1_PORT"], keepalive: 8 }
-routes:
-  - name: ping
-    match: { path: /ping }
-    respond: { status: 200, body: "pong" }
+d_gw_conf_origin 2 8 <<EOF
   - name: proxy
     match: { path_prefix: / }
     upstream: origin

@@ -58,10 +58,7 @@ while time.time() < end:
 sys_cleanup_push sys_kill_pid $!
 sys_wait_port 127.0.0.1 "$D_STALE_PORT" "" 5 || ok 1 "stale origin starts"
 
-cat >"$D_TMP/gw.yaml" <<EOF
-workers: 1
-listen: ["127.0.0.1:$D_GW_PORT"]
-admin: { listen: "127.0.0.1:$D_ADMIN_PORT" }
+d_gw_conf 1 <<EOF
 upstreams:
   app: { servers: ["127.0.0.1:$D_O1_PORT"], retries: 0 }
   dead: { servers: ["127.0.0.1:$D_DEAD_PORT"], retries: 0, breaker: { consecutive_failures: 3, open_ms: 30000 }, outlier: { consecutive_5xx: 2 } }

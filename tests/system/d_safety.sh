@@ -9,14 +9,9 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/system/d_common.bash
-d_begin
+d_begin o1
 
-d_origin_o1
-cat >"$D_TMP/gw.yaml" <<EOF
-workers: 2
-listen: ["127.0.0.1:$D_GW_PORT"]
-admin: { listen: "127.0.0.1:$D_ADMIN_PORT" }
-body_timeout_ms: 1000
+d_gw_conf 2 "body_timeout_ms: 1000" <<EOF
 upstreams:
   origin: { servers: ["127.0.0.1:$D_O1_PORT"], keepalive: 16 }
 routes:

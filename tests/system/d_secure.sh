@@ -5,8 +5,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
 . tests/system/d_common.bash
-d_begin
-d_origin_o1
+d_begin o1
 OLOG=$(d_origin_log o1)
 touch "$OLOG"
 

@@ -2,7 +2,6 @@
 /* Config loader: the issue's file, the embedded default, bad configs by file:line:column, dump
  * round trip. */
 #include <arpa/inet.h>
-#include <event2/buffer.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -12,12 +11,8 @@
 
 #include "config/config.h"
 #include "http/http_parse.h"
+#include "../lib/cfg_test.h"
 #include "../lib/og_test.h"
-
-static struct config *load(const char *y, char *err, size_t errlen)
-{
-	return config_load_string(y, strlen(y), "cfg.yaml", err, errlen);
-}
 
 /* Repo-relative path: tests/run runs from the top, but allow running from anywhere. */
 static const char *src_path(const char *rel, char *buf, size_t len)
@@ -41,21 +36,6 @@ static const char *src_path(const char *rel, char *buf, size_t len)
 		return buf;
 	}
 	return rel;
-}
-
-static char *dump(const struct config *c)
-{
-	struct evbuffer *b = evbuffer_new();
-	size_t n = evbuffer_get_length(b);
-	char *s;
-
-	config_dump(c, b);
-	n = evbuffer_get_length(b);
-	s = malloc(n + 1);
-	evbuffer_remove(b, s, n);
-	s[n] = 0;
-	evbuffer_free(b);
-	return s;
 }
 
 static void test_issue_file(void)
@@ -205,7 +185,7 @@ static void test_examples(void)
 static void test_good_variants(void)
 {
 	char err[512] = "";
-	struct config *c = load(
+	struct config *c = cfg_test_load(
 	    "listen: [\"[::1]:8443\", \":8080\", \"localhost:8081\"]\n"
 	    "admin: off\n"
 	    "access_log: { path: /tmp/og.log }\n"
@@ -254,19 +234,13 @@ static void test_good_variants(void)
 	   "variants: match {} matches all");
 	config_free(c);
 
-	c = load("access_log: { path: off }\nadmin: { listen: \"\" }\n", err, sizeof(err));
+	c = cfg_test_load("access_log: { path: off }\nadmin: { listen: \"\" }\n", err, sizeof(err));
 	OK(c && !c->access_log.enabled && !c->admin_enabled,
 	   "access_log path off and admin listen \"\" turn them off (%s)", c ? "ok" : err);
 	config_free(c);
 }
 
-struct bad {
-	const char *yaml;
-	const char *where; /* "L:C" */
-	const char *phrase;
-};
-
-static const struct bad bad[] = {
+static const struct cfg_bad bad[] = {
     /* unknown keys, top level and nested, with suggestions */
     {"workers: 1\ntimeout: 3\n", "2:1", "unknown key \"timeout\" at top level"},
     {"workers: 1\nworker: 3\n", "2:1", "(did you mean \"workers\"?)"},
@@ -488,20 +462,7 @@ static const struct bad bad[] = {
 
 static void test_bad(void)
 {
-	char err[512], want[64];
-
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct config *c = load(bad[i].yaml, err, sizeof(err));
-
-		snprintf(want, sizeof(want), "cfg.yaml:%s: ", bad[i].where);
-		if (c) {
-			OK(0, "bad config %zu loaded: %s", i + 1, bad[i].yaml);
-			config_free(c);
-			continue;
-		}
-		OK(!strncmp(err, want, strlen(want)) && strstr(err, bad[i].phrase),
-		   "bad %zu: %s ... %s (got: %s)", i + 1, want, bad[i].phrase, err);
-	}
+	cfg_test_bad(bad, sizeof(bad) / sizeof(bad[0]));
 	og_diag("%zu bad configs", sizeof(bad) / sizeof(bad[0]));
 }
 
@@ -529,7 +490,7 @@ static void test_lanes_issue(void)
 	    "    lane: bulk\n    upstream: orders\n"
 	    "    limit: { rps: 2000, burst: 200, key: header:X-User-Id }\n"
 	    "  - match: { path: /ping }\n    respond: { status: 200, body: \"pong\" }\n";
-	struct config *c = load(y, err, sizeof(err));
+	struct config *c = cfg_test_load(y, err, sizeof(err));
 	const struct cfg_lane *o;
 
 	OK(c != NULL, "issue lanes example loads (%s)", err);
@@ -576,7 +537,7 @@ static void test_lanes_issue(void)
 	config_free(c);
 
 	/* the kernel link's keys: pin_path, others_nice, limits.slow */
-	c = load(
+	c = cfg_test_load(
 	    "workers: 3\nxdp: { interface: og-v0, mode: generic, pin_path: /sys/fs/bpf/og-t }\n"
 	    "lanes:\n  order: { reserve_workers: 1, others_nice: 0 }\n"
 	    "limits:\n  slow_ms: 200\n  slow: { syn_rate: 400, pkt_rate: 9000, reject_rate: 7,"
@@ -591,25 +552,26 @@ static void test_lanes_issue(void)
 	       c->limits.slow.calm_windows == 1000,
 	   "limits.slow: every key read");
 	config_free(c);
-	c = load("lanes:\n  bulk: { max_inflight: 64 }\nlimits: { queue_tolerance: 0.25 }\n", err,
-		 sizeof(err));
+	c = cfg_test_load(
+	    "lanes:\n  bulk: { max_inflight: 64 }\nlimits: { queue_tolerance: 0.25 }\n", err,
+	    sizeof(err));
 	OK(c && c->lanes.lane[OG_LANE_BULK].max_inflight == 64 &&
 	       c->lanes.lane[OG_LANE_NORMAL].max_inflight == 0 && c->limits.queue_tolerance == 0.25,
 	   "bulk.max_inflight 64 (normal none), limits.queue_tolerance 0.25 (%s)", err);
 	config_free(c);
-	c = load("lanes: { bulk: }\n", err, sizeof(err));
+	c = cfg_test_load("lanes: { bulk: }\n", err, sizeof(err));
 	OK(c && c->limits.queue_tolerance == 0.1, "queue_tolerance defaults to 0.1");
 	config_free(c);
-	c = load("limits: { slow: { syn_rate: 1 } }\n", err, sizeof(err));
+	c = cfg_test_load("limits: { slow: { syn_rate: 1 } }\n", err, sizeof(err));
 	OK(c && c->limits.slow.syn_rate == 1 && c->limits.slow.pkt_rate == 50000 &&
 	       c->limits.slow.calm_windows == 3,
 	   "limits.slow: an unwritten key keeps its default (%s)", err);
 	config_free(c);
 
 	/* lanes without limits: the controller's defaults; limit defaults; skb = generic */
-	c = load("xdp: { interface: veth0, mode: skb }\nlanes:\n  bulk:\n"
-		 "routes:\n  - match: {}\n    respond: {}\n    limit: { rps: 50 }\n",
-		 err, sizeof(err));
+	c = cfg_test_load("xdp: { interface: veth0, mode: skb }\nlanes:\n  bulk:\n"
+			  "routes:\n  - match: {}\n    respond: {}\n    limit: { rps: 50 }\n",
+			  err, sizeof(err));
 	OK(c != NULL, "lanes without limits loads (%s)", err);
 	if (!c)
 		return;
@@ -622,13 +584,15 @@ static void test_lanes_issue(void)
 	       c->routes[0].limit.key_kind == CFG_LKEY_SOURCE,
 	   "limit: burst defaults to rps, key to source");
 	config_free(c);
-	c = load("lanes:\n  trusted: [\"2001:db8::/32\", \"192.0.2.7\"]\n", err, sizeof(err));
+	c = cfg_test_load("lanes:\n  trusted: [\"2001:db8::/32\", \"192.0.2.7\"]\n", err,
+			  sizeof(err));
 	OK(c && c->lanes.n_trusted == 2 && c->lanes.trusted[0].family == AF_INET6 &&
 	       c->lanes.trusted[0].prefix_len == 32 && c->lanes.trusted[1].prefix_len == 32,
 	   "trusted: IPv6 prefix and a bare IPv4 address (%s)", err);
 	config_free(c);
-	c = load("limits: { dry_run: true, floor: 2, ceiling: 64, grow_after: 5, decrease: 0.5 }\n",
-		 err, sizeof(err));
+	c = cfg_test_load(
+	    "limits: { dry_run: true, floor: 2, ceiling: 64, grow_after: 5, decrease: 0.5 }\n", err,
+	    sizeof(err));
 	OK(c && c->limits.dry_run && c->limits.floor == 2 && c->limits.ceiling == 64 &&
 	       c->limits.grow_after == 5 && c->limits.decrease == 0.5 && !c->lanes.present,
 	   "limits alone: dry_run, floor, ceiling, grow_after (%s)", err);
@@ -668,13 +632,13 @@ static void test_file_errors(void)
 static void roundtrip(const char *what, const char *y)
 {
 	char err[512] = "";
-	struct config *a = load(y, err, sizeof(err)), *b;
+	struct config *a = cfg_test_load(y, err, sizeof(err)), *b;
 	char *da, *db;
 
 	OK(a != NULL, "roundtrip %s: first load (%s)", what, err);
 	if (!a)
 		return;
-	da = dump(a);
+	da = cfg_test_dump(a);
 	b = config_load_string(da, strlen(da), "cfg.yaml", err, sizeof(err));
 	OK(b != NULL, "roundtrip %s: dump loads again (%s)", what, b ? "ok" : err);
 	if (!b) {
@@ -683,7 +647,7 @@ static void roundtrip(const char *what, const char *y)
 		config_free(a);
 		return;
 	}
-	db = dump(b);
+	db = cfg_test_dump(b);
 	OK(!strcmp(da, db), "roundtrip %s: second dump identical", what);
 	OK(a->n_routes == b->n_routes && a->n_upstreams == b->n_upstreams &&
 	       a->workers == b->workers && a->n_listen == b->n_listen,

@@ -1,48 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Config of a route's idempotency and fault sections: defaults, values, errors, dump. */
-#include <event2/buffer.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config/config.h"
+#include "../lib/cfg_test.h"
 #include "../lib/og_test.h"
 
 #define HEAD                                                                                       \
 	"upstreams:\n  o: { servers: [\"127.0.0.1:9001\"] }\nroutes:\n  - match: { path_prefix: "  \
 	"/o }\n    upstream: o\n"
 
-static struct config *load(const char *y, char *err, size_t errlen)
-{
-	return config_load_string(y, strlen(y), "cfg.yaml", err, errlen);
-}
-
-static char *dump(const struct config *c)
-{
-	struct evbuffer *b = evbuffer_new();
-	size_t n;
-	char *s;
-
-	config_dump(c, b);
-	n = evbuffer_get_length(b);
-	s = malloc(n + 1);
-	evbuffer_remove(b, s, n);
-	s[n] = 0;
-	evbuffer_free(b);
-	return s;
-}
-
 static void test_good(void)
 {
 	char err[512] = "";
 	struct config *c =
-	    load(HEAD "    idempotency: {}\n    fault: { delay_ms: 10 }\n"
-		      "  - match: { path: /p }\n    upstream: o\n"
-		      "    idempotency: { window_ms: 5000, max_entries: 100, max_key: 64,"
-		      " max_response: 16k, scope: header:X-Account }\n"
-		      "    fault: { delay_ms: 200, delay_jitter_ms: 50, delay_percent: 30,"
-		      " abort_status: 500, abort_percent: 5 }\n",
-		 err, sizeof(err));
+	    cfg_test_load(HEAD "    idempotency: {}\n    fault: { delay_ms: 10 }\n"
+			       "  - match: { path: /p }\n    upstream: o\n"
+			       "    idempotency: { window_ms: 5000, max_entries: 100, max_key: 64,"
+			       " max_response: 16k, scope: header:X-Account }\n"
+			       "    fault: { delay_ms: 200, delay_jitter_ms: 50, delay_percent: 30,"
+			       " abort_status: 500, abort_percent: 5 }\n",
+			  err, sizeof(err));
 	struct config *d;
 	char *da, *db;
 
@@ -68,11 +48,11 @@ static void test_good(void)
 	       c->routes[1].fault.abort_percent == 5,
 	   "fault values");
 	OK(!c->routes[0].idem.scope_header, "no scope header for source scope");
-	da = dump(c);
-	d = load(da, err, sizeof(err));
+	da = cfg_test_dump(c);
+	d = cfg_test_load(da, err, sizeof(err));
 	OK(d != NULL, "the dump loads again (%s)", d ? "ok" : err);
 	if (d) {
-		db = dump(d);
+		db = cfg_test_dump(d);
 		OK(!strcmp(da, db), "... and dumps the same");
 		OK(!memcmp(&c->routes[1].fault, &d->routes[1].fault, sizeof(struct cfg_fault)) &&
 		       c->routes[1].idem.max_response == d->routes[1].idem.max_response &&
@@ -83,18 +63,16 @@ static void test_good(void)
 	}
 	free(da);
 	config_free(c);
-	c = load(HEAD "    idempotency: { scope: none }\n", err, sizeof(err));
+	c = cfg_test_load(HEAD "    idempotency: { scope: none }\n", err, sizeof(err));
 	OK(c && c->routes[0].idem.scope == CFG_IDEM_SCOPE_NONE, "scope: none");
 	config_free(c);
-	c = load(HEAD "    fault: { abort_percent: 100 }\n", err, sizeof(err));
+	c = cfg_test_load(HEAD "    fault: { abort_percent: 100 }\n", err, sizeof(err));
 	OK(c && c->routes[0].fault.delay_percent == 0 && c->routes[0].fault.abort_percent == 100,
 	   "an abort-only fault delays nothing");
 	config_free(c);
 }
 
-static const struct {
-	const char *yaml, *where, *phrase;
-} bad[] = {
+static const struct cfg_bad bad[] = {
     {HEAD "    idempotency: { window: 5 }\n", "6:20",
      "unknown key \"window\" in idempotency of route 1"},
     {HEAD "    idempotency: { window_ms: 0 }\n", "6:31", "\"window_ms\" must be an integer"},
@@ -119,20 +97,7 @@ static const struct {
 
 static void test_bad(void)
 {
-	char err[512], want[64];
-
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct config *c = load(bad[i].yaml, err, sizeof(err));
-
-		snprintf(want, sizeof(want), "cfg.yaml:%s: ", bad[i].where);
-		if (c) {
-			OK(0, "bad config %zu loaded", i + 1);
-			config_free(c);
-			continue;
-		}
-		OK(!strncmp(err, want, strlen(want)) && strstr(err, bad[i].phrase),
-		   "bad %zu: %s ... %s (got: %s)", i + 1, want, bad[i].phrase, err);
-	}
+	cfg_test_bad(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 int main(void)

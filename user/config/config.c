@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config/config_int.h"
+#include "config/config_keys.h"
 
 #define CFG_MAX_FILE (4u << 20) /* a config is a few KiB; refuse anything absurd */
 
@@ -49,8 +49,10 @@ static int load_listen(struct cfg_ld *ld, const struct cfg_node *v)
 
 /* admin.token_file: the bearer token state-changing admin requests must carry, read now
  * (a reload re-reads it). One line of 16..256 visible ASCII characters. */
-static int load_token(struct cfg_ld *ld, const struct cfg_node *x)
+static int load_token(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+		      const struct cfg_node *x)
 {
+	struct cfg_ld *ld = w->ld;
 	struct config *c = ld->c;
 	char buf[260];
 	size_t n;
@@ -80,9 +82,30 @@ static int load_token(struct cfg_ld *ld, const struct cfg_node *x)
 	return 0;
 }
 
+static int load_admin_listen(const struct cfg_walk *w, const struct cfg_key *d,
+			     const struct cfg_node *k, const struct cfg_node *x)
+{
+	struct cfg_ld *ld = w->ld;
+	struct config *c = ld->c;
+
+	if ((x->type == CFG_N_SCALAR && !x->len) || cfg_is_plain_word(x, "off")) {
+		c->admin_enabled = 0;
+		return 0;
+	}
+	if (cfg_get_addr(ld, x, "admin listen address", 0, &c->admin))
+		return -EINVAL;
+	c->admin_enabled = 1;
+	ld->admin_node = x;
+	return 0;
+}
+
 static int load_admin(struct cfg_ld *ld, const struct cfg_node *v)
 {
-	static const char *const keys[] = {"listen", "token_file", NULL};
+	static const struct cfg_key keys[] = {
+	    CFG_FN("listen", load_admin_listen),
+	    CFG_FN("token_file", load_token),
+	    CFG_KEYS_END,
+	};
 	struct config *c = ld->c;
 	char g[64];
 	int r;
@@ -97,35 +120,29 @@ static int load_admin(struct cfg_ld *ld, const struct cfg_node *v)
 		    cfg_got(v, g, sizeof(g)));
 	if ((r = cfg_want_map(ld, v, "\"admin\"", "in admin")))
 		return r;
-	for (int i = 0; i < v->n; i++) {
-		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
+	return cfg_walk_keys(&(struct cfg_walk){ld, c, "in admin"}, v, keys);
+}
 
-		int ki = cfg_key_index(ld, k, keys, NULL, "in admin");
+static int load_access_path(const struct cfg_walk *w, const struct cfg_key *d,
+			    const struct cfg_node *k, const struct cfg_node *x)
+{
+	struct cfg_access_log *al = w->obj;
+	char *p = NULL;
 
-		if (ki < 0)
-			return -EINVAL;
-		if (ki == 1) {
-			if ((r = load_token(ld, x)))
-				return r;
-			continue;
-		}
-		if ((x->type == CFG_N_SCALAR && !x->len) || cfg_is_plain_word(x, "off")) {
-			c->admin_enabled = 0;
-			continue;
-		}
-		if (cfg_get_addr(ld, x, "admin listen address", 0, &c->admin))
-			return -EINVAL;
-		c->admin_enabled = 1;
-		ld->admin_node = x;
-	}
+	if (cfg_get_str(w->ld, x, "path", &p))
+		return -EINVAL;
+	if (!*p)
+		return cfg_fail(w->ld, x, "\"path\" must name a file, stderr, stdout or off");
+	al->enabled = strcmp(p, "off") != 0;
+	al->path = al->enabled ? p : NULL;
 	return 0;
 }
 
 static int load_access_log(struct cfg_ld *ld, const struct cfg_node *v)
 {
-	static const char *const keys[] = {"path", NULL};
+	static const struct cfg_key keys[] = {CFG_FN("path", load_access_path), CFG_KEYS_END};
 	struct cfg_access_log *al = &ld->c->access_log;
-	char g[64], *p = NULL;
+	char g[64];
 	int r;
 
 	if (cfg_is_plain_word(v, "off")) {
@@ -140,19 +157,7 @@ static int load_access_log(struct cfg_ld *ld, const struct cfg_node *v)
 		    cfg_got(v, g, sizeof(g)));
 	if ((r = cfg_want_map(ld, v, "\"access_log\"", "in access_log")))
 		return r;
-	for (int i = 0; i < v->n; i++) {
-		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
-
-		if (cfg_key_index(ld, k, keys, NULL, "in access_log") < 0)
-			return -EINVAL;
-		if (cfg_get_str(ld, x, "path", &p))
-			return -EINVAL;
-		if (!*p)
-			return cfg_fail(ld, x, "\"path\" must name a file, stderr, stdout or off");
-		al->enabled = strcmp(p, "off") != 0;
-		al->path = al->enabled ? p : NULL;
-	}
-	return 0;
+	return cfg_walk_keys(&(struct cfg_walk){ld, al, "in access_log"}, v, keys);
 }
 
 static uint32_t online_cpus(void)
@@ -185,70 +190,76 @@ static int set_defaults(struct cfg_ld *ld)
 	return cfg_get_addr(ld, &n, "admin", 0, &c->admin);
 }
 
+/* order_reserve.ports: [8081] */
+static int load_reserve_ports(const struct cfg_walk *w, const struct cfg_key *d,
+			      const struct cfg_node *k, const struct cfg_node *x)
+{
+	struct cfg_ld *ld = w->ld;
+	struct config *c = ld->c;
+	char g[64];
+	int r = 0;
+
+	if (x->type != CFG_N_SEQ)
+		return cfg_fail(ld, x, "\"ports\" must be a list of ports, got %s",
+				cfg_got(x, g, sizeof(g)));
+	if (x->n > CFG_MAX_LISTEN)
+		return cfg_fail(ld, x->kids[CFG_MAX_LISTEN], "at most %d ports", CFG_MAX_LISTEN);
+	for (int j = 0; j < x->n && !r; j++) {
+		uint32_t port;
+
+		r = cfg_get_u32(ld, x->kids[j], "ports", 1, 65535, "", &port);
+		c->order_reserve.ports[j] = (uint16_t)port;
+	}
+	c->order_reserve.n_ports = x->n;
+	return r;
+}
+
 /* order_reserve: { percent: 10, ports: [8081] } */
 static int load_order_reserve(struct cfg_ld *ld, const struct cfg_node *v)
 {
-	static const char *const keys[] = {"percent", "ports", NULL};
-	struct config *c = ld->c;
-	char g[64];
+	static const struct cfg_key keys[] = {
+	    CFG_U32(struct config, "percent", order_reserve.percent, 1, 90,
+		    " (of max_connections)"),
+	    CFG_FN("ports", load_reserve_ports),
+	    CFG_KEYS_END,
+	};
 	int r;
 
 	if ((r = cfg_want_map(ld, v, "\"order_reserve\"", "in order_reserve")))
 		return r;
-	for (int i = 0; i < v->n; i++) {
-		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
+	return cfg_walk_keys(&(struct cfg_walk){ld, ld->c, "in order_reserve"}, v, keys);
+}
 
-		switch (cfg_key_index(ld, k, keys, NULL, "in order_reserve")) {
-		case 0:
-			r = cfg_get_u32(ld, x, "percent", 1, 90, " (of max_connections)",
-					&c->order_reserve.percent);
-			break;
-		case 1:
-			if (x->type != CFG_N_SEQ)
-				return cfg_fail(ld, x, "\"ports\" must be a list of ports, got %s",
-						cfg_got(x, g, sizeof(g)));
-			if (x->n > CFG_MAX_LISTEN)
-				return cfg_fail(ld, x->kids[CFG_MAX_LISTEN], "at most %d ports",
-						CFG_MAX_LISTEN);
-			for (int j = 0; j < x->n && !r; j++) {
-				uint32_t port;
-
-				r = cfg_get_u32(ld, x->kids[j], "ports", 1, 65535, "", &port);
-				c->order_reserve.ports[j] = (uint16_t)port;
-			}
-			c->order_reserve.n_ports = x->n;
-			break;
-		default:
-			return -EINVAL;
-		}
-		if (r)
-			return r;
-	}
-	return 0;
+static int load_workers(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+			const struct cfg_node *x)
+{
+	w->ld->workers_node = x;
+	return cfg_get_u32(w->ld, x, "workers", 1, 256, "", &w->ld->c->workers);
 }
 
 static int load_top(struct cfg_ld *ld, const struct cfg_node *root)
 {
-	static const char *const keys[] = {
-	    "workers",
-	    "listen",
-	    "admin",
-	    "upstreams",
-	    "routes",
-	    "access_log",
-	    "shutdown_grace_ms",
-	    "header_timeout_ms",
-	    "body_timeout_ms",
-	    "keepalive_timeout_ms",
-	    "write_timeout_ms",
-	    "max_connections",
-	    "lanes",
-	    "limits",
-	    "xdp",
-	    "order_reserve",
-	    "trusted_proxies",
-	    "user",
-	    NULL,
+	static const struct cfg_key keys[] = {
+	    CFG_FN("workers", load_workers),
+	    CFG_SECT("listen", load_listen),
+	    CFG_SECT("admin", load_admin),
+	    CFG_SECT("upstreams", cfg_load_upstreams),
+	    CFG_SECT("routes", cfg_load_routes),
+	    CFG_SECT("access_log", load_access_log),
+	    CFG_MS(struct config, "shutdown_grace_ms", shutdown_grace_ms, 0, CFG_MS_MAX),
+	    CFG_MS(struct config, "header_timeout_ms", header_timeout_ms, 1, CFG_MS_MAX),
+	    CFG_MS(struct config, "body_timeout_ms", body_timeout_ms, 1, CFG_MS_MAX),
+	    CFG_MS(struct config, "keepalive_timeout_ms", keepalive_timeout_ms, 0, CFG_MS_MAX),
+	    CFG_MS(struct config, "write_timeout_ms", write_timeout_ms, 1, CFG_MS_MAX),
+	    CFG_U32(struct config, "max_connections", max_connections, 1, 10000000,
+		    " (per worker)"),
+	    CFG_SECT("lanes", cfg_load_lanes),
+	    CFG_SECT("limits", cfg_load_limits),
+	    CFG_SECT("xdp", cfg_load_xdp),
+	    CFG_SECT("order_reserve", load_order_reserve),
+	    CFG_SECT("trusted_proxies", cfg_load_trusted),
+	    CFG_NAME(struct config, "user", user, "\"user\""),
+	    CFG_KEYS_END,
 	};
 	struct config *c = ld->c;
 	char g[64];
@@ -262,77 +273,8 @@ static int load_top(struct cfg_ld *ld, const struct cfg_node *root)
 		    cfg_got(root, g, sizeof(g)));
 	if ((r = cfg_want_map(ld, root, "the config", "at top level")))
 		return r;
-	for (int i = 0; i < root->n; i++) {
-		const struct cfg_node *k = root->kids[2 * i], *x = root->kids[2 * i + 1];
-
-		switch (cfg_key_index(ld, k, keys, NULL, "at top level")) {
-		case 0:
-			r = cfg_get_u32(ld, x, "workers", 1, 256, "", &c->workers);
-			ld->workers_node = x;
-			break;
-		case 1:
-			r = load_listen(ld, x);
-			break;
-		case 2:
-			r = load_admin(ld, x);
-			break;
-		case 3:
-			r = cfg_load_upstreams(ld, x);
-			break;
-		case 4:
-			r = cfg_load_routes(ld, x);
-			break;
-		case 5:
-			r = load_access_log(ld, x);
-			break;
-		case 6:
-			r = CFG_GET_MS(ld, x, "shutdown_grace_ms", 0, CFG_MS_MAX,
-				       &c->shutdown_grace_ms);
-			break;
-		case 7:
-			r = CFG_GET_MS(ld, x, "header_timeout_ms", 1, CFG_MS_MAX,
-				       &c->header_timeout_ms);
-			break;
-		case 8:
-			r = CFG_GET_MS(ld, x, "body_timeout_ms", 1, CFG_MS_MAX,
-				       &c->body_timeout_ms);
-			break;
-		case 9:
-			r = CFG_GET_MS(ld, x, "keepalive_timeout_ms", 0, CFG_MS_MAX,
-				       &c->keepalive_timeout_ms);
-			break;
-		case 10:
-			r = CFG_GET_MS(ld, x, "write_timeout_ms", 1, CFG_MS_MAX,
-				       &c->write_timeout_ms);
-			break;
-		case 11:
-			r = cfg_get_u32(ld, x, "max_connections", 1, 10000000, " (per worker)",
-					&c->max_connections);
-			break;
-		case 12:
-			r = cfg_load_lanes(ld, x);
-			break;
-		case 13:
-			r = cfg_load_limits(ld, x);
-			break;
-		case 14:
-			r = cfg_load_xdp(ld, x);
-			break;
-		case 15:
-			r = load_order_reserve(ld, x);
-			break;
-		case 16:
-			r = cfg_load_trusted(ld, x);
-			break;
-		case 17:
-			r = cfg_get_name(ld, x, "\"user\"", &c->user);
-			break;
-		default:
-			return -EINVAL;
-		}
-		if (r)
-			return r;
-	}
+	if ((r = cfg_walk_keys(&(struct cfg_walk){ld, c, "at top level"}, root, keys)))
+		return r;
 	if ((r = cfg_finish_routes(ld)) || (r = cfg_finish_lanes(ld)))
 		return r;
 	for (int i = 0; c->admin_enabled && i < c->n_listen; i++)

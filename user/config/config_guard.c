@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config/config_int.h"
+#include "config/config_keys.h"
 
 /* Limits of the idempotency table (lanes/idem.h repeats them for the table itself). */
 #define IDEM_CFG_MAX_KEY      255
@@ -13,8 +13,11 @@
 #define IDEM_CFG_MAX_ENTRIES  1048576
 
 /* "source" | "none" | "header:NAME" */
-static int load_scope(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_idem *im)
+static int load_scope(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+		      const struct cfg_node *v)
 {
+	struct cfg_ld *ld = w->ld;
+	struct cfg_idem *im = w->obj;
 	char g[64];
 
 	if (v->type == CFG_N_SCALAR && !strcmp(v->s, "source")) {
@@ -39,10 +42,13 @@ static int load_scope(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_id
 			cfg_got(v, g, sizeof(g)));
 }
 
-/* 8192, "8k" (binary k only: a stored response is small). */
-static int load_small_size(struct cfg_ld *ld, const struct cfg_node *v, const char *key,
-			   uint32_t lo, uint32_t hi, uint32_t *out)
+/* 8192, "8k" (binary k only: a stored response is small), within [d->lo, d->hi]. */
+static int load_small_size(const struct cfg_walk *w, const struct cfg_key *d,
+			   const struct cfg_node *k, const struct cfg_node *v)
 {
+	struct cfg_ld *ld = w->ld;
+	const char *key = d->name;
+	uint32_t lo = d->lo, hi = d->hi, *out = cfg_field(w, d);
 	char g[64], tmp[16];
 	size_t n = v->len;
 	uint32_t mul = 1, x;
@@ -69,17 +75,24 @@ static int load_small_size(struct cfg_ld *ld, const struct cfg_node *v, const ch
 	return 0;
 }
 
-int cfg_load_idempotency(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_route *rt,
-			 const char *where)
+int cfg_load_idempotency(const struct cfg_walk *w, const struct cfg_key *d,
+			 const struct cfg_node *k, const struct cfg_node *v)
 {
-	static const char *const keys[] = {"window_ms",	   "max_entries", "max_key",
-					   "max_response", "scope",	  NULL};
+	static const struct cfg_key keys[] = {
+	    CFG_MS(struct cfg_idem, "window_ms", window_ms, 1, CFG_MS_MAX),
+	    CFG_U32(struct cfg_idem, "max_entries", max_entries, 1, IDEM_CFG_MAX_ENTRIES, ""),
+	    CFG_U32(struct cfg_idem, "max_key", max_key, 1, IDEM_CFG_MAX_KEY, " (bytes)"),
+	    CFG_FN_U32(struct cfg_idem, "max_response", max_response, 0, IDEM_CFG_MAX_RESPONSE, "",
+		       load_small_size),
+	    CFG_FN("scope", load_scope),
+	    CFG_KEYS_END,
+	};
+	struct cfg_route *rt = w->obj;
 	struct cfg_idem *im = &rt->idem;
 	char iwhere[96];
 	int r;
 
-	snprintf(iwhere, sizeof(iwhere), "in idempotency of %s", where + 3);
-	if ((r = cfg_want_map(ld, v, "\"idempotency\"", where)))
+	if ((r = cfg_want_part(w, v, "idempotency", iwhere, sizeof(iwhere))))
 		return r;
 	rt->has_idem = 1;
 	im->window_ms = 60000;
@@ -87,81 +100,36 @@ int cfg_load_idempotency(struct cfg_ld *ld, const struct cfg_node *v, struct cfg
 	im->max_key = 128;
 	im->max_response = 8192;
 	im->scope = CFG_IDEM_SCOPE_SOURCE;
-	for (int i = 0; i < v->n; i++) {
-		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
-
-		switch (cfg_key_index(ld, k, keys, NULL, iwhere)) {
-		case 0:
-			r = CFG_GET_MS(ld, x, "window_ms", 1, CFG_MS_MAX, &im->window_ms);
-			break;
-		case 1:
-			r = cfg_get_u32(ld, x, "max_entries", 1, IDEM_CFG_MAX_ENTRIES, "",
-					&im->max_entries);
-			break;
-		case 2:
-			r = cfg_get_u32(ld, x, "max_key", 1, IDEM_CFG_MAX_KEY, " (bytes)",
-					&im->max_key);
-			break;
-		case 3:
-			r = load_small_size(ld, x, "max_response", 0, IDEM_CFG_MAX_RESPONSE,
-					    &im->max_response);
-			break;
-		case 4:
-			r = load_scope(ld, x, im);
-			break;
-		default:
-			return -EINVAL;
-		}
-		if (r)
-			return r;
-	}
-	return 0;
+	return cfg_walk_keys(&(struct cfg_walk){w->ld, im, iwhere}, v, keys);
 }
 
-int cfg_load_fault(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_route *rt,
-		   const char *where)
+int cfg_load_fault(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+		   const struct cfg_node *v)
 {
-	static const char *const keys[] = {"delay_ms",	   "delay_jitter_ms", "delay_percent",
-					   "abort_status", "abort_percent",   NULL};
+	static const struct cfg_key keys[] = {
+	    CFG_MS(struct cfg_fault, "delay_ms", delay_ms, 0, 600000),
+	    CFG_MS(struct cfg_fault, "delay_jitter_ms", delay_jitter_ms, 0, 600000),
+	    CFG_U32(struct cfg_fault, "delay_percent", delay_percent, 0, 100, " (%)"),
+	    CFG_U32(struct cfg_fault, "abort_status", abort_status, 200, 599, ""),
+	    CFG_U32(struct cfg_fault, "abort_percent", abort_percent, 0, 100, " (%)"),
+	    CFG_KEYS_END,
+	};
+	struct cfg_seen seen[CFG_MAX_KEYS] = {0};
+	struct cfg_ld *ld = w->ld;
+	struct cfg_route *rt = w->obj;
 	struct cfg_fault *f = &rt->fault;
-	const struct cfg_node *jn = NULL;
 	char fwhere[96];
 	int r;
 
-	snprintf(fwhere, sizeof(fwhere), "in fault of %s", where + 3);
-	if ((r = cfg_want_map(ld, v, "\"fault\"", where)))
+	if ((r = cfg_want_part(w, v, "fault", fwhere, sizeof(fwhere))))
 		return r;
 	rt->has_fault = 1;
 	f->abort_status = 503;
 	f->delay_percent = 100; /* a delay given without a percentage applies to every request */
-	for (int i = 0; i < v->n; i++) {
-		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
-
-		switch (cfg_key_index(ld, k, keys, NULL, fwhere)) {
-		case 0:
-			r = CFG_GET_MS(ld, x, "delay_ms", 0, 600000, &f->delay_ms);
-			break;
-		case 1:
-			jn = x;
-			r = CFG_GET_MS(ld, x, "delay_jitter_ms", 0, 600000, &f->delay_jitter_ms);
-			break;
-		case 2:
-			r = cfg_get_u32(ld, x, "delay_percent", 0, 100, " (%)", &f->delay_percent);
-			break;
-		case 3:
-			r = cfg_get_u32(ld, x, "abort_status", 200, 599, "", &f->abort_status);
-			break;
-		case 4:
-			r = cfg_get_u32(ld, x, "abort_percent", 0, 100, " (%)", &f->abort_percent);
-			break;
-		default:
-			return -EINVAL;
-		}
-		if (r)
-			return r;
-	}
+	if ((r = cfg_walk_keys(&(struct cfg_walk){ld, f, fwhere, seen}, v, keys)))
+		return r;
 	if (f->delay_jitter_ms > f->delay_ms)
-		return cfg_fail(ld, jn,
+		return cfg_fail(ld, cfg_seen_key(seen, keys, "delay_jitter_ms").v,
 				"\"delay_jitter_ms\" (%u) may not exceed \"delay_ms\" (%u): the "
 				"delay is drawn from delay_ms +- delay_jitter_ms",
 				f->delay_jitter_ms, f->delay_ms);

@@ -113,6 +113,12 @@ int cfg_get_path(struct cfg_ld *ld, const struct cfg_node *v, const char *key, i
 int cfg_load_trusted(struct cfg_ld *ld, const struct cfg_node *v);
 int cfg_get_addr(struct cfg_ld *ld, const struct cfg_node *v, const char *what, int connect,
 		 struct cfg_addr *a);
+/*
+ * "ADDR" or "ADDR/LEN" in the NUL-terminated <buf> (cut at the slash) into <out>; <*max> gets
+ * the family's bits (32 or 128). 0, -EINVAL when ADDR is not a numeric IPv4 or IPv6 address,
+ * -ERANGE when LEN is not 0 to <*max> in 1 to <digits> digits (config_trust.c).
+ */
+int cfg_parse_cidr(char *buf, size_t digits, struct cfg_cidr *out, int *max);
 /* 1 when listeners on <a> and <b> cannot both bind (same port, same or wildcard address). */
 int cfg_addr_clash(const struct cfg_addr *a, const struct cfg_addr *b);
 
@@ -128,20 +134,10 @@ int cfg_load_limits(struct cfg_ld *ld, const struct cfg_node *v);
 int cfg_load_xdp(struct cfg_ld *ld, const struct cfg_node *v);
 /* Defaults of limits: (also when the section is absent). */
 void cfg_limits_defaults(struct cfg_limits *l);
-/* A route's lane: order|normal|bulk. */
-int cfg_load_route_lane(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_route *rt);
-/* A route's limit: { rps, burst, key }. */
-int cfg_load_route_limit(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_route *rt,
-			 const char *where);
 /* After the walk: cross-checks of lanes against workers and routes. */
 int cfg_finish_lanes(struct cfg_ld *ld);
 int cfg_load_upstreams(struct cfg_ld *ld, const struct cfg_node *v);
 int cfg_load_routes(struct cfg_ld *ld, const struct cfg_node *v);
-/* Route sections around the upstream exchange (config_guard.c): "idempotency", "fault". */
-int cfg_load_idempotency(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_route *rt,
-			 const char *where);
-int cfg_load_fault(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_route *rt,
-		   const char *where);
 /* After the walk: route names made unique, "upstream:" names resolved to indices. */
 int cfg_finish_routes(struct cfg_ld *ld);
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config_int.h"
+#include "config/config_keys.h"
 
 _Static_assert(OG_LANE_ORDER == 1 && OG_LANE_NORMAL == 2 && OG_LANE_BULK == 3 && OG_LANE_MAX == 4,
 	       "lane ids are the interface between config, lanes and the kernel");
@@ -69,9 +69,8 @@ bad:
 static int get_cidr(struct cfg_ld *ld, const struct cfg_node *v, const char *what,
 		    struct cfg_cidr *out)
 {
-	char buf[64], g[64], *slash;
-	unsigned long plen;
-	int max;
+	char buf[64], g[64];
+	int max, r;
 
 	memset(out, 0, sizeof(*out));
 	if (v->type != CFG_N_SCALAR || cfg_is_null(v) || v->len >= sizeof(buf) ||
@@ -79,32 +78,16 @@ static int get_cidr(struct cfg_ld *ld, const struct cfg_node *v, const char *wha
 		return cfg_fail(ld, v, "%s must be an address prefix like \"10.0.0.0/8\", got %s",
 				what, cfg_got(v, g, sizeof(g)));
 	memcpy(buf, v->s, v->len + 1);
-	slash = strchr(buf, '/');
-	if (slash)
-		*slash = 0;
-	if (inet_pton(AF_INET, buf, out->addr) == 1) {
-		out->family = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
-		out->family = AF_INET6;
-		max = 128;
-	} else {
+	r = cfg_parse_cidr(buf, 3, out, &max);
+	if (r == -EINVAL)
 		return cfg_fail(ld, v,
 				"%s %s: \"%s\" is not a numeric IPv4 or IPv6 address (no DNS "
 				"lookups at load time)",
 				what, cfg_got(v, g, sizeof(g)), buf);
-	}
-	plen = (unsigned long)max;
-	if (slash) {
-		char *end;
-
-		if (!slash[1] || strspn(slash + 1, "0123456789") != strlen(slash + 1) ||
-		    strlen(slash + 1) > 3 || (plen = strtoul(slash + 1, &end, 10)) > (unsigned)max)
-			return cfg_fail(ld, v, "%s %s: the prefix length must be 0 to %d", what,
-					cfg_got(v, g, sizeof(g)), max);
-	}
-	out->prefix_len = (uint8_t)plen;
-	for (int bit = (int)plen; bit < max; bit++)
+	if (r)
+		return cfg_fail(ld, v, "%s %s: the prefix length must be 0 to %d", what,
+				cfg_got(v, g, sizeof(g)), max);
+	for (int bit = out->prefix_len; bit < max; bit++)
 		if (out->addr[bit / 8] & (0x80 >> (bit % 8)))
 			return cfg_fail(ld, v,
 					"%s %s has bits set after the prefix length; write the "
@@ -143,8 +126,11 @@ static int get_cidr_list(struct cfg_ld *ld, const struct cfg_node *v, const char
 	return 0;
 }
 
-static int get_ports(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_lane *ln)
+static int get_ports(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+		     const struct cfg_node *v)
 {
+	struct cfg_ld *ld = w->ld;
+	struct cfg_lane *ln = w->obj;
 	int n = v->type == CFG_N_SEQ ? v->n : 1;
 	char g[64];
 
@@ -173,8 +159,11 @@ static int get_ports(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_lan
 }
 
 /* "1:10": HTB major:minor, both hex as tc writes them. */
-static int get_class(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_lane *ln)
+static int get_class(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+		     const struct cfg_node *v)
 {
+	struct cfg_ld *ld = w->ld;
+	struct cfg_lane *ln = w->obj;
 	unsigned long maj, min;
 	char g[64], *end;
 	const char *colon;
@@ -200,99 +189,106 @@ bad:
 	    cfg_got(v, g, sizeof(g)));
 }
 
-static int load_match(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_lane *ln,
-		      const char *where)
+static int get_src_cidrs(const struct cfg_walk *w, const struct cfg_key *d,
+			 const struct cfg_node *k, const struct cfg_node *v)
 {
-	static const char *const keys[] = {"dst_ports", "src_cidrs", NULL};
-	int r;
+	struct cfg_lane *ln = w->obj;
 
-	if ((r = cfg_want_map(ld, v, "\"match\"", where)))
-		return r;
-	for (int i = 0; i < v->n; i++) {
-		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
-
-		switch (cfg_key_index(ld, k, keys, NULL, where)) {
-		case 0:
-			r = get_ports(ld, x, ln);
-			break;
-		case 1:
-			r = get_cidr_list(ld, x, "\"src_cidrs\"", &ln->src_cidrs, &ln->n_src_cidrs);
-			break;
-		default:
-			return -EINVAL;
-		}
-		if (r)
-			return r;
-	}
-	return 0;
+	return get_cidr_list(w->ld, v, "\"src_cidrs\"", &ln->src_cidrs, &ln->n_src_cidrs);
 }
 
-static int load_lane(struct cfg_ld *ld, const struct cfg_node *v, int lane)
+/* The lane a walk over one of lanes.<order|normal|bulk> fills. */
+static int lane_of(const struct cfg_walk *w)
 {
-	static const char *const keys[] = {
-	    "class", "slo_p99_ms", "reserve_workers", "match", "others_nice", "max_inflight", NULL};
-	struct cfg_lane *ln = &ld->c->lanes.lane[lane];
+	return (int)((struct cfg_lane *)w->obj - w->ld->c->lanes.lane);
+}
+
+static int load_match(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+		      const struct cfg_node *v)
+{
+	static const struct cfg_key keys[] = {
+	    CFG_FN("dst_ports", get_ports),
+	    CFG_FN("src_cidrs", get_src_cidrs),
+	    CFG_KEYS_END,
+	};
+	int r;
+
+	if (lane_of(w) != OG_LANE_ORDER)
+		return cfg_fail(w->ld, k,
+				"\"match\" is for the order lane only (everything else is normal "
+				"unless a route or a trusted x-traffic-tier says otherwise)");
+	if ((r = cfg_want_map(w->ld, v, "\"match\"", w->where)))
+		return r;
+	return cfg_walk_keys(w, v, keys);
+}
+
+/* reserve_workers, others_nice: a number that only the order lane takes. */
+static int order_u32(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+		     const struct cfg_node *v)
+{
+	if (lane_of(w) != OG_LANE_ORDER)
+		return cfg_fail(w->ld, k, "\"%s\" is for the order lane only", d->name);
+	return cfg_get_u32(w->ld, v, d->name, d->lo, d->hi, d->unit, cfg_field(w, d));
+}
+
+static int others_u32(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+		      const struct cfg_node *v)
+{
+	if (lane_of(w) == OG_LANE_ORDER)
+		return cfg_fail(w->ld, k,
+				"\"%s\" is for normal and bulk: the order lane is never shed "
+				"(limit its routes instead)",
+				d->name);
+	return cfg_get_u32(w->ld, v, d->name, d->lo, d->hi, d->unit, cfg_field(w, d));
+}
+
+static int load_lane(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+		     const struct cfg_node *v)
+{
+	static const struct cfg_key keys[] = {
+	    CFG_FN("class", get_class),
+	    CFG_MS(struct cfg_lane, "slo_p99_ms", slo_p99_ms, 0, 60000),
+	    CFG_FN_U32(struct cfg_lane, "reserve_workers", reserve_workers, 0, 255, "", order_u32),
+	    CFG_FN("match", load_match),
+	    CFG_FN_U32(struct cfg_lane, "others_nice", others_nice, 0, 19, " (a nice value)",
+		       order_u32),
+	    CFG_FN_U32(struct cfg_lane, "max_inflight", max_inflight, 0, 10000000,
+		       " (requests in flight)", others_u32),
+	    CFG_KEYS_END,
+	};
+	struct cfg_seen seen[CFG_MAX_KEYS] = {0};
+	struct cfg_walk lw = {w->ld, cfg_field(w, d), NULL, seen};
 	char where[48];
 	int r;
 
-	snprintf(where, sizeof(where), "in lanes.%s", lane_names[lane]);
+	snprintf(where, sizeof(where), "in lanes.%s", lane_names[lane_of(&lw)]);
+	lw.where = where;
 	if (cfg_is_null(v))
 		return 0; /* "bulk:" alone: the lane exists with no class and no objective */
-	if ((r = cfg_want_map(ld, v, "a lane", where)))
+	if ((r = cfg_want_map(w->ld, v, "a lane", where)) || (r = cfg_walk_keys(&lw, v, keys)))
 		return r;
-	for (int i = 0; i < v->n; i++) {
-		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
-
-		switch (cfg_key_index(ld, k, keys, NULL, where)) {
-		case 0:
-			r = get_class(ld, x, ln);
-			break;
-		case 1:
-			r = CFG_GET_MS(ld, x, "slo_p99_ms", 0, 60000, &ln->slo_p99_ms);
-			break;
-		case 2:
-			if (lane != OG_LANE_ORDER)
-				return cfg_fail(ld, k,
-						"\"reserve_workers\" is for the order lane only");
-			r = cfg_get_u32(ld, x, "reserve_workers", 0, 255, "", &ln->reserve_workers);
-			ld->reserve_node = x;
-			break;
-		case 3:
-			if (lane != OG_LANE_ORDER)
-				return cfg_fail(ld, k,
-						"\"match\" is for the order lane only (everything "
-						"else is normal unless a route or a trusted "
-						"x-traffic-tier says otherwise)");
-			r = load_match(ld, x, ln, where);
-			break;
-		case 4:
-			if (lane != OG_LANE_ORDER)
-				return cfg_fail(ld, k,
-						"\"others_nice\" is for the order lane only");
-			r = cfg_get_u32(ld, x, "others_nice", 0, 19, " (a nice value)",
-					&ln->others_nice);
-			break;
-		case 5:
-			if (lane == OG_LANE_ORDER)
-				return cfg_fail(
-				    ld, k,
-				    "\"max_inflight\" is for normal and bulk: the order "
-				    "lane is never shed (limit its routes instead)");
-			r = cfg_get_u32(ld, x, "max_inflight", 0, 10000000, " (requests in flight)",
-					&ln->max_inflight);
-			break;
-		default:
-			return -EINVAL;
-		}
-		if (r)
-			return r;
-	}
+	if (cfg_seen_key(seen, keys, "reserve_workers").v)
+		w->ld->reserve_node = cfg_seen_key(seen, keys, "reserve_workers").v;
 	return 0;
+}
+
+static int get_trusted(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+		       const struct cfg_node *v)
+{
+	struct cfg_lanes *ls = w->obj;
+
+	return get_cidr_list(w->ld, v, "\"trusted\"", &ls->trusted, &ls->n_trusted);
 }
 
 int cfg_load_lanes(struct cfg_ld *ld, const struct cfg_node *v)
 {
-	static const char *const keys[] = {"trusted", "order", "normal", "bulk", NULL};
+	static const struct cfg_key keys[] = {
+	    CFG_FN("trusted", get_trusted),
+	    CFG_FN_AT(struct cfg_lanes, "order", lane[OG_LANE_ORDER], load_lane),
+	    CFG_FN_AT(struct cfg_lanes, "normal", lane[OG_LANE_NORMAL], load_lane),
+	    CFG_FN_AT(struct cfg_lanes, "bulk", lane[OG_LANE_BULK], load_lane),
+	    CFG_KEYS_END,
+	};
 	struct cfg_lanes *ls = &ld->c->lanes;
 	int r;
 
@@ -300,24 +296,13 @@ int cfg_load_lanes(struct cfg_ld *ld, const struct cfg_node *v)
 		return r;
 	ls->present = 1;
 	ls->lane[OG_LANE_ORDER].others_nice = 10;
-	for (int i = 0; i < v->n; i++) {
-		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
-		int ki = cfg_key_index(ld, k, keys, NULL, "in lanes");
-
-		if (ki < 0)
-			return -EINVAL;
-		if (ki == 0)
-			r = get_cidr_list(ld, x, "\"trusted\"", &ls->trusted, &ls->n_trusted);
-		else
-			r = load_lane(ld, x, ki);
-		if (r)
-			return r;
-	}
-	return 0;
+	return cfg_walk_keys(&(struct cfg_walk){ld, ls, "in lanes"}, v, keys);
 }
 
-int cfg_load_route_lane(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_route *rt)
+int cfg_load_route_lane(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+			const struct cfg_node *v)
 {
+	struct cfg_route *rt = w->obj;
 	char g[64];
 
 	for (int l = OG_LANE_ORDER; l < OG_LANE_MAX; l++)
@@ -326,12 +311,15 @@ int cfg_load_route_lane(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_
 			rt->lane = (uint8_t)l;
 			return 0;
 		}
-	return cfg_fail(ld, v, "\"lane\" must be order, normal or bulk, got %s",
+	return cfg_fail(w->ld, v, "\"lane\" must be order, normal or bulk, got %s",
 			cfg_got(v, g, sizeof(g)));
 }
 
-static int get_limit_key(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_limit *lm)
+static int get_limit_key(const struct cfg_walk *w, const struct cfg_key *d,
+			 const struct cfg_node *k, const struct cfg_node *v)
 {
+	struct cfg_ld *ld = w->ld;
+	struct cfg_limit *lm = w->obj;
 	char g[64];
 
 	if (cfg_is_plain_word(v, "source") || cfg_is_plain_word(v, "none")) {
@@ -353,45 +341,32 @@ static int get_limit_key(struct cfg_ld *ld, const struct cfg_node *v, struct cfg
 			cfg_got(v, g, sizeof(g)));
 }
 
-int cfg_load_route_limit(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_route *rt,
-			 const char *where)
+int cfg_load_route_limit(const struct cfg_walk *w, const struct cfg_key *d,
+			 const struct cfg_node *k, const struct cfg_node *v)
 {
-	static const char *const keys[] = {"rps", "burst", "key", NULL};
+	static const struct cfg_key keys[] = {
+	    CFG_U32(struct cfg_limit, "rps", rps, 1, 10000000, " (requests per second)"),
+	    CFG_U32(struct cfg_limit, "burst", burst, 1, 10000000, " (requests)"),
+	    CFG_FN("key", get_limit_key),
+	    CFG_KEYS_END,
+	};
+	struct cfg_seen seen[CFG_MAX_KEYS] = {0};
+	struct cfg_ld *ld = w->ld;
+	struct cfg_route *rt = w->obj;
 	struct cfg_limit *lm = &rt->limit;
 	char lwhere[96];
-	int r, have_rps = 0, have_burst = 0;
+	int r;
 
-	snprintf(lwhere, sizeof(lwhere), "in limit of %s", where + 3);
-	if ((r = cfg_want_map(ld, v, "\"limit\"", where)))
+	if ((r = cfg_want_part(w, v, "limit", lwhere, sizeof(lwhere))))
 		return r;
 	lm->key_kind = CFG_LKEY_SOURCE;
-	for (int i = 0; i < v->n; i++) {
-		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
-
-		switch (cfg_key_index(ld, k, keys, NULL, lwhere)) {
-		case 0:
-			r = cfg_get_u32(ld, x, "rps", 1, 10000000, " (requests per second)",
-					&lm->rps);
-			have_rps = 1;
-			break;
-		case 1:
-			r = cfg_get_u32(ld, x, "burst", 1, 10000000, " (requests)", &lm->burst);
-			have_burst = 1;
-			break;
-		case 2:
-			r = get_limit_key(ld, x, lm);
-			break;
-		default:
-			return -EINVAL;
-		}
-		if (r)
-			return r;
-	}
-	if (!have_rps)
+	if ((r = cfg_walk_keys(&(struct cfg_walk){ld, lm, lwhere, seen}, v, keys)))
+		return r;
+	if (!cfg_seen_key(seen, keys, "rps").v)
 		return cfg_fail(ld, v,
 				"\"limit\" needs rps, e.g. { rps: 2000, burst: 200, key: "
 				"source }");
-	if (!have_burst)
+	if (!cfg_seen_key(seen, keys, "burst").v)
 		lm->burst = lm->rps;
 	rt->has_limit = 1;
 	return 0;

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config_int.h"
+#include "config/config_keys.h"
 #include "http/http_parse.h"
 
 static const struct {
@@ -55,35 +55,39 @@ static int load_method(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_r
 	return 0;
 }
 
-static int load_match_header(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_route *rt,
-			     const char *where)
+static int load_header_name(const struct cfg_walk *w, const struct cfg_key *d,
+			    const struct cfg_node *k, const struct cfg_node *v)
 {
-	static const char *const keys[] = {"name", "value", NULL};
-	const struct cfg_node *valn = NULL;
-	int r, have = 0;
+	struct cfg_route *rt = w->obj;
 
-	if ((r = cfg_want_map(ld, v, "\"header\"", where)))
+	return cfg_get_header_name(w->ld, v, "header \"name\"", &rt->header_name);
+}
+
+static int load_header_value(const struct cfg_walk *w, const struct cfg_key *d,
+			     const struct cfg_node *k, const struct cfg_node *v)
+{
+	struct cfg_route *rt = w->obj;
+
+	return cfg_get_field_value(w->ld, v, "value", &rt->header_value);
+}
+
+static int load_match_header(const struct cfg_walk *w, const struct cfg_key *d,
+			     const struct cfg_node *k, const struct cfg_node *v)
+{
+	static const struct cfg_key keys[] = {
+	    CFG_FN("name", load_header_name),
+	    CFG_FN("value", load_header_value),
+	    CFG_KEYS_END,
+	};
+	struct cfg_seen seen[CFG_MAX_KEYS] = {0};
+	struct cfg_route *rt = w->obj;
+	struct cfg_ld *ld = w->ld;
+	int r;
+
+	if ((r = cfg_want_map(ld, v, "\"header\"", w->where)) ||
+	    (r = cfg_walk_keys(&(struct cfg_walk){ld, rt, w->where, seen}, v, keys)))
 		return r;
-	for (int i = 0; i < v->n; i++) {
-		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
-
-		switch (cfg_key_index(ld, k, keys, NULL, where)) {
-		case 0:
-			r = cfg_get_header_name(ld, x, "header \"name\"", &rt->header_name);
-			have |= 1;
-			break;
-		case 1:
-			r = cfg_get_field_value(ld, x, "value", &rt->header_value);
-			valn = x;
-			have |= 2;
-			break;
-		default:
-			return -EINVAL;
-		}
-		if (r)
-			return r;
-	}
-	if (have != 3)
+	if (!cfg_seen_key(seen, keys, "name").v || !cfg_seen_key(seen, keys, "value").v)
 		return cfg_fail(ld, v,
 				"\"header\" needs both name and value, e.g. { name: x-lane, "
 				"value: order }");
@@ -93,64 +97,63 @@ static int load_match_header(struct cfg_ld *ld, const struct cfg_node *v, struct
 	    (isspace((unsigned char)rt->header_value[0]) ||
 	     isspace((unsigned char)rt->header_value[rt->header_value_len - 1])))
 		return cfg_fail(
-		    ld, valn,
+		    ld, cfg_seen_key(seen, keys, "value").v,
 		    "header value has leading or trailing whitespace; request field values "
 		    "are trimmed, so it would never match");
 	return 0;
 }
 
-static int load_match(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_route *rt,
-		      const char *where)
+/* match.path or match.path_prefix: one of them. */
+static int load_path(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+		     const struct cfg_node *v)
 {
-	static const char *const keys[] = {"path", "path_prefix", "method", "header", NULL};
-	char mwhere[96];
-	const struct cfg_node *pathn = NULL;
+	struct cfg_route *rt = w->obj;
 	int r;
 
-	snprintf(mwhere, sizeof(mwhere), "in match of %s", where + 3);
-	if ((r = cfg_want_map(ld, v, "\"match\"", where)))
-		return r;
-	for (int i = 0; i < v->n; i++) {
-		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
-
-		switch (cfg_key_index(ld, k, keys, NULL, mwhere)) {
-		case 0:
-		case 1:
-			if (pathn)
-				return cfg_fail(
-				    ld, k,
-				    "use either \"path\" or \"path_prefix\" in one match, "
-				    "not both");
-			pathn = k;
-			if (!strcmp(k->s, "path")) {
-				r = cfg_get_path(ld, x, "path", 1, &rt->path);
-				rt->path_len = r ? 0 : (uint32_t)strlen(rt->path);
-			} else {
-				r = cfg_get_path(ld, x, "path_prefix", 0, &rt->path_prefix);
-				rt->path_prefix_len = r ? 0 : (uint32_t)strlen(rt->path_prefix);
-			}
-			break;
-		case 2:
-			r = 0;
-			if (x->type == CFG_N_SEQ) {
-				if (!x->n)
-					return cfg_fail(ld, x, "\"method\" lists no method");
-				for (int j = 0; j < x->n && !r; j++)
-					r = load_method(ld, x->kids[j], rt);
-			} else {
-				r = load_method(ld, x, rt);
-			}
-			break;
-		case 3:
-			r = load_match_header(ld, x, rt, mwhere);
-			break;
-		default:
-			return -EINVAL;
-		}
-		if (r)
-			return r;
+	if (rt->path || rt->path_prefix)
+		return cfg_fail(w->ld, k,
+				"use either \"path\" or \"path_prefix\" in one match, not both");
+	if (!strcmp(d->name, "path")) {
+		r = cfg_get_path(w->ld, v, "path", 1, &rt->path);
+		rt->path_len = r ? 0 : (uint32_t)strlen(rt->path);
+	} else {
+		r = cfg_get_path(w->ld, v, "path_prefix", 0, &rt->path_prefix);
+		rt->path_prefix_len = r ? 0 : (uint32_t)strlen(rt->path_prefix);
 	}
-	return 0;
+	return r;
+}
+
+/* match.method: one method or a list. */
+static int load_methods(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+			const struct cfg_node *v)
+{
+	int r = 0;
+
+	if (v->type != CFG_N_SEQ)
+		return load_method(w->ld, v, w->obj);
+	if (!v->n)
+		return cfg_fail(w->ld, v, "\"method\" lists no method");
+	for (int j = 0; j < v->n && !r; j++)
+		r = load_method(w->ld, v->kids[j], w->obj);
+	return r;
+}
+
+static int load_match(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+		      const struct cfg_node *v)
+{
+	static const struct cfg_key keys[] = {
+	    CFG_FN("path", load_path),
+	    CFG_FN("path_prefix", load_path),
+	    CFG_FN("method", load_methods),
+	    CFG_FN("header", load_match_header),
+	    CFG_KEYS_END,
+	};
+	char mwhere[96];
+	int r;
+
+	if ((r = cfg_want_part(w, v, "match", mwhere, sizeof(mwhere))))
+		return r;
+	return cfg_walk_keys(&(struct cfg_walk){w->ld, w->obj, mwhere}, v, keys);
 }
 
 /* Fields ordergated writes itself in a direct response. */
@@ -160,75 +163,117 @@ static const char *const own_headers[] = {"content-length", "transfer-encoding",
 					  "trailer",	    "date",
 					  "server",	    NULL};
 
-static int load_respond(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_route *rt,
-			const char *where)
+static int load_status(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+		       const struct cfg_node *v)
 {
-	static const char *const keys[] = {"status", "body", "headers", NULL};
-	char rwhere[96];
-	const struct cfg_node *bodyn = NULL;
+	struct cfg_route *rt = w->obj;
 	uint32_t st = 0;
+	int r = cfg_get_u32(w->ld, v, "status", 200, 599, "", &st);
+
+	rt->status = (uint16_t)st;
+	return r;
+}
+
+static int load_body(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+		     const struct cfg_node *v)
+{
+	struct cfg_route *rt = w->obj;
+	char g[64];
+
+	if (v->type != CFG_N_SCALAR)
+		return cfg_fail(w->ld, v, "\"body\" must be a string, got %s",
+				cfg_got(v, g, sizeof(g)));
+	rt->body_len = cfg_is_null(v) ? 0 : v->len;
+	rt->body = cfg_keep(w->ld, v->s, rt->body_len);
+	return rt->body ? 0 : cfg_oom(w->ld);
+}
+
+static int load_resp_headers(const struct cfg_walk *w, const struct cfg_key *d,
+			     const struct cfg_node *k, const struct cfg_node *x)
+{
+	struct cfg_route *rt = w->obj;
+	struct cfg_ld *ld = w->ld;
 	int r;
 
-	snprintf(rwhere, sizeof(rwhere), "in respond of %s", where + 3);
-	if ((r = cfg_want_map(ld, v, "\"respond\"", where)))
+	if ((r = cfg_want_map(ld, x, "\"headers\"", w->where)))
+		return r;
+	if (x->n > CFG_MAX_RESP_HEADERS)
+		return cfg_fail(ld, x->kids[2 * CFG_MAX_RESP_HEADERS],
+				"at most %d response headers", CFG_MAX_RESP_HEADERS);
+	for (int j = 0; j < x->n && !r; j++) {
+		struct cfg_header *h = &rt->resp_headers[j];
+		const struct cfg_node *hk = x->kids[2 * j];
+
+		r = cfg_get_header_name(ld, hk, "a response header name", &h->name);
+		for (int o = 0; !r && own_headers[o]; o++)
+			if (!strcasecmp(h->name, own_headers[o]))
+				r = cfg_fail(
+				    ld, hk,
+				    "response header \"%s\" is set by ordergated; remove it",
+				    h->name);
+		if (!r)
+			r = cfg_get_field_value(ld, x->kids[2 * j + 1], h->name, &h->value);
+		rt->n_resp_headers = j + 1;
+	}
+	return r;
+}
+
+/* A route's one action, respond: or upstream:, the other not written before it. */
+static int one_action(const struct cfg_walk *w, const struct cfg_node *k)
+{
+	const struct cfg_route *rt = w->obj;
+
+	if (rt->is_respond || w->ld->route_ups[rt - w->ld->c->routes])
+		return cfg_fail(w->ld, k,
+				"a route has exactly one action: \"respond\" or \"upstream\", "
+				"not both");
+	return 0;
+}
+
+static int load_respond(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+			const struct cfg_node *v)
+{
+	static const struct cfg_key keys[] = {
+	    CFG_FN("status", load_status),
+	    CFG_FN("body", load_body),
+	    CFG_FN("headers", load_resp_headers),
+	    CFG_KEYS_END,
+	};
+	struct cfg_seen seen[CFG_MAX_KEYS] = {0};
+	struct cfg_route *rt = w->obj;
+	struct cfg_ld *ld = w->ld;
+	char rwhere[96];
+	int r;
+
+	if ((r = one_action(w, k)))
+		return r;
+	rt->is_respond = 1;
+	if ((r = cfg_want_part(w, v, "respond", rwhere, sizeof(rwhere))))
 		return r;
 	rt->status = 200;
-	for (int i = 0; i < v->n; i++) {
-		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
-
-		switch (cfg_key_index(ld, k, keys, NULL, rwhere)) {
-		case 0:
-			r = cfg_get_u32(ld, x, "status", 200, 599, "", &st);
-			rt->status = (uint16_t)st;
-			break;
-		case 1: {
-			char g[64];
-
-			if (x->type != CFG_N_SCALAR)
-				return cfg_fail(ld, x, "\"body\" must be a string, got %s",
-						cfg_got(x, g, sizeof(g)));
-			bodyn = x;
-			rt->body_len = cfg_is_null(x) ? 0 : x->len;
-			rt->body = cfg_keep(ld, x->s, rt->body_len);
-			r = rt->body ? 0 : cfg_oom(ld);
-			break;
-		}
-		case 2:
-			if ((r = cfg_want_map(ld, x, "\"headers\"", rwhere)))
-				return r;
-			if (x->n > CFG_MAX_RESP_HEADERS)
-				return cfg_fail(ld, x->kids[2 * CFG_MAX_RESP_HEADERS],
-						"at most %d response headers",
-						CFG_MAX_RESP_HEADERS);
-			for (int j = 0; j < x->n && !r; j++) {
-				struct cfg_header *h = &rt->resp_headers[j];
-				const struct cfg_node *hk = x->kids[2 * j];
-
-				r = cfg_get_header_name(ld, hk, "a response header name", &h->name);
-				for (int o = 0; !r && own_headers[o]; o++)
-					if (!strcasecmp(h->name, own_headers[o]))
-						r = cfg_fail(
-						    ld, hk,
-						    "response header \"%s\" is set by ordergated; "
-						    "remove it",
-						    h->name);
-				if (!r)
-					r = cfg_get_field_value(ld, x->kids[2 * j + 1], h->name,
-								&h->value);
-				rt->n_resp_headers = j + 1;
-			}
-			break;
-		default:
-			return -EINVAL;
-		}
-		if (r)
-			return r;
-	}
+	if ((r = cfg_walk_keys(&(struct cfg_walk){ld, rt, rwhere, seen}, v, keys)))
+		return r;
 	if ((rt->status == 204 || rt->status == 304) && rt->body_len)
-		return cfg_fail(ld, bodyn, "a %u response has no body; remove \"body\"",
-				rt->status);
+		return cfg_fail(ld, cfg_seen_key(seen, keys, "body").v,
+				"a %u response has no body; remove \"body\"", rt->status);
 	if (!rt->body && !(rt->body = cfg_keep(ld, "", 0)))
 		return cfg_oom(ld);
+	return 0;
+}
+
+static int load_upstream_name(const struct cfg_walk *w, const struct cfg_key *d,
+			      const struct cfg_node *k, const struct cfg_node *v)
+{
+	const struct cfg_route *rt = w->obj;
+	char g[64];
+	int r;
+
+	if ((r = one_action(w, k)))
+		return r;
+	if (v->type != CFG_N_SCALAR || cfg_is_null(v))
+		return cfg_fail(w->ld, v, "\"upstream\" must name an upstream, got %s",
+				cfg_got(v, g, sizeof(g)));
+	w->ld->route_ups[rt - w->ld->c->routes] = v;
 	return 0;
 }
 
@@ -274,12 +319,50 @@ bad:
 			key, maxs, cfg_got(v, g, sizeof(g)));
 }
 
+static int load_max_body(const struct cfg_walk *w, const struct cfg_key *d,
+			 const struct cfg_node *k, const struct cfg_node *v)
+{
+	struct cfg_route *rt = w->obj;
+
+	return load_size(w->ld, v, "max_body", 64ull << 30, "64g", &rt->max_body);
+}
+
+static int load_request_buffer(const struct cfg_walk *w, const struct cfg_key *d,
+			       const struct cfg_node *k, const struct cfg_node *v)
+{
+	struct cfg_route *rt = w->obj;
+	uint64_t b = 0;
+	int r = load_size(w->ld, v, "request_buffer", CFG_REQUEST_BUFFER_MAX, "64k", &b);
+
+	rt->request_buffer = (uint32_t)b;
+	return r;
+}
+
+/* Of two key nodes (either may be NULL), the one written last. */
+static const struct cfg_node *later(const struct cfg_node *a, const struct cfg_node *b)
+{
+	if (!a || !b)
+		return a ? a : b;
+	return a->line > b->line || (a->line == b->line && a->col > b->col) ? a : b;
+}
+
 static int load_route(struct cfg_ld *ld, int idx, const struct cfg_node *v, struct cfg_route *rt)
 {
-	static const char *const keys[] = {"name",	  "match", "respond", "upstream",
-					   "max_body",	  "lane",  "limit",   "request_buffer",
-					   "idempotency", "fault", NULL};
-	const struct cfg_node *action = NULL, *match = NULL, *guard = NULL;
+	static const struct cfg_key keys[] = {
+	    CFG_NAME(struct cfg_route, "name", name, "a route name"),
+	    CFG_FN("match", load_match),
+	    CFG_FN("respond", load_respond),
+	    CFG_FN("upstream", load_upstream_name),
+	    CFG_FN("max_body", load_max_body),
+	    CFG_FN("lane", cfg_load_route_lane),
+	    CFG_FN("limit", cfg_load_route_limit),
+	    CFG_FN("request_buffer", load_request_buffer),
+	    CFG_FN("idempotency", cfg_load_idempotency),
+	    CFG_FN("fault", cfg_load_fault),
+	    CFG_KEYS_END,
+	};
+	struct cfg_seen seen[CFG_MAX_KEYS] = {0};
+	const struct cfg_node *guard;
 	char where[48];
 	int r;
 
@@ -290,75 +373,20 @@ static int load_route(struct cfg_ld *ld, int idx, const struct cfg_node *v, stru
 	if ((r = cfg_want_map(ld, v, "a route", where)))
 		return r;
 	ld->route_node[idx] = v;
-	for (int i = 0; i < v->n; i++) {
-		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
-		int ki = cfg_key_index(ld, k, keys, NULL, where);
-
-		if ((ki == 2 || ki == 3) && action)
-			return cfg_fail(
-			    ld, k,
-			    "a route has exactly one action: \"respond\" or \"upstream\", "
-			    "not both");
-		switch (ki) {
-		case 0:
-			r = cfg_get_name(ld, x, "a route name", &rt->name);
-			ld->route_name[idx] = x;
-			break;
-		case 1:
-			match = k;
-			r = load_match(ld, x, rt, where);
-			break;
-		case 2:
-			action = k;
-			rt->is_respond = 1;
-			r = load_respond(ld, x, rt, where);
-			break;
-		case 3: {
-			char g[64];
-
-			action = k;
-			if (x->type != CFG_N_SCALAR || cfg_is_null(x))
-				return cfg_fail(ld, x, "\"upstream\" must name an upstream, got %s",
-						cfg_got(x, g, sizeof(g)));
-			ld->route_ups[idx] = x;
-			break;
-		}
-		case 4:
-			r = load_size(ld, x, "max_body", 64ull << 30, "64g", &rt->max_body);
-			break;
-		case 5:
-			r = cfg_load_route_lane(ld, x, rt);
-			ld->route_lane[idx] = x;
-			break;
-		case 6:
-			r = cfg_load_route_limit(ld, x, rt, where);
-			break;
-		case 7: {
-			uint64_t b = 0;
-
-			r = load_size(ld, x, "request_buffer", CFG_REQUEST_BUFFER_MAX, "64k", &b);
-			rt->request_buffer = (uint32_t)b;
-			break;
-		}
-		case 8:
-		case 9:
-			guard = k;
-			r = ki == 8 ? cfg_load_idempotency(ld, x, rt, where)
-				    : cfg_load_fault(ld, x, rt, where);
-			break;
-		default:
-			return -EINVAL;
-		}
-		if (r)
-			return r;
-	}
-	if (!match)
+	r = cfg_walk_keys(&(struct cfg_walk){ld, rt, where, seen}, v, keys);
+	ld->route_name[idx] = cfg_seen_key(seen, keys, "name").v;
+	ld->route_lane[idx] = cfg_seen_key(seen, keys, "lane").v;
+	if (r)
+		return r;
+	if (!cfg_seen_key(seen, keys, "match").k)
 		return cfg_fail(
 		    ld, v, "route %d has no \"match\" (write match: {} to match every request)",
 		    idx + 1);
-	if (!action)
+	if (!rt->is_respond && !ld->route_ups[idx])
 		return cfg_fail(ld, v, "route %d has no action: add \"respond\" or \"upstream\"",
 				idx + 1);
+	guard =
+	    later(cfg_seen_key(seen, keys, "idempotency").k, cfg_seen_key(seen, keys, "fault").k);
 	if (guard && rt->is_respond)
 		return cfg_fail(ld, guard,
 				"\"%s\" acts on the upstream exchange: route %d answers with "

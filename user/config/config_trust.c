@@ -8,43 +8,47 @@
 
 #include "config/config_int.h"
 
-/* "10.0.0.0/8", "::1/128", "192.0.2.7" (one host). */
-static int get_cidr(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_cidr *out)
+int cfg_parse_cidr(char *buf, size_t digits, struct cfg_cidr *out, int *max)
 {
-	char buf[64], g[64], *slash;
+	char *slash = strchr(buf, '/');
 	unsigned long plen;
-	int max;
 
-	if (v->type != CFG_N_SCALAR || v->len == 0 || v->len >= sizeof(buf))
-		goto bad;
-	memcpy(buf, v->s, v->len);
-	buf[v->len] = 0;
-	slash = strchr(buf, '/');
 	if (slash)
 		*slash = 0;
 	memset(out, 0, sizeof(*out));
 	if (inet_pton(AF_INET, buf, out->addr) == 1) {
 		out->family = AF_INET;
-		max = 32;
+		*max = 32;
 	} else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
 		out->family = AF_INET6;
-		max = 128;
+		*max = 128;
 	} else {
-		goto bad;
+		return -EINVAL;
 	}
-	plen = (unsigned long)max;
+	plen = (unsigned long)*max;
 	if (slash) {
-		char *end;
+		size_t n = strlen(slash + 1);
 
-		if (!slash[1] || strspn(slash + 1, "0123456789") != strlen(slash + 1))
-			goto bad;
-		plen = strtoul(slash + 1, &end, 10);
-		if (plen > (unsigned long)max)
-			goto bad;
+		if (!n || strspn(slash + 1, "0123456789") != n || n > digits ||
+		    (plen = strtoul(slash + 1, NULL, 10)) > (unsigned long)*max)
+			return -ERANGE;
 	}
 	out->prefix_len = (uint8_t)plen;
 	return 0;
-bad:
+}
+
+/* "10.0.0.0/8", "::1/128", "192.0.2.7" (one host). */
+static int get_cidr(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_cidr *out)
+{
+	char buf[64], g[64];
+	int max;
+
+	if (v->type == CFG_N_SCALAR && v->len && v->len < sizeof(buf)) {
+		memcpy(buf, v->s, v->len);
+		buf[v->len] = 0;
+		if (!cfg_parse_cidr(buf, sizeof(buf), out, &max))
+			return 0;
+	}
 	return cfg_fail(ld, v,
 			"\"trusted_proxies\" entries are addresses or networks (\"10.0.0.0/8\", "
 			"\"::1/128\"), got %s",

@@ -7,51 +7,46 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config_int.h"
+#include "config/config_keys.h"
 
-static int load_health(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_upstream *u)
+/* health:, breaker: and outlier: of an upstream, a mapping each: <sect> names it. */
+static int load_part(const struct cfg_walk *w, const struct cfg_node *v, const char *sect,
+		     const struct cfg_key *keys)
 {
-	static const char *const keys[] = {"path", "interval_ms", "timeout_ms",
-					   "rise", "fall",	  NULL};
-	char where[128];
+	const struct cfg_upstream *u = w->obj;
+	char where[128], what[32];
 	int r;
 
-	snprintf(where, sizeof(where), "in health of upstream \"%s\"", u->name);
-	if ((r = cfg_want_map(ld, v, "\"health\"", where)))
+	snprintf(where, sizeof(where), "in %s of upstream \"%s\"", sect, u->name);
+	snprintf(what, sizeof(what), "\"%s\"", sect);
+	if ((r = cfg_want_map(w->ld, v, what, where)))
 		return r;
-	u->health.enabled = 1;
-	for (int i = 0; i < v->n; i++) {
-		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
+	return cfg_walk_keys(&(struct cfg_walk){w->ld, w->obj, where}, v, keys);
+}
 
-		switch (cfg_key_index(ld, k, keys, NULL, where)) {
-		case 0:
-			r = cfg_get_path(ld, x, "path", 0, &u->health.path);
-			break;
-		case 1:
-			r = CFG_GET_MS(ld, x, "interval_ms", 10, CFG_MS_MAX,
-				       &u->health.interval_ms);
-			break;
-		case 2:
-			r = CFG_GET_MS(ld, x, "timeout_ms", 1, CFG_MS_MAX, &u->health.timeout_ms);
-			break;
-		case 3:
-			r = cfg_get_u32(ld, x, "rise", 1, 1000, "", &u->health.rise);
-			break;
-		case 4:
-			r = cfg_get_u32(ld, x, "fall", 1, 1000, "", &u->health.fall);
-			break;
-		default:
-			return -EINVAL;
-		}
-		if (r)
-			return r;
-	}
-	return 0;
+static int load_health(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+		       const struct cfg_node *v)
+{
+	static const struct cfg_key keys[] = {
+	    CFG_PATH(struct cfg_upstream, "path", health.path),
+	    CFG_MS(struct cfg_upstream, "interval_ms", health.interval_ms, 10, CFG_MS_MAX),
+	    CFG_MS(struct cfg_upstream, "timeout_ms", health.timeout_ms, 1, CFG_MS_MAX),
+	    CFG_U32(struct cfg_upstream, "rise", health.rise, 1, 1000, ""),
+	    CFG_U32(struct cfg_upstream, "fall", health.fall, 1, 1000, ""),
+	    CFG_KEYS_END,
+	};
+	struct cfg_upstream *u = w->obj;
+
+	u->health.enabled = 1;
+	return load_part(w, v, "health", keys);
 }
 
 /* statuses: [502, 503, 504]: upstream responses that count as server failures. */
-static int load_statuses(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_statuses *out)
+static int load_statuses(const struct cfg_walk *w, const struct cfg_key *d,
+			 const struct cfg_node *k, const struct cfg_node *v)
 {
+	struct cfg_ld *ld = w->ld;
+	struct cfg_statuses *out = cfg_field(w, d);
 	char g[64];
 
 	if (v->type != CFG_N_SEQ)
@@ -78,66 +73,44 @@ static void default_statuses(struct cfg_statuses *s)
 
 /*
  * breaker: and outlier: have the same shape, a failure count (0 = off), a time in ms, the
- * statuses that count and (outlier only) max_ejection_percent: <keys> names them, <sect>
- * the section; <pct> NULL when the section has no percentage.
+ * statuses that count and (outlier only) max_ejection_percent.
  */
-static int load_count_ms(struct cfg_ld *ld, const struct cfg_node *v, const struct cfg_upstream *u,
-			 const char *sect, const char *const keys[], uint32_t *count, uint32_t *ms,
-			 struct cfg_statuses *statuses, uint32_t *pct)
+static int load_breaker(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+			const struct cfg_node *v)
 {
-	char where[128], what[32];
-	int r;
+	static const struct cfg_key keys[] = {
+	    CFG_U32(struct cfg_upstream, "consecutive_failures", breaker.consecutive_failures, 0,
+		    1000000, " (0 = off)"),
+	    CFG_MS(struct cfg_upstream, "open_ms", breaker.open_ms, 1, CFG_MS_MAX),
+	    CFG_FN_AT(struct cfg_upstream, "statuses", breaker.statuses, load_statuses),
+	    CFG_KEYS_END,
+	};
 
-	snprintf(where, sizeof(where), "in %s of upstream \"%s\"", sect, u->name);
-	snprintf(what, sizeof(what), "\"%s\"", sect);
-	if ((r = cfg_want_map(ld, v, what, where)))
-		return r;
-	for (int i = 0; i < v->n; i++) {
-		const struct cfg_node *k = v->kids[2 * i], *x = v->kids[2 * i + 1];
-
-		switch (cfg_key_index(ld, k, keys, NULL, where)) {
-		case 0:
-			r = cfg_get_u32(ld, x, keys[0], 0, 1000000, " (0 = off)", count);
-			break;
-		case 1:
-			r = CFG_GET_MS(ld, x, keys[1], 1, CFG_MS_MAX, ms);
-			break;
-		case 2:
-			r = load_statuses(ld, x, statuses);
-			break;
-		case 3:
-			r = cfg_get_u32(ld, x, keys[3], 0, 100, " (percent)", pct);
-			break;
-		default:
-			return -EINVAL;
-		}
-		if (r)
-			return r;
-	}
-	return 0;
+	return load_part(w, v, "breaker", keys);
 }
 
-static int load_breaker(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_upstream *u)
+static int load_outlier(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+			const struct cfg_node *v)
 {
-	static const char *const keys[] = {"consecutive_failures", "open_ms", "statuses", NULL};
+	static const struct cfg_key keys[] = {
+	    CFG_U32(struct cfg_upstream, "consecutive_5xx", outlier.consecutive_5xx, 0, 1000000,
+		    " (0 = off)"),
+	    CFG_MS(struct cfg_upstream, "eject_ms", outlier.eject_ms, 1, CFG_MS_MAX),
+	    CFG_FN_AT(struct cfg_upstream, "statuses", outlier.statuses, load_statuses),
+	    CFG_U32(struct cfg_upstream, "max_ejection_percent", outlier.max_ejection_percent, 0,
+		    100, " (percent)"),
+	    CFG_KEYS_END,
+	};
 
-	return load_count_ms(ld, v, u, "breaker", keys, &u->breaker.consecutive_failures,
-			     &u->breaker.open_ms, &u->breaker.statuses, NULL);
-}
-
-static int load_outlier(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_upstream *u)
-{
-	static const char *const keys[] = {"consecutive_5xx", "eject_ms", "statuses",
-					   "max_ejection_percent", NULL};
-
-	return load_count_ms(ld, v, u, "outlier", keys, &u->outlier.consecutive_5xx,
-			     &u->outlier.eject_ms, &u->outlier.statuses,
-			     &u->outlier.max_ejection_percent);
+	return load_part(w, v, "outlier", keys);
 }
 
 /* round_robin | least_request | hash(header:NAME) | hash(NAME) | hash(source) */
-static int load_balance(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_upstream *u)
+static int load_balance(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+			const struct cfg_node *v)
 {
+	struct cfg_ld *ld = w->ld;
+	struct cfg_upstream *u = w->obj;
 	const char *s = v->s, *arg;
 	size_t n;
 	char g[64];
@@ -180,8 +153,11 @@ bad:
 			cfg_got(v, g, sizeof(g)));
 }
 
-static int load_servers(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_upstream *u)
+static int load_servers(const struct cfg_walk *w, const struct cfg_key *d, const struct cfg_node *k,
+			const struct cfg_node *v)
 {
+	struct cfg_ld *ld = w->ld;
+	struct cfg_upstream *u = w->obj;
 	char g[64];
 
 	if (v->type != CFG_N_SEQ)
@@ -210,21 +186,26 @@ static int load_servers(struct cfg_ld *ld, const struct cfg_node *v, struct cfg_
 static int load_upstream(struct cfg_ld *ld, const struct cfg_node *k, const struct cfg_node *v,
 			 struct cfg_upstream *u)
 {
-	static const char *const keys[] = {"servers",
-					   "balance",
-					   "keepalive",
-					   "connect_timeout_ms",
-					   "timeout_ms",
-					   "retries",
-					   "health",
-					   "breaker",
-					   "outlier",
-					   "keepalive_timeout_ms",
-					   "keepalive_requests",
-					   "max_connections",
-					   NULL};
+	static const struct cfg_key keys[] = {
+	    CFG_FN("servers", load_servers),
+	    CFG_FN("balance", load_balance),
+	    CFG_U32(struct cfg_upstream, "keepalive", keepalive, 0, 100000, " (idle connections)"),
+	    CFG_MS(struct cfg_upstream, "connect_timeout_ms", connect_timeout_ms, 1, CFG_MS_MAX),
+	    CFG_MS(struct cfg_upstream, "timeout_ms", timeout_ms, 1, CFG_MS_MAX),
+	    CFG_U32(struct cfg_upstream, "retries", retries, 0, 10, ""),
+	    CFG_FN("health", load_health),
+	    CFG_FN("breaker", load_breaker),
+	    CFG_FN("outlier", load_outlier),
+	    CFG_MS(struct cfg_upstream, "keepalive_timeout_ms", keepalive_timeout_ms, 1,
+		   CFG_MS_MAX),
+	    CFG_U32(struct cfg_upstream, "keepalive_requests", keepalive_requests, 1, 1000000000,
+		    ""),
+	    CFG_U32(struct cfg_upstream, "max_connections", max_connections, 1, 1000000,
+		    " (per server and worker)"),
+	    CFG_KEYS_END,
+	};
+	struct cfg_seen seen[CFG_MAX_KEYS] = {0};
 	char where[128];
-	const struct cfg_node *servers = NULL;
 	int r;
 
 	if (cfg_get_name(ld, k, "an upstream name", &u->name))
@@ -252,59 +233,9 @@ static int load_upstream(struct cfg_ld *ld, const struct cfg_node *k, const stru
 	snprintf(where, sizeof(where), "in upstream \"%s\"", u->name);
 	if ((r = cfg_want_map(ld, v, "an upstream", where)))
 		return r;
-	for (int i = 0; i < v->n; i++) {
-		const struct cfg_node *kk = v->kids[2 * i], *x = v->kids[2 * i + 1];
-
-		switch (cfg_key_index(ld, kk, keys, NULL, where)) {
-		case 0:
-			servers = x;
-			r = load_servers(ld, x, u);
-			break;
-		case 1:
-			r = load_balance(ld, x, u);
-			break;
-		case 2:
-			r = cfg_get_u32(ld, x, "keepalive", 0, 100000, " (idle connections)",
-					&u->keepalive);
-			break;
-		case 3:
-			r = CFG_GET_MS(ld, x, "connect_timeout_ms", 1, CFG_MS_MAX,
-				       &u->connect_timeout_ms);
-			break;
-		case 4:
-			r = CFG_GET_MS(ld, x, "timeout_ms", 1, CFG_MS_MAX, &u->timeout_ms);
-			break;
-		case 5:
-			r = cfg_get_u32(ld, x, "retries", 0, 10, "", &u->retries);
-			break;
-		case 6:
-			r = load_health(ld, x, u);
-			break;
-		case 7:
-			r = load_breaker(ld, x, u);
-			break;
-		case 8:
-			r = load_outlier(ld, x, u);
-			break;
-		case 9:
-			r = CFG_GET_MS(ld, x, "keepalive_timeout_ms", 1, CFG_MS_MAX,
-				       &u->keepalive_timeout_ms);
-			break;
-		case 10:
-			r = cfg_get_u32(ld, x, "keepalive_requests", 1, 1000000000, "",
-					&u->keepalive_requests);
-			break;
-		case 11:
-			r = cfg_get_u32(ld, x, "max_connections", 1, 1000000,
-					" (per server and worker)", &u->max_connections);
-			break;
-		default:
-			return -EINVAL;
-		}
-		if (r)
-			return r;
-	}
-	if (!servers)
+	if ((r = cfg_walk_keys(&(struct cfg_walk){ld, u, where, seen}, v, keys)))
+		return r;
+	if (!cfg_seen_key(seen, keys, "servers").v)
 		return cfg_fail(ld, v, "upstream \"%s\" has no \"servers\"", u->name);
 	if (u->health.enabled && !u->health.path && !(u->health.path = cfg_keep(ld, "/healthz", 8)))
 		return cfg_oom(ld);
