@@ -97,6 +97,112 @@ static void test_basics(void)
 	idem_table_put(t);
 }
 
+/* Begin with no body hash (the repeat has only its head), at <now>. */
+static enum idem_verdict begin_head(struct idem_table *t, const char *key, uint64_t now,
+				    uint32_t *slot, uint32_t *tag)
+{
+	return begin(t, mk(key, "A", 7), now, slot, tag);
+}
+
+static enum idem_verdict check(struct idem_table *t, uint32_t slot, uint32_t tag, uint64_t h)
+{
+	uint32_t hl = 0, bl = 0;
+	enum idem_verdict v = idem_check_body(t, slot, tag, h, out, &hl, &bl);
+
+	if (v == IDEM_REPLAY)
+		out[hl + bl] = 0;
+	return v;
+}
+
+static void test_body(void)
+{
+	struct idem_params p = {
+	    .window_ms = 1000, .max_entries = 64, .max_key = 32, .max_response = 64};
+	struct idem_table *t = idem_table_new(&p);
+	uint64_t now = 5000, h1, h2, h;
+	uint32_t slot, tag, s2, g2;
+	struct idem_stats st;
+
+	OK(t != NULL, "a table is made");
+	if (!t)
+		return;
+	/* the hash over pieces is the hash of the whole, and tells bodies of one length apart */
+	h1 = idem_hash(t, 0, "qty=100", 7);
+	h = idem_hash_more(t, idem_hash_more(t, 0, "qt", 2), "y=100", 5);
+	OK_EQ(idem_hash(t, h, NULL, 0), h1, "a body hashed in two pieces = hashed whole");
+	h2 = idem_hash(t, 0, "qty=900", 7);
+	OK(h1 != h2, "qty=100 and qty=900 (same length) hash apart");
+
+	/* the first records its body; a repeat's head alone is not enough to answer */
+	OK_EQ(begin_head(t, "b1", now, &slot, &tag), IDEM_CLAIMED, "b1 claimed");
+	OK_EQ(idem_set_body(t, slot, tag, h1), 0, "its body hash recorded while in flight");
+	OK_EQ(idem_set_body(t, slot, tag + 1, h1), -ESTALE, "not on another claim's tag");
+	OK_EQ(begin_head(t, "b1", now, NULL, NULL), IDEM_IN_FLIGHT,
+	      "a repeat while the first is in flight: still 409, body or not");
+	memcpy(idem_resp_area(t, slot), "HTTP/1.1 201 Created\r\nid=1", 26);
+	OK_EQ(idem_end(t, slot, tag, IDEM_END_STORE, now, 22, 4), 0, "b1 answer stored");
+	OK_EQ(begin_head(t, "b1", now + 1, &s2, &g2), IDEM_CHECK_BODY,
+	      "a repeat's head: read its body first (check body)");
+	OK_EQ(check(t, s2, g2, h1), IDEM_REPLAY, "... same body: replay");
+	OK(!strcmp(out, "HTTP/1.1 201 Created\r\nid=1"), "... of the stored answer");
+	OK_EQ(begin_head(t, "b1", now + 2, &s2, &g2), IDEM_CHECK_BODY, "another repeat");
+	OK_EQ(check(t, s2, g2, h2), IDEM_KEY_REUSED,
+	      "... with a different body of the same length: key reused, never a replay");
+	OK_EQ(begin_head(t, "b1", now + 3, &s2, &g2), IDEM_CHECK_BODY, "another repeat");
+	OK_EQ(check(t, s2, g2, 0), IDEM_KEY_REUSED,
+	      "... whose body could not be read whole: key reused");
+	OK_EQ(begin(t, mk("b1", "A", 8), now + 4, NULL, NULL), IDEM_KEY_REUSED,
+	      "another method/target/length is refused at the head, as before");
+	{
+		struct idem_id id = mk("b1", "A", 7);
+
+		id.body_fp = h1;
+		OK_EQ(begin(t, id, now + 5, NULL, NULL), IDEM_REPLAY,
+		      "a lookup that brings its body hash is answered at once");
+		id.body_fp = h2;
+		OK_EQ(begin(t, id, now + 5, NULL, NULL), IDEM_KEY_REUSED, "... or refused");
+	}
+
+	/* a pinned entry outlives its window until the repeat has compared */
+	OK_EQ(begin_head(t, "b1", now + 999, &s2, &g2), IDEM_CHECK_BODY,
+	      "a repeat 1 ms before the window ends pins the entry");
+	OK_EQ(begin_head(t, "b1", now + 1500, &slot, &tag), IDEM_CHECK_BODY,
+	      "past the window, the pinned entry is not reclaimed");
+	OK_EQ(check(t, s2, g2, h1), IDEM_REPLAY, "the first repeat's body matches: replay");
+	idem_unpin(t, slot, tag);
+	idem_unpin(t, slot, tag); /* a second unpin of one pin must not underflow */
+	OK_EQ(begin_head(t, "b1", now + 1500, &slot, &tag), IDEM_CLAIMED,
+	      "unpinned past its window: the key goes through again");
+	OK_EQ(idem_end(t, slot, tag, IDEM_END_RELEASE, now + 1500, 0, 0), 0, "released");
+
+	/* without a body hash (the body streamed) the head decides, as before */
+	OK_EQ(begin_head(t, "b2", now, &slot, &tag), IDEM_CLAIMED, "b2 claimed, body not hashed");
+	memcpy(idem_resp_area(t, slot), "H", 1);
+	idem_end(t, slot, tag, IDEM_END_STORE, now, 1, 0);
+	OK_EQ(begin_head(t, "b2", now + 1, NULL, NULL), IDEM_REPLAY,
+	      "its repeat is replayed on method, target and length");
+
+	/* not replayable stays not replayable, unless the body differs */
+	OK_EQ(begin_head(t, "b3", now, &slot, &tag), IDEM_CLAIMED, "b3 claimed");
+	idem_set_body(t, slot, tag, h1);
+	idem_end(t, slot, tag, IDEM_END_UNKNOWN, now, 0, 0);
+	OK_EQ(begin_head(t, "b3", now + 1, &s2, &g2), IDEM_CHECK_BODY, "b3 repeat: check body");
+	OK_EQ(check(t, s2, g2, h1), IDEM_NOT_REPLAYABLE, "... same body: 409 not replayable");
+	OK_EQ(begin_head(t, "b3", now + 1, &s2, &g2), IDEM_CHECK_BODY, "b3 repeat again");
+	OK_EQ(check(t, s2, g2, h2), IDEM_KEY_REUSED, "... another body: key reused");
+	OK_EQ(check(t, s2, g2, h1), IDEM_KEY_REUSED, "a check without a pin is refused");
+
+	idem_stats(t, &st);
+	OK(st.verdicts[IDEM_REPLAY] == 4 && st.verdicts[IDEM_KEY_REUSED] == 6 &&
+	       st.verdicts[IDEM_NOT_REPLAYABLE] == 1,
+	   "counters: outcomes counted once each (4 replayed, 6 key reused, 1 not replayable; "
+	   "got %llu %llu %llu)",
+	   (unsigned long long)st.verdicts[IDEM_REPLAY],
+	   (unsigned long long)st.verdicts[IDEM_KEY_REUSED],
+	   (unsigned long long)st.verdicts[IDEM_NOT_REPLAYABLE]);
+	idem_table_put(t);
+}
+
 static void test_bounds(void)
 {
 	struct idem_params p = {
@@ -269,6 +375,7 @@ static void test_refs(void)
 int main(void)
 {
 	test_basics();
+	test_body();
 	test_bounds();
 	test_threads();
 	test_refs();
