@@ -21,7 +21,7 @@ struct idem_entry {
 	uint32_t tag;	     /* claim number: a stale owner cannot end a reused slot */
 	uint32_t head_len;   /* E_DONE: stored head bytes, then body_len bytes of body */
 	uint32_t body_len;
-	uint32_t pins;	     /* repeats reading their body to compare it: not reclaimed */
+	uint32_t pins; /* repeats reading their body to compare it: not reclaimed */
 	uint16_t key_len;
 	uint8_t state;
 	uint8_t scope_len;

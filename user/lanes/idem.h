@@ -63,7 +63,7 @@ struct idem_id {
 	uint8_t scope_len;	       /* 0 .. IDEM_SCOPE_MAX */
 	uint8_t scope[IDEM_SCOPE_MAX]; /* client identity (address, or header hash) */
 	uint64_t fp;		       /* method, target and length: idem_hash() */
-	uint64_t body_fp;	       /* body bytes (idem_hash_more, then idem_hash), 0 = unknown */
+	uint64_t body_fp; /* body bytes (idem_hash_more, then idem_hash), 0 = unknown */
 };
 
 /* How an owner ends its claim (idem_end). */

@@ -284,8 +284,7 @@ static void hash_piece(void *ctx, const char *d, size_t n)
 
 /* The fingerprint of a request body: its bytes (chunked framing decoded, so the same bytes
  * in other chunks are the same body). 0 when chunked framing does not parse. */
-static uint64_t body_hash(const struct idem_table *t, const char *data, uint32_t len,
-			  int chunked)
+static uint64_t body_hash(const struct idem_table *t, const char *data, uint32_t len, int chunked)
 {
 	struct hash_ctx x = {t, idem_hash_more(t, 0, "body", 4)};
 
@@ -302,8 +301,7 @@ static uint64_t body_hash(const struct idem_table *t, const char *data, uint32_t
  * A repeat pinned to its first compares: replay, 409 not-replayable or 422; a body it could
  * not read whole (it outgrew the buffer, or the route streams) cannot be the first's.
  */
-static int guard_req_body(struct og_conn *c, const char *data, uint32_t len, int chunked,
-			  int whole)
+static int guard_req_body(struct og_conn *c, const char *data, uint32_t len, int chunked, int whole)
 {
 	struct idem_table *t = route_table(c);
 	uint64_t h = whole ? body_hash(t, data, len, chunked) : 0;
@@ -321,8 +319,7 @@ static int guard_req_body(struct og_conn *c, const char *data, uint32_t len, int
 		conn_close(c);
 		return 1;
 	}
-	v = idem_check_body(t, c->rq->guard_slot, c->rq->guard_tag, h, c->rq->wb->data, &hl,
-			    &bl);
+	v = idem_check_body(t, c->rq->guard_slot, c->rq->guard_tag, h, c->rq->wb->data, &hl, &bl);
 	c->rq->guard = 0; /* unpinned */
 	answer(c, v, hl, bl);
 	return 1;
