@@ -309,7 +309,9 @@ static int guard_req_body(struct og_conn *c, const char *data, uint32_t len, int
 	enum idem_verdict v;
 
 	if (c->rq->guard == G_CLAIM) {
-		if (h)
+		/* an empty body with a length is all in the head's fingerprint: its repeats are
+		 * answered at once; a chunked one may decode to anything, so it is kept */
+		if (h && (len || chunked))
 			idem_set_body(t, c->rq->guard_slot, c->rq->guard_tag, h);
 		return 0;
 	}
