@@ -82,7 +82,8 @@ is "$(post /api/v1/orders k-A qty=12)" "422 idempotency-key-reused no" \
 # raw PATH KEY MODE PIECE...: a POST written by hand, for what curl cannot do. MODE: length
 # (Content-Length, the pieces 0.3 s apart), chunked (one chunk per piece, 0.3 s apart),
 # expect (Expect: 100-continue, the body only after an interim 100, printed as a 4th field),
-# stall (Content-Length PIECE, then no body at all). Prints "CODE REASON REPLAYED[ GOT100]",
+# stall (Content-Length PIECE, then no body at all), quit (Content-Length 7, PIECE, then the
+# client closes: prints nothing). Prints "CODE REASON REPLAYED[ GOT100]",
 # the body goes to $D_TMP/b.
 raw() {
 	"$SYS_PY" - "$D_GW_PORT" "$D_TMP/b" "$@" <<'PY'
@@ -96,6 +97,10 @@ if mode == "chunked":
 elif mode == "stall":
     head += "Content-Length: %d\r\n" % int(pieces[0])
     pieces = []
+elif mode == "quit":
+    s.sendall(("%sContent-Length: 7\r\n\r\n" % head).encode() + pieces[0])
+    time.sleep(0.3)  # let the gateway read the head and the piece before the close
+    sys.exit(0)
 else:
     head += "Content-Length: %d\r\n" % sum(map(len, pieces))
 if mode == "expect":
@@ -245,6 +250,23 @@ ms=$((($(date +%s%N) - start) / 1000000))
 is "$got" "201 - no" "after the window (3000 ms) k-H goes through again"
 ok $([ "$ms" -ge 2900 ]; echo $?) "... not before the window ended ($ms ms)"
 is "$(seen rec k-H)" 2 "... so the origin saw k-H twice, once per window"
+
+# a repeat reading its body holds the key's entry; one that gives up must let it go, or the
+# key would never expire
+start=$(date +%s%N)
+post /api/v1/short k-N qty=9 >/dev/null
+is "$(raw /api/v1/short k-N stall 5)" "408 body-timeout no" "k-N repeat that never sends its body: 408"
+raw /api/v1/short k-N quit qty >/dev/null
+got=""
+for ((i = 0; i < 50; i++)); do
+	got=$(post /api/v1/short k-N qty=9)
+	[ "$got" = "201 - no" ] && break
+	sleep 0.1
+done
+ms=$((($(date +%s%N) - start) / 1000000))
+is "$got" "201 - no" "after a timed-out and an abandoned repeat, k-N still expires with its window"
+ok $([ "$ms" -ge 2900 ]; echo $?) "... not before the window ended ($ms ms)"
+is "$(seen rec k-N)" 2 "... so the origin saw k-N twice, once per window"
 
 # --- keep-alive: a replay on a reused connection, then a normal request -------------------------
 out=$(curl -s --max-time 10 -H 'Idempotency-Key: k-A' --data-binary qty=1 "$(d_gw /api/v1/orders)" \
