@@ -355,6 +355,75 @@ static void test_threads(void)
 	idem_table_put(ct);
 }
 
+/* Many threads repeat one key past its window, half with the first's body, half with
+ * another: pins and reclaims race, and no thread may get the other body's verdict. */
+static _Atomic uint64_t pin_now;
+static _Atomic int pin_wrong, pin_claims;
+static uint64_t pin_h[2];
+
+static void *pinner(void *arg)
+{
+	int odd = (int)(uintptr_t)arg & 1;
+	char buf[IDEM_MAX_RESPONSE];
+
+	pthread_barrier_wait(&bar);
+	for (int i = 0; i < 20000; i++) {
+		uint64_t now = atomic_fetch_add(&pin_now, 1) / 64; /* the clock moves on */
+		struct idem_id id = mk("p", "S", 7);
+		uint32_t slot, tag, hl, bl;
+		enum idem_verdict v = idem_begin(ct, &id, now, &slot, &tag, buf, &hl, &bl);
+
+		if (v == IDEM_CHECK_BODY) {
+			v = idem_check_body(ct, slot, tag, pin_h[odd], buf, &hl, &bl);
+			if (v != (odd ? IDEM_KEY_REUSED : IDEM_REPLAY) ||
+			    (v == IDEM_REPLAY && (bl != 2 || memcmp(buf, "ok", 2))))
+				atomic_fetch_add(&pin_wrong, 1);
+		} else if (v == IDEM_CLAIMED) {
+			/* the window ended with no pin held: a new first request */
+			atomic_fetch_add(&pin_claims, 1);
+			idem_set_body(ct, slot, tag, pin_h[0]);
+			memcpy(idem_resp_area(ct, slot), "ok", 2);
+			idem_end(ct, slot, tag, IDEM_END_STORE, now, 0, 2);
+		} else if (v != IDEM_IN_FLIGHT) {
+			atomic_fetch_add(&pin_wrong, 1);
+		}
+	}
+	return NULL;
+}
+
+static void test_pin_race(void)
+{
+	struct idem_params p = {.window_ms = 20, .max_entries = 8, .max_key = 8, .max_response = 8};
+	pthread_t th[N_THREADS];
+	uint32_t slot, tag;
+	struct idem_stats st;
+
+	ct = idem_table_new(&p);
+	if (!ct) {
+		OK(0, "table for the pin race");
+		return;
+	}
+	pin_h[0] = idem_hash(ct, 0, "qty=100", 7);
+	pin_h[1] = idem_hash(ct, 0, "qty=900", 7);
+	pthread_barrier_init(&bar, NULL, N_THREADS);
+	for (int i = 0; i < N_THREADS; i++)
+		pthread_create(&th[i], NULL, pinner, (void *)(uintptr_t)i);
+	for (int i = 0; i < N_THREADS; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&bar);
+	OK(atomic_load(&pin_wrong) == 0,
+	   "%d threads x 20000 repeats, pins racing reclaims: every verdict is its body's (%d not)",
+	   N_THREADS, atomic_load(&pin_wrong));
+	OK(atomic_load(&pin_claims) >= 1, "the key was claimed again after windows (%d claims)",
+	   atomic_load(&pin_claims));
+	OK_EQ(begin(ct, mk("p", "S", 7), 1u << 30, &slot, &tag), IDEM_CLAIMED,
+	      "no pin is left: long after, the key goes through");
+	idem_end(ct, slot, tag, IDEM_END_RELEASE, 1u << 30, 0, 0);
+	idem_stats(ct, &st);
+	OK_EQ(st.entries, 0, "and the table is empty");
+	idem_table_put(ct);
+}
+
 static void test_refs(void)
 {
 	struct idem_params p = {
@@ -378,6 +447,7 @@ int main(void)
 	test_body();
 	test_bounds();
 	test_threads();
+	test_pin_race();
 	test_refs();
 	return og_done();
 }
