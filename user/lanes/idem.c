@@ -78,8 +78,9 @@ uint64_t idem_hash_more(const struct idem_table *t, uint64_t h, const void *data
 	const unsigned char *s = data;
 
 	/* FNV-1a from a per-table random start: keys are compared in full, so the hash only
-	 * spreads them; the seed keeps clients from aiming at a bucket, or from making two
-	 * bodies of one length collide without knowing it */
+	 * spreads them; the seed keeps clients from aiming at a bucket. Bodies are compared by
+	 * this hash alone: not a MAC, but a collision needs the seed, and keys are per scope,
+	 * so a client could only confuse its own orders */
 	if (!h)
 		h = 14695981039346656037ull ^ t->seed;
 	for (size_t i = 0; i < len; i++)
