@@ -94,10 +94,10 @@ uint64_t idem_hash_more(const struct idem_table *t, uint64_t h, const void *data
 /*
  * Look up <id> at <now_ms>. On IDEM_CLAIMED, *<slot> and *<tag> name the claim (for
  * idem_resp_area, idem_set_body and idem_end); on IDEM_CHECK_BODY, the pinned entry (for
- * idem_check_body or idem_unpin, one of which must follow). On IDEM_REPLAY, the stored answer is copied to <out> (room
- * for max_response bytes): *<head_len> bytes of head (status line and fields, no final
- * empty line), then *<body_len> bytes of body. Any thread; never blocks beyond the bucket's
- * spinlock.
+ * idem_check_body or idem_unpin, one of which must follow). On IDEM_REPLAY, the stored
+ * answer is copied to <out> (room for max_response bytes): *<head_len> bytes of head (status
+ * line and fields, no final empty line), then *<body_len> bytes of body. Any thread; never
+ * blocks beyond the bucket's spinlock.
  */
 enum idem_verdict idem_begin(struct idem_table *t, const struct idem_id *id, uint64_t now_ms,
 			     uint32_t *slot, uint32_t *tag, char *out, uint32_t *head_len,
