@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # Idempotency-Key: a repeated key reaches the upstream once and gets the same answer; a
 # duplicate in flight gets 409; another key, client or an expired window goes through; a
-# failure before anything was sent does not poison the key.
+# failure before anything was sent does not poison the key. A key reused with another body of
+# the same length (plain or chunked, however it arrives) gets 422 and never reaches the origin.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
@@ -25,7 +26,7 @@ seen() { awk -v k="$2" '$3 == k' "$D_TMP/$1.log" | wc -l | tr -d ' '; }
 
 rec_start rec "$D_O1_PORT" || { ok 1 "recording origin starts"; tap_done; exit 1; }
 
-d_gw_conf 2 <<EOF
+d_gw_conf 2 "body_timeout_ms: 2000" <<EOF
 upstreams:
   orders: { servers: ["127.0.0.1:$D_O1_PORT"], retries: 0 }
   later: { servers: ["127.0.0.1:$D_O3_PORT"] }
@@ -38,6 +39,11 @@ routes:
     match: { method: POST, path_prefix: /api/v1/short }
     upstream: orders
     idempotency: { window_ms: 3000 }
+  - name: stream
+    match: { method: POST, path_prefix: /api/v1/stream }
+    upstream: orders
+    request_buffer: 0
+    idempotency: { window_ms: 60000 }
   - name: later
     match: { method: POST, path_prefix: /api/v1/later }
     upstream: later
@@ -68,6 +74,114 @@ is "$(post /api/v1/orders k-A qty=1 -X PATCH)" "422 idempotency-key-reused no" \
 	"k-A with another method: 422 idempotency-key-reused"
 is "$(post /api/v1/orders k-A qty=12)" "422 idempotency-key-reused no" \
 	"k-A with another body length: 422"
+
+# raw PATH KEY MODE PIECE...: a POST written by hand, for what curl cannot do. MODE: length
+# (Content-Length, the pieces 0.3 s apart), chunked (one chunk per piece, 0.3 s apart),
+# expect (Expect: 100-continue, the body only after an interim 100, printed as a 4th field),
+# stall (Content-Length PIECE, then no body at all), quit (Content-Length 7, PIECE, then the
+# client closes: prints nothing). Prints "CODE REASON REPLAYED[ GOT100]",
+# the body goes to $D_TMP/b.
+raw() {
+	"$SYS_PY" - "$D_GW_PORT" "$D_TMP/b" "$@" <<'PY'
+import socket, sys, time
+port, out, path, key, mode = sys.argv[1:6]
+pieces = [p.encode() for p in sys.argv[6:]]
+s = socket.create_connection(("127.0.0.1", int(port)), timeout=20)
+head = "POST %s HTTP/1.1\r\nHost: x\r\nIdempotency-Key: %s\r\nConnection: close\r\n" % (path, key)
+if mode == "chunked":
+    head += "Transfer-Encoding: chunked\r\n"
+elif mode == "stall":
+    head += "Content-Length: %d\r\n" % int(pieces[0])
+    pieces = []
+elif mode == "quit":
+    s.sendall(("%sContent-Length: 7\r\n\r\n" % head).encode() + pieces[0])
+    time.sleep(0.3)  # let the gateway read the head and the piece before the close
+    sys.exit(0)
+else:
+    head += "Content-Length: %d\r\n" % sum(map(len, pieces))
+if mode == "expect":
+    head += "Expect: 100-continue\r\n"
+s.sendall((head + "\r\n").encode())
+data, got100 = b"", "no100"
+if mode == "expect":
+    data = s.recv(65536)
+    if data.startswith(b"HTTP/1.1 100 "):
+        got100 = "got100"
+        data = data[data.find(b"\r\n\r\n") + 4:]
+try:
+    for i, p in enumerate(pieces):
+        if i:
+            time.sleep(0.3)
+        s.sendall(b"%x\r\n%s\r\n" % (len(p), p) if mode == "chunked" else p)
+    if mode == "chunked":
+        s.sendall(b"0\r\n\r\n")
+except OSError:
+    pass  # answered (and closed) before the body: the answer is read below
+while True:
+    try:
+        c = s.recv(65536)
+    except (socket.timeout, ConnectionResetError):
+        break
+    if not c:
+        break
+    data += c
+h, _, body = data.partition(b"\r\n\r\n")
+lines = h.decode("latin-1").split("\r\n")
+f = {l.split(":", 1)[0].lower(): l.split(":", 1)[1].strip() for l in lines[1:] if ":" in l}
+open(out, "wb").write(body)
+code = lines[0].split(" ")[1] if len(lines[0].split(" ")) > 1 else "000"
+print(code, f.get("x-ordergate-reason", "-"), f.get("idempotent-replayed", "no"),
+      *([got100] if mode == "expect" else []))
+PY
+}
+
+# --- the same key with another body of the same length: 422, never the first's answer ------
+is "$(post /api/v1/orders k-J qty=100)" "201 - no" "first k-J (qty=100): 201 from the origin"
+firstj=$(cat "$D_TMP/b")
+is "$(post /api/v1/orders k-J qty=900)" "422 idempotency-key-reused no" \
+	"k-J with qty=900 (same length, another order): 422 idempotency-key-reused, not a replay"
+is "$(post /api/v1/orders k-J qty=100)" "201 - true" "k-J with the same body again: replayed"
+is "$(cat "$D_TMP/b")" "$firstj" "... with the first answer"
+is "$(raw /api/v1/orders k-J length qty =9 00)" "422 idempotency-key-reused no" \
+	"qty=900 arriving slowly in three pieces: still 422"
+is "$(raw /api/v1/orders k-J length q ty= 100)" "201 - true" \
+	"qty=100 arriving slowly in three pieces: replayed"
+is "$(cat "$D_TMP/b")" "$firstj" "... with the first answer"
+is "$(raw /api/v1/orders k-J expect qty=900)" "422 idempotency-key-reused no got100" \
+	"Expect: 100-continue with another body: 100 Continue, then 422"
+is "$(raw /api/v1/orders k-J expect qty=100)" "201 - true got100" \
+	"Expect: 100-continue with the same body: 100 Continue, then the replay"
+start=$(date +%s%N)
+is "$(raw /api/v1/orders k-J stall 7)" "408 body-timeout no" \
+	"a repeat that never sends its body: 408 body-timeout, not a replay"
+ms=$((($(date +%s%N) - start) / 1000000))
+ok $([ "$ms" -ge 1900 ]; echo $?) "... after body_timeout_ms (2000), not before ($ms ms)"
+is "$(seen rec k-J)" 1 "the origin saw k-J once"
+is "$(grep -c ' k-J qty=900$' "$D_TMP/rec.log")" 0 "... and never the qty=900 order"
+
+# chunked: the decoded bytes are the body, however they are cut into chunks
+is "$(post /api/v1/orders k-K qty=100 -H 'Transfer-Encoding: chunked')" "201 - no" \
+	"first k-K, chunked (qty=100): 201"
+firstk=$(cat "$D_TMP/b")
+is "$(post /api/v1/orders k-K qty=900 -H 'Transfer-Encoding: chunked')" \
+	"422 idempotency-key-reused no" "k-K chunked with qty=900: 422"
+is "$(raw /api/v1/orders k-K chunked qty =9 00)" "422 idempotency-key-reused no" \
+	"k-K with qty=900 in three slow chunks: 422"
+is "$(raw /api/v1/orders k-K chunked q ty= 100)" "201 - true" \
+	"k-K with qty=100 cut into other chunks, slowly: replayed"
+is "$(cat "$D_TMP/b")" "$firstk" "... with the first answer"
+is "$(raw /api/v1/orders k-K chunked qty=100 extra)" "422 idempotency-key-reused no" \
+	"k-K chunked with a longer body: 422"
+is "$(raw /api/v1/orders k-K stall 7)" "422 idempotency-key-reused no" \
+	"k-K with a Content-Length instead of chunked: 422 at once (another length)"
+is "$(seen rec k-K)" 1 "the origin saw k-K once"
+is "$(grep -c ' k-K qty=900$' "$D_TMP/rec.log")" 0 "... and never the qty=900 order"
+
+# a route that streams bodies (request_buffer: 0) keeps the head's fingerprint
+is "$(post /api/v1/stream k-L qty=100)" "201 - no" "streamed route: first k-L 201"
+is "$(post /api/v1/stream k-L qty=900)" "201 - true" \
+	"streamed route: the body is not compared (documented): same length is replayed"
+is "$(seen rec k-L)" 1 "... and the origin saw k-L once"
 
 # --- a duplicate while the first is in flight: 409 ---------------------------------------------
 # (the origin holds the first for 4 s: room for a loaded machine to send the second)
@@ -132,6 +246,23 @@ ms=$((($(date +%s%N) - start) / 1000000))
 is "$got" "201 - no" "after the window (3000 ms) k-H goes through again"
 ok $([ "$ms" -ge 2900 ]; echo $?) "... not before the window ended ($ms ms)"
 is "$(seen rec k-H)" 2 "... so the origin saw k-H twice, once per window"
+
+# a repeat reading its body holds the key's entry; one that gives up must let it go, or the
+# key would never expire
+start=$(date +%s%N)
+post /api/v1/short k-N qty=9 >/dev/null
+is "$(raw /api/v1/short k-N stall 5)" "408 body-timeout no" "k-N repeat that never sends its body: 408"
+raw /api/v1/short k-N quit qty >/dev/null
+got=""
+for ((i = 0; i < 50; i++)); do
+	got=$(post /api/v1/short k-N qty=9)
+	[ "$got" = "201 - no" ] && break
+	sleep 0.1
+done
+ms=$((($(date +%s%N) - start) / 1000000))
+is "$got" "201 - no" "after a timed-out and an abandoned repeat, k-N still expires with its window"
+ok $([ "$ms" -ge 2900 ]; echo $?) "... not before the window ended ($ms ms)"
+is "$(seen rec k-N)" 2 "... so the origin saw k-N twice, once per window"
 
 # --- keep-alive: a replay on a reused connection, then a normal request -------------------------
 out=$(curl -s --max-time 10 -H 'Idempotency-Key: k-A' --data-binary qty=1 "$(d_gw /api/v1/orders)" \

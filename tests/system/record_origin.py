@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # A recording origin for the system suites: every request it receives is appended to a log
-# ("METHOD TARGET IDEMPOTENCY-KEY BODY"), and each answer carries a fresh id, so a test can
-# tell a replayed answer from a second execution. Query flags: delay=MS (answer late),
+# ("METHOD TARGET IDEMPOTENCY-KEY BODY", a chunked body decoded), and each answer carries a
+# fresh id, so a test can tell a replayed answer from a second execution. Query flags: delay=MS (answer late),
 # chunked (chunked body), big (a ~100 KB body), reset (read the request, then reset).
 # Usage: record_origin.py PORT LOGFILE [SECONDS]  (exits after SECONDS, default 300)
 import socket
@@ -23,9 +23,23 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def read_chunked(self):
+        out = b""
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+            if not size:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return out
+            out += self.rfile.read(size)
+            self.rfile.readline()
+
     def do_POST(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n).decode(errors="replace") if n else ""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            body = self.read_chunked().decode(errors="replace")
+        else:
+            n = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(n).decode(errors="replace") if n else ""
         with lock, open(LOG, "a") as f:
             key = self.headers.get("Idempotency-Key", "-")
             f.write("%s %s %s %s\n" % (self.command, self.path, key, body or "-"))

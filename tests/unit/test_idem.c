@@ -97,6 +97,112 @@ static void test_basics(void)
 	idem_table_put(t);
 }
 
+/* Begin with no body hash (the repeat has only its head), at <now>. */
+static enum idem_verdict begin_head(struct idem_table *t, const char *key, uint64_t now,
+				    uint32_t *slot, uint32_t *tag)
+{
+	return begin(t, mk(key, "A", 7), now, slot, tag);
+}
+
+static enum idem_verdict check(struct idem_table *t, uint32_t slot, uint32_t tag, uint64_t h)
+{
+	uint32_t hl = 0, bl = 0;
+	enum idem_verdict v = idem_check_body(t, slot, tag, h, out, &hl, &bl);
+
+	if (v == IDEM_REPLAY)
+		out[hl + bl] = 0;
+	return v;
+}
+
+static void test_body(void)
+{
+	struct idem_params p = {
+	    .window_ms = 1000, .max_entries = 64, .max_key = 32, .max_response = 64};
+	struct idem_table *t = idem_table_new(&p);
+	uint64_t now = 5000, h1, h2, h;
+	uint32_t slot, tag, s2, g2;
+	struct idem_stats st;
+
+	OK(t != NULL, "a table is made");
+	if (!t)
+		return;
+	/* the hash over pieces is the hash of the whole, and tells bodies of one length apart */
+	h1 = idem_hash(t, 0, "qty=100", 7);
+	h = idem_hash_more(t, idem_hash_more(t, 0, "qt", 2), "y=100", 5);
+	OK_EQ(idem_hash(t, h, NULL, 0), h1, "a body hashed in two pieces = hashed whole");
+	h2 = idem_hash(t, 0, "qty=900", 7);
+	OK(h1 != h2, "qty=100 and qty=900 (same length) hash apart");
+
+	/* the first records its body; a repeat's head alone is not enough to answer */
+	OK_EQ(begin_head(t, "b1", now, &slot, &tag), IDEM_CLAIMED, "b1 claimed");
+	OK_EQ(idem_set_body(t, slot, tag, h1), 0, "its body hash recorded while in flight");
+	OK_EQ(idem_set_body(t, slot, tag + 1, h1), -ESTALE, "not on another claim's tag");
+	OK_EQ(begin_head(t, "b1", now, NULL, NULL), IDEM_IN_FLIGHT,
+	      "a repeat while the first is in flight: still 409, body or not");
+	memcpy(idem_resp_area(t, slot), "HTTP/1.1 201 Created\r\nid=1", 26);
+	OK_EQ(idem_end(t, slot, tag, IDEM_END_STORE, now, 22, 4), 0, "b1 answer stored");
+	OK_EQ(begin_head(t, "b1", now + 1, &s2, &g2), IDEM_CHECK_BODY,
+	      "a repeat's head: read its body first (check body)");
+	OK_EQ(check(t, s2, g2, h1), IDEM_REPLAY, "... same body: replay");
+	OK(!strcmp(out, "HTTP/1.1 201 Created\r\nid=1"), "... of the stored answer");
+	OK_EQ(begin_head(t, "b1", now + 2, &s2, &g2), IDEM_CHECK_BODY, "another repeat");
+	OK_EQ(check(t, s2, g2, h2), IDEM_KEY_REUSED,
+	      "... with a different body of the same length: key reused, never a replay");
+	OK_EQ(begin_head(t, "b1", now + 3, &s2, &g2), IDEM_CHECK_BODY, "another repeat");
+	OK_EQ(check(t, s2, g2, 0), IDEM_KEY_REUSED,
+	      "... whose body could not be read whole: key reused");
+	OK_EQ(begin(t, mk("b1", "A", 8), now + 4, NULL, NULL), IDEM_KEY_REUSED,
+	      "another method/target/length is refused at the head, as before");
+	{
+		struct idem_id id = mk("b1", "A", 7);
+
+		id.body_fp = h1;
+		OK_EQ(begin(t, id, now + 5, NULL, NULL), IDEM_REPLAY,
+		      "a lookup that brings its body hash is answered at once");
+		id.body_fp = h2;
+		OK_EQ(begin(t, id, now + 5, NULL, NULL), IDEM_KEY_REUSED, "... or refused");
+	}
+
+	/* a pinned entry outlives its window until the repeat has compared */
+	OK_EQ(begin_head(t, "b1", now + 999, &s2, &g2), IDEM_CHECK_BODY,
+	      "a repeat 1 ms before the window ends pins the entry");
+	OK_EQ(begin_head(t, "b1", now + 1500, &slot, &tag), IDEM_CHECK_BODY,
+	      "past the window, the pinned entry is not reclaimed");
+	OK_EQ(check(t, s2, g2, h1), IDEM_REPLAY, "the first repeat's body matches: replay");
+	idem_unpin(t, slot, tag);
+	idem_unpin(t, slot, tag); /* a second unpin of one pin must not underflow */
+	OK_EQ(begin_head(t, "b1", now + 1500, &slot, &tag), IDEM_CLAIMED,
+	      "unpinned past its window: the key goes through again");
+	OK_EQ(idem_end(t, slot, tag, IDEM_END_RELEASE, now + 1500, 0, 0), 0, "released");
+
+	/* without a body hash (the body streamed) the head decides, as before */
+	OK_EQ(begin_head(t, "b2", now, &slot, &tag), IDEM_CLAIMED, "b2 claimed, body not hashed");
+	memcpy(idem_resp_area(t, slot), "H", 1);
+	idem_end(t, slot, tag, IDEM_END_STORE, now, 1, 0);
+	OK_EQ(begin_head(t, "b2", now + 1, NULL, NULL), IDEM_REPLAY,
+	      "its repeat is replayed on method, target and length");
+
+	/* not replayable stays not replayable, unless the body differs */
+	OK_EQ(begin_head(t, "b3", now, &slot, &tag), IDEM_CLAIMED, "b3 claimed");
+	idem_set_body(t, slot, tag, h1);
+	idem_end(t, slot, tag, IDEM_END_UNKNOWN, now, 0, 0);
+	OK_EQ(begin_head(t, "b3", now + 1, &s2, &g2), IDEM_CHECK_BODY, "b3 repeat: check body");
+	OK_EQ(check(t, s2, g2, h1), IDEM_NOT_REPLAYABLE, "... same body: 409 not replayable");
+	OK_EQ(begin_head(t, "b3", now + 1, &s2, &g2), IDEM_CHECK_BODY, "b3 repeat again");
+	OK_EQ(check(t, s2, g2, h2), IDEM_KEY_REUSED, "... another body: key reused");
+	OK_EQ(check(t, s2, g2, h1), IDEM_KEY_REUSED, "a check without a pin is refused");
+
+	idem_stats(t, &st);
+	OK(st.verdicts[IDEM_REPLAY] == 4 && st.verdicts[IDEM_KEY_REUSED] == 6 &&
+	       st.verdicts[IDEM_NOT_REPLAYABLE] == 1,
+	   "counters: outcomes counted once each (4 replayed, 6 key reused, 1 not replayable; "
+	   "got %llu %llu %llu)",
+	   (unsigned long long)st.verdicts[IDEM_REPLAY],
+	   (unsigned long long)st.verdicts[IDEM_KEY_REUSED],
+	   (unsigned long long)st.verdicts[IDEM_NOT_REPLAYABLE]);
+	idem_table_put(t);
+}
+
 static void test_bounds(void)
 {
 	struct idem_params p = {
@@ -249,6 +355,75 @@ static void test_threads(void)
 	idem_table_put(ct);
 }
 
+/* Many threads repeat one key past its window, half with the first's body, half with
+ * another: pins and reclaims race, and no thread may get the other body's verdict. */
+static _Atomic uint64_t pin_now;
+static _Atomic int pin_wrong, pin_claims;
+static uint64_t pin_h[2];
+
+static void *pinner(void *arg)
+{
+	int odd = (int)(uintptr_t)arg & 1;
+	char buf[IDEM_MAX_RESPONSE];
+
+	pthread_barrier_wait(&bar);
+	for (int i = 0; i < 20000; i++) {
+		uint64_t now = atomic_fetch_add(&pin_now, 1) / 64; /* the clock moves on */
+		struct idem_id id = mk("p", "S", 7);
+		uint32_t slot, tag, hl, bl;
+		enum idem_verdict v = idem_begin(ct, &id, now, &slot, &tag, buf, &hl, &bl);
+
+		if (v == IDEM_CHECK_BODY) {
+			v = idem_check_body(ct, slot, tag, pin_h[odd], buf, &hl, &bl);
+			if (v != (odd ? IDEM_KEY_REUSED : IDEM_REPLAY) ||
+			    (v == IDEM_REPLAY && (bl != 2 || memcmp(buf, "ok", 2))))
+				atomic_fetch_add(&pin_wrong, 1);
+		} else if (v == IDEM_CLAIMED) {
+			/* the window ended with no pin held: a new first request */
+			atomic_fetch_add(&pin_claims, 1);
+			idem_set_body(ct, slot, tag, pin_h[0]);
+			memcpy(idem_resp_area(ct, slot), "ok", 2);
+			idem_end(ct, slot, tag, IDEM_END_STORE, now, 0, 2);
+		} else if (v != IDEM_IN_FLIGHT) {
+			atomic_fetch_add(&pin_wrong, 1);
+		}
+	}
+	return NULL;
+}
+
+static void test_pin_race(void)
+{
+	struct idem_params p = {.window_ms = 20, .max_entries = 8, .max_key = 8, .max_response = 8};
+	pthread_t th[N_THREADS];
+	uint32_t slot, tag;
+	struct idem_stats st;
+
+	ct = idem_table_new(&p);
+	if (!ct) {
+		OK(0, "table for the pin race");
+		return;
+	}
+	pin_h[0] = idem_hash(ct, 0, "qty=100", 7);
+	pin_h[1] = idem_hash(ct, 0, "qty=900", 7);
+	pthread_barrier_init(&bar, NULL, N_THREADS);
+	for (int i = 0; i < N_THREADS; i++)
+		pthread_create(&th[i], NULL, pinner, (void *)(uintptr_t)i);
+	for (int i = 0; i < N_THREADS; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&bar);
+	OK(atomic_load(&pin_wrong) == 0,
+	   "%d threads x 20000 repeats, pins racing reclaims: every verdict is its body's (%d not)",
+	   N_THREADS, atomic_load(&pin_wrong));
+	OK(atomic_load(&pin_claims) >= 1, "the key was claimed again after windows (%d claims)",
+	   atomic_load(&pin_claims));
+	OK_EQ(begin(ct, mk("p", "S", 7), 1u << 30, &slot, &tag), IDEM_CLAIMED,
+	      "no pin is left: long after, the key goes through");
+	idem_end(ct, slot, tag, IDEM_END_RELEASE, 1u << 30, 0, 0);
+	idem_stats(ct, &st);
+	OK_EQ(st.entries, 0, "and the table is empty");
+	idem_table_put(ct);
+}
+
 static void test_refs(void)
 {
 	struct idem_params p = {
@@ -269,8 +444,10 @@ static void test_refs(void)
 int main(void)
 {
 	test_basics();
+	test_body();
 	test_bounds();
 	test_threads();
+	test_pin_race();
 	test_refs();
 	return og_done();
 }

@@ -15,11 +15,13 @@ enum { E_FREE = 0, E_IN_FLIGHT, E_DONE, E_GONE };
 
 struct idem_entry {
 	uint64_t hash;	     /* of scope + key (seeded) */
-	uint64_t fp;	     /* request fingerprint of the claim */
+	uint64_t fp;	     /* request fingerprint of the claim: method, target, length */
+	uint64_t body_fp;    /* hash of the claim's body bytes, 0 = not known (streamed) */
 	uint64_t expires_ms; /* E_DONE/E_GONE: reusable from then on */
 	uint32_t tag;	     /* claim number: a stale owner cannot end a reused slot */
 	uint32_t head_len;   /* E_DONE: stored head bytes, then body_len bytes of body */
 	uint32_t body_len;
+	uint32_t pins; /* repeats reading their body to compare it: not reclaimed */
 	uint16_t key_len;
 	uint8_t state;
 	uint8_t scope_len;
@@ -71,16 +73,25 @@ static void count(_Atomic uint64_t *c)
 	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
 }
 
-uint64_t idem_hash(const struct idem_table *t, uint64_t h, const void *data, size_t len)
+uint64_t idem_hash_more(const struct idem_table *t, uint64_t h, const void *data, size_t len)
 {
 	const unsigned char *s = data;
 
-	/* FNV-1a from a per-table random start, then a murmur finaliser: keys are compared in
-	 * full, so the hash only spreads them; the seed keeps clients from aiming at a bucket */
+	/* FNV-1a from a per-table random start: keys are compared in full, so the hash only
+	 * spreads them; the seed keeps clients from aiming at a bucket. Bodies are compared by
+	 * this hash alone: not a MAC, but a collision needs the seed, and keys are per scope,
+	 * so a client could only confuse its own orders */
 	if (!h)
 		h = 14695981039346656037ull ^ t->seed;
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ s[i]) * 1099511628211ull;
+	return h;
+}
+
+uint64_t idem_hash(const struct idem_table *t, uint64_t h, const void *data, size_t len)
+{
+	/* a murmur finaliser over the FNV state */
+	h = idem_hash_more(t, h, data, len);
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;
@@ -181,8 +192,10 @@ static int scan(struct idem_table *t, uint32_t bi, const struct idem_id *id, uin
 	for (int w = 0; w < IDEM_WAYS; w++) {
 		struct idem_entry *e = &b->e[w];
 
-		if (e->state != E_FREE && e->state != E_IN_FLIGHT && e->expires_ms <= now_ms) {
-			/* past its window: reclaim it lazily, here under the lock */
+		if (e->state != E_FREE && e->state != E_IN_FLIGHT && e->expires_ms <= now_ms &&
+		    !e->pins) {
+			/* past its window: reclaim it lazily, here under the lock (a repeat still
+			 * reading its body to compare holds it: its head came within the window) */
 			e->state = E_FREE;
 			atomic_fetch_sub_explicit(&t->entries, 1, memory_order_relaxed);
 		}
@@ -198,13 +211,13 @@ static int scan(struct idem_table *t, uint32_t bi, const struct idem_id *id, uin
 	return -1;
 }
 
-static enum idem_verdict found(struct idem_table *t, struct idem_entry *e, uint32_t slot,
-			       const struct idem_id *id, char *out, uint32_t *head_len,
-			       uint32_t *body_len)
+/* The verdict for a finished entry <e> whose fingerprint matched, given the repeat's body
+ * hash <body_fp> (0 = unknown: then only a claim without a body hash is answered). */
+static enum idem_verdict finished(struct idem_table *t, struct idem_entry *e, uint32_t slot,
+				  uint64_t body_fp, char *out, uint32_t *head_len,
+				  uint32_t *body_len)
 {
-	if (e->state == E_IN_FLIGHT)
-		return IDEM_IN_FLIGHT;
-	if (e->fp != id->fp)
+	if (e->body_fp && e->body_fp != body_fp)
 		return IDEM_KEY_REUSED;
 	if (e->state == E_GONE)
 		return IDEM_NOT_REPLAYABLE;
@@ -212,6 +225,25 @@ static enum idem_verdict found(struct idem_table *t, struct idem_entry *e, uint3
 	*head_len = e->head_len;
 	*body_len = e->body_len;
 	return IDEM_REPLAY;
+}
+
+static enum idem_verdict found(struct idem_table *t, struct idem_entry *e, uint32_t slot,
+			       const struct idem_id *id, uint32_t *pslot, uint32_t *tag, char *out,
+			       uint32_t *head_len, uint32_t *body_len)
+{
+	if (e->state == E_IN_FLIGHT)
+		return IDEM_IN_FLIGHT;
+	if (e->fp != id->fp)
+		return IDEM_KEY_REUSED;
+	if (e->body_fp && !id->body_fp) {
+		/* the first's body is known and the repeat's is not yet: hold the entry until
+		 * the repeat has read its body and compares (idem_check_body) */
+		e->pins++;
+		*pslot = slot;
+		*tag = e->tag;
+		return IDEM_CHECK_BODY;
+	}
+	return finished(t, e, slot, id->body_fp, out, head_len, body_len);
 }
 
 enum idem_verdict idem_begin(struct idem_table *t, const struct idem_id *id, uint64_t now_ms,
@@ -246,7 +278,8 @@ enum idem_verdict idem_begin(struct idem_table *t, const struct idem_id *id, uin
 		if (way[i] >= 0) {
 			uint32_t s = bi[i] * IDEM_WAYS + (uint32_t)way[i];
 
-			v = found(t, &t->b[bi[i]].e[way[i]], s, id, out, head_len, body_len);
+			v = found(t, &t->b[bi[i]].e[way[i]], s, id, slot, tag, out, head_len,
+				  body_len);
 			goto out;
 		}
 	}
@@ -256,6 +289,8 @@ enum idem_verdict idem_begin(struct idem_table *t, const struct idem_id *id, uin
 
 		e->hash = h;
 		e->fp = id->fp;
+		e->body_fp = id->body_fp;
+		e->pins = 0;
 		e->expires_ms = 0;
 		e->tag = atomic_fetch_add_explicit(&t->tags, 1, memory_order_relaxed) + 1;
 		e->head_len = e->body_len = 0;
@@ -272,26 +307,83 @@ enum idem_verdict idem_begin(struct idem_table *t, const struct idem_id *id, uin
 out:
 	for (int i = n - 1; i >= 0; i--)
 		unlock(&t->b[bi[i]]);
+	if (v != IDEM_CHECK_BODY)
+		count(&t->verdicts[v]);
+	return v;
+}
+
+/* The entry of <slot> with bucket <*b> locked when it is still claim <tag> in a state of
+ * <mask> (bits of 1 << E_*); NULL (nothing locked) otherwise. */
+static struct idem_entry *entry_lock(struct idem_table *t, uint32_t slot, uint32_t tag,
+				     unsigned mask, struct idem_bucket **b)
+{
+	struct idem_entry *e;
+
+	if (slot / IDEM_WAYS >= t->n_buckets)
+		return NULL;
+	*b = &t->b[slot / IDEM_WAYS];
+	e = &(*b)->e[slot % IDEM_WAYS];
+	lock(*b);
+	if (e->tag == tag && (mask & (1u << e->state)))
+		return e;
+	unlock(*b);
+	return NULL;
+}
+
+int idem_set_body(struct idem_table *t, uint32_t slot, uint32_t tag, uint64_t body_fp)
+{
+	struct idem_bucket *b;
+	struct idem_entry *e = entry_lock(t, slot, tag, 1u << E_IN_FLIGHT, &b);
+
+	if (!e)
+		return -ESTALE;
+	e->body_fp = body_fp;
+	unlock(b);
+	return 0;
+}
+
+enum idem_verdict idem_check_body(struct idem_table *t, uint32_t slot, uint32_t tag,
+				  uint64_t body_fp, char *out, uint32_t *head_len,
+				  uint32_t *body_len)
+{
+	struct idem_bucket *b;
+	struct idem_entry *e = entry_lock(t, slot, tag, 1u << E_DONE | 1u << E_GONE, &b);
+	enum idem_verdict v;
+
+	if (!e || !e->pins) {
+		/* never happens unless misused: a pinned entry stays as it was */
+		if (e)
+			unlock(b);
+		count(&t->verdicts[IDEM_KEY_REUSED]);
+		return IDEM_KEY_REUSED;
+	}
+	e->pins--;
+	v = body_fp ? finished(t, e, slot, body_fp, out, head_len, body_len) : IDEM_KEY_REUSED;
+	unlock(b);
 	count(&t->verdicts[v]);
 	return v;
+}
+
+void idem_unpin(struct idem_table *t, uint32_t slot, uint32_t tag)
+{
+	struct idem_bucket *b;
+	struct idem_entry *e = entry_lock(t, slot, tag, 1u << E_DONE | 1u << E_GONE, &b);
+
+	if (!e)
+		return;
+	if (e->pins)
+		e->pins--;
+	unlock(b);
 }
 
 int idem_end(struct idem_table *t, uint32_t slot, uint32_t tag, enum idem_end_kind kind,
 	     uint64_t now_ms, uint32_t head_len, uint32_t body_len)
 {
-	uint32_t bi = slot / IDEM_WAYS;
 	struct idem_bucket *b;
-	struct idem_entry *e;
+	struct idem_entry *e = entry_lock(t, slot, tag, 1u << E_IN_FLIGHT, &b);
 
-	if (bi >= t->n_buckets)
+	if (!e)
 		return -ESTALE;
-	b = &t->b[bi];
-	e = &b->e[slot % IDEM_WAYS];
-	lock(b);
-	if (e->state != E_IN_FLIGHT || e->tag != tag) {
-		unlock(b);
-		return -ESTALE;
-	}
 	if (kind == IDEM_END_STORE && (uint64_t)head_len + body_len > t->p.max_response)
 		kind = IDEM_END_UNKNOWN;
 	switch (kind) {

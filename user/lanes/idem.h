@@ -20,6 +20,12 @@
  * hashes; the emptier one is taken), so the table fills evenly; when both are full of
  * in-flight or unexpired entries the claim is refused (IDEM_FULL): the table never forgets
  * a live key to make room, since forgetting is what would let an order through twice.
+ *
+ * The fingerprint has two parts: <fp> (method, target, length) known with the head, and
+ * <body_fp> (the body bytes) known once the body is read whole. The owner records its body's
+ * hash before forwarding (idem_set_body). A repeat that finds a finished entry with a body
+ * hash is told IDEM_CHECK_BODY: the entry is pinned (never reclaimed, even past its window)
+ * until the repeat brings its own body's hash to idem_check_body, or gives up (idem_unpin).
  */
 
 #define IDEM_WAYS	  8	  /* entries per bucket */
@@ -42,9 +48,12 @@ enum idem_verdict {
 	IDEM_REPLAY,	     /* a stored answer was copied out */
 	IDEM_NOT_REPLAYABLE, /* answered already, but the answer was not stored (too large, or
 			      * the request reached the upstream and its outcome is unknown) */
-	IDEM_KEY_REUSED,     /* the key was used with a different method, target or length */
+	IDEM_KEY_REUSED,     /* the key was used with a different method, target, length or body */
 	IDEM_FULL,	     /* no slot free in the key's bucket */
 	IDEM__N,
+	/* not an outcome (not counted): the first's body hash is known, so the repeat must read
+	 * its body and call idem_check_body (or idem_unpin) with *slot / *tag */
+	IDEM_CHECK_BODY = IDEM__N,
 };
 
 /* The identity of a request: its key, who sent it, and what it asked (fingerprint). */
@@ -54,6 +63,7 @@ struct idem_id {
 	uint8_t scope_len;	       /* 0 .. IDEM_SCOPE_MAX */
 	uint8_t scope[IDEM_SCOPE_MAX]; /* client identity (address, or header hash) */
 	uint64_t fp;		       /* method, target and length: idem_hash() */
+	uint64_t body_fp; /* body bytes (idem_hash_more, then idem_hash), 0 = unknown */
 };
 
 /* How an owner ends its claim (idem_end). */
@@ -77,17 +87,34 @@ const struct idem_params *idem_table_params(const struct idem_table *t);
 
 /* Seeded 64-bit hash of <len> bytes of <data>, continuing from <h> (0 to start). */
 uint64_t idem_hash(const struct idem_table *t, uint64_t h, const void *data, size_t len);
+/* The same hash over a stream fed in pieces, unfinished: the same bytes give the same state
+ * however they are split. Start with <h> 0; finish with idem_hash(t, h, NULL, 0). */
+uint64_t idem_hash_more(const struct idem_table *t, uint64_t h, const void *data, size_t len);
 
 /*
  * Look up <id> at <now_ms>. On IDEM_CLAIMED, *<slot> and *<tag> name the claim (for
- * idem_resp_area and idem_end). On IDEM_REPLAY, the stored answer is copied to <out> (room
- * for max_response bytes): *<head_len> bytes of head (status line and fields, no final
- * empty line), then *<body_len> bytes of body. Any thread; never blocks beyond the bucket's
- * spinlock.
+ * idem_resp_area, idem_set_body and idem_end); on IDEM_CHECK_BODY, the pinned entry (for
+ * idem_check_body or idem_unpin, one of which must follow). On IDEM_REPLAY, the stored
+ * answer is copied to <out> (room for max_response bytes): *<head_len> bytes of head (status
+ * line and fields, no final empty line), then *<body_len> bytes of body. Any thread; never
+ * blocks beyond the bucket's spinlock.
  */
 enum idem_verdict idem_begin(struct idem_table *t, const struct idem_id *id, uint64_t now_ms,
 			     uint32_t *slot, uint32_t *tag, char *out, uint32_t *head_len,
 			     uint32_t *body_len);
+/* The owner of claim <slot>/<tag> read its body whole: repeats compare theirs with <body_fp>
+ * (not 0). Returns 0 or -ESTALE. */
+int idem_set_body(struct idem_table *t, uint32_t slot, uint32_t tag, uint64_t body_fp);
+/*
+ * A repeat told IDEM_CHECK_BODY for <slot>/<tag> read its body whole: <body_fp> is its hash
+ * (0: it could not be read whole, so it cannot be the first's body). Unpins the entry and
+ * returns IDEM_REPLAY (copied out as by idem_begin), IDEM_NOT_REPLAYABLE or IDEM_KEY_REUSED.
+ */
+enum idem_verdict idem_check_body(struct idem_table *t, uint32_t slot, uint32_t tag,
+				  uint64_t body_fp, char *out, uint32_t *head_len,
+				  uint32_t *body_len);
+/* A repeat told IDEM_CHECK_BODY gives up before its body came (timeout, close). */
+void idem_unpin(struct idem_table *t, uint32_t slot, uint32_t tag);
 /* The response area of claimed <slot> (max_response bytes): only its owner writes it. */
 char *idem_resp_area(struct idem_table *t, uint32_t slot);
 /*

@@ -13,6 +13,10 @@
 #define GF_OVERFLOW 0x02 /* it did not fit the entry: not replayable */
 #define GF_CHUNKED  0x04 /* the captured body is chunked framing (decoded at the end) */
 
+/* c->rq->guard: what the guard holds for the request */
+#define G_CLAIM 1 /* the claim on its key: it is proxied, its answer captured */
+#define G_CHECK 2 /* a pin on its first's entry: its body is read, then compared */
+
 /* Room after a stored head for the fields a replay adds (Content-Length, ...). */
 #define REPLAY_EXTRA 160
 
@@ -71,6 +75,40 @@ static void send_replay(struct og_conn *c, uint32_t head_len, uint32_t body_len)
 			head_len + (size_t)n + body_len);
 }
 
+/* A large response buffer in c->rq->wb (a replay is copied there). 0, or -ENOMEM. */
+static int wb_large(struct og_conn *c)
+{
+	struct og_worker_priv *p = c->p;
+
+	if (c->rq->wb && c->rq->wb->cap >= OG_BUF_LARGE_CAP)
+		return 0;
+	buf_put(&p->bufs, c->rq->wb);
+	c->rq->wb = buf_get(&p->bufs, OG_BUF_LARGE_CAP);
+	return c->rq->wb ? 0 : -ENOMEM;
+}
+
+/* Answer the request as verdict <v> says (not IDEM_CLAIMED / IDEM_CHECK_BODY); a replay is in
+ * wb: <hl> bytes of head, <bl> of body. */
+static void answer(struct og_conn *c, enum idem_verdict v, uint32_t hl, uint32_t bl)
+{
+	switch (v) {
+	case IDEM_REPLAY:
+		send_replay(c, hl, bl);
+		return;
+	case IDEM_IN_FLIGHT:
+		conn_respond_error(c, 409, "idempotency-in-flight", 0);
+		return;
+	case IDEM_NOT_REPLAYABLE:
+		conn_respond_error(c, 409, "idempotency-not-replayable", 0);
+		return;
+	case IDEM_KEY_REUSED:
+		conn_respond_error(c, 422, "idempotency-key-reused", 0);
+		return;
+	default:
+		conn_respond_error(c, 503, "idempotency-table-full", 0);
+	}
+}
+
 static int guard_begin(struct og_conn *c, const struct http_msg *m, const char *buf, int head_len)
 {
 	struct idem_table *t = route_table(c);
@@ -96,50 +134,36 @@ static int guard_begin(struct og_conn *c, const struct http_msg *m, const char *
 		return 1;
 	}
 	fill_scope(t, ci, c, m, buf, &id);
-	/* the same key must come with the same request: method, target and length */
-	cl = m->body == HTTP_BODY_LENGTH ? m->content_length : UINT64_MAX;
+	/* the same key must come with the same request: method, target and length now, the
+	 * body bytes once read (guard_req_body); no body counts as length 0, chunked as none */
+	cl = m->body == HTTP_BODY_LENGTH ? m->content_length
+	     : m->body == HTTP_BODY_NONE ? 0
+					 : UINT64_MAX;
 	id.fp = idem_hash(t, 0, http_span_ptr(buf, m->method_s), m->method_s.len);
 	id.fp = idem_hash(t, id.fp, http_span_ptr(buf, m->target), m->target.len);
 	id.fp = idem_hash(t, id.fp, &cl, sizeof(cl));
-	if (!c->rq->wb || c->rq->wb->cap < OG_BUF_LARGE_CAP) {
-		buf_put(&p->bufs, c->rq->wb);
-		c->rq->wb = buf_get(&p->bufs, OG_BUF_LARGE_CAP);
-		if (!c->rq->wb) {
-			conn_close(c);
-			return 1;
-		}
+	id.body_fp = 0;
+	if (wb_large(c)) {
+		conn_close(c);
+		return 1;
 	}
 	v = idem_begin(t, &id, p->now_ms, &slot, &tag, c->rq->wb->data, &hl, &bl);
-	switch (v) {
-	case IDEM_CLAIMED:
+	if (v == IDEM_CLAIMED || v == IDEM_CHECK_BODY) {
 		c->rpos -= head_len; /* proxy_start consumes it */
-		c->rq->guard = 1;
+		c->rq->guard = v == IDEM_CLAIMED ? G_CLAIM : G_CHECK;
 		c->rq->guard_slot = slot;
 		c->rq->guard_tag = tag;
 		c->rq->guard_flags = 0;
 		c->rq->guard_head = c->rq->guard_body = 0;
 		return 0;
-	case IDEM_REPLAY:
-		/* a client waiting for 100 Continue may never send its body: close after */
-		if ((m->flags & HTTP_F_EXPECT_CONTINUE) && m->body != HTTP_BODY_NONE) {
-			c->flags |= CF_CLOSE;
-			c->rq->body_kind = HTTP_BODY_NONE;
-		}
-		send_replay(c, hl, bl);
-		return 1;
-	case IDEM_IN_FLIGHT:
-		conn_respond_error(c, 409, "idempotency-in-flight", 0);
-		return 1;
-	case IDEM_NOT_REPLAYABLE:
-		conn_respond_error(c, 409, "idempotency-not-replayable", 0);
-		return 1;
-	case IDEM_KEY_REUSED:
-		conn_respond_error(c, 422, "idempotency-key-reused", 0);
-		return 1;
-	default:
-		conn_respond_error(c, 503, "idempotency-table-full", 0);
-		return 1;
 	}
+	/* a client waiting for 100 Continue may never send its body: close after */
+	if (v == IDEM_REPLAY && (m->flags & HTTP_F_EXPECT_CONTINUE) && m->body != HTTP_BODY_NONE) {
+		c->flags |= CF_CLOSE;
+		c->rq->body_kind = HTTP_BODY_NONE;
+	}
+	answer(c, v, hl, bl);
+	return 1;
 }
 
 static void capture(struct og_conn *c, const void *data, size_t len)
@@ -185,9 +209,11 @@ static void guard_resp_head(struct og_conn *c, const struct http_msg *m, const c
 		c->rq->guard_flags |= GF_CHUNKED;
 }
 
-/* Decode the chunked body at <b> (<len> bytes, already validated by the proxy) in place;
- * returns the decoded length, or -1 when it does not parse. */
-static long dechunk(char *b, size_t len)
+/* Walk the chunked body at <b> (<len> bytes, already validated by the proxy), handing each
+ * piece of data to <fn> in order; returns the decoded length, or -1 when it does not parse.
+ * Trailers are dropped, like the proxy's own framing. */
+static long chunks_walk(const char *b, size_t len, void (*fn)(void *ctx, const char *d, size_t n),
+			void *ctx)
 {
 	size_t in = 0, out = 0;
 
@@ -210,10 +236,10 @@ static long dechunk(char *b, size_t len)
 		if (++in > len)
 			return -1;
 		if (!sz)
-			return (long)out; /* trailers are dropped, like the proxy's own framing */
+			return (long)out;
 		if (sz > len - in)
 			return -1;
-		memmove(b + out, b + in, sz);
+		fn(ctx, b + in, sz);
 		out += sz;
 		in += sz;
 		if (in < len && b[in] == '\r')
@@ -222,6 +248,83 @@ static long dechunk(char *b, size_t len)
 			return -1;
 		in++;
 	}
+}
+
+struct dechunk_ctx {
+	char *out; /* decoded bytes go here: never ahead of the walk, so in place is safe */
+};
+
+static void dechunk_piece(void *ctx, const char *d, size_t n)
+{
+	struct dechunk_ctx *x = ctx;
+
+	memmove(x->out, d, n);
+	x->out += n;
+}
+
+/* Decode the chunked body at <b> (<len> bytes) in place; the decoded length or -1. */
+static long dechunk(char *b, size_t len)
+{
+	struct dechunk_ctx x = {b};
+
+	return chunks_walk(b, len, dechunk_piece, &x);
+}
+
+struct hash_ctx {
+	const struct idem_table *t;
+	uint64_t h;
+};
+
+static void hash_piece(void *ctx, const char *d, size_t n)
+{
+	struct hash_ctx *x = ctx;
+
+	x->h = idem_hash_more(x->t, x->h, d, n);
+}
+
+/* The fingerprint of a request body: its bytes (chunked framing decoded, so the same bytes
+ * in other chunks are the same body). 0 when chunked framing does not parse. */
+static uint64_t body_hash(const struct idem_table *t, const char *data, uint32_t len, int chunked)
+{
+	struct hash_ctx x = {t, idem_hash_more(t, 0, "body", 4)};
+
+	if (!chunked)
+		x.h = idem_hash_more(t, x.h, data, len);
+	else if (chunks_walk(data, len, hash_piece, &x) < 0)
+		return 0;
+	return idem_hash(t, x.h, NULL, 0);
+}
+
+/*
+ * The request body is read as far as it will be before going upstream. The owner of a claim
+ * records its hash when it has it whole (else the key keeps only method, target and length).
+ * A repeat pinned to its first compares: replay, 409 not-replayable or 422; a body it could
+ * not read whole (it outgrew the buffer, or the route streams) cannot be the first's.
+ */
+static int guard_req_body(struct og_conn *c, const char *data, uint32_t len, int chunked, int whole)
+{
+	struct idem_table *t = route_table(c);
+	uint64_t h = whole ? body_hash(t, data, len, chunked) : 0;
+	uint32_t hl = 0, bl = 0;
+	enum idem_verdict v;
+
+	if (c->rq->guard == G_CLAIM) {
+		/* an empty body with a length is all in the head's fingerprint: its repeats are
+		 * answered at once; a chunked one may decode to anything, so it is kept */
+		if (h && (len || chunked))
+			idem_set_body(t, c->rq->guard_slot, c->rq->guard_tag, h);
+		return 0;
+	}
+	if (wb_large(c)) {
+		idem_unpin(t, c->rq->guard_slot, c->rq->guard_tag);
+		c->rq->guard = 0;
+		conn_close(c);
+		return 1;
+	}
+	v = idem_check_body(t, c->rq->guard_slot, c->rq->guard_tag, h, c->rq->wb->data, &hl, &bl);
+	c->rq->guard = 0; /* unpinned */
+	answer(c, v, hl, bl);
+	return 1;
 }
 
 static void guard_resp_body(struct og_conn *c, const char *data, size_t len, int done)
@@ -248,6 +351,11 @@ static void guard_end(struct og_conn *c)
 	struct idem_table *t = route_table(c);
 	enum idem_end_kind k;
 
+	if (c->rq->guard == G_CHECK) { /* gave up before its body came: let the entry go */
+		idem_unpin(t, c->rq->guard_slot, c->rq->guard_tag);
+		c->rq->guard = 0;
+		return;
+	}
 	if ((c->rq->guard_flags & (GF_DONE | GF_OVERFLOW)) == GF_DONE)
 		k = IDEM_END_STORE;
 	else if (c->rq->up_sent || (c->rq->guard_flags & GF_DONE))
@@ -261,6 +369,7 @@ static void guard_end(struct og_conn *c)
 
 static const struct proxy_guard idem_ops = {
     .begin = guard_begin,
+    .req_body = guard_req_body,
     .resp_head = guard_resp_head,
     .resp_body = guard_resp_body,
     .end = guard_end,

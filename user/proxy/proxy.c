@@ -460,6 +460,20 @@ static int buffer_room(struct og_conn *c, uint32_t take)
 	return 0;
 }
 
+/* The request body is as complete as it gets before anything goes upstream: <len> bytes at
+ * <data> (chunked framing when <chunked>), all of it when <whole>. The guard may answer the
+ * request here (a repeat compared with its first); then <hb> is let go and 1 returned. */
+static int guard_req_body(struct og_conn *c, struct og_buf *hb, const char *data, uint32_t len,
+			  int chunked, int whole)
+{
+	struct og_worker_priv *p = c->p;
+
+	if (!c->rq->guard || !proxy_guard->req_body(c, data, len, chunked, whole))
+		return 0;
+	buf_put(&p->bufs, hb); /* only now: <data> points into it */
+	return 1;
+}
+
 /*
  * Read a small request body whole into up_hb behind the rewritten head, then go upstream
  * with one self-contained request (which a retry can also resend). An incomplete or
@@ -471,6 +485,7 @@ static void proxy_buffer(struct og_conn *c)
 {
 	struct og_worker_priv *p = c->p;
 	struct og_buf *hb;
+	int chunked = c->rq->body_kind == HTTP_BODY_CHUNKED, all = 0;
 
 	for (;;) {
 		int r = body_collect(c), whole = r == 0;
@@ -496,6 +511,7 @@ static void proxy_buffer(struct og_conn *c)
 		}
 		if (whole) {
 			c->rq->body_kind = HTTP_BODY_NONE;
+			all = 1;
 			break;
 		}
 		n = conn_read(c);
@@ -518,6 +534,9 @@ static void proxy_buffer(struct og_conn *c)
 	c->rq->up_hb = NULL;
 	c->rq->buffering = 0;
 	tw_disarm(&p->tw, &c->tm);
+	if (guard_req_body(c, hb, hb->data + c->rq->up_head_len - c->rq->body_buffered,
+			   c->rq->body_buffered, chunked, all))
+		return;
 	proxy_attempt(c, hb, 0, NULL);
 }
 
@@ -595,6 +614,8 @@ static void proxy_go(struct og_conn *c, struct og_buf *hb)
 		proxy_buffer(c);
 		return;
 	}
+	if (guard_req_body(c, hb, NULL, 0, 0, c->rq->body_kind == HTTP_BODY_NONE))
+		return;
 	proxy_attempt(c, hb, 0, NULL);
 }
 

@@ -29,14 +29,19 @@ void proxy_abort(struct og_conn *c);
  * test. Worker thread.
  *   begin: head parsed, route chosen, nothing consumed yet. Returns 1 when it answered the
  *          request (it consumed the head then), 0 to proxy it.
+ *   req_body: the request body is as complete as it gets before anything goes upstream:
+ *          <len> bytes at <data> (as framed by the client: chunked when <chunked>), all of it
+ *          when <whole> (else the rest streams, or nothing was buffered). Returns 1 when it
+ *          answered the request instead (the head and the buffered body are consumed).
  *   resp_head / resp_body: the upstream's response head, then its body bytes as they come
  *          (as framed by the upstream), <done> 1 with the last piece (or alone).
  *   end:   the request is over (answered or not; c->rq->up_sent says whether a byte of it
  *          reached an upstream). Called from request accounting while c->rq->rt is held.
- * The last three only while c->rq->guard is set (begin sets it).
+ * The last four only while c->rq->guard is set (begin sets it).
  */
 struct proxy_guard {
 	int (*begin)(struct og_conn *c, const struct http_msg *m, const char *buf, int head_len);
+	int (*req_body)(struct og_conn *c, const char *data, uint32_t len, int chunked, int whole);
 	void (*resp_head)(struct og_conn *c, const struct http_msg *m, const char *buf);
 	void (*resp_body)(struct og_conn *c, const char *data, size_t len, int done);
 	void (*end)(struct og_conn *c);
