@@ -15,6 +15,11 @@
  * random-source flood of any protocol only overwrites slots. A slot a flood
  * overwrote between two packets of a real flow delays its admission by one
  * packet; the packets meanwhile are classified and counted per lane as usual.
+ *
+ * The slot also carries the first packet's classification (lane, its source,
+ * the rules generation and the pin sequence it was resolved at), so the
+ * admitting packet, while rules_gen has not moved, skips the pin, port and
+ * og_pin_hint lookups and the entry starts with the lane the SYN was given.
  */
 
 /* 64-bit multiply-xorshift mix of the 40-byte key, word by word. */
@@ -30,42 +35,63 @@ static __always_inline __u64 og_key_hash(const struct og_flow_key *k)
 	return h ^ (h >> 29);
 }
 
-/* Outcome of og_admit_check. */
-#define OG_ADMIT_NO  0 /* remembered (or refused); no og_flows entry */
-#define OG_ADMIT_YES 1 /* insert now; *prior holds the packets seen before */
-
-/*
- * Records one packet of a stateless flow, or admits it. <prior> receives the
- * slot's counts on admission so the new entry starts with them.
- */
-static __always_inline int og_admit_check(const struct og_flow_key *k, __u32 len, __u8 syn,
-					  struct og_admit_slot *prior)
+/* The og_admit slot of <k> (NULL only if the map lookup fails) and, in <tag>, the
+ * key's tag: the slot belongs to <k> when slot->tag == *tag. */
+static __always_inline struct og_admit_slot *og_admit_slot(const struct og_flow_key *k, __u32 *tag)
 {
 	__u64 h = og_key_hash(k);
 	__u32 idx = (__u32)h & (OG_ADMIT_SLOTS - 1);
-	__u32 tag = (__u32)(h >> 32) | 1;
-	struct og_admit_slot *s = bpf_map_lookup_elem(&og_admit, &idx);
 
-	if (!s)
-		return OG_ADMIT_NO;
-	if (s->tag != tag) {
-		s->tag = tag;
-		s->bytes = len;
-		s->pkts = 1;
-		s->syns = syn;
-		return OG_ADMIT_NO;
-	}
-	if (syn) {
-		s->bytes += len;
-		if (s->pkts < 0xffff)
-			s->pkts++;
-		if (s->syns < 0xffff)
-			s->syns++;
-		return OG_ADMIT_NO;
-	}
-	*prior = *s;
-	s->tag = 0;
-	return OG_ADMIT_YES;
+	*tag = (__u32)(h >> 32) | 1;
+	return bpf_map_lookup_elem(&og_admit, &idx);
+}
+
+/* Starts <s> over for the flow of <tag>: this packet is its first. */
+static __always_inline void og_admit_start(struct og_admit_slot *s, __u32 tag, __u32 len, __u8 syn,
+					   __u64 now)
+{
+	s->tag = tag;
+	s->bytes = len;
+	s->pkts = 1;
+	s->syns = syn;
+	s->first_ns = now;
+}
+
+/* Adds one more stateless packet (a SYN retransmit) to the flow's slot. */
+static __always_inline void og_admit_add(struct og_admit_slot *s, __u32 len, __u8 syn)
+{
+	s->bytes += len;
+	if (s->pkts < 0xffff)
+		s->pkts++;
+	if (s->syns < 0xffff && syn)
+		s->syns++;
+}
+
+/* Records the classification the slot's flow was given at rules generation <gen>,
+ * with <pin_seq> read before it. */
+static __always_inline void og_admit_note(struct og_admit_slot *s, __u32 gen, __u32 pin_seq,
+					  __u8 lane, __u8 lane_src)
+{
+	s->gen = gen;
+	s->pin_seq = pin_seq;
+	s->lane = lane;
+	s->lane_src = lane_src;
+}
+
+/* The og_flows value of a flow admitted by a packet of <len> bytes at <now>: the
+ * slot's counts plus this packet, and the slot's classification. */
+static __always_inline void og_admit_value(const struct og_admit_slot *s, __u32 len, __u64 now,
+					   struct og_flow_stats *v)
+{
+	v->pkts = s->pkts + 1;
+	v->bytes = s->bytes + len;
+	v->first_ns = s->first_ns;
+	v->last_ns = now;
+	v->syns = s->syns;
+	v->gen = s->gen;
+	v->lane = s->lane;
+	v->lane_src = s->lane_src;
+	v->pin_seq = s->pin_seq;
 }
 
 #endif /* OG_ADMIT_H */

@@ -177,40 +177,17 @@ static __always_inline int og_stage_unclassified(const struct og_config *cfg, st
 }
 
 /*
- * A flow without og_flows state: source gate, classification, admission. Only
- * an admitted flow (see admit.h) costs the LRU insert and the real clock read.
+ * Inserts the flow <s> admits into og_flows, with the slot's counts and
+ * classification, and empties the slot. Only an admitted flow costs the insert.
  */
-static __always_inline int og_stage_new(const struct og_config *cfg, struct og_xctx *x)
+static __always_inline int og_stage_admit(const struct og_config *cfg, struct og_xctx *x,
+				    struct og_admit_slot *s)
 {
-	struct og_src_rule *rule = NULL;
 	struct og_flow_stats nv = {};
-	struct og_admit_slot prior;
-	__u32 pseq = 0;
-	struct og_res r;
-	int v, err;
+	int err;
 
-	x->now = og_now();
-	x->stateless = 1;
-	v = og_src_gate(cfg, x, &rule);
-	if (v != OG_CONTINUE)
-		return v;
-	if (!x->p.syn) /* a SYN is never admitted: no pin sequence to cache */
-		pseq = og_pin_seq(&x->p.key);
-	og_resolve_rule(cfg, &x->p.key, rule, x->p.syn, &r);
-	x->lane = r.lane;
-	x->lane_src = r.lane_src;
-	if (og_admit_check(&x->p.key, x->len, x->p.syn, &prior) != OG_ADMIT_YES)
-		return OG_CONTINUE;
-	x->now = og_now_slow();
-	nv.pkts = prior.pkts + 1;
-	nv.bytes = prior.bytes + x->len;
-	nv.first_ns = x->now;
-	nv.last_ns = x->now;
-	nv.syns = prior.syns;
-	nv.gen = cfg->rules_gen;
-	nv.lane = r.lane;
-	nv.lane_src = r.lane_src;
-	nv.pin_seq = pseq;
+	og_admit_value(s, x->len, x->now, &nv);
+	s->tag = 0;
 	err = bpf_map_update_elem(&og_flows, &x->p.key, &nv, BPF_NOEXIST);
 	if (!err) {
 		x->new_flow = 1;
@@ -223,6 +200,52 @@ static __always_inline int og_stage_new(const struct og_config *cfg, struct og_x
 		return XDP_DROP;
 	}
 	return OG_CONTINUE;
+}
+
+/*
+ * A flow without og_flows state: source gate, then admission (see admit.h). A
+ * packet whose slot already holds a classification at the current rules_gen
+ * (the handshake's ACK after its SYN) takes the lane from there: no pin, port
+ * or og_pin_hint lookup. Any other is classified and the slot records it.
+ */
+static __always_inline int og_stage_new(const struct og_config *cfg, struct og_xctx *x)
+{
+	struct og_src_rule *rule = NULL;
+	struct og_admit_slot *s;
+	__u32 tag, pseq;
+	struct og_res r;
+	int v;
+
+	x->now = og_now_sync();
+	x->stateless = 1;
+	v = og_src_gate(cfg, x, &rule);
+	if (v != OG_CONTINUE)
+		return v;
+	s = og_admit_slot(&x->p.key, &tag);
+	if (s && s->tag == tag && !x->p.syn && s->gen == cfg->rules_gen) {
+		x->lane = s->lane;
+		x->lane_src = s->lane_src;
+		return og_stage_admit(cfg, x, s);
+	}
+	/* Read before og_flow_lane, so a pin written after it moves the sequence. */
+	pseq = og_pin_seq(&x->p.key);
+	/* A SYN opens a connection the daemon cannot have pinned yet. */
+	og_resolve_rule(cfg, &x->p.key, rule, x->p.syn, &r);
+	x->lane = r.lane;
+	x->lane_src = r.lane_src;
+	if (!s)
+		return OG_CONTINUE;
+	og_admit_note(s, cfg->rules_gen, pseq, r.lane, r.lane_src);
+	if (s->tag != tag) {
+		og_admit_start(s, tag, x->len, x->p.syn, x->now);
+		return OG_CONTINUE;
+	}
+	/* The flow's slot: a SYN retransmit, or rules_gen moved since it was noted. */
+	if (x->p.syn) {
+		og_admit_add(s, x->len, 1);
+		return OG_CONTINUE;
+	}
+	return og_stage_admit(cfg, x, s);
 }
 
 /* Caches a resolution in the flow's per-CPU value. */
