@@ -270,8 +270,9 @@ static struct og_bpf *og_open_file(const char *path)
 	s->skeleton->data = buf;
 	s->skeleton->data_sz = len;
 	if (bpf_object__open_skeleton(s->skeleton, NULL)) {
-		fprintf(stderr, "bpf_bench: open %s: %s (not an og object with our maps and "
-				"programs?)\n",
+		fprintf(stderr,
+			"bpf_bench: open %s: %s (not an og object with our maps and "
+			"programs?)\n",
 			path, strerror(errno));
 		og_bpf__destroy(s);
 		return NULL;
@@ -389,8 +390,7 @@ static void target_rules(struct target *t)
 
 /* The case list of <t>: the baselines (trivial and flood harness from <tobj>, xdp-filter
  * <xf_fd> or -1) and og_xdp/og_tc_out. */
-static void target_cases(struct target *t, const struct pkts *p, struct bpf_object *tobj,
-			 int xf_fd)
+static void target_cases(struct target *t, const struct pkts *p, struct bpf_object *tobj, int xf_fd)
 {
 	int x = bpf_program__fd(t->s->progs.og_xdp);
 	struct bpf_program *fp = bpf_object__find_program_by_name(tobj, "flood_xdp");
@@ -398,13 +398,16 @@ static void target_cases(struct target *t, const struct pkts *p, struct bpf_obje
 	struct bcase *c = t->c;
 	int n = 0;
 
-	c[n++] = (struct bcase){
-	    row_name[R_TRIV], K_TRIVIAL,
-	    bpf_program__fd(bpf_object__find_program_by_name(tobj, "trivial_xdp")),
-	    p->known,	      p->l_known,
-	    XDP_PASS};
+	c[n++] =
+	    (struct bcase){row_name[R_TRIV],
+			   K_TRIVIAL,
+			   bpf_program__fd(bpf_object__find_program_by_name(tobj, "trivial_xdp")),
+			   p->known,
+			   p->l_known,
+			   XDP_PASS};
 	if (xf_fd >= 0)
-		c[n++] = (struct bcase){row_name[R_XF], K_XF, xf_fd, p->known, p->l_known, XDP_PASS};
+		c[n++] =
+		    (struct bcase){row_name[R_XF], K_XF, xf_fd, p->known, p->l_known, XDP_PASS};
 	c[n++] = (struct bcase){row_name[R_KNOWN], K_KNOWN, x, p->known, p->l_known, XDP_PASS};
 	c[n++] = (struct bcase){row_name[R_PIN], K_PLAIN, x, p->pin, p->l_pin, XDP_PASS};
 	c[n++] = (struct bcase){row_name[R_THR_SET], K_THR_SET, x, p->miss, p->l_miss, XDP_PASS};
@@ -414,18 +417,28 @@ static void target_cases(struct target *t, const struct pkts *p, struct bpf_obje
 	 * target; the harness alone (target trivial) is measured and subtracted. */
 	t->flood_map = fm ? bpf_map__fd(fm) : -1;
 	if (fp && t->flood_map >= 0) {
-		c[n++] = (struct bcase){"flood harness -> trivial", K_HARNESS, bpf_program__fd(fp),
-					p->flood, p->l_flood, XDP_PASS};
-		c[n++] = (struct bcase){"flood harness -> og_xdp", K_FLOOD, bpf_program__fd(fp),
-					p->flood, p->l_flood, XDP_PASS};
+		c[n++] = (struct bcase){"flood harness -> trivial",
+					K_HARNESS,
+					bpf_program__fd(fp),
+					p->flood,
+					p->l_flood,
+					XDP_PASS};
+		c[n++] = (struct bcase){"flood harness -> og_xdp",
+					K_FLOOD,
+					bpf_program__fd(fp),
+					p->flood,
+					p->l_flood,
+					XDP_PASS};
 	}
-	c[n++] = (struct bcase){
-	    row_name[R_TRIV_TC], K_TRIV_TC,
-	    bpf_program__fd(bpf_object__find_program_by_name(tobj, "trivial_tc")),
-	    p->reply,		 p->l_reply,
-	    (__u32)-1};
-	c[n++] = (struct bcase){row_name[R_TC], K_TC, bpf_program__fd(t->s->progs.og_tc_out),
-				p->reply, p->l_reply, (__u32)-1};
+	c[n++] =
+	    (struct bcase){row_name[R_TRIV_TC],
+			   K_TRIV_TC,
+			   bpf_program__fd(bpf_object__find_program_by_name(tobj, "trivial_tc")),
+			   p->reply,
+			   p->l_reply,
+			   (__u32)-1};
+	c[n++] = (struct bcase){row_name[R_TC], K_TC,	    bpf_program__fd(t->s->progs.og_tc_out),
+				p->reply,	p->l_reply, (__u32)-1};
 	t->n = n;
 }
 
@@ -440,8 +453,7 @@ static void target_calibrate(struct target *t, const struct pkts *p)
 		run_once(bpf_program__fd(t->s->progs.og_xdp), p->known, p->l_known, 10000,
 			 XDP_PASS);
 	if (!tick || !*tick)
-		fprintf(stderr, "bpf_bench: %s: og_xdp clock not calibrated after 3 s\n",
-			t->label);
+		fprintf(stderr, "bpf_bench: %s: og_xdp clock not calibrated after 3 s\n", t->label);
 }
 
 /* One round of every case of <t>; returns 0 or a negative errno. */
@@ -468,8 +480,8 @@ static int target_round(struct target *t, const struct pkts *p, int r, int repea
 		}
 		if (cb->kind == K_HARNESS || cb->kind == K_FLOOD) {
 			__u32 zero = 0;
-			int target = cb->kind == K_FLOOD ? bpf_program__fd(t->s->progs.og_xdp)
-							 : triv_fd;
+			int target =
+			    cb->kind == K_FLOOD ? bpf_program__fd(t->s->progs.og_xdp) : triv_fd;
 
 			if (bpf_map_update_elem(t->flood_map, &zero, &target, BPF_ANY))
 				return -errno;
@@ -493,7 +505,8 @@ static int target_round(struct target *t, const struct pkts *p, int r, int repea
 	t->triv_r1[r] = t1[128];
 	t->kn1[r] = case_oneshot(bpf_program__fd(t->s->progs.og_xdp), p->known, p->l_known);
 	t->nf1[r] = case_new_flow(t->s, 1024 + (r % 8) * 4096, 0);
-	t->nf2[r] = t->nf1[r] < 0 ? t->nf1[r] : case_new_flow(t->s, 1024 + (r % 8) * 4096 + 2048, 1);
+	t->nf2[r] =
+	    t->nf1[r] < 0 ? t->nf1[r] : case_new_flow(t->s, 1024 + (r % 8) * 4096 + 2048, 1);
 	if (t->nf1[r] < 0 || t->nf2[r] < 0) {
 		fprintf(stderr, "bpf_bench: %s: new flow: %s\n", t->label,
 			strerror(-(t->nf1[r] < 0 ? t->nf1[r] : t->nf2[r])));
@@ -598,8 +611,8 @@ static int goal(const struct figures *f, int row, double limit, const char *what
 		return 1;
 	}
 	ok = f->max[row] <= limit;
-	printf("  %-40s max %7.1f  (median %.1f, min %.1f) ns, limit %.0f: %s\n", what,
-	       f->max[row], f->med[row], f->min[row], limit, ok ? "PASS" : "FAIL");
+	printf("  %-40s max %7.1f  (median %.1f, min %.1f) ns, limit %.0f: %s\n", what, f->max[row],
+	       f->med[row], f->min[row], limit, ok ? "PASS" : "FAIL");
 	return ok;
 }
 
@@ -712,7 +725,8 @@ int main(int argc, char **argv)
 	}
 	for (r = 0; r < runs; r++)
 		for (i = 0; i < nt; i++)
-			/* Alternate which object goes first, so neither always follows the other. */
+			/* Alternate which object goes first, so neither always follows the other.
+			 */
 			if (target_round(&tg[(i + r) % nt], &p, r, repeat, triv_fd))
 				return 1;
 	for (i = 0; i < nt; i++)
@@ -722,15 +736,17 @@ int main(int argc, char **argv)
 	       "max over the rounds\n",
 	       runs, repeat);
 	print_table("og_xdp (this build)", &fg[0]);
-	printf("(TC rows: x trivial = x the trivial TC program; one-shot rows: one run per distinct "
-	       "packet on a cold cache, median of %d, with the timer's overhead removed (trivial at "
-	       "repeat=1: median %.1f ns); flood: harness with og_xdp - harness with trivial + "
-	       "trivial)\n",
-	       NEW_FLOW_PKTS, median(tg[0].triv_r1, runs));
+	printf(
+	    "(TC rows: x trivial = x the trivial TC program; one-shot rows: one run per distinct "
+	    "packet on a cold cache, median of %d, with the timer's overhead removed (trivial at "
+	    "repeat=1: median %.1f ns); flood: harness with og_xdp - harness with trivial + "
+	    "trivial)\n",
+	    NEW_FLOW_PKTS, median(tg[0].triv_r1, runs));
 	if (nt == 2) {
 		printf("\n");
 		print_table("base (--base object, same rounds, interleaved)", &fg[1]);
-		printf("\nA/B: this build / base, per row: median of the per-round ratios (min-max)\n");
+		printf("\nA/B: this build / base, per row: median of the per-round ratios "
+		       "(min-max)\n");
 		for (row = 0; row < R_N; row++) {
 			double q[MAX_RUNS];
 

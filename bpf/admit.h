@@ -3,7 +3,7 @@
 #ifndef OG_ADMIT_H
 #define OG_ADMIT_H
 
-#include "maps.h"
+#include "lane.h"
 
 /*
  * A spoofed-source flood is one packet per flow, so inserting every first
@@ -16,10 +16,12 @@
  * overwrote between two packets of a real flow delays its admission by one
  * packet; the packets meanwhile are classified and counted per lane as usual.
  *
- * The slot also carries the first packet's classification (lane, its source,
- * the rules generation and the pin sequence it was resolved at), so the
- * admitting packet, while rules_gen has not moved, skips the pin, port and
- * og_pin_hint lookups and the entry starts with the lane the SYN was given.
+ * A SYN also leaves its classification (lane, lane source, rules_gen) in the
+ * slot: the handshake's ACK, while rules_gen has not moved, is admitted on it
+ * without a second resolution (no pin or port lookup). The pin lookup a SYN
+ * skips is not owed either: the daemon sees a connection only once its ACK
+ * has passed, so it cannot have pinned it before (ordergated listens without
+ * TCP Fast Open, which would hand it the SYN's data earlier).
  */
 
 /* 64-bit multiply-xorshift mix of the 40-byte key, word by word. */
@@ -36,7 +38,7 @@ static __always_inline __u64 og_key_hash(const struct og_flow_key *k)
 }
 
 /* The og_admit slot of <k> (NULL only if the map lookup fails) and, in <tag>, the
- * key's tag: the slot belongs to <k> when slot->tag == *tag. */
+ * key's tag: the slot holds <k>'s packets when slot->tag == *tag. */
 static __always_inline struct og_admit_slot *og_admit_slot(const struct og_flow_key *k, __u32 *tag)
 {
 	__u64 h = og_key_hash(k);
@@ -46,52 +48,49 @@ static __always_inline struct og_admit_slot *og_admit_slot(const struct og_flow_
 	return bpf_map_lookup_elem(&og_admit, &idx);
 }
 
-/* Starts <s> over for the flow of <tag>: this packet is its first. */
-static __always_inline void og_admit_start(struct og_admit_slot *s, __u32 tag, __u32 len, __u8 syn,
-					   __u64 now)
+/* Whether the ACK (non-SYN) packet of <s>'s flow may take the lane its SYN was
+ * given: a SYN wrote the slot, at the rules generation <gen> still current. */
+static __always_inline int og_admit_classified(const struct og_admit_slot *s, __u32 gen)
 {
-	s->tag = tag;
-	s->bytes = len;
-	s->pkts = 1;
-	s->syns = syn;
-	s->first_ns = now;
+	return s->syns && s->gen == gen;
 }
 
-/* Adds one more stateless packet (a SYN retransmit) to the flow's slot. */
-static __always_inline void og_admit_add(struct og_admit_slot *s, __u32 len, __u8 syn)
+/*
+ * Records one stateless packet of <len> bytes in <s>, the slot of <tag>: the
+ * flow's first (a flood's only) packet overwrites it. A SYN also leaves the
+ * lane <r> it was classified with at rules generation <gen>.
+ */
+static __always_inline void og_admit_record(struct og_admit_slot *s, __u32 tag, __u32 len, __u8 syn,
+					    __u32 gen, const struct og_res *r)
 {
-	s->bytes += len;
-	if (s->pkts < 0xffff)
-		s->pkts++;
-	if (s->syns < 0xffff && syn)
-		s->syns++;
-}
-
-/* Records the classification the slot's flow was given at rules generation <gen>,
- * with <pin_seq> read before it. */
-static __always_inline void og_admit_note(struct og_admit_slot *s, __u32 gen, __u32 pin_seq,
-					  __u8 lane, __u8 lane_src)
-{
-	s->gen = gen;
-	s->pin_seq = pin_seq;
-	s->lane = lane;
-	s->lane_src = lane_src;
+	if (s->tag != tag) {
+		s->tag = tag;
+		s->bytes = len;
+		s->pkts = 1;
+		s->syns = 0;
+	} else {
+		s->bytes += len;
+		if (s->pkts < 0xffff)
+			s->pkts++;
+	}
+	if (syn) {
+		if (s->syns < 0xff)
+			s->syns++;
+		s->gen = gen;
+		s->lane = (r->lane & 0xf) | r->lane_src << 4;
+	}
 }
 
 /* The og_flows value of a flow admitted by a packet of <len> bytes at <now>: the
- * slot's counts plus this packet, and the slot's classification. */
+ * slot's counts plus this packet. */
 static __always_inline void og_admit_value(const struct og_admit_slot *s, __u32 len, __u64 now,
 					   struct og_flow_stats *v)
 {
 	v->pkts = s->pkts + 1;
 	v->bytes = s->bytes + len;
-	v->first_ns = s->first_ns;
+	v->first_ns = now;
 	v->last_ns = now;
 	v->syns = s->syns;
-	v->gen = s->gen;
-	v->lane = s->lane;
-	v->lane_src = s->lane_src;
-	v->pin_seq = s->pin_seq;
 }
 
 #endif /* OG_ADMIT_H */

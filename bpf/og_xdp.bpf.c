@@ -177,16 +177,22 @@ static __always_inline int og_stage_unclassified(const struct og_config *cfg, st
 }
 
 /*
- * Inserts the flow <s> admits into og_flows, with the slot's counts and
- * classification, and empties the slot. Only an admitted flow costs the insert.
+ * Inserts the flow <s> admits into og_flows: the slot's counts plus this packet,
+ * the lane <r> and the pin sequence <pseq> it was resolved with, and empties the
+ * slot. Only an admitted flow costs the insert.
  */
 static __always_inline int og_stage_admit(const struct og_config *cfg, struct og_xctx *x,
-				    struct og_admit_slot *s)
+					  struct og_admit_slot *s, const struct og_res *r,
+					  __u32 pseq)
 {
 	struct og_flow_stats nv = {};
 	int err;
 
 	og_admit_value(s, x->len, x->now, &nv);
+	nv.gen = cfg->rules_gen;
+	nv.lane = r->lane;
+	nv.lane_src = r->lane_src;
+	nv.pin_seq = pseq;
 	s->tag = 0;
 	err = bpf_map_update_elem(&og_flows, &x->p.key, &nv, BPF_NOEXIST);
 	if (!err) {
@@ -203,17 +209,16 @@ static __always_inline int og_stage_admit(const struct og_config *cfg, struct og
 }
 
 /*
- * A flow without og_flows state: source gate, then admission (see admit.h). A
- * packet whose slot already holds a classification at the current rules_gen
- * (the handshake's ACK after its SYN) takes the lane from there: no pin, port
- * or og_pin_hint lookup. Any other is classified and the slot records it.
+ * A flow without og_flows state: source gate, classification, admission (see
+ * admit.h). The handshake's ACK takes the lane its SYN left in the slot while
+ * rules_gen holds: no pin or port lookup, no second resolution.
  */
 static __always_inline int og_stage_new(const struct og_config *cfg, struct og_xctx *x)
 {
 	struct og_src_rule *rule = NULL;
 	struct og_admit_slot *s;
+	struct og_res r = {};
 	__u32 tag, pseq;
-	struct og_res r;
 	int v;
 
 	x->now = og_now_sync();
@@ -222,30 +227,26 @@ static __always_inline int og_stage_new(const struct og_config *cfg, struct og_x
 	if (v != OG_CONTINUE)
 		return v;
 	s = og_admit_slot(&x->p.key, &tag);
-	if (s && s->tag == tag && !x->p.syn && s->gen == cfg->rules_gen) {
-		x->lane = s->lane;
-		x->lane_src = s->lane_src;
-		return og_stage_admit(cfg, x, s);
+	if (s && s->tag == tag && !x->p.syn) {
+		/* Read before og_flow_lane, so a pin written after it moves the sequence. */
+		pseq = og_pin_seq(&x->p.key);
+		if (og_admit_classified(s, cfg->rules_gen)) {
+			r.lane = s->lane & 0xf;
+			r.lane_src = s->lane >> 4;
+		} else {
+			og_resolve_rule(cfg, &x->p.key, rule, 0, &r);
+		}
+		x->lane = r.lane;
+		x->lane_src = r.lane_src;
+		return og_stage_admit(cfg, x, s, &r, pseq);
 	}
-	/* Read before og_flow_lane, so a pin written after it moves the sequence. */
-	pseq = og_pin_seq(&x->p.key);
 	/* A SYN opens a connection the daemon cannot have pinned yet. */
 	og_resolve_rule(cfg, &x->p.key, rule, x->p.syn, &r);
 	x->lane = r.lane;
 	x->lane_src = r.lane_src;
-	if (!s)
-		return OG_CONTINUE;
-	og_admit_note(s, cfg->rules_gen, pseq, r.lane, r.lane_src);
-	if (s->tag != tag) {
-		og_admit_start(s, tag, x->len, x->p.syn, x->now);
-		return OG_CONTINUE;
-	}
-	/* The flow's slot: a SYN retransmit, or rules_gen moved since it was noted. */
-	if (x->p.syn) {
-		og_admit_add(s, x->len, 1);
-		return OG_CONTINUE;
-	}
-	return og_stage_admit(cfg, x, s);
+	if (s)
+		og_admit_record(s, tag, x->len, x->p.syn, cfg->rules_gen, &r);
+	return OG_CONTINUE;
 }
 
 /* Caches a resolution in the flow's per-CPU value. */
