@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include <ordergate/og_shared.h>
@@ -30,6 +31,8 @@
  * once per distinct packet on a cold cache, where the kernel's timer adds its
  * own ktime read that the trivial program's repeat=1 figure measures and the
  * table subtracts (see case_new_flow).
+ * With --base OBJ, an older og object (same maps and programs) is measured in
+ * the same rounds, its cases interleaved with ours, so both see the same noise.
  */
 
 #define MAX_RUNS      51
@@ -37,12 +40,12 @@
 
 struct bcase {
 	const char *name;
+	int kind; /* K_* */
 	int prog_fd;
 	const void *pkt;
 	size_t len;
 	__u32 want; /* expected return value (XDP_* or TC_ACT_*) */
 	double ns[MAX_RUNS];
-	double median;
 	int skip;
 };
 
@@ -242,20 +245,389 @@ static double case_oneshot(int fd, const void *pkt, size_t len)
 	return v[NEW_FLOW_PKTS / 2];
 }
 
+/* Loads an og object file through our skeleton, so s->maps/progs work alike for
+ * it: the file must define the same maps and programs. */
+static struct og_bpf *og_open_file(const char *path)
+{
+	struct og_bpf *s = calloc(1, sizeof(*s));
+	FILE *f = fopen(path, "rb");
+	void *buf = NULL;
+	long len = -1;
+
+	if (f && !fseek(f, 0, SEEK_END))
+		len = ftell(f);
+	if (!s || !f || len <= 0 || fseek(f, 0, SEEK_SET) || !(buf = malloc(len)) ||
+	    fread(buf, 1, len, f) != (size_t)len || og_bpf__create_skeleton(s)) {
+		fprintf(stderr, "bpf_bench: read %s: %s\n", path, strerror(errno ? errno : EIO));
+		if (f)
+			fclose(f);
+		free(buf);
+		free(s);
+		return NULL;
+	}
+	fclose(f);
+	/* libbpf parses the buffer until load; it is freed with the process. */
+	s->skeleton->data = buf;
+	s->skeleton->data_sz = len;
+	if (bpf_object__open_skeleton(s->skeleton, NULL)) {
+		fprintf(stderr,
+			"bpf_bench: open %s: %s (not an og object with our maps and "
+			"programs?)\n",
+			path, strerror(errno));
+		og_bpf__destroy(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* A __u64 variable of the object's .bss by name, found through its BTF (the base
+ * object's .bss layout may differ from our skeleton's). */
+static volatile __u64 *bss_u64(struct og_bpf *s, const char *name)
+{
+	struct btf *btf = bpf_object__btf(s->obj);
+	const struct btf_var_secinfo *v;
+	const struct btf_type *t;
+	int id, i;
+
+	id = btf ? btf__find_by_name_kind(btf, ".bss", BTF_KIND_DATASEC) : -1;
+	t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	if (!t || !s->bss)
+		return NULL;
+	v = btf_var_secinfos(t);
+	for (i = 0; i < btf_vlen(t); i++) {
+		const struct btf_type *vt = btf__type_by_id(btf, v[i].type);
+
+		if (vt && !strcmp(btf__name_by_offset(btf, vt->name_off), name))
+			return (volatile __u64 *)((char *)s->bss + v[i].offset);
+	}
+	return NULL;
+}
+
+enum {
+	K_TRIVIAL,
+	K_XF,
+	K_KNOWN,
+	K_PLAIN,
+	K_THR_SET, /* throttle state set around the case */
+	K_BLOCK,
+	K_THROTTLE,
+	K_HARNESS,
+	K_FLOOD,
+	K_TRIV_TC,
+	K_TC,
+};
+
+/* One og object under test and its cases; the per-round figures of every row. */
+struct target {
+	const char *label;
+	struct og_bpf *s;
+	struct og_config cfg;
+	struct bcase c[16];
+	int n;
+	int flood_map;
+	double triv_r1[MAX_RUNS], nf1[MAX_RUNS], nf2[MAX_RUNS], kn1[MAX_RUNS];
+};
+
+/* Rows of the table: every case plus the one-shot rows, per round, ns. */
+enum {
+	R_TRIV,
+	R_XF,
+	R_KNOWN,
+	R_PIN,
+	R_THR_SET,
+	R_BLOCK,
+	R_THROTTLE,
+	R_FLOOD,
+	R_KNOWN1,
+	R_NEW1,
+	R_ADMIT1,
+	R_TRIV_TC,
+	R_TC,
+	R_N
+};
+static const char *const row_name[R_N] = {
+    "trivial XDP_PASS",
+    "xdp-filter (allow policy, TCP)",
+    "og_xdp known flow",
+    "og_xdp pinned flow",
+    "og_xdp known flow, throttles set",
+    "og_xdp block drop",
+    "og_xdp throttle drop",
+    "og_xdp new flow under flood (random src)",
+    "og_xdp known flow, one-shot (cold)",
+    "og_xdp new flow (first packet, SYN)",
+    "og_xdp new flow, 2nd packet (admitted)",
+    "trivial TC",
+    "og_tc_out known flow",
+};
+
+struct pkts {
+	__u8 known[PKT_MAX], pin[PKT_MAX], block[PKT_MAX], thr[PKT_MAX], reply[PKT_MAX];
+	__u8 miss[PKT_MAX], flood[PKT_MAX];
+	size_t l_known, l_pin, l_block, l_thr, l_reply, l_miss, l_flood;
+};
+
+/* Rules like a small deployment: a port lane, a few prefixes, one block, one pin. */
+static void target_rules(struct target *t)
+{
+	struct og_port_key pk = {.port = 9443};
+	struct og_lane_val lv = {.lane = OG_LANE_ORDER};
+	struct og_flow_key k = {.family = AF_INET, .proto = IPPROTO_TCP};
+	struct og_flow_pin pin = {.lane = OG_LANE_BULK, .pinned_ns = mono_ns()};
+	struct og_bpf *s = t->s;
+
+	bpf_map_update_elem(bpf_map__fd(s->maps.og_port_lane), &pk, &lv, BPF_ANY);
+	prefix_put(s, "10.20.0.0", 16, OG_LANE_BULK, 0);
+	prefix_put(s, "10.30.0.0", 16, OG_LANE_ORDER, 0);
+	prefix_put(s, "10.66.0.0", 16, 0, OG_RULE_BLOCK);
+	cfg_put(s, &t->cfg);
+	inet_pton(AF_INET, "10.0.0.1", k.saddr);
+	inet_pton(AF_INET, "10.0.0.2", k.daddr);
+	k.sport = htons(40001);
+	k.dport = htons(9443);
+	bpf_map_update_elem(bpf_map__fd(s->maps.og_flow_lane), &k, &pin, BPF_ANY);
+}
+
+/* The case list of <t>: the baselines (trivial and flood harness from <tobj>, xdp-filter
+ * <xf_fd> or -1) and og_xdp/og_tc_out. */
+static void target_cases(struct target *t, const struct pkts *p, struct bpf_object *tobj, int xf_fd)
+{
+	int x = bpf_program__fd(t->s->progs.og_xdp);
+	struct bpf_program *fp = bpf_object__find_program_by_name(tobj, "flood_xdp");
+	struct bpf_map *fm = bpf_object__find_map_by_name(tobj, "flood_target");
+	struct bcase *c = t->c;
+	int n = 0;
+
+	c[n++] =
+	    (struct bcase){row_name[R_TRIV],
+			   K_TRIVIAL,
+			   bpf_program__fd(bpf_object__find_program_by_name(tobj, "trivial_xdp")),
+			   p->known,
+			   p->l_known,
+			   XDP_PASS};
+	if (xf_fd >= 0)
+		c[n++] =
+		    (struct bcase){row_name[R_XF], K_XF, xf_fd, p->known, p->l_known, XDP_PASS};
+	c[n++] = (struct bcase){row_name[R_KNOWN], K_KNOWN, x, p->known, p->l_known, XDP_PASS};
+	c[n++] = (struct bcase){row_name[R_PIN], K_PLAIN, x, p->pin, p->l_pin, XDP_PASS};
+	c[n++] = (struct bcase){row_name[R_THR_SET], K_THR_SET, x, p->miss, p->l_miss, XDP_PASS};
+	c[n++] = (struct bcase){row_name[R_BLOCK], K_BLOCK, x, p->block, p->l_block, XDP_DROP};
+	c[n++] = (struct bcase){row_name[R_THROTTLE], K_THROTTLE, x, p->thr, p->l_thr, XDP_DROP};
+	/* Random-source SYN flood: flood_xdp rewrites the source, then tail-calls its
+	 * target; the harness alone (target trivial) is measured and subtracted. */
+	t->flood_map = fm ? bpf_map__fd(fm) : -1;
+	if (fp && t->flood_map >= 0) {
+		c[n++] = (struct bcase){"flood harness -> trivial",
+					K_HARNESS,
+					bpf_program__fd(fp),
+					p->flood,
+					p->l_flood,
+					XDP_PASS};
+		c[n++] = (struct bcase){"flood harness -> og_xdp",
+					K_FLOOD,
+					bpf_program__fd(fp),
+					p->flood,
+					p->l_flood,
+					XDP_PASS};
+	}
+	c[n++] =
+	    (struct bcase){row_name[R_TRIV_TC],
+			   K_TRIV_TC,
+			   bpf_program__fd(bpf_object__find_program_by_name(tobj, "trivial_tc")),
+			   p->reply,
+			   p->l_reply,
+			   (__u32)-1};
+	c[n++] = (struct bcase){row_name[R_TC], K_TC,	    bpf_program__fd(t->s->progs.og_tc_out),
+				p->reply,	p->l_reply, (__u32)-1};
+	t->n = n;
+}
+
+/* Lets og_xdp calibrate its jiffies clock (32 ticks) so every round measures the
+ * service path, not the first-second helper reads. */
+static void target_calibrate(struct target *t, const struct pkts *p)
+{
+	volatile __u64 *tick = bss_u64(t->s, "og_clock_tick_ns");
+	__u64 t0 = mono_ns();
+
+	while ((!tick || !*tick) && mono_ns() - t0 < 3000000000ULL)
+		run_once(bpf_program__fd(t->s->progs.og_xdp), p->known, p->l_known, 10000,
+			 XDP_PASS);
+	if (!tick || !*tick)
+		fprintf(stderr, "bpf_bench: %s: og_xdp clock not calibrated after 3 s\n", t->label);
+}
+
+/* One round of every case of <t>; returns 0 or a negative errno. */
+static int target_round(struct target *t, const struct pkts *p, int r, int repeat, int triv_fd)
+{
+	double t1[256];
+	int i, k;
+
+	for (i = 0; i < t->n; i++) {
+		struct bcase *cb = &t->c[i];
+
+		if (cb->skip)
+			continue;
+		/* Throttle state is set just before its case and cleared after,
+		 * so the other cases run with throttle_count 0 as in service. */
+		if (cb->kind == K_THROTTLE || cb->kind == K_THR_SET) {
+			struct og_addr_key ak = {.family = AF_INET};
+			struct og_throttle th = {.rate_pps = 0, .burst = 0, .expires_ns = ~0ULL};
+
+			inet_pton(AF_INET, "10.77.0.1", ak.addr);
+			bpf_map_update_elem(bpf_map__fd(t->s->maps.og_throttle), &ak, &th, BPF_ANY);
+			t->cfg.throttle_count = 1;
+			cfg_put(t->s, &t->cfg);
+		}
+		if (cb->kind == K_HARNESS || cb->kind == K_FLOOD) {
+			__u32 zero = 0;
+			int target =
+			    cb->kind == K_FLOOD ? bpf_program__fd(t->s->progs.og_xdp) : triv_fd;
+
+			if (bpf_map_update_elem(t->flood_map, &zero, &target, BPF_ANY))
+				return -errno;
+		}
+		/* First run resolves and caches the flow; not timed. */
+		run_once(cb->prog_fd, cb->pkt, cb->len, 1, cb->want);
+		cb->ns[r] = run_once(cb->prog_fd, cb->pkt, cb->len, repeat, cb->want);
+		if (cb->ns[r] < 0) {
+			fprintf(stderr, "bpf_bench: %s: %s: %s\n", t->label, cb->name,
+				strerror(-cb->ns[r]));
+			return cb->ns[r];
+		}
+		if (t->cfg.throttle_count) {
+			t->cfg.throttle_count = 0;
+			cfg_put(t->s, &t->cfg);
+		}
+	}
+	for (k = 0; k < 256; k++)
+		t1[k] = run_once(triv_fd, p->known, p->l_known, 1, XDP_PASS);
+	qsort(t1, 256, sizeof(*t1), cmp_double);
+	t->triv_r1[r] = t1[128];
+	t->kn1[r] = case_oneshot(bpf_program__fd(t->s->progs.og_xdp), p->known, p->l_known);
+	t->nf1[r] = case_new_flow(t->s, 1024 + (r % 8) * 4096, 0);
+	t->nf2[r] =
+	    t->nf1[r] < 0 ? t->nf1[r] : case_new_flow(t->s, 1024 + (r % 8) * 4096 + 2048, 1);
+	if (t->nf1[r] < 0 || t->nf2[r] < 0) {
+		fprintf(stderr, "bpf_bench: %s: new flow: %s\n", t->label,
+			strerror(-(t->nf1[r] < 0 ? t->nf1[r] : t->nf2[r])));
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Figures of one target: per row and round, ns (negative: not measured). */
+struct figures {
+	double v[R_N][MAX_RUNS];
+	double med[R_N], min[R_N], max[R_N];
+	int have[R_N];
+};
+
+/* Turns <t>'s raw case times into rows: the flood row is the harness with og_xdp
+ * minus the harness with trivial plus trivial's own run (the tail call replaced
+ * it); one-shot rows carry the timer's overhead, which trivial at repeat=1
+ * measures, so they are (one-shot - trivial one-shot + trivial). */
+static void target_figures(const struct target *t, int runs, struct figures *f)
+{
+	const struct bcase *harness = NULL;
+	int i, r, row;
+
+	memset(f, 0, sizeof(*f));
+	for (i = 0; i < t->n; i++) {
+		const struct bcase *cb = &t->c[i];
+
+		if (cb->skip)
+			continue;
+		for (row = 0; row < R_N; row++)
+			if (!strcmp(cb->name, row_name[row]))
+				break;
+		if (cb->kind == K_HARNESS) {
+			harness = cb;
+			continue;
+		}
+		if (cb->kind == K_FLOOD)
+			row = R_FLOOD;
+		if (row == R_N)
+			continue;
+		for (r = 0; r < runs; r++)
+			f->v[row][r] = cb->ns[r];
+		f->have[row] = 1;
+	}
+	if (f->have[R_FLOOD] && harness)
+		for (r = 0; r < runs; r++)
+			f->v[R_FLOOD][r] += f->v[R_TRIV][r] - harness->ns[r];
+	else
+		f->have[R_FLOOD] = 0;
+	for (r = 0; r < runs; r++) {
+		double over = f->v[R_TRIV][r] - t->triv_r1[r];
+
+		f->v[R_KNOWN1][r] = t->kn1[r] + over;
+		f->v[R_NEW1][r] = t->nf1[r] + over;
+		f->v[R_ADMIT1][r] = t->nf2[r] + over;
+	}
+	f->have[R_KNOWN1] = f->have[R_NEW1] = f->have[R_ADMIT1] = 1;
+	for (row = 0; row < R_N; row++) {
+		if (!f->have[row])
+			continue;
+		f->med[row] = median(f->v[row], runs);
+		f->min[row] = f->max[row] = f->v[row][0];
+		for (r = 1; r < runs; r++) {
+			if (f->v[row][r] < f->min[row])
+				f->min[row] = f->v[row][r];
+			if (f->v[row][r] > f->max[row])
+				f->max[row] = f->v[row][r];
+		}
+	}
+}
+
+static void print_table(const char *title, const struct figures *f)
+{
+	int row;
+
+	printf("%s\n", title);
+	printf("%-42s %8s %8s %8s %9s %12s\n", "case", "median", "min", "max", "x trivial",
+	       "x xdp-filter");
+	for (row = 0; row < R_N; row++) {
+		double base = row >= R_TRIV_TC ? f->med[R_TRIV_TC] : f->med[R_TRIV];
+		char xr[32] = "-";
+
+		if (!f->have[row]) {
+			printf("%-42s %8s\n", row_name[row], "skipped");
+			continue;
+		}
+		if (f->have[R_XF] && row < R_KNOWN1)
+			snprintf(xr, sizeof(xr), "%.2f", f->med[row] / f->med[R_XF]);
+		printf("%-42s %8.1f %8.1f %8.1f %9.2f %12s\n", row_name[row], f->med[row],
+		       f->min[row], f->max[row], f->med[row] / base, xr);
+	}
+}
+
+/* Prints one goal: held when its max over the rounds is within <limit>. */
+static int goal(const struct figures *f, int row, double limit, const char *what)
+{
+	int ok;
+
+	if (!f->have[row]) {
+		printf("  %-40s not measured\n", what);
+		return 1;
+	}
+	ok = f->max[row] <= limit;
+	printf("  %-40s max %7.1f  (median %.1f, min %.1f) ns, limit %.0f: %s\n", what, f->max[row],
+	       f->med[row], f->min[row], limit, ok ? "PASS" : "FAIL");
+	return ok;
+}
+
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: bpf_bench --trivial OBJ [--xdp-filter OBJ] [--runs N] [--repeat N]\n");
+	fprintf(stderr, "usage: bpf_bench --trivial OBJ [--xdp-filter OBJ] [--base OG_OBJ] "
+			"[--runs N] [--repeat N]\n");
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {{"trivial", 1, 0, 't'},
-					   {"xdp-filter", 1, 0, 'x'},
-					   {"runs", 1, 0, 'n'},
-					   {"repeat", 1, 0, 'r'},
-					   {0, 0, 0, 0}};
-	const char *trivial_path = NULL, *xf_path = NULL;
+	static const struct option lo[] = {{"trivial", 1, 0, 't'}, {"xdp-filter", 1, 0, 'x'},
+					   {"base", 1, 0, 'b'},	   {"runs", 1, 0, 'n'},
+					   {"repeat", 1, 0, 'r'},  {0, 0, 0, 0}};
+	const char *trivial_path = NULL, *xf_path = NULL, *base_path = NULL;
 	struct bpf_object *tobj = NULL, *xobj = NULL;
 	struct og_config cfg = {
 	    .abi_version = OG_ABI_VERSION,
@@ -264,25 +636,24 @@ int main(int argc, char **argv)
 	    .rules_gen = 1,
 	    .lane_class = {0, OG_CLASS_ORDER, OG_CLASS_NORMAL, OG_CLASS_BULK},
 	};
-	__u8 p_known[PKT_MAX], p_pin[PKT_MAX], p_block[PKT_MAX], p_thr[PKT_MAX], p_reply[PKT_MAX];
-	__u8 p_miss[PKT_MAX], p_flood[PKT_MAX];
-	size_t l_known, l_pin, l_block, l_thr, l_reply, l_miss, l_flood;
-	int runs = 7, repeat = 1000000, opt, i, r, ntriv_tc, n = 0, budget_ok = 1, goals_ok = 1;
-	double triv_r1[MAX_RUNS], nf1[MAX_RUNS], nf2[MAX_RUNS], kn1[MAX_RUNS], triv, xf = 0, known;
-	double nf, nf_adm, known1, flood = 0, harness = 0, blk = 0, thr = 0;
-	int i_harness = -1, i_flood = -1, i_blk = -1, i_thr = -1, flood_map = -1;
-	struct bcase c[16];
-	struct og_bpf *s;
+	static struct target tg[2];
+	static struct figures fg[2];
+	static struct pkts p;
+	int runs = 7, repeat = 1000000, opt, i, r, nt = 1, triv_fd, xf_fd = -1, ok = 1, row;
+	double ratio_min = 0, ratio_max = 0;
+	struct bpf_map *m;
 	cpu_set_t set;
-	struct bcase *cb;
 
-	while ((opt = getopt_long(argc, argv, "t:x:n:r:", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "t:x:b:n:r:", lo, NULL)) != -1) {
 		switch (opt) {
 		case 't':
 			trivial_path = optarg;
 			break;
 		case 'x':
 			xf_path = optarg;
+			break;
+		case 'b':
+			base_path = optarg;
 			break;
 		case 'n':
 			runs = atoi(optarg);
@@ -304,242 +675,120 @@ int main(int argc, char **argv)
 	CPU_SET(0, &set);
 	sched_setaffinity(0, sizeof(set), &set);
 
-	s = og_bpf__open();
-	if (!s) {
-		fprintf(stderr, "bpf_bench: og_bpf__open: %s\n", strerror(errno));
-		return 1;
+	tg[0].label = "og_xdp";
+	tg[0].s = og_bpf__open();
+	if (base_path) {
+		tg[1].label = "base";
+		tg[1].s = og_open_file(base_path);
+		if (!tg[1].s)
+			return 1;
+		nt = 2;
 	}
-	{
-		struct bpf_map *m;
-
-		bpf_object__for_each_map(m, s->obj) bpf_map__set_pin_path(m, NULL);
-	}
-	if (og_bpf__load(s)) {
-		fprintf(stderr, "bpf_bench: og_bpf__load: %s\n", strerror(errno));
-		return 1;
-	}
-	memset(c, 0, sizeof(c));
-
-	/* Rules like a small deployment: a port lane, a few prefixes, one block. */
-	{
-		struct og_port_key pk = {.port = 9443};
-		struct og_lane_val lv = {.lane = OG_LANE_ORDER};
-
-		bpf_map_update_elem(bpf_map__fd(s->maps.og_port_lane), &pk, &lv, BPF_ANY);
-	}
-	prefix_put(s, "10.20.0.0", 16, OG_LANE_BULK, 0);
-	prefix_put(s, "10.30.0.0", 16, OG_LANE_ORDER, 0);
-	prefix_put(s, "10.66.0.0", 16, 0, OG_RULE_BLOCK);
-	cfg_put(s, &cfg);
-
-	l_known = build(p_known, "10.0.0.1", "10.0.0.2", 40000, 9443);
-	l_pin = build(p_pin, "10.0.0.1", "10.0.0.2", 40001, 9443);
-	l_block = build(p_block, "10.66.0.1", "10.0.0.2", 40002, 9443);
-	l_thr = build(p_thr, "10.77.0.1", "10.0.0.2", 40003, 9443);
-	l_miss = build(p_miss, "10.0.0.1", "10.0.0.2", 40004, 9443);
-	l_reply = build(p_reply, "10.0.0.2", "10.0.0.1", 9443, 40000);
-	{
-		struct og_flow_key k = {.family = AF_INET, .proto = IPPROTO_TCP};
-		struct og_flow_pin pin = {.lane = OG_LANE_BULK, .pinned_ns = mono_ns()};
-
-		inet_pton(AF_INET, "10.0.0.1", k.saddr);
-		inet_pton(AF_INET, "10.0.0.2", k.daddr);
-		k.sport = htons(40001);
-		k.dport = htons(9443);
-		bpf_map_update_elem(bpf_map__fd(s->maps.og_flow_lane), &k, &pin, BPF_ANY);
-	}
-
-	c[n++] = (struct bcase){"trivial XDP_PASS", load_prog(trivial_path, "trivial_xdp", &tobj),
-				p_known, l_known, XDP_PASS};
-	if (c[0].prog_fd < 0)
-		return 1;
-	if (xf_path) {
-		c[n] = (struct bcase){"xdp-filter (allow policy, TCP)",
-				      load_prog(xf_path, NULL, &xobj), p_known, l_known, XDP_PASS};
-		if (c[n].prog_fd < 0 || setup_xdp_filter(xobj)) {
-			fprintf(stderr, "bpf_bench: xdp-filter object unusable, row skipped\n");
-			c[n].skip = 1;
-		}
-		n++;
-	}
-	c[n++] = (struct bcase){"og_xdp known flow", bpf_program__fd(s->progs.og_xdp), p_known,
-				l_known, XDP_PASS};
-	c[n++] = (struct bcase){"og_xdp pinned flow", bpf_program__fd(s->progs.og_xdp), p_pin,
-				l_pin, XDP_PASS};
-	c[n++] = (struct bcase){"og_xdp known flow, throttles set",
-				bpf_program__fd(s->progs.og_xdp), p_miss, l_miss, XDP_PASS};
-	i_blk = n;
-	c[n++] = (struct bcase){"og_xdp block drop", bpf_program__fd(s->progs.og_xdp), p_block,
-				l_block, XDP_DROP};
-	i_thr = n;
-	c[n++] = (struct bcase){"og_xdp throttle drop", bpf_program__fd(s->progs.og_xdp), p_thr,
-				l_thr, XDP_DROP};
-	/* Random-source SYN flood: flood_xdp rewrites the source, then tail-calls its
-	 * target; the harness alone (target trivial) is measured and subtracted. */
-	l_flood = build_flags(p_flood, "100.64.0.1", "10.0.0.2", 40005, 9443, PKT_SYN);
-	{
-		struct bpf_program *fp = bpf_object__find_program_by_name(tobj, "flood_xdp");
-		struct bpf_map *fm = bpf_object__find_map_by_name(tobj, "flood_target");
-
-		flood_map = fm ? bpf_map__fd(fm) : -1;
-		if (fp && flood_map >= 0) {
-			i_harness = n;
-			c[n++] = (struct bcase){"flood harness -> trivial", bpf_program__fd(fp),
-						p_flood, l_flood, XDP_PASS};
-			i_flood = n;
-			c[n++] = (struct bcase){"flood harness -> og_xdp", bpf_program__fd(fp),
-						p_flood, l_flood, XDP_PASS};
-		} else {
-			fprintf(stderr, "bpf_bench: flood_xdp missing in %s\n", trivial_path);
-		}
-	}
-	ntriv_tc = n;
-	c[n++] = (struct bcase){
-	    "trivial TC", bpf_program__fd(bpf_object__find_program_by_name(tobj, "trivial_tc")),
-	    p_reply, l_reply, (__u32)-1};
-	c[n++] = (struct bcase){"og_tc_out known flow", bpf_program__fd(s->progs.og_tc_out),
-				p_reply, l_reply, (__u32)-1};
-
-	/* Let og_xdp calibrate its jiffies clock (32 ticks) so every round measures
-	 * the service path, not the first-second helper reads. */
-	{
-		__u64 t0 = mono_ns();
-
-		while (!s->bss->og_clock_tick_ns && mono_ns() - t0 < 3000000000ULL)
-			run_once(bpf_program__fd(s->progs.og_xdp), p_known, l_known, 10000,
-				 XDP_PASS);
-		if (!s->bss->og_clock_tick_ns)
-			fprintf(stderr, "bpf_bench: og_xdp clock not calibrated after 3 s\n");
-	}
-	for (r = 0; r < runs; r++) {
-		for (i = 0; i < n; i++) {
-			cb = &c[i];
-			if (cb->skip)
-				continue;
-			/* Throttle state is set just before its case and cleared after,
-			 * so the other cases run with throttle_count 0 as in service. */
-			if (!strcmp(cb->name, "og_xdp throttle drop") ||
-			    !strcmp(cb->name, "og_xdp known flow, throttles set")) {
-				struct og_addr_key ak = {.family = AF_INET};
-				struct og_throttle t = {
-				    .rate_pps = 0, .burst = 0, .expires_ns = ~0ULL};
-
-				inet_pton(AF_INET, "10.77.0.1", ak.addr);
-				bpf_map_update_elem(bpf_map__fd(s->maps.og_throttle), &ak, &t,
-						    BPF_ANY);
-				cfg.throttle_count = 1;
-				cfg_put(s, &cfg);
-			}
-			if (i == i_harness || i == i_flood) {
-				__u32 zero = 0;
-				int target =
-				    i == i_flood ? bpf_program__fd(s->progs.og_xdp) : c[0].prog_fd;
-
-				if (bpf_map_update_elem(flood_map, &zero, &target, BPF_ANY)) {
-					fprintf(stderr, "bpf_bench: flood target: %s\n",
-						strerror(errno));
-					return 1;
-				}
-			}
-			/* First run resolves and caches the flow; not timed. */
-			run_once(cb->prog_fd, cb->pkt, cb->len, 1, cb->want);
-			cb->ns[r] = run_once(cb->prog_fd, cb->pkt, cb->len, repeat, cb->want);
-			if (cb->ns[r] < 0) {
-				fprintf(stderr, "bpf_bench: %s: %s\n", cb->name,
-					strerror(-cb->ns[r]));
-				return 1;
-			}
-			if (cfg.throttle_count) {
-				cfg.throttle_count = 0;
-				cfg_put(s, &cfg);
-			}
-		}
-		triv_r1[r] = 0;
-		{
-			double t1[256];
-			int k;
-
-			for (k = 0; k < 256; k++)
-				t1[k] = run_once(c[0].prog_fd, p_known, l_known, 1, XDP_PASS);
-			qsort(t1, 256, sizeof(*t1), cmp_double);
-			triv_r1[r] = t1[128];
-		}
-		kn1[r] = case_oneshot(bpf_program__fd(s->progs.og_xdp), p_known, l_known);
-		nf1[r] = case_new_flow(s, 1024 + (r % 8) * 4096, 0);
-		nf2[r] = nf1[r] < 0 ? nf1[r] : case_new_flow(s, 1024 + (r % 8) * 4096 + 2048, 1);
-		if (nf1[r] < 0 || nf2[r] < 0) {
-			fprintf(stderr, "bpf_bench: new flow: %s\n",
-				strerror(-(nf1[r] < 0 ? nf1[r] : nf2[r])));
+	for (i = 0; i < nt; i++) {
+		if (!tg[i].s) {
+			fprintf(stderr, "bpf_bench: og_bpf__open: %s\n", strerror(errno));
 			return 1;
 		}
-	}
-	for (i = 0; i < n; i++)
-		if (!c[i].skip)
-			c[i].median = median(c[i].ns, runs);
-	triv = c[0].median;
-	if (xf_path && !c[1].skip)
-		xf = c[1].median;
-	/* repeat=1 figures carry the timer's own overhead; trivial at repeat=1 measures it. */
-	nf = median(nf1, runs) - median(triv_r1, runs) + triv;
-	nf_adm = median(nf2, runs) - median(triv_r1, runs) + triv;
-	known1 = median(kn1, runs) - median(triv_r1, runs) + triv;
-	known = c[xf_path ? 2 : 1].median;
-	blk = c[i_blk].median;
-	thr = c[i_thr].median;
-	if (i_flood >= 0) {
-		harness = c[i_harness].median;
-		/* og_xdp's share: the harness with og_xdp minus the harness with trivial,
-		 * plus trivial's own run (the tail call replaced it). */
-		flood = c[i_flood].median - harness + triv;
+		/* Never touch pins of a running gateway. */
+		bpf_object__for_each_map(m, tg[i].s->obj) bpf_map__set_pin_path(m, NULL);
+		if (og_bpf__load(tg[i].s)) {
+			fprintf(stderr, "bpf_bench: load %s: %s\n", tg[i].label, strerror(errno));
+			return 1;
+		}
+		tg[i].cfg = cfg;
+		target_rules(&tg[i]);
 	}
 
-	printf("bench-bpf: BPF_PROG_TEST_RUN, medians of %d rounds x %d repeats\n", runs, repeat);
-	printf("%-44s %9s %10s %13s\n", "case", "ns/pkt", "x trivial", "x xdp-filter");
-	for (i = 0; i < n; i++) {
-		double base = i >= ntriv_tc ? c[ntriv_tc].median : triv, v = c[i].median;
-		const char *name = c[i].name;
-		char xr[32] = "-";
+	p.l_known = build(p.known, "10.0.0.1", "10.0.0.2", 40000, 9443);
+	p.l_pin = build(p.pin, "10.0.0.1", "10.0.0.2", 40001, 9443);
+	p.l_block = build(p.block, "10.66.0.1", "10.0.0.2", 40002, 9443);
+	p.l_thr = build(p.thr, "10.77.0.1", "10.0.0.2", 40003, 9443);
+	p.l_miss = build(p.miss, "10.0.0.1", "10.0.0.2", 40004, 9443);
+	p.l_reply = build(p.reply, "10.0.0.2", "10.0.0.1", 9443, 40000);
+	p.l_flood = build_flags(p.flood, "100.64.0.1", "10.0.0.2", 40005, 9443, PKT_SYN);
 
-		if (i == i_harness)
-			continue;
-		if (i == ntriv_tc) {
-			printf("%-44s %9.1f %10.2f %13s\n", "og_xdp known flow, one-shot (cold)",
-			       known1, known1 / triv, "-");
-			printf("%-44s %9.1f %10.2f %13s\n", "og_xdp new flow (first packet, SYN)",
-			       nf, nf / triv, "-");
-			printf("%-44s %9.1f %10.2f %13s\n",
-			       "og_xdp new flow, 2nd packet (admitted)", nf_adm, nf_adm / triv,
-			       "-");
+	triv_fd = load_prog(trivial_path, "trivial_xdp", &tobj);
+	if (triv_fd < 0)
+		return 1;
+	if (!bpf_object__find_program_by_name(tobj, "flood_xdp"))
+		fprintf(stderr, "bpf_bench: flood_xdp missing in %s\n", trivial_path);
+	if (xf_path) {
+		xf_fd = load_prog(xf_path, NULL, &xobj);
+		if (xf_fd < 0 || setup_xdp_filter(xobj)) {
+			fprintf(stderr, "bpf_bench: xdp-filter object unusable, row skipped\n");
+			xf_fd = -1;
 		}
-		if (i == i_flood) {
-			name = "og_xdp new flow under flood (random src)";
-			v = flood;
-		}
-		if (c[i].skip) {
-			printf("%-44s %9s\n", name, "skipped");
-			continue;
-		}
-		if (xf > 0 && i < ntriv_tc)
-			snprintf(xr, sizeof(xr), "%.2f", v / xf);
-		printf("%-44s %9.1f %10.2f %13s\n", name, v, v / base, xr);
 	}
+	for (i = 0; i < nt; i++) {
+		target_cases(&tg[i], &p, tobj, xf_fd);
+		target_calibrate(&tg[i], &p);
+	}
+	for (r = 0; r < runs; r++)
+		for (i = 0; i < nt; i++)
+			/* Alternate which object goes first, so neither always follows the other.
+			 */
+			if (target_round(&tg[(i + r) % nt], &p, r, repeat, triv_fd))
+				return 1;
+	for (i = 0; i < nt; i++)
+		target_figures(&tg[i], runs, &fg[i]);
+
+	printf("bench-bpf: BPF_PROG_TEST_RUN, %d rounds x %d repeats; per row the median, min and "
+	       "max over the rounds\n",
+	       runs, repeat);
+	print_table("og_xdp (this build)", &fg[0]);
 	printf(
-	    "(TC rows: x trivial = x the trivial TC program; new flow rows: one run per distinct "
-	    "packet (one-shot: cold caches), timer overhead removed using trivial at repeat=1 = "
-	    "%.1f ns; flood: harness "
-	    "with og_xdp %.1f ns - harness with trivial %.1f ns + trivial)\n",
-	    median(triv_r1, runs), i_flood >= 0 ? c[i_flood].median : 0, harness);
-	budget_ok = known <= 4.5 * triv && (xf <= 0 || known < xf);
-	printf("budget: og_xdp known flow %.1f ns = %.2fx trivial (limit 4.5x)", known,
-	       known / triv);
-	if (xf > 0)
-		printf(", %.2fx xdp-filter (limit < 1)", known / xf);
-	else
-		printf(", xdp-filter not measured");
-	printf(": %s\n", budget_ok ? "PASS" : "FAIL");
-	goals_ok = nf <= 300 && (i_flood < 0 || flood <= 300) && blk <= 100 && thr <= 100;
-	printf("goals: new flow %.1f ns, under flood %.1f ns (limit 300); block drop %.1f ns, "
-	       "throttle drop %.1f ns (limit 100): %s\n",
-	       nf, flood, blk, thr, goals_ok ? "PASS" : "FAIL");
-	return budget_ok && goals_ok ? 0 : 3;
+	    "(TC rows: x trivial = x the trivial TC program; one-shot rows: one run per distinct "
+	    "packet on a cold cache, median of %d, with the timer's overhead removed (trivial at "
+	    "repeat=1: median %.1f ns); flood: harness with og_xdp - harness with trivial + "
+	    "trivial)\n",
+	    NEW_FLOW_PKTS, median(tg[0].triv_r1, runs));
+	if (nt == 2) {
+		printf("\n");
+		print_table("base (--base object, same rounds, interleaved)", &fg[1]);
+		printf("\nA/B: this build / base, per row: median of the per-round ratios "
+		       "(min-max)\n");
+		for (row = 0; row < R_N; row++) {
+			double q[MAX_RUNS];
+
+			if (!fg[0].have[row] || !fg[1].have[row] || row == R_TRIV || row == R_XF ||
+			    row == R_TRIV_TC)
+				continue;
+			for (r = 0; r < runs; r++)
+				q[r] = fg[0].v[row][r] / fg[1].v[row][r];
+			qsort(q, runs, sizeof(*q), cmp_double);
+			printf("  %-42s %6.2f  (%.2f-%.2f)  %8.1f vs %8.1f ns\n", row_name[row],
+			       median(q, runs), q[0], q[runs - 1], fg[0].med[row], fg[1].med[row]);
+		}
+	}
+
+	/* Verdicts: held only when the worst round holds (the max over the rounds). */
+	printf("\nbudget (every round): known flow <= 100 ns and <= 1.5x xdp-filter of the same "
+	       "round\n");
+	ok &= goal(&fg[0], R_KNOWN, 100, "og_xdp known flow");
+	if (fg[0].have[R_XF]) {
+		for (r = 0; r < runs; r++) {
+			double q = fg[0].v[R_KNOWN][r] / fg[0].v[R_XF][r];
+
+			ratio_min = r && ratio_min < q ? ratio_min : q;
+			ratio_max = r && ratio_max > q ? ratio_max : q;
+		}
+		printf("  %-40s max %7.2f  (min %.2f) x xdp-filter, limit 1.50: %s\n",
+		       "og_xdp known flow / xdp-filter", ratio_max, ratio_min,
+		       ratio_max <= 1.5 ? "PASS" : "FAIL");
+		ok &= ratio_max <= 1.5;
+	} else {
+		printf("  %-40s xdp-filter not measured\n", "og_xdp known flow / xdp-filter");
+	}
+	printf("goals (every round):\n");
+	ok &= goal(&fg[0], R_NEW1, 300, "new flow, first packet (SYN), one-shot");
+	ok &= goal(&fg[0], R_ADMIT1, 300, "new flow, 2nd packet (admission), one-shot");
+	ok &= goal(&fg[0], R_FLOOD, 300, "new flow under flood");
+	ok &= goal(&fg[0], R_BLOCK, 100, "block drop");
+	ok &= goal(&fg[0], R_THROTTLE, 100, "throttle drop");
+	printf("verdict: %s\n", ok ? "PASS" : "FAIL");
+	for (i = 0; i < nt; i++)
+		og_bpf__destroy(tg[i].s);
+	bpf_object__close(tobj);
+	bpf_object__close(xobj);
+	return ok ? 0 : 3;
 }

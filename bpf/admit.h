@@ -3,7 +3,7 @@
 #ifndef OG_ADMIT_H
 #define OG_ADMIT_H
 
-#include "maps.h"
+#include "lane.h"
 
 /*
  * A spoofed-source flood is one packet per flow, so inserting every first
@@ -15,6 +15,13 @@
  * random-source flood of any protocol only overwrites slots. A slot a flood
  * overwrote between two packets of a real flow delays its admission by one
  * packet; the packets meanwhile are classified and counted per lane as usual.
+ *
+ * A SYN also leaves its classification (lane, lane source, rules_gen) in the
+ * slot: the handshake's ACK, while rules_gen has not moved, is admitted on it
+ * without a second resolution (no pin or port lookup). The pin lookup a SYN
+ * skips is not owed either: the daemon sees a connection only once its ACK
+ * has passed, so it cannot have pinned it before (ordergated listens without
+ * TCP Fast Open, which would hand it the SYN's data earlier).
  */
 
 /* 64-bit multiply-xorshift mix of the 40-byte key, word by word. */
@@ -30,42 +37,60 @@ static __always_inline __u64 og_key_hash(const struct og_flow_key *k)
 	return h ^ (h >> 29);
 }
 
-/* Outcome of og_admit_check. */
-#define OG_ADMIT_NO  0 /* remembered (or refused); no og_flows entry */
-#define OG_ADMIT_YES 1 /* insert now; *prior holds the packets seen before */
-
-/*
- * Records one packet of a stateless flow, or admits it. <prior> receives the
- * slot's counts on admission so the new entry starts with them.
- */
-static __always_inline int og_admit_check(const struct og_flow_key *k, __u32 len, __u8 syn,
-					  struct og_admit_slot *prior)
+/* The og_admit slot of <k> (NULL only if the map lookup fails) and, in <tag>, the
+ * key's tag: the slot holds <k>'s packets when slot->tag == *tag. */
+static __always_inline struct og_admit_slot *og_admit_slot(const struct og_flow_key *k, __u32 *tag)
 {
 	__u64 h = og_key_hash(k);
 	__u32 idx = (__u32)h & (OG_ADMIT_SLOTS - 1);
-	__u32 tag = (__u32)(h >> 32) | 1;
-	struct og_admit_slot *s = bpf_map_lookup_elem(&og_admit, &idx);
 
-	if (!s)
-		return OG_ADMIT_NO;
+	*tag = (__u32)(h >> 32) | 1;
+	return bpf_map_lookup_elem(&og_admit, &idx);
+}
+
+/* Whether the ACK (non-SYN) packet of <s>'s flow may take the lane its SYN was
+ * given: a SYN wrote the slot, at the rules generation <gen> still current. */
+static __always_inline int og_admit_classified(const struct og_admit_slot *s, __u32 gen)
+{
+	return s->syns && s->gen == gen;
+}
+
+/*
+ * Records one stateless packet of <len> bytes in <s>, the slot of <tag>: the
+ * flow's first (a flood's only) packet overwrites it. A SYN also leaves the
+ * lane <r> it was classified with at rules generation <gen>.
+ */
+static __always_inline void og_admit_record(struct og_admit_slot *s, __u32 tag, __u32 len, __u8 syn,
+					    __u32 gen, const struct og_res *r)
+{
 	if (s->tag != tag) {
 		s->tag = tag;
 		s->bytes = len;
 		s->pkts = 1;
-		s->syns = syn;
-		return OG_ADMIT_NO;
-	}
-	if (syn) {
+		s->syns = 0;
+	} else {
 		s->bytes += len;
 		if (s->pkts < 0xffff)
 			s->pkts++;
-		if (s->syns < 0xffff)
-			s->syns++;
-		return OG_ADMIT_NO;
 	}
-	*prior = *s;
-	s->tag = 0;
-	return OG_ADMIT_YES;
+	if (syn) {
+		if (s->syns < 0xff)
+			s->syns++;
+		s->gen = gen;
+		s->lane = (r->lane & 0xf) | r->lane_src << 4;
+	}
+}
+
+/* The og_flows value of a flow admitted by a packet of <len> bytes at <now>: the
+ * slot's counts plus this packet. */
+static __always_inline void og_admit_value(const struct og_admit_slot *s, __u32 len, __u64 now,
+					   struct og_flow_stats *v)
+{
+	v->pkts = s->pkts + 1;
+	v->bytes = s->bytes + len;
+	v->first_ns = now;
+	v->last_ns = now;
+	v->syns = s->syns;
 }
 
 #endif /* OG_ADMIT_H */

@@ -26,12 +26,16 @@ __u64 og_now_ns __weak = 0;
  * config (libbpf refuses to load __kconfig externs on hosts without one):
  * once OG_CLOCK_CAL_TICKS jiffies have passed since the first slow read, the
  * ratio is snapped to the nearest usual HZ. Until then every read is slow.
+ * Afterwards paths without flow state (og_now_sync) re-read the real clock
+ * once every OG_CLOCK_SYNC_TICKS, to refresh the offset, not per packet.
  */
-#define OG_CLOCK_CAL_TICKS 32
+#define OG_CLOCK_CAL_TICKS  32
+#define OG_CLOCK_SYNC_TICKS 256
 __u64 og_clock_ref_ns __weak = 0;  /* coarse ns at the first slow read */
 __u64 og_clock_ref_j __weak = 0;   /* jiffies at the first slow read */
 __u64 og_clock_off_ns __weak = 0;  /* coarse ns - jiffies * tick, refreshed on slow reads */
 __u64 og_clock_tick_ns __weak = 0; /* ns per jiffy; 0 while not calibrated */
+__u64 og_clock_sync_j __weak = 0;  /* jiffies at the last slow read */
 
 /* Nearest of HZ 1000/300/250/100 when within 1/16, else the measured value. */
 static __always_inline __u64 og_tick_snap(__u64 t)
@@ -56,6 +60,7 @@ static __always_inline __u64 og_now_slow(void)
 	now = bpf_ktime_get_coarse_ns();
 	j = bpf_jiffies64();
 	tick = og_clock_tick_ns;
+	og_clock_sync_j = j;
 	if (!og_clock_ref_j) {
 		og_clock_ref_ns = now;
 		og_clock_ref_j = j;
@@ -80,6 +85,21 @@ static __always_inline __u64 og_now(void)
 	if (!tick)
 		return og_now_slow();
 	return bpf_jiffies64() * tick + og_clock_off_ns;
+}
+
+/* og_now, but a slow read when OG_CLOCK_SYNC_TICKS passed since the last one: for
+ * stateless paths, which would otherwise never refresh the offset. */
+static __always_inline __u64 og_now_sync(void)
+{
+	__u64 tick, j;
+
+	if (og_test_clock)
+		return og_now_ns;
+	tick = og_clock_tick_ns;
+	j = bpf_jiffies64();
+	if (!tick || j - og_clock_sync_j >= OG_CLOCK_SYNC_TICKS)
+		return og_now_slow();
+	return j * tick + og_clock_off_ns;
 }
 
 /* A stage's answer that does not end the packet's journey. */

@@ -14,7 +14,7 @@
 #include <linux/types.h> /* user side; BPF side gets the same names from vmlinux.h */
 #endif
 
-#define OG_ABI_VERSION 2
+#define OG_ABI_VERSION 3
 #define OG_PIN_DIR     "/sys/fs/bpf/ordergate"
 
 /* Lanes. 0 is "unclassified": non-IP, non-TCP/UDP and malformed packets. */
@@ -218,15 +218,18 @@ struct og_event {
 };
 _Static_assert(sizeof(struct og_event) == 56, "og_event layout");
 
-/* og_admit value (per CPU, unpinned): a flow seen without og_flows state. The
- * flow gets an entry when a non-SYN packet finds its tag here; pkts/bytes/syns
- * carry the packets seen before, so the entry's counters start complete. */
+/* og_admit value (per CPU, unpinned, so not part of the pinned ABI OG_ABI_VERSION
+ * guards): a flow seen without og_flows state. The flow gets an entry when a
+ * non-SYN packet finds its tag here; pkts/bytes/syns carry the packets seen
+ * before. A slot a SYN wrote (syns > 0) also keeps the SYN's classification,
+ * which the handshake's ACK reuses while rules_gen still equals gen. */
 struct og_admit_slot {
 	__u32 tag;   /* hash bits of the flow key, never 0; 0 = empty */
 	__u32 bytes; /* bytes of the packets seen so far */
+	__u32 gen;   /* og_config.rules_gen the lane below was resolved at */
 	__u16 pkts;  /* packets seen so far (saturates) */
-	__u16 syns;  /* SYNs among them (saturates) */
-	__u32 pad;   /* zero */
+	__u8 syns;   /* SYNs among them (saturates at 255) */
+	__u8 lane;   /* bits 0-3: OG_LANE_*, bits 4-7: OG_LSRC_* of the last SYN */
 };
 _Static_assert(sizeof(struct og_admit_slot) == 16, "og_admit_slot layout");
 #define OG_ADMIT_SLOTS 8192 /* per CPU, power of two: 128 KiB per CPU */

@@ -209,6 +209,99 @@ static void admission(struct og_bpf *s)
 	OK(fx_flow(s, &k, &fs) == 0 && fs.pkts == 2, "udp: admitted by its second packet");
 }
 
+/* Writes the port rule without the rules_gen bump every writer owes: the datapath
+ * must not see it until the next bump. */
+static void port_nobump(struct og_bpf *s, __u32 port, __u32 lane)
+{
+	struct og_port_key k = {.port = port};
+	struct og_lane_val v = {.lane = lane};
+
+	bpf_map_update_elem(bpf_map__fd(s->maps.og_port_lane), &k, &v, BPF_ANY);
+}
+
+/* Sends <ps> and returns the lane og_xdp gave it in the metadata (0xff: none). */
+static __u8 send_lane(struct og_bpf *s, const struct pkt_spec *ps)
+{
+	struct fx_xdp_out o;
+	__u8 pkt[PKT_MAX];
+	size_t len = pkt_build(ps, pkt, NULL);
+
+	fx_xdp(s, pkt, len, &o);
+	return o.ret || o.meta_len < sizeof(o.meta) ? 0xff : o.meta.lane;
+}
+
+/*
+ * The handshake's ACK takes the classification its SYN was given, kept in the
+ * og_admit slot with the rules generation it was resolved at: no second
+ * resolution while rules_gen holds, a fresh one when it moved.
+ */
+static void admission_carries_lane(struct og_bpf *s)
+{
+	struct pkt_spec syn = {
+	    V4, TCP, .src = "10.91.0.3", .tcp_flags = PKT_SYN, .sport = 42010, .dport = 9444};
+	struct pkt_spec ack = syn;
+	struct og_flow_stats fs = {};
+	struct og_flow_key k;
+	__u8 lane;
+	int have;
+
+	ack.tcp_flags = PKT_ACK;
+	fx_port(s, 9444, OG_LANE_ORDER);
+	fx_clock(s, 5000);
+	OK_EQ(send_lane(s, &syn), OG_LANE_ORDER, "carry: the SYN is classified order (port)");
+	/* A rule written without the bump: invisible to the datapath, so the ACK must
+	 * admit on the SYN's classification, not on a second lookup of its own. */
+	port_nobump(s, 9444, OG_LANE_BULK);
+	fx_clock(s, 6000);
+	lane = send_lane(s, &ack);
+	fx_key(&syn, &k);
+	have = fx_flow(s, &k, &fs) == 0;
+	OK(lane == OG_LANE_ORDER && have && fs.lane == OG_LANE_ORDER &&
+	       fs.lane_src == OG_LSRC_PORT && fs.gen == fx_get_cfg(s).rules_gen && fs.pkts == 2 &&
+	       fs.syns == 1,
+	   "carry: the ACK is admitted with the SYN's lane (ack lane %u, entry lane %u src %u "
+	   "pkts %llu)",
+	   lane, fs.lane, fs.lane_src, (unsigned long long)fs.pkts);
+	OK(fs.first_ns == 6000 && fs.last_ns == 6000,
+	   "carry: the entry's first_ns and last_ns are the admission's time (%llu %llu)",
+	   (unsigned long long)fs.first_ns, (unsigned long long)fs.last_ns);
+
+	/* The generation moved between SYN and ACK: the slot's lane is stale. */
+	syn.sport = ack.sport = 42011;
+	fx_port(s, 9444, OG_LANE_ORDER);
+	send_lane(s, &syn);
+	fx_port(s, 9444, OG_LANE_BULK);
+	lane = send_lane(s, &ack);
+	fx_key(&syn, &k);
+	have = fx_flow(s, &k, &fs) == 0;
+	OK(lane == OG_LANE_BULK && have && fs.lane == OG_LANE_BULK &&
+	       fs.gen == fx_get_cfg(s).rules_gen && fs.pkts == 2,
+	   "carry: after a rules_gen bump the ACK is classified afresh (lane %u, entry %u)", lane,
+	   fs.lane);
+
+	/* A pin already there at the SYN belongs to an earlier connection on the same
+	 * 4-tuple: the ACK is admitted on the SYN's lane, as the SYN was classified.
+	 * A pin written after admission reaches the flow on its next packet. */
+	syn.sport = ack.sport = 42012;
+	fx_key(&syn, &k);
+	fx_pin_hinted(s, &k, OG_LANE_NORMAL);
+	send_lane(s, &syn);
+	lane = send_lane(s, &ack);
+	have = fx_flow(s, &k, &fs) == 0;
+	OK(lane == OG_LANE_BULK && have && fs.lane == OG_LANE_BULK && fs.lane_src == OG_LSRC_PORT,
+	   "carry: a stale pin does not reach the new connection's ACK (lane %u src %u)", lane,
+	   fs.lane_src);
+	fx_pin_hinted(s, &k, OG_LANE_ORDER);
+	lane = send_lane(s, &ack);
+	have = fx_flow(s, &k, &fs) == 0;
+	OK(lane == OG_LANE_ORDER && have && fs.lane == OG_LANE_ORDER &&
+	       fs.lane_src == OG_LSRC_PIN && fs.pkts == 3,
+	   "carry: a pin hinted after admission holds from the next packet (lane %u src %u)", lane,
+	   fs.lane_src);
+	fx_pin_hinted(s, &k, 0);
+	fx_clock(s, 1000);
+}
+
 /*
  * A spoofed-source flood 30 times og_flows' size (1024 entries) leaves the
  * established flows in place, even ones idle throughout it (an order
@@ -347,6 +440,7 @@ int main(void)
 	fx_port(s, 9443, OG_LANE_ORDER);
 	every_packet(s, rb);
 	admission(s);
+	admission_carries_lane(s);
 	event_gate(s, rb);
 	ring_buffer__free(rb);
 	og_bpf__destroy(s);
