@@ -47,9 +47,11 @@ c_account slow
 n_a=$(awk '$1 ~ /^slow-/ && $2 == "a"' "$C_REC" | wc -l)
 ok $([ "$n_a" -gt 0 ]; echo $?) "the restarted origin a takes orders again ($n_a during the next drill)"
 # the gateway gives up at timeout_ms (1 s), so a stalled order costs about 1 s, a hair
-# under it when the coarse clock rounds down: 0.5 s is still far above a normal order
-ok $([ "$(awk '$7 >= 500000' "$C_TMP/slow.tl" | wc -l)" -gt 0 ]; echo $?) \
-	"the stall showed: some 250 ms interval had p99 >= 0.5 s"
+# under it when the coarse clock rounds down: 0.5 s is still far above a normal order. The
+# interval's slowest order, not its p99: on a quiet machine at 20k orders/s the few orders
+# caught on b are under 1 % of an interval (seen: 16 of 5000, p99 3 ms, max 1.0 s)
+ok $([ "$(awk '$8 >= 500000' "$C_TMP/slow.tl" | wc -l)" -gt 0 ]; echo $?) \
+	"the stall showed: some 250 ms interval had an order taking >= 0.5 s"
 off=$(c_drill_val slow fault_off_ns)
 read -r rec_ms fails <<<"$(c_recovery slow "$off")"
 sys_diag "slow: $C_FAIL orders failed ($C_AMBIG taken by b after the gateway gave up on them); after the stall ended: $fails failed, last $rec_ms ms later"
