@@ -198,14 +198,19 @@ static __u64 mono_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* What case_new_flow times of each new flow. */
+enum {
+	NF_SYN,	  /* its first packet, a SYN: classified, no state */
+	NF_ADMIT, /* its second, the handshake's ACK after an untimed SYN: the og_flows insert */
+	NF_ACK,	  /* its first packet, not a SYN (an ACK flood's, a UDP flow's): no state */
+};
+
 /*
  * New flows: NEW_FLOW_PKTS distinct source ports, each run once; og_flows is
- * emptied before each round. <second> 0 times each flow's first packet (a
- * SYN: classified, no state), 1 times its second (the handshake's ACK, which
- * the admission filter lets into og_flows: the LRU insert) after an untimed
- * SYN. Returns the median ns.
+ * emptied before each round. <mode> (NF_*) says which packet is timed.
+ * Returns the median ns.
  */
-static double case_new_flow(struct og_bpf *s, __u16 base, int second)
+static double case_new_flow(struct og_bpf *s, __u16 base, int mode)
 {
 	static double v[NEW_FLOW_PKTS];
 	__u8 pkt[PKT_MAX], key[64];
@@ -216,8 +221,9 @@ static double case_new_flow(struct og_bpf *s, __u16 base, int second)
 		if (bpf_map_delete_elem(mfd, key))
 			break;
 	for (i = 0; i < NEW_FLOW_PKTS; i++) {
-		len = build_flags(pkt, "10.9.0.1", "10.0.0.2", base + i, 9443, PKT_SYN);
-		if (second) {
+		len = build_flags(pkt, "10.9.0.1", "10.0.0.2", base + i, 9443,
+				  mode == NF_ACK ? PKT_ACK : PKT_SYN);
+		if (mode == NF_ADMIT) {
 			run_once(fd, pkt, len, 1, XDP_PASS);
 			len = build(pkt, "10.9.0.1", "10.0.0.2", base + i, 9443);
 		}
@@ -245,6 +251,24 @@ static double case_oneshot(int fd, const void *pkt, size_t len)
 	return v[NEW_FLOW_PKTS / 2];
 }
 
+/* Drops from <sk> the maps the object in <buf> lacks (an older og_xdp may predate
+ * a BPF-private map), so the skeleton opens it; their s->maps pointers stay NULL. */
+static void skel_drop_missing_maps(struct bpf_object_skeleton *sk, const void *buf, size_t len)
+{
+	/* The skeleton's name, so internal maps (og_bpf.bss, ...) are named alike. */
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = sk->name);
+	struct bpf_object *o = bpf_object__open_mem(buf, len, &oo);
+	int i, n = 0;
+
+	if (!o)
+		return;
+	for (i = 0; i < sk->map_cnt; i++)
+		if (bpf_object__find_map_by_name(o, sk->maps[i].name))
+			sk->maps[n++] = sk->maps[i];
+	sk->map_cnt = n;
+	bpf_object__close(o);
+}
+
 /* Loads an og object file through our skeleton, so s->maps/progs work alike for
  * it: the file must define the same maps and programs. */
 static struct og_bpf *og_open_file(const char *path)
@@ -269,6 +293,7 @@ static struct og_bpf *og_open_file(const char *path)
 	/* libbpf parses the buffer until load; it is freed with the process. */
 	s->skeleton->data = buf;
 	s->skeleton->data_sz = len;
+	skel_drop_missing_maps(s->skeleton, buf, len);
 	if (bpf_object__open_skeleton(s->skeleton, NULL)) {
 		fprintf(stderr,
 			"bpf_bench: open %s: %s (not an og object with our maps and "
@@ -313,6 +338,7 @@ enum {
 	K_THROTTLE,
 	K_HARNESS,
 	K_FLOOD,
+	K_FLOOD_ACK,
 	K_TRIV_TC,
 	K_TC,
 };
@@ -325,7 +351,8 @@ struct target {
 	struct bcase c[16];
 	int n;
 	int flood_map;
-	double triv_r1[MAX_RUNS], nf1[MAX_RUNS], nf2[MAX_RUNS], kn1[MAX_RUNS];
+	double triv_r1[MAX_RUNS], nf1[MAX_RUNS], nf2[MAX_RUNS], nfa[MAX_RUNS];
+	double kn1[MAX_RUNS];
 };
 
 /* Rows of the table: every case plus the one-shot rows, per round, ns. */
@@ -338,8 +365,10 @@ enum {
 	R_BLOCK,
 	R_THROTTLE,
 	R_FLOOD,
+	R_FLOOD_ACK,
 	R_KNOWN1,
 	R_NEW1,
+	R_NEWACK1,
 	R_ADMIT1,
 	R_TRIV_TC,
 	R_TC,
@@ -354,8 +383,10 @@ static const char *const row_name[R_N] = {
     "og_xdp block drop",
     "og_xdp throttle drop",
     "og_xdp new flow under flood (random src)",
+    "og_xdp new flow under ACK flood (random src)",
     "og_xdp known flow, one-shot (cold)",
     "og_xdp new flow (first packet, SYN)",
+    "og_xdp new flow (first packet, ACK)",
     "og_xdp new flow, 2nd packet (admitted)",
     "trivial TC",
     "og_tc_out known flow",
@@ -363,8 +394,8 @@ static const char *const row_name[R_N] = {
 
 struct pkts {
 	__u8 known[PKT_MAX], pin[PKT_MAX], block[PKT_MAX], thr[PKT_MAX], reply[PKT_MAX];
-	__u8 miss[PKT_MAX], flood[PKT_MAX];
-	size_t l_known, l_pin, l_block, l_thr, l_reply, l_miss, l_flood;
+	__u8 miss[PKT_MAX], flood[PKT_MAX], flood_ack[PKT_MAX];
+	size_t l_known, l_pin, l_block, l_thr, l_reply, l_miss, l_flood, l_flood_ack;
 };
 
 /* Rules like a small deployment: a port lane, a few prefixes, one block, one pin. */
@@ -429,6 +460,12 @@ static void target_cases(struct target *t, const struct pkts *p, struct bpf_obje
 					p->flood,
 					p->l_flood,
 					XDP_PASS};
+		c[n++] = (struct bcase){"ACK flood harness -> og_xdp",
+					K_FLOOD_ACK,
+					bpf_program__fd(fp),
+					p->flood_ack,
+					p->l_flood_ack,
+					XDP_PASS};
 	}
 	c[n++] =
 	    (struct bcase){row_name[R_TRIV_TC],
@@ -478,10 +515,10 @@ static int target_round(struct target *t, const struct pkts *p, int r, int repea
 			t->cfg.throttle_count = 1;
 			cfg_put(t->s, &t->cfg);
 		}
-		if (cb->kind == K_HARNESS || cb->kind == K_FLOOD) {
+		if (cb->kind == K_HARNESS || cb->kind == K_FLOOD || cb->kind == K_FLOOD_ACK) {
 			__u32 zero = 0;
 			int target =
-			    cb->kind == K_FLOOD ? bpf_program__fd(t->s->progs.og_xdp) : triv_fd;
+			    cb->kind == K_HARNESS ? triv_fd : bpf_program__fd(t->s->progs.og_xdp);
 
 			if (bpf_map_update_elem(t->flood_map, &zero, &target, BPF_ANY))
 				return -errno;
@@ -504,12 +541,12 @@ static int target_round(struct target *t, const struct pkts *p, int r, int repea
 	qsort(t1, 256, sizeof(*t1), cmp_double);
 	t->triv_r1[r] = t1[128];
 	t->kn1[r] = case_oneshot(bpf_program__fd(t->s->progs.og_xdp), p->known, p->l_known);
-	t->nf1[r] = case_new_flow(t->s, 1024 + (r % 8) * 4096, 0);
-	t->nf2[r] =
-	    t->nf1[r] < 0 ? t->nf1[r] : case_new_flow(t->s, 1024 + (r % 8) * 4096 + 2048, 1);
-	if (t->nf1[r] < 0 || t->nf2[r] < 0) {
-		fprintf(stderr, "bpf_bench: %s: new flow: %s\n", t->label,
-			strerror(-(t->nf1[r] < 0 ? t->nf1[r] : t->nf2[r])));
+	/* Each round and mode its own ports, so no flow is new twice. */
+	t->nf1[r] = case_new_flow(t->s, 1024 + (r % 8) * 7168, NF_SYN);
+	t->nf2[r] = case_new_flow(t->s, 1024 + (r % 8) * 7168 + 2048, NF_ADMIT);
+	t->nfa[r] = case_new_flow(t->s, 1024 + (r % 8) * 7168 + 4096, NF_ACK);
+	if (t->nf1[r] < 0 || t->nf2[r] < 0 || t->nfa[r] < 0) {
+		fprintf(stderr, "bpf_bench: %s: new flow failed\n", t->label);
 		return -EIO;
 	}
 	return 0;
@@ -546,25 +583,30 @@ static void target_figures(const struct target *t, int runs, struct figures *f)
 		}
 		if (cb->kind == K_FLOOD)
 			row = R_FLOOD;
+		if (cb->kind == K_FLOOD_ACK)
+			row = R_FLOOD_ACK;
 		if (row == R_N)
 			continue;
 		for (r = 0; r < runs; r++)
 			f->v[row][r] = cb->ns[r];
 		f->have[row] = 1;
 	}
-	if (f->have[R_FLOOD] && harness)
-		for (r = 0; r < runs; r++)
-			f->v[R_FLOOD][r] += f->v[R_TRIV][r] - harness->ns[r];
-	else
-		f->have[R_FLOOD] = 0;
+	for (row = R_FLOOD; row <= R_FLOOD_ACK; row++) {
+		if (f->have[row] && harness)
+			for (r = 0; r < runs; r++)
+				f->v[row][r] += f->v[R_TRIV][r] - harness->ns[r];
+		else
+			f->have[row] = 0;
+	}
 	for (r = 0; r < runs; r++) {
 		double over = f->v[R_TRIV][r] - t->triv_r1[r];
 
 		f->v[R_KNOWN1][r] = t->kn1[r] + over;
 		f->v[R_NEW1][r] = t->nf1[r] + over;
 		f->v[R_ADMIT1][r] = t->nf2[r] + over;
+		f->v[R_NEWACK1][r] = t->nfa[r] + over;
 	}
-	f->have[R_KNOWN1] = f->have[R_NEW1] = f->have[R_ADMIT1] = 1;
+	f->have[R_KNOWN1] = f->have[R_NEW1] = f->have[R_ADMIT1] = f->have[R_NEWACK1] = 1;
 	for (row = 0; row < R_N; row++) {
 		if (!f->have[row])
 			continue;
@@ -706,6 +748,7 @@ int main(int argc, char **argv)
 	p.l_miss = build(p.miss, "10.0.0.1", "10.0.0.2", 40004, 9443);
 	p.l_reply = build(p.reply, "10.0.0.2", "10.0.0.1", 9443, 40000);
 	p.l_flood = build_flags(p.flood, "100.64.0.1", "10.0.0.2", 40005, 9443, PKT_SYN);
+	p.l_flood_ack = build(p.flood_ack, "100.64.0.1", "10.0.0.2", 40006, 9443);
 
 	triv_fd = load_prog(trivial_path, "trivial_xdp", &tobj);
 	if (triv_fd < 0)
@@ -784,7 +827,9 @@ int main(int argc, char **argv)
 	printf("goals (every round):\n");
 	ok &= goal(&fg[0], R_NEW1, 300, "new flow, first packet (SYN), one-shot");
 	ok &= goal(&fg[0], R_ADMIT1, 300, "new flow, 2nd packet (admission), one-shot");
+	ok &= goal(&fg[0], R_NEWACK1, 300, "new flow, first packet (ACK), one-shot");
 	ok &= goal(&fg[0], R_FLOOD, 300, "new flow under flood");
+	ok &= goal(&fg[0], R_FLOOD_ACK, 300, "new flow under ACK flood");
 	ok &= goal(&fg[0], R_BLOCK, 100, "block drop");
 	ok &= goal(&fg[0], R_THROTTLE, 100, "throttle drop");
 	printf("verdict: %s\n", ok ? "PASS" : "FAIL");

@@ -234,6 +234,14 @@ static __always_inline __u32 og_pin_seq(const struct og_flow_key *k)
 	return h ? *h : 0;
 }
 
+/* Whether a pin may exist for <k>: its og_pin_slot holds one (og_pin_count). */
+static __always_inline int og_pin_maybe(const struct og_flow_key *k)
+{
+	__u32 slot = og_pin_slot(k), *n = bpf_map_lookup_elem(&og_pin_count, &slot);
+
+	return !n || *n;
+}
+
 /* Best-effort event: the ring buffer silently drops it when full. */
 static __always_inline void og_event(__u32 type, __u32 lane, const struct og_flow_key *k, __u64 now)
 {

@@ -72,6 +72,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } og_pin_hint SEC(".maps") __weak;
 
+/* Pins per og_pin_hint slot (og_shared.h); mmapable, so writers add atomically. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, OG_PIN_HINT_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} og_pin_count SEC(".maps") __weak;
+
 /* Source address -> token bucket; set by the controller, drained by og_xdp. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -105,6 +115,16 @@ struct {
 	__type(key, __u32);
 	__type(value, struct og_admit_slot);
 } og_admit SEC(".maps") __weak;
+
+/* og_seen.h's filter: may a flow have og_flows state? One bitmap for all CPUs
+ * (og_flows is one table), 32 KiB so the kernel kmallocs it; not pinned: a new
+ * og_xdp starts empty and every flow finds its bit again within two packets. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, OG_SEEN_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} og_seen SEC(".maps") __weak;
 
 /* Event rate gate per kind, per CPU (not pinned). */
 struct {

@@ -6,6 +6,7 @@
 
 #include "admit.h"
 #include "lane.h"
+#include "seen.h"
 #include "throttle.h"
 
 /* The one license section of the linked object (og_tc_*.bpf.c carry none). */
@@ -193,14 +194,18 @@ static __always_inline int og_stage_admit(const struct og_config *cfg, struct og
 	nv.lane = r->lane;
 	nv.lane_src = r->lane_src;
 	nv.pin_seq = pseq;
+	nv.seen_ep = og_seen_epoch(x->now);
 	s->tag = 0;
 	err = bpf_map_update_elem(&og_flows, &x->p.key, &nv, BPF_NOEXIST);
+	/* -EEXIST: another CPU admitted it first, or og_seen lost the flow's bit;
+	 * either way the entry counts from the next packet, which the bit sends to it. */
+	if (!err || err == -EEXIST)
+		og_seen_mark(&x->p.key, x->now);
 	if (!err) {
 		x->new_flow = 1;
 		x->stateless = 0;
 		return OG_CONTINUE;
 	}
-	/* -EEXIST: another CPU admitted it first; its entry counts from the next packet. */
 	if (err != -EEXIST && cfg->fail_mode == OG_FAIL_CLOSED) {
 		x->reason = OG_R_ERROR;
 		return XDP_DROP;
@@ -238,14 +243,15 @@ static __always_inline int og_stage_new(const struct og_config *cfg, struct og_x
 			r.lane = s->lane & 0xf;
 			r.lane_src = s->lane >> 4;
 		} else {
-			og_resolve_rule(cfg, &x->p.key, rule, 0, &r);
+			og_resolve_rule(cfg, &x->p.key, rule, !og_pin_maybe(&x->p.key), &r);
 		}
 		x->lane = r.lane;
 		x->lane_src = r.lane_src;
 		return og_stage_admit(cfg, x, s, &r, pseq);
 	}
-	/* A SYN opens a connection the daemon cannot have pinned yet. */
-	og_resolve_rule(cfg, &x->p.key, rule, x->p.syn, &r);
+	/* A SYN opens a connection the daemon cannot have pinned yet; other packets
+	 * probe og_flow_lane only when their slot holds a pin (an ACK flood's rarely). */
+	og_resolve_rule(cfg, &x->p.key, rule, x->p.syn || !og_pin_maybe(&x->p.key), &r);
 	x->lane = r.lane;
 	x->lane_src = r.lane_src;
 	if (x->p.syn)
@@ -274,7 +280,9 @@ static __always_inline int og_stage_flow(const struct og_config *cfg, struct og_
 	struct og_flow_stats *v;
 	struct og_flow_pin *pin;
 	struct og_res r;
+	__u64 *sw, sm;
 	__u32 pseq;
+	__u8 ep;
 	int ev = 0;
 
 	/* A SYN without ACK opens a connection, so it never belongs to a flow with
@@ -282,10 +290,20 @@ static __always_inline int og_stage_flow(const struct og_config *cfg, struct og_
 	 * 4-tuple is an earlier connection): a SYN flood skips the og_flows lookup. */
 	if (x->p.syn)
 		return og_stage_new(cfg, x);
+	x->now = og_now();
+	ep = og_seen_epoch(x->now);
+	/* Other floods skip it on og_seen's clear bit (see seen.h). */
+	sw = og_seen_word(&x->p.key, &sm);
+	if (!sw || !og_seen_test(*sw, sm, ep))
+		return og_stage_new(cfg, x);
 	v = bpf_map_lookup_elem(&og_flows, &x->p.key);
 	if (!v)
 		return og_stage_new(cfg, x);
-	x->now = og_now();
+	/* First packet of an epoch on this CPU: keep the bit in the current generation. */
+	if (v->seen_ep != ep) {
+		og_seen_set(sw, sm, ep);
+		v->seen_ep = ep;
+	}
 	pseq = og_pin_seq(&x->p.key);
 	if (!og_cached(v, cfg)) {
 		ev = !(v->lane_src != OG_LSRC_NONE && v->blocked);

@@ -14,7 +14,7 @@
 #include <linux/types.h> /* user side; BPF side gets the same names from vmlinux.h */
 #endif
 
-#define OG_ABI_VERSION 3
+#define OG_ABI_VERSION 4
 #define OG_PIN_DIR     "/sys/fs/bpf/ordergate"
 
 /* Lanes. 0 is "unclassified": non-IP, non-TCP/UDP and malformed packets. */
@@ -80,7 +80,7 @@ struct og_flow_stats {
 	__u8 lane;	/* OG_LANE_* */
 	__u8 lane_src;	/* OG_LSRC_*: which rule chose the lane */
 	__u8 blocked;	/* 1: a block rule matched the source (cached verdict) */
-	__u8 pad;	/* zero */
+	__u8 seen_ep;	/* og_xdp-private: og_seen epoch this CPU last set the flow's bit at */
 	__u32 pin_seq;	/* og_pin_hint[og_pin_slot(key)] the pin was last checked at */
 };
 _Static_assert(sizeof(struct og_flow_stats) == 48, "og_flow_stats layout");
@@ -151,6 +151,14 @@ _Static_assert(sizeof(struct og_flow_pin) == 16, "og_flow_pin layout");
  * rules_gen), so og_xdp re-reads og_flow_lane only for flows in that slot: a
  * pin reaches its flow on the next packet and costs every other flow one
  * array load. The slot of a key, shared by both sides:
+ */
+/*
+ * og_pin_count: OG_PIN_HINT_SLOTS __u32, mmapable, the number of og_flow_lane
+ * entries whose key falls in each og_pin_slot, kept by the writers with atomic
+ * adds on the shared mapping (dp_flow_pin_set adds before the entry exists,
+ * dp_flow_pin_clear subtracts after it is gone). og_xdp skips the og_flow_lane
+ * probe for a flow without state when its slot counts 0: no pin can exist. An
+ * entry the LRU evicts leaves its count behind, which only costs probes.
  */
 #define OG_PIN_HINT_BITS  12
 #define OG_PIN_HINT_SLOTS (1U << OG_PIN_HINT_BITS)
@@ -232,7 +240,14 @@ struct og_admit_slot {
 	__u8 lane;   /* bits 0-3: OG_LANE_*, bits 4-7: OG_LSRC_* of the last SYN */
 };
 _Static_assert(sizeof(struct og_admit_slot) == 16, "og_admit_slot layout");
-#define OG_ADMIT_SLOTS 8192 /* per CPU, power of two: 128 KiB per CPU */
+/* 2048 slots: 32 KiB per CPU. Each slot is its own per-CPU allocation, so a
+ * random slot costs a pointer load and a percpu page: 8192 slots made a cold
+ * SYN 20 % dearer in bench-bpf. */
+#define OG_ADMIT_SLOTS 2048
+
+/* og_seen (unpinned, BPF-private): OG_SEEN_WORDS 64-bit words, 32 KiB. */
+#define OG_SEEN_WORDS_BITS 12
+#define OG_SEEN_WORDS	   (1U << OG_SEEN_WORDS_BITS)
 
 /* og_ev_gate value (per CPU, unpinned, index OG_EV_*). */
 struct og_ev_gate {

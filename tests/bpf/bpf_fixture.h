@@ -272,10 +272,39 @@ static inline int fx_port(struct og_bpf *s, __u32 port, __u32 lane)
 	return err;
 }
 
+/* Adds <d> to <k>'s og_pin_count slot, as the writers do around an entry they
+ * create (+1, before) or delete (-1, after); tests write from one thread. */
+static inline void fx_pin_count_add(struct og_bpf *s, const struct og_flow_key *k, int d)
+{
+	__u32 slot = og_pin_slot(k), n = 0;
+
+	bpf_map_lookup_elem(bpf_map__fd(s->maps.og_pin_count), &slot, &n);
+	if (d < 0 && !n)
+		return; /* an entry counted by nobody, as dp_flow_pin_clear */
+	n += d;
+	bpf_map_update_elem(bpf_map__fd(s->maps.og_pin_count), &slot, &n, 0);
+}
+
+/* Writes (lane > 0) or deletes (lane 0) <k>'s og_flow_lane entry, keeping og_pin_count. */
+static inline int fx_pin_write(struct og_bpf *s, const struct og_flow_key *k, __u32 lane)
+{
+	struct og_flow_pin v = {.lane = lane, .pinned_ns = 1}, old;
+	int fd = bpf_map__fd(s->maps.og_flow_lane), had = !bpf_map_lookup_elem(fd, k, &old), err;
+
+	if (!lane) {
+		err = bpf_map_delete_elem(fd, k);
+		if (!err)
+			fx_pin_count_add(s, k, -1);
+		return err;
+	}
+	if (!had)
+		fx_pin_count_add(s, k, 1);
+	return bpf_map_update_elem(fd, k, &v, BPF_ANY);
+}
+
 static inline int fx_pin(struct og_bpf *s, const struct og_flow_key *k, __u32 lane)
 {
-	struct og_flow_pin v = {.lane = lane, .pinned_ns = 1};
-	int err = bpf_map_update_elem(bpf_map__fd(s->maps.og_flow_lane), k, &v, BPF_ANY);
+	int err = fx_pin_write(s, k, lane);
 
 	fx_bump_gen(s);
 	return err;
@@ -285,14 +314,9 @@ static inline int fx_pin(struct og_bpf *s, const struct og_flow_key *k, __u32 la
  * the map write, then the key's og_pin_hint slot + 1, no rules_gen bump. */
 static inline int fx_pin_hinted(struct og_bpf *s, const struct og_flow_key *k, __u32 lane)
 {
-	struct og_flow_pin v = {.lane = lane, .pinned_ns = 1};
 	__u32 slot = og_pin_slot(k), seq = 0;
-	int err;
+	int err = fx_pin_write(s, k, lane);
 
-	if (lane)
-		err = bpf_map_update_elem(bpf_map__fd(s->maps.og_flow_lane), k, &v, BPF_ANY);
-	else
-		err = bpf_map_delete_elem(bpf_map__fd(s->maps.og_flow_lane), k);
 	bpf_map_lookup_elem(bpf_map__fd(s->maps.og_pin_hint), &slot, &seq);
 	seq++;
 	return err ? err : bpf_map_update_elem(bpf_map__fd(s->maps.og_pin_hint), &slot, &seq, 0);

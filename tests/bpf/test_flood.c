@@ -424,6 +424,105 @@ static void event_gate(struct og_bpf *s, struct ring_buffer *rb)
 	      "a second later: the next window lets OG_EV_PER_WIN more through");
 }
 
+/* Empties og_seen, as a fresh og_xdp starts it: every flow's bit is lost. */
+static void seen_clear(struct og_bpf *s)
+{
+	__u64 zero = 0;
+	__u32 i;
+
+	for (i = 0; i < OG_SEEN_WORDS; i++)
+		bpf_map_update_elem(bpf_map__fd(s->maps.og_seen), &i, &zero, BPF_ANY);
+}
+
+/* Sends <ps> once; returns its flow's og_flows pkts (0: none) and adds to *stateless
+ * whether og_xdp counted the packet stateless. */
+static __u64 seen_send(struct og_bpf *s, const struct pkt_spec *ps, int *stateless, __u8 *lane)
+{
+	struct og_lane_stats b[OG_LANE_MAX], a[OG_LANE_MAX];
+	struct og_flow_stats fs;
+	struct og_flow_key k;
+
+	fx_lanes(s, b);
+	*lane = send_lane(s, ps);
+	fx_lanes(s, a);
+	*stateless += (int)TOTAL(a, b, stateless);
+	fx_key(ps, &k);
+	return fx_flow(s, &k, &fs) ? 0 : fs.pkts;
+}
+
+/*
+ * og_seen (seen.h) only spares floods the og_flows probe: a flow whose bit is
+ * lost (a new og_xdp, a long idle) is classified in full, pin and source gate
+ * included, and is back in its entry within two packets; a flow that sends at
+ * least once an epoch (17.2 s) keeps its bit.
+ */
+static void seen_filter(struct og_bpf *s)
+{
+	struct pkt_spec p = {V4, TCP, .src = "10.92.0.1", .sport = 42100, .dport = 9443};
+	struct pkt_spec q = {V4, TCP, .src = "10.92.0.2", .sport = 42101, .dport = 9443};
+	__u64 t = 3 * SEC, pk;
+	struct og_flow_key k;
+	int st = 0, i, ok;
+	__u8 lane;
+
+	fx_clock(s, t);
+	seen_send(s, &p, &st, &lane);
+	pk = seen_send(s, &p, &st, &lane);
+	OK(pk == 2 && st == 1, "seen: admitted on its second packet (pkts %llu, stateless %d)",
+	   (unsigned long long)pk, st);
+	st = 0;
+	pk = seen_send(s, &p, &st, &lane);
+	OK(pk == 3 && st == 0, "seen: the third packet finds its entry (pkts %llu, stateless %d)",
+	   (unsigned long long)pk, st);
+
+	/* Lost bit with a pin on the flow: full classification, the pin included. */
+	fx_key(&p, &k);
+	fx_pin_hinted(s, &k, OG_LANE_BULK);
+	seen_clear(s);
+	st = 0;
+	pk = seen_send(s, &p, &st, &lane);
+	OK(pk == 3 && st == 1 && lane == OG_LANE_BULK,
+	   "seen: bit lost: the packet goes stateless with its pinned lane (pkts %llu, stateless "
+	   "%d, lane %u)",
+	   (unsigned long long)pk, st, lane);
+	pk = seen_send(s, &p, &st, &lane);
+	OK(pk == 3 && st == 2 && lane == OG_LANE_BULK,
+	   "seen: the next one finds the entry on admission and sets the bit (pkts %llu, lane %u)",
+	   (unsigned long long)pk, lane);
+	pk = seen_send(s, &p, &st, &lane);
+	OK(pk == 4 && st == 2 && lane == OG_LANE_BULK,
+	   "seen: and the flow counts in its entry again (pkts %llu, stateless %d, lane %u)",
+	   (unsigned long long)pk, st, lane);
+	fx_pin_hinted(s, &k, 0);
+
+	/* Lost bit on a source blocked meanwhile: the source gate still drops it. */
+	fx_prefix(s, "10.92.0.1/32", 0, OG_RULE_BLOCK);
+	seen_clear(s);
+	OK_EQ(send_spec(s, &p), XDP_DROP, "seen: bit lost, source blocked since: dropped");
+	fx_unprefix(s, "10.92.0.1/32");
+
+	/* Aging: a packet every 10 s for 2 minutes keeps the bit; 40 s of silence loses it. */
+	seen_send(s, &q, &st, &lane);
+	seen_send(s, &q, &st, &lane);
+	st = 0;
+	ok = 1;
+	for (i = 0; i < 12; i++) {
+		t += 10 * SEC;
+		fx_clock(s, t);
+		pk = seen_send(s, &q, &st, &lane);
+		ok &= pk == (__u64)i + 3;
+	}
+	OK(ok && st == 0, "seen: a flow active every 10 s stays in its entry (stateless %d)", st);
+	t += 40 * SEC;
+	fx_clock(s, t);
+	pk = seen_send(s, &q, &st, &lane);
+	seen_send(s, &q, &st, &lane);
+	OK(pk == 14 && st == 2, "seen: after 40 s idle, two packets stateless (%d)", st);
+	pk = seen_send(s, &q, &st, &lane);
+	OK(pk == 15 && st == 2 && lane == OG_LANE_ORDER,
+	   "seen: then back in its entry (pkts %llu, lane %u)", (unsigned long long)pk, lane);
+}
+
 int main(void)
 {
 	struct og_config cfg = fx_cfg_default();
@@ -441,6 +540,7 @@ int main(void)
 	every_packet(s, rb);
 	admission(s);
 	admission_carries_lane(s);
+	seen_filter(s);
 	event_gate(s, rb);
 	ring_buffer__free(rb);
 	og_bpf__destroy(s);

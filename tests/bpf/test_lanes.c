@@ -259,6 +259,55 @@ static void pin_hint(struct og_bpf *s)
 	fx_pin_hinted(s, &kq, 0);
 }
 
+/* The og_pin_count slot of <p>'s key, for a flow in a slot no other pin shares. */
+static __u32 pin_count_of(struct og_bpf *s, struct pkt_spec *p, struct og_flow_key *k)
+{
+	__u32 slot, n = 1;
+
+	for (;; p->sport++) {
+		fx_key(p, k);
+		slot = og_pin_slot(k);
+		n = 1;
+		bpf_map_lookup_elem(bpf_map__fd(s->maps.og_pin_count), &slot, &n);
+		if (!n)
+			return n;
+	}
+}
+
+/*
+ * A packet of a flow without og_flows state probes og_flow_lane only when its
+ * og_pin_count slot is not 0: the writers count every entry before it exists,
+ * so a pin they wrote is always seen, and an ACK flood skips the probe.
+ */
+static void pin_count(struct og_bpf *s)
+{
+	struct pkt_spec p = {V4, TCP, .src = "10.46.0.1", .sport = 50600, .dport = 9443};
+	struct og_flow_pin v = {.lane = OG_LANE_BULK, .pinned_ns = 1};
+	struct og_flow_key k;
+	struct og_xdp_meta m = {};
+	__u32 n, r;
+
+	pin_count_of(s, &p, &k);
+	/* Written around the count (no writer of ordergate does): not looked up. */
+	bpf_map_update_elem(bpf_map__fd(s->maps.og_flow_lane), &k, &v, BPF_ANY);
+	r = xsend(s, &p, &m, NULL);
+	OK(r == XDP_PASS && m.lane == OG_LANE_ORDER && m.lane_src == OG_LSRC_PORT,
+	   "count: a stateless packet skips og_flow_lane while its slot counts 0 (lane %u src %u)",
+	   m.lane, m.lane_src);
+	bpf_map_delete_elem(bpf_map__fd(s->maps.og_flow_lane), &k);
+
+	/* Written as dp_flow_pin_set does: the first packet already carries the pin. */
+	p.sport++;
+	n = pin_count_of(s, &p, &k);
+	OK(n == 0 && fx_pin_write(s, &k, OG_LANE_BULK) == 0, "count: a counted pin written");
+	r = xsend(s, &p, &m, NULL);
+	OK(r == XDP_PASS && m.lane == OG_LANE_BULK && m.lane_src == OG_LSRC_PIN,
+	   "count: a counted pin reaches the flow's first, stateless packet (lane %u src %u)",
+	   m.lane, m.lane_src);
+	lane_is(s, "count: and its admission", &p, OG_LANE_BULK, OG_LSRC_PIN);
+	fx_pin_write(s, &k, 0);
+}
+
 static void disabled(struct og_bpf *s)
 {
 	struct pkt_spec p = {V4, TCP, .src = "10.50.0.1", .sport = 50300, .dport = 9443};
@@ -368,6 +417,7 @@ int main(void)
 	generation(s);
 	blocking(s, rb);
 	pin_hint(s);
+	pin_count(s);
 	disabled(s);
 	ring_buffer__free(rb);
 	og_bpf__destroy(s);

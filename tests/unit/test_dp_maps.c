@@ -2,6 +2,7 @@
 /* libogdp against real kernel maps: per-CPU sums, rules_gen bumps, throttles, pin checks. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,7 +185,95 @@ static void test_rules(struct dp_maps *m)
 		       bpf_map_lookup_elem(m->fd[DP_MAP_PIN_HINT], &slot, &h) == 0 && h == h0 + 2 &&
 		       dp_flow_pin_clear(m, &k) == -ENOENT,
 		   "flow pin cleared: og_pin_hint slot rose again, rules_gen untouched");
+		OK(dp_flow_pin_set(m, &k, OG_LANE_ORDER) == 0 && m->pin_count[slot] == 1 &&
+		       dp_flow_pin_set(m, &k, OG_LANE_BULK) == 0 && m->pin_count[slot] == 1 &&
+		       bpf_map_lookup_elem(m->fd[DP_MAP_FLOW_LANE], &k, &pin) == 0 &&
+		       pin.lane == OG_LANE_BULK,
+		   "og_pin_count: a pin counts once, a replaced one is not counted again");
+		OK(dp_flow_pin_clear(m, &k) == 0 && m->pin_count[slot] == 0 &&
+		       dp_flow_pin_clear(m, &k) == -ENOENT && m->pin_count[slot] == 0,
+		   "og_pin_count: a cleared pin uncounts once, a second clear does nothing");
 	}
+}
+
+/* Pin writers racing on one og_pin_slot: each its own mapping of og_pin_count (as two
+ * daemons during a takeover), on keys of its own and on one key they all share. */
+#define RACE_THREADS 4
+#define RACE_ROUNDS  3000
+
+struct pin_race {
+	struct dp_maps m;
+	struct og_flow_key own[2], *shared;
+	int fails;
+};
+
+static void *pin_racer(void *arg)
+{
+	struct pin_race *r = arg;
+	int i;
+
+	for (i = 0; i < RACE_ROUNDS; i++) {
+		r->fails += dp_flow_pin_set(&r->m, &r->own[0], OG_LANE_ORDER) != 0;
+		r->fails += dp_flow_pin_set(&r->m, &r->own[1], OG_LANE_BULK) != 0;
+		r->fails += dp_flow_pin_set(&r->m, r->shared, 1 + i % 3) != 0;
+		r->fails += dp_flow_pin_clear(&r->m, &r->own[i & 1]) != 0;
+		/* The shared key may be cleared by another writer first. */
+		dp_flow_pin_clear(&r->m, r->shared);
+	}
+	return NULL;
+}
+
+static void test_pin_race(struct dp_maps *m)
+{
+	static struct pin_race r[RACE_THREADS];
+	struct og_flow_key keys[2 * RACE_THREADS + 1], k, next, *prev = NULL;
+	pthread_t th[RACE_THREADS];
+	__u32 slot, live = 0, counted;
+	char err[128];
+	int i, n = 0, fails = 0;
+
+	/* Keys that share one slot. */
+	keys[n++] = flow_key(100);
+	slot = og_pin_slot(&keys[0]);
+	for (i = 101; n < 2 * RACE_THREADS + 1 && i < 1000000; i++) {
+		k = flow_key(i);
+		if (og_pin_slot(&k) == slot)
+			keys[n++] = k;
+	}
+	for (i = 0; i < RACE_THREADS; i++) {
+		memset(&r[i].m, 0, sizeof(r[i].m));
+		for (int j = 0; j < DP_MAP_COUNT; j++)
+			r[i].m.fd[j] = dup(m->fd[j]);
+		r[i].m.cfg_lock = -1;
+		if (dp_maps_mmap(&r[i].m, err, sizeof(err)))
+			fails++;
+		r[i].own[0] = keys[1 + 2 * i];
+		r[i].own[1] = keys[2 + 2 * i];
+		r[i].shared = &keys[0];
+	}
+	OK(n == 2 * RACE_THREADS + 1 && fails == 0, "race: %d keys in slot %u, %d mappings", n,
+	   slot, RACE_THREADS);
+	for (i = 0; i < RACE_THREADS; i++)
+		pthread_create(&th[i], NULL, pin_racer, &r[i]);
+	for (i = 0; i < RACE_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		fails += r[i].fails;
+	}
+	while (bpf_map_get_next_key(m->fd[DP_MAP_FLOW_LANE], prev, &next) == 0) {
+		k = next;
+		prev = &k;
+		live += og_pin_slot(&k) == slot;
+	}
+	counted = m->pin_count[slot];
+	OK(fails == 0 && live == RACE_THREADS && counted == live,
+	   "race: %d writers x %d rounds: og_pin_count %u == live pins %u in the slot (%d failed)",
+	   RACE_THREADS, RACE_ROUNDS, counted, live, fails);
+	for (i = 0; i < n; i++)
+		dp_flow_pin_clear(m, &keys[i]);
+	counted = m->pin_count[slot];
+	OK(counted == 0, "race: all cleared, the slot counts 0 (%u)", counted);
+	for (i = 0; i < RACE_THREADS; i++)
+		dp_maps_close(&r[i].m);
 }
 
 static void test_throttle(struct dp_maps *m)
@@ -225,9 +314,9 @@ static char pin_dir[64];
 /* Remove the test's pins even when an assertion path returned early. */
 static void unpin_all(void)
 {
-	static const char *const names[] = {"og_flows",	    "og_lane_stats", "og_src_rules",
-					    "og_port_lane", "og_flow_lane",  "og_throttle",
-					    "og_config",    "og_events",     "og_pin_hint"};
+	static const char *const names[] = {
+	    "og_flows",	   "og_lane_stats", "og_src_rules", "og_port_lane", "og_flow_lane",
+	    "og_throttle", "og_config",	    "og_events",    "og_pin_hint",  "og_pin_count"};
 	char path[128];
 	size_t i;
 
@@ -384,6 +473,7 @@ int main(void)
 	   "fresh og_config has the defaults");
 	test_flows(&m);
 	test_rules(&m);
+	test_pin_race(&m);
 	test_throttle(&m);
 	dp_maps_close(&m);
 	og_bpf__destroy(skel);

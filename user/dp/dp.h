@@ -200,7 +200,8 @@ enum dp_map_id {
 	DP_MAP_FLOW_LANE,
 	DP_MAP_THROTTLE,
 	DP_MAP_CONFIG,
-	DP_MAP_PIN_HINT, /* og_pin_hint: bumped by dp_flow_pin_set/clear */
+	DP_MAP_PIN_HINT,  /* og_pin_hint: bumped by dp_flow_pin_set/clear */
+	DP_MAP_PIN_COUNT, /* og_pin_count: kept by dp_flow_pin_set/clear through pin_count */
 	DP_MAP_COUNT,
 };
 
@@ -213,8 +214,9 @@ struct dp_maps {
 	/* scratch for dp_flows_foreach, grown on demand and kept between calls */
 	void *keys, *vals;
 	size_t batch;
-	bool no_batch; /* the kernel refused batch lookups once: use get_next_key */
-	int cfg_lock;  /* og_config's lock file kept open (dp_config_lock_keep); <= 0: none */
+	bool no_batch;	  /* the kernel refused batch lookups once: use get_next_key */
+	int cfg_lock;	  /* og_config's lock file kept open (dp_config_lock_keep); <= 0: none */
+	__u32 *pin_count; /* og_pin_count mapped shared (OG_PIN_HINT_SLOTS), NULL when not */
 };
 
 /*
@@ -224,6 +226,9 @@ struct dp_maps {
 int dp_maps_open(struct dp_maps *m, const char *pin_dir, char *err, size_t errlen);
 /* Fill <m> with dup()ed fds of a loaded skeleton's maps (unpinned use, tests). */
 int dp_maps_from_skel(struct dp_maps *m, struct og_bpf *skel, char *err, size_t errlen);
+/* Map og_pin_count (fd[DP_MAP_PIN_COUNT] open) into m->pin_count; dp_maps_open and
+ * dp_maps_from_skel do it, a caller that dup()s fds itself calls it. */
+int dp_maps_mmap(struct dp_maps *m, char *err, size_t errlen);
 /* Close fds and free scratch; safe on a zeroed or already closed <m>. */
 void dp_maps_close(struct dp_maps *m);
 /* Number of entries in map <id> (O(n) walk of its keys). */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -17,6 +18,7 @@ const char *const dp_map_names[DP_MAP_COUNT] = {
     [DP_MAP_SRC_RULES] = "og_src_rules", [DP_MAP_PORT_LANE] = "og_port_lane",
     [DP_MAP_FLOW_LANE] = "og_flow_lane", [DP_MAP_THROTTLE] = "og_throttle",
     [DP_MAP_CONFIG] = "og_config",	 [DP_MAP_PIN_HINT] = "og_pin_hint",
+    [DP_MAP_PIN_COUNT] = "og_pin_count",
 };
 
 const struct dp_map_shape dp_map_shapes[DP_MAP_COUNT] = {
@@ -33,7 +35,10 @@ const struct dp_map_shape dp_map_shapes[DP_MAP_COUNT] = {
 			 sizeof(struct og_throttle)},
     [DP_MAP_CONFIG] = {BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct og_config)},
     [DP_MAP_PIN_HINT] = {BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(__u32)},
+    [DP_MAP_PIN_COUNT] = {BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(__u32)},
 };
+
+#define PIN_COUNT_BYTES (OG_PIN_HINT_SLOTS * sizeof(__u32))
 
 static void maps_init(struct dp_maps *m)
 {
@@ -52,6 +57,9 @@ void dp_maps_close(struct dp_maps *m)
 {
 	int i;
 
+	if (m->pin_count)
+		munmap(m->pin_count, PIN_COUNT_BYTES);
+	m->pin_count = NULL;
 	for (i = 0; i < DP_MAP_COUNT; i++) {
 		if (m->fd[i] > 0)
 			close(m->fd[i]);
@@ -142,6 +150,9 @@ int dp_maps_open(struct dp_maps *m, const char *pin_dir, char *err, size_t errle
 		if (ret)
 			goto fail;
 	}
+	ret = dp_maps_mmap(m, err, errlen);
+	if (ret)
+		goto fail;
 	return 0;
 fail:
 	dp_maps_close(m);
@@ -164,6 +175,32 @@ int dp_maps_from_skel(struct dp_maps *m, struct og_bpf *skel, char *err, size_t 
 			return -EBADF;
 		}
 	}
+	return dp_maps_mmap(m, err, errlen);
+}
+
+int dp_maps_mmap(struct dp_maps *m, char *err, size_t errlen)
+{
+	struct bpf_map_info info;
+	void *p;
+	int ret = dp_map_info(m->fd[DP_MAP_PIN_COUNT], &info);
+
+	if (!ret && (!(info.map_flags & BPF_F_MMAPABLE) || info.max_entries != OG_PIN_HINT_SLOTS))
+		ret = -EPROTO;
+	if (ret) {
+		snprintf(err, errlen, "og_pin_count: not an mmapable array of %u counts: %s",
+			 OG_PIN_HINT_SLOTS, strerror(-ret));
+		dp_maps_close(m);
+		return ret;
+	}
+	p = mmap(NULL, PIN_COUNT_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd[DP_MAP_PIN_COUNT],
+		 0);
+	if (p == MAP_FAILED) {
+		ret = -errno;
+		snprintf(err, errlen, "og_pin_count: mmap: %s", strerror(errno));
+		dp_maps_close(m);
+		return ret;
+	}
+	m->pin_count = p;
 	return 0;
 }
 
@@ -175,7 +212,8 @@ int dp_map_count(struct dp_maps *m, enum dp_map_id id, __u64 *n)
 
 	if (m->fd[id] < 0)
 		return -EBADF;
-	if (id == DP_MAP_LANE_STATS || id == DP_MAP_CONFIG || id == DP_MAP_PIN_HINT) {
+	if (id == DP_MAP_LANE_STATS || id == DP_MAP_CONFIG || id == DP_MAP_PIN_HINT ||
+	    id == DP_MAP_PIN_COUNT) {
 		struct bpf_map_info info;
 		int ret = dp_map_info(m->fd[id], &info);
 

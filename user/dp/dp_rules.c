@@ -157,19 +157,56 @@ static int pin_hint_bump(struct dp_maps *m, const struct og_flow_key *k, int ret
 	return ret;
 }
 
+/*
+ * og_pin_count: a new entry is counted before it exists and uncounted after it
+ * is gone, so og_xdp, which skips og_flow_lane for a slot counting 0, never
+ * misses a pin. Only the writer whose BPF_NOEXIST insert (or delete) succeeded
+ * keeps its add (or subtracts): exactly one per entry, whoever races.
+ */
 int dp_flow_pin_set(struct dp_maps *m, const struct og_flow_key *k, unsigned int lane)
 {
 	struct og_flow_pin v = {.lane = lane, .pinned_ns = dp_now_ns()};
+	__u32 *n = m->pin_count ? &m->pin_count[og_pin_slot(k)] : NULL;
+	int fd = m->fd[DP_MAP_FLOW_LANE], ret = -EAGAIN, tries;
 
 	if (lane >= OG_LANE_MAX)
 		return -EINVAL;
-	return pin_hint_bump(
-	    m, k, bpf_map_update_elem(m->fd[DP_MAP_FLOW_LANE], k, &v, BPF_ANY) ? -errno : 0);
+	if (!n)
+		return -EBADF;
+	/* Replace an existing pin in place; insert (counted) when there is none. A
+	 * clear between the two steps sends us round again. */
+	for (tries = 0; tries < 4 && ret == -EAGAIN; tries++) {
+		if (!bpf_map_update_elem(fd, k, &v, BPF_EXIST)) {
+			ret = 0;
+			break;
+		}
+		if (errno != ENOENT) {
+			ret = -errno;
+			break;
+		}
+		__atomic_fetch_add(n, 1, __ATOMIC_SEQ_CST);
+		if (!bpf_map_update_elem(fd, k, &v, BPF_NOEXIST)) {
+			ret = 0;
+			break;
+		}
+		ret = errno == EEXIST ? -EAGAIN : -errno;
+		__atomic_fetch_sub(n, 1, __ATOMIC_SEQ_CST);
+	}
+	return pin_hint_bump(m, k, ret);
 }
 
 int dp_flow_pin_clear(struct dp_maps *m, const struct og_flow_key *k)
 {
+	__u32 *n = m->pin_count ? &m->pin_count[og_pin_slot(k)] : NULL, old;
+
+	if (!n)
+		return -EBADF;
 	if (bpf_map_delete_elem(m->fd[DP_MAP_FLOW_LANE], k))
 		return -errno;
+	/* Never below 0: an entry counted by nobody (written by hand) is not ours. */
+	old = __atomic_load_n(n, __ATOMIC_SEQ_CST);
+	while (old && !__atomic_compare_exchange_n(n, &old, old - 1, false, __ATOMIC_SEQ_CST,
+						   __ATOMIC_SEQ_CST))
+		;
 	return pin_hint_bump(m, k, 0);
 }

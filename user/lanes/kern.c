@@ -323,7 +323,7 @@ static int maps_dup(const struct dp_maps *src, char *err, size_t errlen)
 			return -errno;
 		}
 	}
-	return 0;
+	return dp_maps_mmap(&K.maps, err, errlen);
 }
 
 int kern_start(const struct kern_opts *o, char *err, size_t errlen)
