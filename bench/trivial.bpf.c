@@ -45,3 +45,34 @@ int flood_xdp(struct xdp_md *ctx)
 	bpf_tail_call(ctx, &flood_target, 0);
 	return XDP_ABORTED;
 }
+
+/* The current storm_xdp flow's source, and how many runs it has made. */
+__u32 storm_src;
+__u64 storm_n;
+
+/*
+ * A connection storm inside the repeat loop: runs alternate a SYN from a new
+ * random source in 100.64.0.0/10 and that flow's ACK, so every second packet
+ * completes a handshake and is admitted into og_flows (which fills and then
+ * evicts, as under a real storm). Same target and harness cost as flood_xdp.
+ */
+SEC("xdp")
+int storm_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u32 *saddr = data + 14 + 12;
+	__u8 *flags = data + 14 + 20 + 13; /* IPv4 without options, then TCP's flags byte */
+
+	if ((void *)(flags + 1) > end)
+		return XDP_ABORTED;
+	if (!(storm_n++ & 1)) {
+		storm_src = bpf_htonl(0x64400000 | (bpf_get_prandom_u32() & 0x3fffff));
+		*flags = 0x02; /* SYN */
+	} else {
+		*flags = 0x10; /* ACK */
+	}
+	*saddr = storm_src;
+	bpf_tail_call(ctx, &flood_target, 0);
+	return XDP_ABORTED;
+}
