@@ -878,6 +878,7 @@ int main(int argc, char **argv)
 	ok &= goal(&fg[0], R_NEWACK1, 300, "new flow, first packet (ACK), one-shot");
 	ok &= goal(&fg[0], R_FLOOD, 300, "new flow under flood");
 	ok &= goal(&fg[0], R_FLOOD_ACK, 300, "new flow under ACK flood");
+	ok &= goal(&fg[0], R_STORM, 300, "handshake storm, per packet");
 	ok &= goal(&fg[0], R_BLOCK, 100, "block drop");
 	ok &= goal(&fg[0], R_THROTTLE, 100, "throttle drop");
 	printf("verdict: %s\n", ok ? "PASS" : "FAIL");
