@@ -65,6 +65,35 @@ static int setup(void)
 	return getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&addr, &l);
 }
 
+/*
+ * A connected client socket, or -1. evhttp often closes first, so the server's end of
+ * each connection sits in TIME_WAIT for 60 s; at thousands of runs a second the client's
+ * ephemeral ports wrap around within that, and a SYN that lands on a TIME_WAIT of the same
+ * 4-tuple is refused. So each connection comes from the next of 250 loopback source
+ * addresses (all of 127/8 is local), and a refused connect is retried from the next one;
+ * only a server that refuses every time is a failure.
+ */
+static int client_connect(void)
+{
+	static unsigned int next;
+
+	for (int tries = 0; tries < 8; tries++) {
+		struct sockaddr_in src = {.sin_family = AF_INET};
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		if (fd < 0)
+			return -1;
+		src.sin_addr.s_addr = htonl(0x7f000002 + next++ % 250);
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &(struct linger){1, 0},
+			   sizeof(struct linger));
+		if (!bind(fd, (struct sockaddr *)&src, sizeof(src)) &&
+		    !connect(fd, (struct sockaddr *)&addr, sizeof(addr)))
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int ready;
@@ -82,11 +111,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * daemon ignores SIGPIPE too), and a close with RST leaves no TIME_WAIT behind: a
 	 * long run opens 100k+ connections and would run out of ephemeral ports */
 	signal(SIGPIPE, SIG_IGN);
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd >= 0)
-		setsockopt(fd, SOL_SOCKET, SO_LINGER, &(struct linger){1, 0},
-			   sizeof(struct linger));
-	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)))
+	fd = client_connect();
+	if (fd < 0)
 		abort();
 	if (size && write(fd, data, size) != (ssize_t)size)
 		abort();
