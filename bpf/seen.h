@@ -46,9 +46,7 @@ static __always_inline __u8 og_seen_epoch(__u64 now)
  * bits only buys the og_flows probe every packet paid before. */
 static __always_inline __u64 *og_seen_word(const struct og_flow_key *k, __u64 *mask)
 {
-	__u64 f = (__u64)(k->saddr[0] ^ k->saddr[1] ^ k->saddr[2] ^ k->saddr[3] ^ k->daddr[0] ^
-			  k->daddr[3] ^ ((__u32)k->sport << 16 | k->dport)) *
-		  0x9E3779B97F4A7C15ULL;
+	__u64 f = (__u64)og_key_fold(k) * 0x9E3779B97F4A7C15ULL;
 	__u32 idx = f >> (64 - OG_SEEN_WORDS_BITS);
 
 	*mask = 1ULL << (((f & 0xffffffff) * OG_SEEN_BITS) >> 32);

@@ -162,12 +162,17 @@ _Static_assert(sizeof(struct og_flow_pin) == 16, "og_flow_pin layout");
  */
 #define OG_PIN_HINT_BITS  12
 #define OG_PIN_HINT_SLOTS (1U << OG_PIN_HINT_BITS)
+/* A cheap 32-bit fold of a flow key (addresses and ports), for og_pin_slot and
+ * og_xdp's og_seen filter: slots and filters, not a table keyed on it. */
+static inline __attribute__((always_inline)) __u32 og_key_fold(const struct og_flow_key *k)
+{
+	return k->saddr[0] ^ k->saddr[1] ^ k->saddr[2] ^ k->saddr[3] ^ k->daddr[0] ^
+	       ((__u32)k->sport << 16 | k->dport);
+}
+
 static inline __attribute__((always_inline)) __u32 og_pin_slot(const struct og_flow_key *k)
 {
-	__u32 h = k->saddr[0] ^ k->saddr[1] ^ k->saddr[2] ^ k->saddr[3] ^ k->daddr[0] ^
-		  ((__u32)k->sport << 16 | k->dport);
-
-	return (h * 0x9E3779B1U) >> (32 - OG_PIN_HINT_BITS);
+	return (og_key_fold(k) * 0x9E3779B1U) >> (32 - OG_PIN_HINT_BITS);
 }
 
 /* og_throttle key: a source address. */
