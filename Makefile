@@ -17,7 +17,7 @@ CFLAGS  ?= -O2 -g
 override CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -I$(BUILD) -Iuser $(PKG_CFLAGS) -MMD -MP
 LDLIBS  := $(PKG_LIBS) -lelf -lz -lpthread -lm
 
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-function \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Wno-unused-function \
 	-I$(BUILD) -Iinclude -Ibpf
 
 # Sources, found by wildcard so a new file needs no Makefile edit.

@@ -205,17 +205,23 @@ enum {
 	NF_ACK,	  /* its first packet, not a SYN (an ACK flood's, a UDP flow's): no state */
 };
 
-/* Empties og_flows and, when the object has it, og_seen (a new og_xdp's state). */
+/* Empties og_flows (a table of sets, or a base object's LRU hash) and, when the
+ * object has it, og_seen (a new og_xdp's state). */
 static void flows_reset(struct og_bpf *s)
 {
 	int mfd = bpf_map__fd(s->maps.og_flows);
+	static const __u8 zset[sizeof(struct og_flow_set)];
 	__u8 key[64];
 	__u64 zero = 0;
 	__u32 i;
 
-	while (!bpf_map_get_next_key(mfd, NULL, key))
-		if (bpf_map_delete_elem(mfd, key))
-			break;
+	if (bpf_map__type(s->maps.og_flows) == BPF_MAP_TYPE_ARRAY)
+		for (i = 0; i < bpf_map__max_entries(s->maps.og_flows); i++)
+			bpf_map_update_elem(mfd, &i, zset, BPF_ANY);
+	else
+		while (!bpf_map_get_next_key(mfd, NULL, key))
+			if (bpf_map_delete_elem(mfd, key))
+				break;
 	for (i = 0; s->maps.og_seen && i < OG_SEEN_WORDS; i++)
 		bpf_map_update_elem(bpf_map__fd(s->maps.og_seen), &i, &zero, BPF_ANY);
 }
@@ -760,7 +766,7 @@ int main(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	/* One CPU: og_flows is per-CPU, and a migration mid-run would re-resolve. */
+	/* One CPU: og_admit and the stats are per-CPU, and a migration mid-run would split them. */
 	CPU_ZERO(&set);
 	CPU_SET(0, &set);
 	sched_setaffinity(0, sizeof(set), &set);

@@ -24,27 +24,12 @@
  * TCP Fast Open, which would hand it the SYN's data earlier).
  */
 
-/* 64-bit multiply-xorshift mix of the 40-byte key, word by word. */
-static __always_inline __u64 og_key_hash(const struct og_flow_key *k)
+/* The og_admit slot of key hash <h> (og_key_hash; NULL only if the map lookup
+ * fails): the slot holds the key's packets when slot->tag == og_key_tag(h). */
+static __always_inline struct og_admit_slot *og_admit_slot(__u64 h)
 {
-	const __u32 *w = (const __u32 *)k;
-	__u64 h = 0x9E3779B97F4A7C15ULL;
-	int i;
-
-#pragma unroll
-	for (i = 0; i < (int)(sizeof(*k) / 4); i++)
-		h = (h ^ w[i]) * 0xff51afd7ed558ccdULL;
-	return h ^ (h >> 29);
-}
-
-/* The og_admit slot of <k> (NULL only if the map lookup fails) and, in <tag>, the
- * key's tag: the slot holds <k>'s packets when slot->tag == *tag. */
-static __always_inline struct og_admit_slot *og_admit_slot(const struct og_flow_key *k, __u32 *tag)
-{
-	__u64 h = og_key_hash(k);
 	__u32 idx = (__u32)h & (OG_ADMIT_SLOTS - 1);
 
-	*tag = (__u32)(h >> 32) | 1;
 	return bpf_map_lookup_elem(&og_admit, &idx);
 }
 

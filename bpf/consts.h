@@ -29,7 +29,10 @@
 #define TC_ACT_OK     0
 #define TC_ACT_SHOT   2
 
-#define EEXIST 17 /* errno, for bpf_map_update_elem(BPF_NOEXIST) races */
+/* errnos og_flow_insert returns (flows.h) */
+#define ENOENT 2
+#define EEXIST 17
+#define EBUSY  16
 
 #define OG_VLAN_MAX_DEPTH 2 /* 802.1ad outer + 802.1Q inner */
 #define OG_IPV6_EXT_MAX	  6 /* extension headers walked before giving up */

@@ -3,6 +3,7 @@
 #ifndef OG_LANE_H
 #define OG_LANE_H
 
+#include "flows.h"
 #include "maps.h"
 #include "parse.h"
 
@@ -273,7 +274,7 @@ static __always_inline void og_key_reverse(struct og_flow_key *k)
 static __always_inline __u32 og_lane_of(const struct og_config *cfg, const struct og_pkt *p,
 					int pin_first, __u8 *src)
 {
-	struct og_flow_stats *v;
+	struct og_flow_way *w;
 	struct og_flow_pin *pin;
 	struct og_res r;
 
@@ -284,10 +285,10 @@ static __always_inline __u32 og_lane_of(const struct og_config *cfg, const struc
 			return pin->lane;
 		}
 	}
-	v = bpf_map_lookup_elem(&og_flows, &p->key);
-	if (v && og_cached(v, cfg) && og_lane_ok(v->lane)) {
-		*src = v->lane_src;
-		return v->lane;
+	w = og_flow_lookup(&p->key);
+	if (w && og_cached(&w->s, cfg) && og_lane_ok(w->s.lane)) {
+		*src = w->s.lane_src;
+		return w->s.lane;
 	}
 	og_resolve(cfg, &p->key, &r);
 	*src = r.lane_src;
@@ -301,11 +302,13 @@ static __always_inline __u32 og_lane_of(const struct og_config *cfg, const struc
  * linear part was too short, so a TSO skb with linear headers costs no copy. */
 static __always_inline int og_skb_parse(struct __sk_buff *skb, struct og_pkt *p)
 {
-	__u32 lin = skb->data_end - skb->data;
+	/* 64-bit: as a 32-bit value (-mcpu=v3) the pointer would spill in 4 bytes,
+	 * which the verifier refuses. */
+	long lin = (long)skb->data_end - (long)skb->data;
 	__u32 want = skb->len < OG_PULL_LEN ? skb->len : OG_PULL_LEN;
 
 	if (og_parse_pkt((void *)(long)skb->data, (void *)(long)skb->data_end, p) != OG_PK_BAD ||
-	    lin >= want)
+	    lin >= (long)want)
 		return p->kind;
 	if (bpf_skb_pull_data(skb, want))
 		return p->kind;

@@ -12,17 +12,17 @@
  */
 
 /*
- * Per-flow packet/byte counters and the flow's cached lane; written by og_xdp.
- * Entries are only created for admitted flows (og_admit), so a flood never
- * evicts. The common LRU list, not BPF_F_NO_COMMON_LRU: per-CPU lists rotate
- * their list on every insert, which cost the admitting packet about a quarter
- * more here; the common list's per-CPU free lists take its lock once per 128.
+ * Per-flow packet/byte counters and the flow's cached lane, one way of a set
+ * (og_shared.h, bpf/flows.h); written by og_xdp, read by og_tc_*. Only
+ * admitted flows (og_admit) take a way, so a spoofed flood never evicts.
+ * max_entries counts sets (og_flow_sets()), a power of two.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
-	__uint(max_entries, OG_DEF_FLOWS);
-	__type(key, struct og_flow_key);
-	__type(value, struct og_flow_stats);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, OG_DEF_FLOW_SETS);
+	__type(key, __u32);
+	__type(value, struct og_flow_set);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } og_flows SEC(".maps") __weak;
 

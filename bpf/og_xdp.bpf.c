@@ -5,6 +5,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "admit.h"
+#include "flows.h"
 #include "lane.h"
 #include "seen.h"
 #include "throttle.h"
@@ -24,6 +25,7 @@ char LICENSE[] SEC("license") = "GPL";
 struct og_xctx {
 	struct og_pkt p;
 	__u64 now;
+	__u64 h; /* og_key_hash(&p.key) once computed, else 0 */
 	__u32 len;
 	__u8 lane;
 	__u8 lane_src;
@@ -177,6 +179,14 @@ static __always_inline int og_stage_unclassified(const struct og_config *cfg, st
 	return OG_CONTINUE;
 }
 
+/* The packet's key hash, computed at most once. */
+static __always_inline __u64 og_xhash(struct og_xctx *x)
+{
+	if (!x->h)
+		x->h = og_key_hash(&x->p.key);
+	return x->h;
+}
+
 /*
  * Inserts the flow <s> admits into og_flows: the slot's counts plus this packet,
  * the lane <r> and the pin sequence <pseq> it was resolved with, and empties the
@@ -187,7 +197,8 @@ static __always_inline int og_stage_admit(const struct og_config *cfg, struct og
 					  __u32 pseq)
 {
 	struct og_flow_stats nv = {};
-	int err;
+	struct og_lane_stats *ls;
+	int err, evicted = -1;
 
 	og_admit_value(s, x->len, x->now, &nv);
 	nv.gen = cfg->rules_gen;
@@ -195,8 +206,12 @@ static __always_inline int og_stage_admit(const struct og_config *cfg, struct og
 	nv.lane_src = r->lane_src;
 	nv.pin_seq = pseq;
 	nv.seen_ep = og_seen_epoch(x->now);
+	err = og_flow_insert(&x->p.key, og_xhash(x), &nv, x->now, &evicted);
+	/* -EBUSY: another CPU was writing the way this flow wanted; the slot stays,
+	 * so the flow's next packet tries again. */
+	if (err == -EBUSY)
+		return OG_CONTINUE;
 	s->tag = 0;
-	err = bpf_map_update_elem(&og_flows, &x->p.key, &nv, BPF_NOEXIST);
 	/* -EEXIST: another CPU admitted it first, or og_seen lost the flow's bit;
 	 * either way the entry counts from the next packet, which the bit sends to it. */
 	if (!err || err == -EEXIST)
@@ -204,6 +219,8 @@ static __always_inline int og_stage_admit(const struct og_config *cfg, struct og
 	if (!err) {
 		x->new_flow = 1;
 		x->stateless = 0;
+		if (evicted >= 0 && (ls = og_lstats(evicted)))
+			ls->flows_evicted++;
 		return OG_CONTINUE;
 	}
 	if (err != -EEXIST && cfg->fail_mode == OG_FAIL_CLOSED) {
@@ -234,8 +251,10 @@ static __always_inline int og_stage_new(const struct og_config *cfg, struct og_x
 	/* A SYN (a flood's packet) finds its slot only after the rule lookups, so the
 	 * slot and tag do not live across their calls: measured, that alone cost the
 	 * flood row about 8%. Only a non-SYN may admit, so only it looks first. */
-	if (!x->p.syn)
-		s = og_admit_slot(&x->p.key, &tag);
+	if (!x->p.syn) {
+		s = og_admit_slot(og_xhash(x));
+		tag = og_key_tag(x->h);
+	}
 	if (!x->p.syn && s && s->tag == tag) {
 		/* Read before og_flow_lane, so a pin written after it moves the sequence. */
 		pseq = og_pin_seq(&x->p.key);
@@ -254,34 +273,41 @@ static __always_inline int og_stage_new(const struct og_config *cfg, struct og_x
 	og_resolve_rule(cfg, &x->p.key, rule, x->p.syn || !og_pin_maybe(&x->p.key), &r);
 	x->lane = r.lane;
 	x->lane_src = r.lane_src;
-	if (x->p.syn)
-		s = og_admit_slot(&x->p.key, &tag);
+	if (x->p.syn) {
+		s = og_admit_slot(og_xhash(x));
+		tag = og_key_tag(x->h);
+	}
 	if (s)
 		og_admit_record(s, tag, x->len, x->p.syn, cfg->rules_gen, &r);
 	return OG_CONTINUE;
 }
 
-/* Caches a resolution in the flow's per-CPU value. */
-static __always_inline void og_flow_set(struct og_flow_stats *v, const struct og_res *r)
+/* Caches a resolution in the flow's way <wi> of <set>. */
+static __always_inline void og_flow_set(struct og_flow_set *set, __u32 wi, struct og_flow_stats *v,
+					const struct og_res *r)
 {
 	v->lane = r->lane;
 	v->lane_src = r->lane_src;
 	v->blocked = r->blocked;
+	if (wi < OG_FLOW_WAYS)
+		set->lane[wi] = r->lane;
 }
 
 /*
- * Known flow with a current cached lane: one hash lookup and in-place per-CPU
- * increments, no map update. Rules are consulted only for a flow first seen on
- * this CPU, or after a writer bumped rules_gen; og_flow_lane only when the
- * flow's og_pin_hint slot moved (a pin written or cleared there).
+ * Known flow with a current cached lane: the set's header line, the way, and
+ * in-place increments, no map update. Rules are consulted only after a writer
+ * bumped rules_gen; og_flow_lane only when the flow's og_pin_hint slot moved
+ * (a pin written or cleared there).
  */
 static __always_inline int og_stage_flow(const struct og_config *cfg, struct og_xctx *x)
 {
+	struct og_flow_set *set;
 	struct og_flow_stats *v;
+	struct og_flow_way *w;
 	struct og_flow_pin *pin;
 	struct og_res r;
 	__u64 *sw, sm;
-	__u32 pseq;
+	__u32 pseq, wi = 0;
 	__u8 ep;
 	int ev = 0;
 
@@ -296,10 +322,13 @@ static __always_inline int og_stage_flow(const struct og_config *cfg, struct og_
 	sw = og_seen_word(&x->p.key, &sm);
 	if (!sw || !og_seen_test(*sw, sm, ep))
 		return og_stage_new(cfg, x);
-	v = bpf_map_lookup_elem(&og_flows, &x->p.key);
-	if (!v)
+	set = og_flow_set_of(og_xhash(x));
+	w = set ? og_flow_find(set, &x->p.key, og_key_tag(x->h), &wi) : NULL;
+	if (!set || !w)
 		return og_stage_new(cfg, x);
-	/* First packet of an epoch on this CPU: keep the bit in the current generation. */
+	v = &w->s;
+	og_flow_touch(set, wi, x->now);
+	/* First packet of an epoch: keep the bit in the current generation. */
 	if (v->seen_ep != ep) {
 		og_seen_set(sw, sm, ep);
 		v->seen_ep = ep;
@@ -308,7 +337,7 @@ static __always_inline int og_stage_flow(const struct og_config *cfg, struct og_
 	if (!og_cached(v, cfg)) {
 		ev = !(v->lane_src != OG_LSRC_NONE && v->blocked);
 		og_resolve(cfg, &x->p.key, &r);
-		og_flow_set(v, &r);
+		og_flow_set(set, wi, v, &r);
 		v->gen = cfg->rules_gen;
 		v->pin_seq = pseq;
 		if (!v->first_ns)
@@ -318,11 +347,13 @@ static __always_inline int og_stage_flow(const struct og_config *cfg, struct og_
 		/* A pin was written or cleared in this flow's og_pin_hint slot. */
 		pin = bpf_map_lookup_elem(&og_flow_lane, &x->p.key);
 		if (pin && og_lane_ok(pin->lane)) {
-			v->lane = pin->lane;
-			v->lane_src = OG_LSRC_PIN;
+			r.lane = pin->lane;
+			r.lane_src = OG_LSRC_PIN;
+			r.blocked = v->blocked;
+			og_flow_set(set, wi, v, &r);
 		} else if (v->lane_src == OG_LSRC_PIN) {
 			og_resolve(cfg, &x->p.key, &r);
-			og_flow_set(v, &r);
+			og_flow_set(set, wi, v, &r);
 		}
 		v->pin_seq = pseq;
 	}

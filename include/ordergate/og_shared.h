@@ -14,7 +14,7 @@
 #include <linux/types.h> /* user side; BPF side gets the same names from vmlinux.h */
 #endif
 
-#define OG_ABI_VERSION 4
+#define OG_ABI_VERSION 5
 #define OG_PIN_DIR     "/sys/fs/bpf/ordergate"
 
 /* Lanes. 0 is "unclassified": non-IP, non-TCP/UDP and malformed packets. */
@@ -69,21 +69,126 @@ struct og_flow_key {
 };
 _Static_assert(sizeof(struct og_flow_key) == 40, "og_flow_key layout");
 
-/* og_flows value: one copy per CPU (LRU_PERCPU_HASH); readers sum the copies. */
+/* A flow's state in its og_flows way (struct og_flow_way), shared by all CPUs. */
 struct og_flow_stats {
 	__u64 pkts;	/* packets seen by og_xdp */
 	__u64 bytes;	/* bytes, L2 frame length */
-	__u64 first_ns; /* ns, CLOCK_MONOTONIC (coarse), first packet on this CPU */
-	__u64 last_ns;	/* ns, CLOCK_MONOTONIC (coarse), last packet on this CPU */
+	__u64 first_ns; /* ns, CLOCK_MONOTONIC (coarse), when the flow was admitted */
+	__u64 last_ns;	/* ns, CLOCK_MONOTONIC (coarse), last packet */
 	__u32 syns;	/* TCP SYNs without ACK before admission (handshake SYN, retransmits) */
 	__u32 gen;	/* og_config.rules_gen the cached lane/verdict were resolved at */
 	__u8 lane;	/* OG_LANE_* */
 	__u8 lane_src;	/* OG_LSRC_*: which rule chose the lane */
 	__u8 blocked;	/* 1: a block rule matched the source (cached verdict) */
-	__u8 seen_ep;	/* og_xdp-private: og_seen epoch this CPU last set the flow's bit at */
+	__u8 seen_ep;	/* og_xdp-private: og_seen epoch the flow's bit was last set at */
 	__u32 pin_seq;	/* og_pin_hint[og_pin_slot(key)] the pin was last checked at */
 };
 _Static_assert(sizeof(struct og_flow_stats) == 48, "og_flow_stats layout");
+
+/*
+ * og_flows: a set-associative table og_xdp manages itself, a BPF ARRAY of
+ * og_flow_set (mmapable, so readers scan it without a syscall per flow). A
+ * key's og_key_hash picks its set (low bits) and its tag (high bits, odd).
+ * An admission takes a free way, else evicts the way with the oldest stamp,
+ * an order-lane flow counting OG_FLOW_ORDER_GRACE stamps younger: a storm of
+ * new bulk or normal connections displaces idle flows of its own lanes first.
+ *
+ * Concurrency without locks: a writer claims a way by compare-and-swap of its
+ * tag to OG_FLOW_BUSY, writes key and state, then publishes the tag with an
+ * exchange. A reader matches tag and key, then reads the tag again, so a way
+ * taken over meanwhile is a miss, never another flow's entry. Counters are
+ * plain adds: two CPUs on one flow at once may lose a count (RSS keeps a flow
+ * on one queue). A user-space reader does the same tag check around its copy.
+ */
+#define OG_FLOW_WAYS	    4
+#define OG_FLOW_FREE	    0  /* tag of an empty way */
+#define OG_FLOW_BUSY	    2  /* tag of a way being written (real tags are odd) */
+#define OG_FLOW_STAMP_SHIFT 30 /* stamp = last_ns >> 30: units of 1.07 s */
+#define OG_FLOW_ORDER_GRACE 64 /* stamps (~69 s) an order flow outlives others by */
+
+struct og_flow_way {
+	struct og_flow_key key; /* valid while the set's tag[] for this way is odd */
+	struct og_flow_stats s;
+	__u64 pad; /* zero */
+};
+_Static_assert(sizeof(struct og_flow_way) == 96, "og_flow_way layout");
+
+struct og_flow_set {
+	__u32 tag[OG_FLOW_WAYS];   /* OG_FLOW_FREE, OG_FLOW_BUSY or the way's key tag */
+	__u32 stamp[OG_FLOW_WAYS]; /* the way's last_ns >> OG_FLOW_STAMP_SHIFT */
+	__u8 lane[OG_FLOW_WAYS];   /* the way's lane, for eviction */
+	__u8 pad[28];		   /* zero: the header fills one cache line */
+	struct og_flow_way way[OG_FLOW_WAYS];
+	__u8 pad2[64]; /* zero: 512 bytes, so a set never straddles a page */
+};
+_Static_assert(sizeof(struct og_flow_set) == 512, "og_flow_set layout");
+
+/* og_flows sets for a table of <flows> flows: twice as many ways, since hashing
+ * fills sets unevenly (at half load ~4 % of flows meet a full set and evict its
+ * oldest way), rounded up to a power of two, at least 4 sets. */
+static inline __attribute__((always_inline)) __u32 og_flow_sets(__u32 flows)
+{
+	__u32 n = 4;
+
+	while (n < 0x20000000U && n * OG_FLOW_WAYS < 2ULL * flows)
+		n <<= 1;
+	return n;
+}
+#define OG_DEF_FLOW_SETS (2 * OG_DEF_FLOWS / OG_FLOW_WAYS) /* og_flow_sets(OG_DEF_FLOWS) */
+
+/* 64-bit multiply-xorshift hash of a flow key, in 8-byte steps: og_flows' set
+ * and tag, og_admit's slot and tag. Unkeyed: only an admitted (handshaken)
+ * flow takes a way, so aiming at one set needs real connections. */
+static inline __attribute__((always_inline)) __u64 og_key_hash(const struct og_flow_key *k)
+{
+	const __u32 *w = (const __u32 *)k;
+	__u64 h = 0x9E3779B97F4A7C15ULL;
+	int i;
+
+#ifdef __bpf__
+#pragma unroll
+#endif
+	for (i = 0; i < (int)(sizeof(*k) / 8); i++)
+		h = (h ^ ((__u64)w[2 * i + 1] << 32 | w[2 * i])) * 0xff51afd7ed558ccdULL;
+	h ^= h >> 32;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 29);
+}
+
+/* The tag of hash <h>: odd, so never OG_FLOW_FREE, OG_FLOW_BUSY or an empty og_admit slot. */
+static inline __attribute__((always_inline)) __u32 og_key_tag(__u64 h)
+{
+	return (__u32)(h >> 32) | 1;
+}
+
+/* Whether two flow keys are equal, word by word (keys are 4-byte aligned). */
+static inline __attribute__((always_inline)) int og_key_eq(const struct og_flow_key *a,
+							   const struct og_flow_key *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+	__u32 d = 0;
+	int i;
+
+#ifdef __bpf__
+#pragma unroll
+#endif
+	for (i = 0; i < (int)(sizeof(*a) / 4); i++)
+		d |= x[i] ^ y[i];
+	return !d;
+}
+
+/* The way of <set> holding <k> (tag og_key_tag of its hash), or -1; for a
+ * reader's copy of a set (user space), where no writer can move it. */
+static inline __attribute__((always_inline)) int
+og_flow_way_of(const struct og_flow_set *set, const struct og_flow_key *k, __u32 tag)
+{
+	int i;
+
+	for (i = 0; i < OG_FLOW_WAYS; i++)
+		if (set->tag[i] == tag && og_key_eq(&set->way[i].key, k))
+			return i;
+	return -1;
+}
 
 /* og_lane_stats value, per CPU, indexed by lane. Every packet og_xdp sees adds 1
  * to exactly one lane's rx_pkts; the other counters break that down. */
@@ -104,8 +209,9 @@ struct og_lane_stats {
 	__u64 stateless;     /* og_xdp packets of flows without og_flows state (first packets,
 			      * SYNs, floods, sources dropped before classification) */
 	__u64 ev_suppressed; /* events the per-CPU gate did not write to og_events */
+	__u64 flows_evicted; /* og_flows ways of this lane's flows given to a newer flow */
 };
-_Static_assert(sizeof(struct og_lane_stats) == 120, "og_lane_stats layout");
+_Static_assert(sizeof(struct og_lane_stats) == 128, "og_lane_stats layout");
 
 /* og_src_rules key: an LPM prefix over (family, pad, addr). prefixlen counts the
  * 32 bits of family+pad too, so an IPv4 /24 is prefixlen 32 + 24 = 56. */

@@ -21,10 +21,10 @@
 
 static int fx_ncpu;
 
-/* Opens and loads the skeleton (og_flows sized <flows>, 0 = default) with every pin path cleared
- * (so a running gateway's maps are never touched) and the test clock switched on. Pins the process
- * to CPU 0: test_run executes on the calling CPU and og_flows keeps one value per CPU, so a
- * migration would look like a flow seen on a new CPU. */
+/* Opens and loads the skeleton (og_flows sized for <flows> flows, 0 = default) with every pin path
+ * cleared (so a running gateway's maps are never touched) and the test clock switched on. Pins the
+ * process to CPU 0: test_run executes on the calling CPU, and the per-CPU tables (og_admit,
+ * og_lane_stats) would otherwise split a test's packets between CPUs. */
 static inline struct og_bpf *fx_load_sized(__u32 flows)
 {
 	struct og_bpf *s;
@@ -43,7 +43,7 @@ static inline struct og_bpf *fx_load_sized(__u32 flows)
 	}
 	bpf_object__for_each_map(m, s->obj) bpf_map__set_pin_path(m, NULL);
 	if (flows)
-		bpf_map__set_max_entries(s->maps.og_flows, flows);
+		bpf_map__set_max_entries(s->maps.og_flows, og_flow_sets(flows));
 	s->rodata->og_test_clock = 1;
 	err = og_bpf__load(s);
 	if (err) {
@@ -172,37 +172,70 @@ static inline void fx_lanes(struct og_bpf *s, struct og_lane_stats out[OG_LANE_M
 /* One og_lane_stats field by byte offset, difference between two snapshots. */
 #define FX_D(after, before, lane, field) ((after)[lane].field - (before)[lane].field)
 
-/* og_flows entry for <k>: counters summed over CPUs, lane fields from the
- * resolved slot. Returns 0, or -ENOENT when the flow is absent. */
-static inline int fx_flow(struct og_bpf *s, const struct og_flow_key *k, struct og_flow_stats *sum)
+/* <k>'s og_flows set index, and the set copied into <set>; 0 or -errno. */
+static inline int fx_flow_set(struct og_bpf *s, const struct og_flow_key *k, __u32 *idx,
+			      struct og_flow_set *set)
 {
-	struct og_flow_stats *v = calloc(fx_ncpu, sizeof(*v));
-	int c, err;
+	*idx = (__u32)og_key_hash(k) & (bpf_map__max_entries(s->maps.og_flows) - 1);
+	return bpf_map_lookup_elem(bpf_map__fd(s->maps.og_flows), idx, set) ? -errno : 0;
+}
 
-	memset(sum, 0, sizeof(*sum));
-	err = v ? bpf_map_lookup_elem(bpf_map__fd(s->maps.og_flows), k, v) : -ENOMEM;
-	if (err) {
-		free(v);
+/* og_flows state of <k>. Returns 0, or -ENOENT when the flow is absent. */
+static inline int fx_flow(struct og_bpf *s, const struct og_flow_key *k, struct og_flow_stats *out)
+{
+	struct og_flow_set set;
+	__u32 idx;
+	int wi;
+
+	memset(out, 0, sizeof(*out));
+	if (fx_flow_set(s, k, &idx, &set))
 		return -ENOENT;
-	}
-	for (c = 0; c < fx_ncpu; c++) {
-		sum->pkts += v[c].pkts;
-		sum->bytes += v[c].bytes;
-		sum->syns += v[c].syns;
-		if (v[c].first_ns && (!sum->first_ns || v[c].first_ns < sum->first_ns))
-			sum->first_ns = v[c].first_ns;
-		if (v[c].last_ns > sum->last_ns)
-			sum->last_ns = v[c].last_ns;
-		if (v[c].lane_src) {
-			sum->lane = v[c].lane;
-			sum->lane_src = v[c].lane_src;
-			sum->blocked = v[c].blocked;
-			sum->gen = v[c].gen;
-			sum->pin_seq = v[c].pin_seq;
-		}
-	}
-	free(v);
+	wi = og_flow_way_of(&set, k, og_key_tag(og_key_hash(k)));
+	if (wi < 0)
+		return -ENOENT;
+	*out = set.way[wi].s;
 	return 0;
+}
+
+/* Frees <k>'s way, as an eviction would; returns 0 or -ENOENT. */
+static inline int fx_flow_del(struct og_bpf *s, const struct og_flow_key *k)
+{
+	struct og_flow_set set;
+	__u32 idx;
+	int wi;
+
+	if (fx_flow_set(s, k, &idx, &set))
+		return -ENOENT;
+	wi = og_flow_way_of(&set, k, og_key_tag(og_key_hash(k)));
+	if (wi < 0)
+		return -ENOENT;
+	set.tag[wi] = OG_FLOW_FREE;
+	memset(&set.way[wi], 0, sizeof(set.way[wi]));
+	return bpf_map_update_elem(bpf_map__fd(s->maps.og_flows), &idx, &set, BPF_ANY) ? -errno : 0;
+}
+
+/* Empties og_flows. */
+static inline void fx_flows_clear(struct og_bpf *s)
+{
+	static const struct og_flow_set zero;
+	__u32 i, n = bpf_map__max_entries(s->maps.og_flows);
+
+	for (i = 0; i < n; i++)
+		bpf_map_update_elem(bpf_map__fd(s->maps.og_flows), &i, &zero, BPF_ANY);
+}
+
+/* Flows in og_flows (ways with a key tag). */
+static inline int fx_flows_count(struct og_bpf *s)
+{
+	__u32 i, n = bpf_map__max_entries(s->maps.og_flows);
+	struct og_flow_set set;
+	int w, cnt = 0;
+
+	for (i = 0; i < n; i++)
+		if (!bpf_map_lookup_elem(bpf_map__fd(s->maps.og_flows), &i, &set))
+			for (w = 0; w < OG_FLOW_WAYS; w++)
+				cnt += set.tag[w] & 1;
+	return cnt;
 }
 
 /* Flow key for the spec's ingress direction. */

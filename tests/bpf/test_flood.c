@@ -62,20 +62,6 @@ static __u64 total(const struct og_lane_stats *a, const struct og_lane_stats *b,
 }
 #define TOTAL(a, b, f) total(a, b, offsetof(struct og_lane_stats, f))
 
-static int n_flows(struct og_bpf *s)
-{
-	struct og_flow_key k, next;
-	int fd = bpf_map__fd(s->maps.og_flows), n = 0;
-	void *prev = NULL;
-
-	while (!bpf_map_get_next_key(fd, prev, &next) && n < 1000000) {
-		k = next;
-		prev = &k;
-		n++;
-	}
-	return n;
-}
-
 static __u32 send_spec(struct og_bpf *s, const struct pkt_spec *ps)
 {
 	struct fx_xdp_out o;
@@ -387,7 +373,8 @@ static void flood(void)
 	}
 	OK_EQ(present, 8, "flood: every established flow is still in og_flows");
 	OK_EQ(grew, 8, "flood: and their counters kept growing");
-	OK_EQ(n_flows(s), 8, "flood: og_flows holds the 8 established flows and nothing else");
+	OK_EQ(fx_flows_count(s), 8,
+	      "flood: og_flows holds the 8 established flows and nothing else");
 	og_bpf__destroy(s);
 }
 

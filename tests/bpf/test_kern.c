@@ -328,7 +328,7 @@ static void slow_loop(struct og_bpf *s)
 	p.ttl_ms = 800;
 	p.syn_rate = 100;
 	p.calm_ticks = 1000; /* no early release: this checks the lapse */
-	fx_clear(s->maps.og_flows);
+	fx_flows_clear(s);
 	fx_clear(s->maps.og_throttle);
 	pkt_addr("10.42.0.66", src.addr);
 	pkt_addr("10.42.0.7", csrc.addr);

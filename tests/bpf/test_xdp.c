@@ -304,7 +304,7 @@ static void run_case(struct og_bpf *s, struct ring_buffer *rb, const struct xcas
 	if (!len)
 		return;
 	fx_key(&c->spec, &k);
-	bpf_map_delete_elem(bpf_map__fd(s->maps.og_flows), &k);
+	fx_flow_del(s, &k);
 	for (round = 1; round <= 3; round++) {
 		int has_flow = c->flow && round >= 2;
 
@@ -373,7 +373,7 @@ static void run_truncation(struct og_bpf *s, const char *name, const struct pkt_
 	for (n = 14; n <= len; n++) {
 		int want_bad = n < lay.l4_end;
 
-		bpf_map_delete_elem(bpf_map__fd(s->maps.og_flows), &k);
+		fx_flow_del(s, &k);
 		/* A complete frame's first packet only records it; the measured one is
 		 * admitted. A malformed one must not be, however often it repeats. */
 		fx_xdp(s, pkt, n, &o);

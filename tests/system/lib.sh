@@ -330,11 +330,11 @@ sys_dp_begin() {
 	sys_pin_dir
 }
 
-# sys_dp_attach IF [DESC]: attach ordergate natively on IF with the suite's pins (one test),
+# sys_dp_attach IF [DESC [ATTACH-ARGS...]]: attach ordergate natively on IF with the suite's pins (one test),
 # detached and unpinned by the cleanup stack.
 sys_dp_attach() {
 	local out
-	out=$("$SYS_CTL" attach "$1" --mode native --pin-path "$SYS_PIN" 2>&1)
+	out=$("$SYS_CTL" attach "$1" --mode native --pin-path "$SYS_PIN" "${@:3}" 2>&1)
 	ok $? "${2:-attach $1}"
 	sys_diag "$out"
 	sys_cleanup_push "$SYS_CTL" detach "$1" --purge --pin-path "$SYS_PIN"

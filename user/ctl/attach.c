@@ -43,7 +43,7 @@ static const struct ctl_opt attach_opts[] = {
     {"mode", 'm', CTL_ENUM, offsetof(struct attach_opts, mode), "MODE",
      "XDP mode (default: native, falling back to generic)", modes},
     {"flows", 0, CTL_U64, offsetof(struct attach_opts, flows), "N",
-     "og_flows size for new maps (default 65536)"},
+     "flows og_flows holds for new maps: 2N ways (default 65536)"},
     {"src-rules", 0, CTL_U64, offsetof(struct attach_opts, src_rules), "N",
      "og_src_rules size (default 16384)"},
     {"ports", 0, CTL_U64, offsetof(struct attach_opts, ports), "N",

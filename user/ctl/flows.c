@@ -161,7 +161,7 @@ static const struct ctl_opt flows_opts[] = {
 
 const struct ctl_cmd ctl_cmd_flows = {
     .name = "flows",
-    .summary = "Per-flow packets, bytes, lane and age from og_flows (per-CPU values summed)",
+    .summary = "Per-flow packets, bytes, lane and age from og_flows",
     .opts = flows_opts,
     .size = sizeof(struct flows_opts),
     .defaults = &flows_defaults,
@@ -188,6 +188,7 @@ static const struct {
     F(drop_error, "DROP_ERR"),	  F(other, "OTHER"),	     F(malformed, "MALFORM"),
     F(fragments, "FRAGS"),	  F(new_flows, "NEWFLOWS"),  F(tc_in_meta, "TC_META"),
     F(tc_in_lookup, "TC_LOOKUP"), F(stateless, "STATELESS"), F(ev_suppressed, "EV_SUPPR"),
+    F(flows_evicted, "EVICTED"),
 #undef F
 };
 #define NFIELDS (sizeof(lane_fields) / sizeof(lane_fields[0]))

@@ -209,12 +209,10 @@ enum dp_map_id {
 extern const char *const dp_map_names[DP_MAP_COUNT];
 
 struct dp_maps {
-	int fd[DP_MAP_COUNT]; /* -1 when not open */
-	int ncpus;	      /* libbpf_num_possible_cpus() */
-	/* scratch for dp_flows_foreach, grown on demand and kept between calls */
-	void *keys, *vals;
-	size_t batch;
-	bool no_batch;	  /* the kernel refused batch lookups once: use get_next_key */
+	int fd[DP_MAP_COUNT];	   /* -1 when not open */
+	int ncpus;		   /* libbpf_num_possible_cpus() */
+	struct og_flow_set *flows; /* og_flows mapped shared (read only), NULL when not */
+	__u32 flow_sets;	   /* its sets */
 	int cfg_lock;	  /* og_config's lock file kept open (dp_config_lock_keep); <= 0: none */
 	__u32 *pin_count; /* og_pin_count mapped shared (OG_PIN_HINT_SLOTS), NULL when not */
 };
@@ -226,8 +224,9 @@ struct dp_maps {
 int dp_maps_open(struct dp_maps *m, const char *pin_dir, char *err, size_t errlen);
 /* Fill <m> with dup()ed fds of a loaded skeleton's maps (unpinned use, tests). */
 int dp_maps_from_skel(struct dp_maps *m, struct og_bpf *skel, char *err, size_t errlen);
-/* Map og_pin_count (fd[DP_MAP_PIN_COUNT] open) into m->pin_count; dp_maps_open and
- * dp_maps_from_skel do it, a caller that dup()s fds itself calls it. */
+/* Map og_pin_count (fd[DP_MAP_PIN_COUNT] open) into m->pin_count and og_flows into
+ * m->flows; dp_maps_open and dp_maps_from_skel do it, a caller that dup()s fds itself
+ * calls it. */
 int dp_maps_mmap(struct dp_maps *m, char *err, size_t errlen);
 /* Close fds and free scratch; safe on a zeroed or already closed <m>. */
 void dp_maps_close(struct dp_maps *m);
@@ -257,16 +256,16 @@ int dp_config_lock_keep(struct dp_maps *m);
 void dp_config_default(struct og_config *c);
 
 /*
- * Walk og_flows and call <cb> once per flow with the per-CPU values summed: pkts,
- * bytes and syns added; first_ns the smallest non-zero, last_ns the largest; lane,
- * lane_src, blocked and gen from the CPU that saw the flow last. Uses batch lookups
- * (falling back to get_next_key); buffers live in <m>, so repeated calls do not
- * allocate. <cb> returning non-zero stops the walk and is returned.
+ * Walk og_flows through its shared mapping and call <cb> once per flow with a
+ * consistent copy of its state (a way og_xdp rewrote during the copy is skipped).
+ * No syscall, no allocation. <cb> returning non-zero stops the walk and is returned.
  */
 int dp_flows_foreach(struct dp_maps *m,
 		     int (*cb)(const struct og_flow_key *k, const struct og_flow_stats *s,
 			       void *ctx),
 		     void *ctx);
+/* Flows in og_flows, counted through its mapping. */
+int dp_flows_count(struct dp_maps *m, __u64 *n);
 /* Sum og_lane_stats over CPUs into <out>[OG_LANE_MAX]. */
 int dp_lane_stats_read(struct dp_maps *m, struct og_lane_stats out[OG_LANE_MAX]);
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Read og_flows and og_lane_stats, summing their per-CPU copies. */
+/* Read og_flows (through its shared mapping) and og_lane_stats (summing its per-CPU copies). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,123 +7,73 @@
 
 #include "dp/dp_int.h"
 
-#define FLOW_STRIDE ((sizeof(struct og_flow_stats) + 7) & ~7UL)
 #define LANE_STRIDE ((sizeof(struct og_lane_stats) + 7) & ~7UL)
-#define BATCH_MIN   256
-#ifndef ENOTSUPP
-#define ENOTSUPP 524 /* kernel-internal errno some bpf paths leak */
-#endif
-#define BATCH_MAX 65536
-
-/* Sum the <ncpus> copies at <v> into <out> (see dp_flows_foreach for the rules). */
-static void flow_sum(const void *v, int ncpus, struct og_flow_stats *out)
-{
-	__u64 newest = 0;
-	int c;
-
-	memset(out, 0, sizeof(*out));
-	for (c = 0; c < ncpus; c++) {
-		const struct og_flow_stats *s = (const void *)((const char *)v + c * FLOW_STRIDE);
-
-		if (!s->pkts && !s->last_ns && !s->gen)
-			continue; /* this CPU never saw the flow */
-		out->pkts += s->pkts;
-		out->bytes += s->bytes;
-		out->syns += s->syns;
-		if (s->first_ns && (!out->first_ns || s->first_ns < out->first_ns))
-			out->first_ns = s->first_ns;
-		if (s->last_ns >= newest) {
-			newest = s->last_ns;
-			out->last_ns = s->last_ns;
-			out->lane = s->lane;
-			out->lane_src = s->lane_src;
-			out->blocked = s->blocked;
-			out->gen = s->gen;
-		}
-	}
-}
-
-static int grow(struct dp_maps *m, size_t batch)
-{
-	void *k, *v;
-
-	k = realloc(m->keys, batch * sizeof(struct og_flow_key));
-	if (!k)
-		return -ENOMEM;
-	m->keys = k;
-	v = realloc(m->vals, batch * m->ncpus * FLOW_STRIDE);
-	if (!v)
-		return -ENOMEM;
-	m->vals = v;
-	m->batch = batch;
-	return 0;
-}
 
 typedef int (*flow_cb)(const struct og_flow_key *k, const struct og_flow_stats *s, void *ctx);
 
-static int foreach_slow(struct dp_maps *m, flow_cb cb, void *ctx)
+/*
+ * Copies the flow in way <w> of the shared set <set> into <k>/<v>, if it holds
+ * one. The tag is read before and after the copy (acquire): og_xdp clears it
+ * before it rewrites a way, so an unchanged odd tag means the copy is whole.
+ */
+static bool way_copy(const struct og_flow_set *set, int w, struct og_flow_key *k,
+		     struct og_flow_stats *v)
 {
-	struct og_flow_key key, next, *prev = NULL;
-	int fd = m->fd[DP_MAP_FLOWS], ret;
-	struct og_flow_stats sum;
+	__u32 t = __atomic_load_n(&set->tag[w], __ATOMIC_ACQUIRE);
 
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, m->vals))
-			continue; /* evicted between the two calls */
-		flow_sum(m->vals, m->ncpus, &sum);
-		ret = cb(&key, &sum, ctx);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	if (!(t & 1))
+		return false;
+	memcpy(k, &set->way[w].key, sizeof(*k));
+	memcpy(v, &set->way[w].s, sizeof(*v));
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(&set->tag[w], __ATOMIC_RELAXED) == t;
 }
 
 int dp_flows_foreach(struct dp_maps *m, flow_cb cb, void *ctx)
 {
-	int fd = m->fd[DP_MAP_FLOWS], ret;
-	struct og_flow_stats sum;
-	__u64 token = 0;
-	void *in = NULL;
-	__u32 i, count;
+	struct og_flow_key k[OG_FLOW_WAYS];
+	struct og_flow_stats v[OG_FLOW_WAYS];
+	bool ok[OG_FLOW_WAYS];
+	__u32 i;
+	int w, o, ret;
 
-	if (fd < 0)
+	if (!m->flows)
 		return -EBADF;
-	if (!m->batch && (ret = grow(m, BATCH_MIN)))
-		return ret;
-	if (m->no_batch)
-		return foreach_slow(m, cb, ctx);
-	for (;;) {
-		int done;
+	for (i = 0; i < m->flow_sets; i++) {
+		const struct og_flow_set *set = &m->flows[i];
 
-		count = m->batch;
-		ret = bpf_map_lookup_batch(fd, in, &token, m->keys, m->vals, &count, NULL);
-		ret = ret ? -errno : 0;
-		if (ret == -ENOSPC && m->batch < BATCH_MAX) {
-			/* one hash bucket holds more than a batch: retry the same bucket */
-			if ((ret = grow(m, m->batch * 4)))
-				return ret;
-			continue;
-		}
-		if (ret && ret != -ENOENT) {
-			if (in || (ret != -EINVAL && ret != -EOPNOTSUPP && ret != -ENOTSUPP))
-				return ret;
-			m->no_batch = true; /* kernel without batch ops for this map type */
-			return foreach_slow(m, cb, ctx);
-		}
-		done = ret == -ENOENT;
-		for (i = 0; i < count; i++) {
-			flow_sum((char *)m->vals + (size_t)i * m->ncpus * FLOW_STRIDE, m->ncpus,
-				 &sum);
-			ret = cb((struct og_flow_key *)m->keys + i, &sum, ctx);
+		for (w = 0; w < OG_FLOW_WAYS; w++)
+			ok[w] = way_copy(set, w, &k[w], &v[w]);
+		for (w = 0; w < OG_FLOW_WAYS; w++) {
+			if (!ok[w])
+				continue;
+			/* Two CPUs admitting one flow at once can leave it in two ways of
+			 * its set; report the one og_xdp updates (the first, see flows.h). */
+			for (o = 0; o < w; o++)
+				if (ok[o] && og_key_eq(&k[o], &k[w]))
+					break;
+			if (o < w)
+				continue;
+			ret = cb(&k[w], &v[w], ctx);
 			if (ret)
 				return ret;
 		}
-		if (done)
-			return 0;
-		in = &token;
 	}
+	return 0;
+}
+
+int dp_flows_count(struct dp_maps *m, __u64 *n)
+{
+	__u32 i;
+	int w;
+
+	*n = 0;
+	if (!m->flows)
+		return -EBADF;
+	for (i = 0; i < m->flow_sets; i++)
+		for (w = 0; w < OG_FLOW_WAYS; w++)
+			*n += __atomic_load_n(&m->flows[i].tag[w], __ATOMIC_RELAXED) & 1;
+	return 0;
 }
 
 int dp_lane_stats_read(struct dp_maps *m, struct og_lane_stats out[OG_LANE_MAX])

@@ -151,7 +151,7 @@ int dp_open(const struct dp_opts *o, const char *ifname, struct og_bpf **skelp, 
 			 strerror(errno));
 		return ret;
 	}
-	set_size(skel->maps.og_flows, o->flows);
+	set_size(skel->maps.og_flows, o->flows ? og_flow_sets(o->flows) : 0);
 	set_size(skel->maps.og_src_rules, o->src_rules);
 	set_size(skel->maps.og_port_lane, o->ports);
 	set_size(skel->maps.og_flow_lane, o->pins);

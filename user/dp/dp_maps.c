@@ -22,8 +22,7 @@ const char *const dp_map_names[DP_MAP_COUNT] = {
 };
 
 const struct dp_map_shape dp_map_shapes[DP_MAP_COUNT] = {
-    [DP_MAP_FLOWS] = {BPF_MAP_TYPE_LRU_PERCPU_HASH, sizeof(struct og_flow_key),
-		      sizeof(struct og_flow_stats)},
+    [DP_MAP_FLOWS] = {BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct og_flow_set)},
     [DP_MAP_LANE_STATS] = {BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32), sizeof(struct og_lane_stats)},
     [DP_MAP_SRC_RULES] = {BPF_MAP_TYPE_LPM_TRIE, sizeof(struct og_lpm_key),
 			  sizeof(struct og_src_rule)},
@@ -60,6 +59,10 @@ void dp_maps_close(struct dp_maps *m)
 	if (m->pin_count)
 		munmap(m->pin_count, PIN_COUNT_BYTES);
 	m->pin_count = NULL;
+	if (m->flows)
+		munmap(m->flows, (size_t)m->flow_sets * sizeof(struct og_flow_set));
+	m->flows = NULL;
+	m->flow_sets = 0;
 	for (i = 0; i < DP_MAP_COUNT; i++) {
 		if (m->fd[i] > 0)
 			close(m->fd[i]);
@@ -68,10 +71,6 @@ void dp_maps_close(struct dp_maps *m)
 	if (m->cfg_lock > 0)
 		close(m->cfg_lock);
 	m->cfg_lock = -1;
-	free(m->keys);
-	free(m->vals);
-	m->keys = m->vals = NULL;
-	m->batch = 0;
 }
 
 /* Check the map open at <fd> has the shape map <id> must have. */
@@ -178,6 +177,34 @@ int dp_maps_from_skel(struct dp_maps *m, struct og_bpf *skel, char *err, size_t 
 	return dp_maps_mmap(m, err, errlen);
 }
 
+/* Map og_flows read-only into m->flows: its sets must be a power of two (flows.h
+ * masks the hash with them) in an mmapable array. */
+static int flows_mmap(struct dp_maps *m, char *err, size_t errlen)
+{
+	struct bpf_map_info info;
+	void *p;
+	int ret = dp_map_info(m->fd[DP_MAP_FLOWS], &info);
+
+	if (!ret && (!(info.map_flags & BPF_F_MMAPABLE) || !info.max_entries ||
+		     (info.max_entries & (info.max_entries - 1))))
+		ret = -EPROTO;
+	if (ret) {
+		snprintf(err, errlen, "og_flows: not an mmapable array of 2^n flow sets: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	p = mmap(NULL, (size_t)info.max_entries * sizeof(struct og_flow_set), PROT_READ, MAP_SHARED,
+		 m->fd[DP_MAP_FLOWS], 0);
+	if (p == MAP_FAILED) {
+		ret = -errno;
+		snprintf(err, errlen, "og_flows: mmap: %s", strerror(errno));
+		return ret;
+	}
+	m->flows = p;
+	m->flow_sets = info.max_entries;
+	return 0;
+}
+
 int dp_maps_mmap(struct dp_maps *m, char *err, size_t errlen)
 {
 	struct bpf_map_info info;
@@ -201,7 +228,10 @@ int dp_maps_mmap(struct dp_maps *m, char *err, size_t errlen)
 		return ret;
 	}
 	m->pin_count = p;
-	return 0;
+	ret = flows_mmap(m, err, errlen);
+	if (ret)
+		dp_maps_close(m);
+	return ret;
 }
 
 int dp_map_count(struct dp_maps *m, enum dp_map_id id, __u64 *n)
@@ -212,6 +242,8 @@ int dp_map_count(struct dp_maps *m, enum dp_map_id id, __u64 *n)
 
 	if (m->fd[id] < 0)
 		return -EBADF;
+	if (id == DP_MAP_FLOWS)
+		return dp_flows_count(m, n);
 	if (id == DP_MAP_LANE_STATS || id == DP_MAP_CONFIG || id == DP_MAP_PIN_HINT ||
 	    id == DP_MAP_PIN_COUNT) {
 		struct bpf_map_info info;
