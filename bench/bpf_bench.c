@@ -205,19 +205,19 @@ enum {
 	NF_ACK,	  /* its first packet, not a SYN (an ACK flood's, a UDP flow's): no state */
 };
 
-/* Empties og_flows (a table of sets, or a base object's LRU hash) and, when the
+/* Empties og_flows (its directory, or a base object's LRU hash) and, when the
  * object has it, og_seen (a new og_xdp's state). */
 static void flows_reset(struct og_bpf *s)
 {
+	static const struct og_flow_dir zdir;
 	int mfd = bpf_map__fd(s->maps.og_flows);
-	static const __u8 zset[sizeof(struct og_flow_set)];
 	__u8 key[64];
 	__u64 zero = 0;
 	__u32 i;
 
-	if (bpf_map__type(s->maps.og_flows) == BPF_MAP_TYPE_ARRAY)
-		for (i = 0; i < bpf_map__max_entries(s->maps.og_flows); i++)
-			bpf_map_update_elem(mfd, &i, zset, BPF_ANY);
+	if (s->maps.og_flow_dir)
+		for (i = 0; i < bpf_map__max_entries(s->maps.og_flow_dir); i++)
+			bpf_map_update_elem(bpf_map__fd(s->maps.og_flow_dir), &i, &zdir, BPF_ANY);
 	else
 		while (!bpf_map_get_next_key(mfd, NULL, key))
 			if (bpf_map_delete_elem(mfd, key))

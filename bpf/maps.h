@@ -12,16 +12,28 @@
  */
 
 /*
- * Per-flow packet/byte counters and the flow's cached lane, one way of a set
- * (og_shared.h, bpf/flows.h); written by og_xdp, read by og_tc_*. Only
- * admitted flows (og_admit) take a way, so a spoofed flood never evicts.
- * max_entries counts sets (og_flow_sets()), a power of two.
+ * og_flows' directory: one og_flow_dir per set, a word per way (og_shared.h,
+ * bpf/flows.h); max_entries counts sets (og_flow_sets()), a power of two.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, OG_DEF_FLOW_SETS);
 	__type(key, __u32);
-	__type(value, struct og_flow_set);
+	__type(value, struct og_flow_dir);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} og_flow_dir SEC(".maps") __weak;
+
+/*
+ * Per-flow packet/byte counters and the flow's cached lane, one way each (way w
+ * of set i at i * OG_FLOW_WAYS + w); written by og_xdp, read by og_tc_*. Only
+ * admitted flows (og_admit) take a way, so a spoofed flood never evicts.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, OG_DEF_FLOW_WAYS);
+	__type(key, __u32);
+	__type(value, struct og_flow_way);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } og_flows SEC(".maps") __weak;

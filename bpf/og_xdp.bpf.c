@@ -282,32 +282,31 @@ static __always_inline int og_stage_new(const struct og_config *cfg, struct og_x
 	return OG_CONTINUE;
 }
 
-/* Caches a resolution in the flow's way <wi> of <set>. */
-static __always_inline void og_flow_set(struct og_flow_set *set, __u32 wi, struct og_flow_stats *v,
+/* Caches a resolution in the flow's way, and its lane in the directory word. */
+static __always_inline void og_flow_set(struct og_flow_ref *ref, struct og_flow_stats *v,
 					const struct og_res *r)
 {
 	v->lane = r->lane;
 	v->lane_src = r->lane_src;
 	v->blocked = r->blocked;
-	if (wi < OG_FLOW_WAYS)
-		set->lane[wi] = r->lane;
+	og_flow_relane(ref, r->lane);
 }
 
 /*
- * Known flow with a current cached lane: the set's header line, the way, and
+ * Known flow with a current cached lane: the set's directory entry, the way, and
  * in-place increments, no map update. Rules are consulted only after a writer
  * bumped rules_gen; og_flow_lane only when the flow's og_pin_hint slot moved
  * (a pin written or cleared there).
  */
 static __always_inline int og_stage_flow(const struct og_config *cfg, struct og_xctx *x)
 {
-	struct og_flow_set *set;
+	struct og_flow_ref ref = {};
 	struct og_flow_stats *v;
 	struct og_flow_way *w;
 	struct og_flow_pin *pin;
 	struct og_res r;
 	__u64 *sw, sm;
-	__u32 pseq, wi = 0;
+	__u32 pseq;
 	__u8 ep;
 	int ev = 0;
 
@@ -322,12 +321,11 @@ static __always_inline int og_stage_flow(const struct og_config *cfg, struct og_
 	sw = og_seen_word(&x->p.key, &sm);
 	if (!sw || !og_seen_test(*sw, sm, ep))
 		return og_stage_new(cfg, x);
-	set = og_flow_set_of(og_xhash(x));
-	w = set ? og_flow_find(set, &x->p.key, og_key_tag(x->h), &wi) : NULL;
-	if (!set || !w)
+	w = og_flow_find(&x->p.key, og_xhash(x), &ref);
+	if (!w)
 		return og_stage_new(cfg, x);
 	v = &w->s;
-	og_flow_touch(set, wi, x->now);
+	og_flow_touch(&ref, x->now);
 	/* First packet of an epoch: keep the bit in the current generation. */
 	if (v->seen_ep != ep) {
 		og_seen_set(sw, sm, ep);
@@ -337,7 +335,7 @@ static __always_inline int og_stage_flow(const struct og_config *cfg, struct og_
 	if (!og_cached(v, cfg)) {
 		ev = !(v->lane_src != OG_LSRC_NONE && v->blocked);
 		og_resolve(cfg, &x->p.key, &r);
-		og_flow_set(set, wi, v, &r);
+		og_flow_set(&ref, v, &r);
 		v->gen = cfg->rules_gen;
 		v->pin_seq = pseq;
 		if (!v->first_ns)
@@ -350,10 +348,10 @@ static __always_inline int og_stage_flow(const struct og_config *cfg, struct og_
 			r.lane = pin->lane;
 			r.lane_src = OG_LSRC_PIN;
 			r.blocked = v->blocked;
-			og_flow_set(set, wi, v, &r);
+			og_flow_set(&ref, v, &r);
 		} else if (v->lane_src == OG_LSRC_PIN) {
 			og_resolve(cfg, &x->p.key, &r);
-			og_flow_set(set, wi, v, &r);
+			og_flow_set(&ref, v, &r);
 		}
 		v->pin_seq = pseq;
 	}

@@ -86,44 +86,53 @@ struct og_flow_stats {
 _Static_assert(sizeof(struct og_flow_stats) == 48, "og_flow_stats layout");
 
 /*
- * og_flows: a set-associative table og_xdp manages itself, a BPF ARRAY of
- * og_flow_set (mmapable, so readers scan it without a syscall per flow). A
- * key's og_key_hash picks its set (low bits) and its tag (high bits, odd).
- * An admission takes a free way, else evicts the way with the oldest stamp,
- * an order-lane flow counting OG_FLOW_ORDER_GRACE stamps younger: a storm of
- * new bulk or normal connections displaces idle flows of its own lanes first.
+ * og_flows: a set-associative table og_xdp manages itself. og_flow_dir holds
+ * one 16-byte entry per set, a 32-bit word per way; og_flows holds the ways
+ * (way w of set i at index i * OG_FLOW_WAYS + w). A key's og_key_hash picks its
+ * set (low bits) and a 16-bit odd tag (high bits). The directory is small
+ * (512 KiB for the default 65536 flows) and dense, so it stays in cache: a
+ * lookup that misses, and an admission, touch the ways only to write one.
+ *
+ * A directory word: bits 0-15 the way's tag (OG_FLOW_FREE, OG_FLOW_BUSY or odd),
+ * bits 16-29 its stamp (last packet, ns >> OG_FLOW_STAMP_SHIFT, modulo 2^14),
+ * bits 30-31 its lane. An admission takes a free way, else evicts the way whose
+ * stamp is oldest, an order-lane flow counting OG_FLOW_ORDER_GRACE stamps
+ * younger: a storm of new bulk or normal connections displaces idle flows of
+ * its own lanes first.
  *
  * Concurrency without locks: a writer claims a way by compare-and-swap of its
- * tag to OG_FLOW_BUSY, writes key and state, then publishes the tag with an
- * exchange. A reader matches tag and key, then reads the tag again, so a way
- * taken over meanwhile is a miss, never another flow's entry. Counters are
- * plain adds: two CPUs on one flow at once may lose a count (RSS keeps a flow
- * on one queue). A user-space reader does the same tag check around its copy.
+ * word to OG_FLOW_BUSY, writes the way, then publishes the word. A reader
+ * matches the tag and the way's key, then reads the word again, so a way taken
+ * over meanwhile is a miss, never another flow's entry. Counters are plain
+ * adds: two CPUs on one flow at once may lose a count (RSS keeps a flow on one
+ * queue). A user-space reader does the same check around its copy.
  */
 #define OG_FLOW_WAYS	    4
-#define OG_FLOW_FREE	    0  /* tag of an empty way */
-#define OG_FLOW_BUSY	    2  /* tag of a way being written (real tags are odd) */
-#define OG_FLOW_STAMP_SHIFT 30 /* stamp = last_ns >> 30: units of 1.07 s */
-#define OG_FLOW_ORDER_GRACE 64 /* stamps (~69 s) an order flow outlives others by */
+#define OG_FLOW_FREE	    0 /* word of an empty way */
+#define OG_FLOW_BUSY	    2 /* word of a way being written (real tags are odd) */
+#define OG_FLOW_TAG_MASK    0xffffU
+#define OG_FLOW_STAMP_SHIFT 32 /* stamp units: 2^32 ns = 4.3 s; 14 bits wrap in 19.5 h */
+#define OG_FLOW_STAMP_MASK  0x3fffU
+#define OG_FLOW_ORDER_GRACE 16 /* stamps (~69 s) an order flow outlives others by */
+
+static inline __attribute__((always_inline)) __u32 og_flow_word(__u32 tag, __u32 stamp, __u32 lane)
+{
+	return tag | (stamp & OG_FLOW_STAMP_MASK) << 16 | (lane & 3) << 30;
+}
+
+struct og_flow_dir {
+	__u32 w[OG_FLOW_WAYS]; /* og_flow_word() of each way */
+};
+_Static_assert(sizeof(struct og_flow_dir) == 16, "og_flow_dir layout");
 
 struct og_flow_way {
-	struct og_flow_key key; /* valid while the set's tag[] for this way is odd */
+	struct og_flow_key key; /* valid while the way's directory word has an odd tag */
 	struct og_flow_stats s;
 	__u64 pad; /* zero */
 };
 _Static_assert(sizeof(struct og_flow_way) == 96, "og_flow_way layout");
 
-struct og_flow_set {
-	__u32 tag[OG_FLOW_WAYS];   /* OG_FLOW_FREE, OG_FLOW_BUSY or the way's key tag */
-	__u32 stamp[OG_FLOW_WAYS]; /* the way's last_ns >> OG_FLOW_STAMP_SHIFT */
-	__u8 lane[OG_FLOW_WAYS];   /* the way's lane, for eviction */
-	__u8 pad[28];		   /* zero: the header fills one cache line */
-	struct og_flow_way way[OG_FLOW_WAYS];
-	__u8 pad2[64]; /* zero: 512 bytes, so a set never straddles a page */
-};
-_Static_assert(sizeof(struct og_flow_set) == 512, "og_flow_set layout");
-
-/* og_flows sets for a table of <flows> flows: twice as many ways, since hashing
+/* Sets (og_flow_dir entries) for a table of <flows> flows: twice as many ways, since hashing
  * fills sets unevenly (at half load ~4 % of flows meet a full set and evict its
  * oldest way), rounded up to a power of two, at least 4 sets. */
 static inline __attribute__((always_inline)) __u32 og_flow_sets(__u32 flows)
@@ -135,10 +144,11 @@ static inline __attribute__((always_inline)) __u32 og_flow_sets(__u32 flows)
 	return n;
 }
 #define OG_DEF_FLOW_SETS (2 * OG_DEF_FLOWS / OG_FLOW_WAYS) /* og_flow_sets(OG_DEF_FLOWS) */
+#define OG_DEF_FLOW_WAYS (OG_DEF_FLOW_SETS * OG_FLOW_WAYS)
 
 /* 64-bit multiply-xorshift hash of a flow key, in 8-byte steps: og_flows' set
- * and tag, og_admit's slot and tag. Unkeyed: only an admitted (handshaken)
- * flow takes a way, so aiming at one set needs real connections. */
+ * and tag (og_flow_tag), og_admit's slot and tag (og_key_tag). Unkeyed: only an admitted
+ * (handshaken) flow takes a way, so aiming at one set needs real connections. */
 static inline __attribute__((always_inline)) __u64 og_key_hash(const struct og_flow_key *k)
 {
 	const __u32 *w = (const __u32 *)k;
@@ -155,10 +165,16 @@ static inline __attribute__((always_inline)) __u64 og_key_hash(const struct og_f
 	return h ^ (h >> 29);
 }
 
-/* The tag of hash <h>: odd, so never OG_FLOW_FREE, OG_FLOW_BUSY or an empty og_admit slot. */
+/* og_admit's tag of hash <h>: odd, so never an empty slot. */
 static inline __attribute__((always_inline)) __u32 og_key_tag(__u64 h)
 {
 	return (__u32)(h >> 32) | 1;
+}
+
+/* og_flow_dir's tag of hash <h>: odd, so never OG_FLOW_FREE or OG_FLOW_BUSY. */
+static inline __attribute__((always_inline)) __u32 og_flow_tag(__u64 h)
+{
+	return (__u32)(h >> 48) | 1;
 }
 
 /* Whether two flow keys are equal, word by word (keys are 4-byte aligned). */
@@ -175,19 +191,6 @@ static inline __attribute__((always_inline)) int og_key_eq(const struct og_flow_
 	for (i = 0; i < (int)(sizeof(*a) / 4); i++)
 		d |= x[i] ^ y[i];
 	return !d;
-}
-
-/* The way of <set> holding <k> (tag og_key_tag of its hash), or -1; for a
- * reader's copy of a set (user space), where no writer can move it. */
-static inline __attribute__((always_inline)) int
-og_flow_way_of(const struct og_flow_set *set, const struct og_flow_key *k, __u32 tag)
-{
-	int i;
-
-	for (i = 0; i < OG_FLOW_WAYS; i++)
-		if (set->tag[i] == tag && og_key_eq(&set->way[i].key, k))
-			return i;
-	return -1;
 }
 
 /* og_lane_stats value, per CPU, indexed by lane. Every packet og_xdp sees adds 1

@@ -42,8 +42,11 @@ static inline struct og_bpf *fx_load_sized(__u32 flows)
 		return NULL;
 	}
 	bpf_object__for_each_map(m, s->obj) bpf_map__set_pin_path(m, NULL);
-	if (flows)
-		bpf_map__set_max_entries(s->maps.og_flows, og_flow_sets(flows));
+	if (flows) {
+		bpf_map__set_max_entries(s->maps.og_flow_dir, og_flow_sets(flows));
+		bpf_map__set_max_entries(s->maps.og_flows, og_flow_sets(flows) * OG_FLOW_WAYS);
+		s->rodata->og_flow_mask = og_flow_sets(flows) - 1;
+	}
 	s->rodata->og_test_clock = 1;
 	err = og_bpf__load(s);
 	if (err) {
@@ -172,69 +175,83 @@ static inline void fx_lanes(struct og_bpf *s, struct og_lane_stats out[OG_LANE_M
 /* One og_lane_stats field by byte offset, difference between two snapshots. */
 #define FX_D(after, before, lane, field) ((after)[lane].field - (before)[lane].field)
 
-/* <k>'s og_flows set index, and the set copied into <set>; 0 or -errno. */
-static inline int fx_flow_set(struct og_bpf *s, const struct og_flow_key *k, __u32 *idx,
-			      struct og_flow_set *set)
+/* <k>'s og_flows set, its directory entry copied into <d>; 0 or -errno. */
+static inline int fx_flow_dir(struct og_bpf *s, const struct og_flow_key *k, __u32 *set,
+			      struct og_flow_dir *d)
 {
-	*idx = (__u32)og_key_hash(k) & (bpf_map__max_entries(s->maps.og_flows) - 1);
-	return bpf_map_lookup_elem(bpf_map__fd(s->maps.og_flows), idx, set) ? -errno : 0;
+	*set = (__u32)og_key_hash(k) & (bpf_map__max_entries(s->maps.og_flow_dir) - 1);
+	return bpf_map_lookup_elem(bpf_map__fd(s->maps.og_flow_dir), set, d) ? -errno : 0;
+}
+
+/* The way index (set * OG_FLOW_WAYS + w) holding <k> with its state in <way>, or -ENOENT. */
+static inline int fx_flow_way(struct og_bpf *s, const struct og_flow_key *k,
+			      struct og_flow_way *way)
+{
+	__u32 set, tag = og_flow_tag(og_key_hash(k)), idx;
+	struct og_flow_dir d;
+	int w;
+
+	if (fx_flow_dir(s, k, &set, &d))
+		return -ENOENT;
+	for (w = 0; w < OG_FLOW_WAYS; w++) {
+		if ((d.w[w] & OG_FLOW_TAG_MASK) != tag)
+			continue;
+		idx = set * OG_FLOW_WAYS + w;
+		if (!bpf_map_lookup_elem(bpf_map__fd(s->maps.og_flows), &idx, way) &&
+		    og_key_eq(&way->key, k))
+			return idx;
+	}
+	return -ENOENT;
 }
 
 /* og_flows state of <k>. Returns 0, or -ENOENT when the flow is absent. */
 static inline int fx_flow(struct og_bpf *s, const struct og_flow_key *k, struct og_flow_stats *out)
 {
-	struct og_flow_set set;
-	__u32 idx;
-	int wi;
+	struct og_flow_way way;
 
 	memset(out, 0, sizeof(*out));
-	if (fx_flow_set(s, k, &idx, &set))
+	if (fx_flow_way(s, k, &way) < 0)
 		return -ENOENT;
-	wi = og_flow_way_of(&set, k, og_key_tag(og_key_hash(k)));
-	if (wi < 0)
-		return -ENOENT;
-	*out = set.way[wi].s;
+	*out = way.s;
 	return 0;
 }
 
 /* Frees <k>'s way, as an eviction would; returns 0 or -ENOENT. */
 static inline int fx_flow_del(struct og_bpf *s, const struct og_flow_key *k)
 {
-	struct og_flow_set set;
-	__u32 idx;
-	int wi;
+	struct og_flow_way way;
+	struct og_flow_dir d;
+	__u32 set;
+	int idx = fx_flow_way(s, k, &way);
 
-	if (fx_flow_set(s, k, &idx, &set))
+	if (idx < 0 || fx_flow_dir(s, k, &set, &d))
 		return -ENOENT;
-	wi = og_flow_way_of(&set, k, og_key_tag(og_key_hash(k)));
-	if (wi < 0)
-		return -ENOENT;
-	set.tag[wi] = OG_FLOW_FREE;
-	memset(&set.way[wi], 0, sizeof(set.way[wi]));
-	return bpf_map_update_elem(bpf_map__fd(s->maps.og_flows), &idx, &set, BPF_ANY) ? -errno : 0;
+	d.w[idx % OG_FLOW_WAYS] = OG_FLOW_FREE;
+	return bpf_map_update_elem(bpf_map__fd(s->maps.og_flow_dir), &set, &d, BPF_ANY) ? -errno
+											: 0;
 }
 
-/* Empties og_flows. */
+/* Empties og_flows (the directory is the authority on what a way holds). */
 static inline void fx_flows_clear(struct og_bpf *s)
 {
-	static const struct og_flow_set zero;
-	__u32 i, n = bpf_map__max_entries(s->maps.og_flows);
+	static const struct og_flow_dir zero;
+	__u32 i, n = bpf_map__max_entries(s->maps.og_flow_dir);
 
 	for (i = 0; i < n; i++)
-		bpf_map_update_elem(bpf_map__fd(s->maps.og_flows), &i, &zero, BPF_ANY);
+		bpf_map_update_elem(bpf_map__fd(s->maps.og_flow_dir), &i, &zero, BPF_ANY);
 }
 
-/* Flows in og_flows (ways with a key tag). */
+/* Flows in og_flows (directory words with an odd tag). */
 static inline int fx_flows_count(struct og_bpf *s)
 {
-	__u32 i, n = bpf_map__max_entries(s->maps.og_flows);
-	struct og_flow_set set;
+	__u32 i, n = bpf_map__max_entries(s->maps.og_flow_dir);
+	struct og_flow_dir d;
 	int w, cnt = 0;
 
 	for (i = 0; i < n; i++)
-		if (!bpf_map_lookup_elem(bpf_map__fd(s->maps.og_flows), &i, &set))
+		if (!bpf_map_lookup_elem(bpf_map__fd(s->maps.og_flow_dir), &i, &d))
 			for (w = 0; w < OG_FLOW_WAYS; w++)
-				cnt += set.tag[w] & 1;
+				cnt += d.w[w] & 1;
 	return cnt;
 }
 

@@ -22,7 +22,7 @@ static struct pkt_spec spec(const char *src, __u16 sport, __u16 dport)
 /* The first source port from 20000 up whose flow <src> -> :<dport> lands in set <want>. */
 static __u16 port_in_set(struct og_bpf *s, const char *src, __u16 dport, __u32 want, __u16 from)
 {
-	__u32 mask = bpf_map__max_entries(s->maps.og_flows) - 1;
+	__u32 mask = bpf_map__max_entries(s->maps.og_flow_dir) - 1;
 	struct og_flow_key k;
 	struct pkt_spec ps;
 	__u32 p;
@@ -81,7 +81,9 @@ static void eviction(void)
 	OK(s != NULL, "eviction: skeleton with a %d-flow og_flows", FLOWS);
 	if (!s)
 		return;
-	OK_EQ(bpf_map__max_entries(s->maps.og_flows), 4, "eviction: 4 sets");
+	OK(bpf_map__max_entries(s->maps.og_flow_dir) == 4 &&
+	       bpf_map__max_entries(s->maps.og_flows) == 16,
+	   "eviction: 4 sets of 4 ways");
 	fx_set_cfg(s, &cfg);
 	fx_port(s, P_ORDER, OG_LANE_ORDER);
 	ord = spec("10.5.0.1", port_in_set(s, "10.5.0.1", P_ORDER, WANT_SET, p), P_ORDER);
@@ -145,7 +147,7 @@ static void busy_set(void)
 {
 	struct og_lane_stats b[OG_LANE_MAX], a[OG_LANE_MAX];
 	struct og_config cfg = fx_cfg_default();
-	struct og_flow_set set = {};
+	struct og_flow_dir d = {};
 	struct og_flow_key k;
 	struct pkt_spec ps;
 	struct fx_xdp_out o;
@@ -163,10 +165,10 @@ static void busy_set(void)
 	fx_clock(s, SEC);
 	ps = spec("10.6.0.1", 30000, P_NORMAL);
 	fx_key(&ps, &k);
-	fx_flow_set(s, &k, &idx, &set);
+	fx_flow_dir(s, &k, &idx, &d);
 	for (i = 0; i < OG_FLOW_WAYS; i++)
-		set.tag[i] = OG_FLOW_BUSY;
-	bpf_map_update_elem(bpf_map__fd(s->maps.og_flows), &idx, &set, BPF_ANY);
+		d.w[i] = OG_FLOW_BUSY;
+	bpf_map_update_elem(bpf_map__fd(s->maps.og_flow_dir), &idx, &d, BPF_ANY);
 
 	fx_lanes(s, b);
 	send_pkt(s, ps, PKT_SYN);
@@ -181,8 +183,8 @@ static void busy_set(void)
 	       FX_D(a, b, OG_LANE_NORMAL, stateless) == 2,
 	   "busy: no new flow, no error drop, both packets stateless");
 
-	memset(&set, 0, sizeof(set));
-	bpf_map_update_elem(bpf_map__fd(s->maps.og_flows), &idx, &set, BPF_ANY);
+	memset(&d, 0, sizeof(d));
+	bpf_map_update_elem(bpf_map__fd(s->maps.og_flow_dir), &idx, &d, BPF_ANY);
 	send_pkt(s, ps, PKT_ACK);
 	OK(present(s, ps), "busy: the ways freed, the flow's next packet admits it");
 	og_bpf__destroy(s);

@@ -48,16 +48,20 @@ for f in family proto sport dport saddr daddr pkts bytes first_ns last_ns syns l
 	echo "$plain" | grep -q "\"$f\": " && echo "$dump" | jq -e --arg f "$f" '[.. | objects | has($f)] | any' >/dev/null
 	ok $? "bpftool map dump og_flows names field '$f' (plain and -j)"
 done
-# og_flows is an array of sets (og_shared.h): a way holds a flow while its tag is odd.
-ways='.[] | (.formatted // .) | .value as $v | range(0; ($v.tag | length)) | select($v.tag[.] % 2 == 1) | $v.way[.]'
+# og_flows holds the ways, og_flow_dir a word per way: a way holds a flow while its tag
+# (the word's low 16 bits) is odd. Way w of set i is og_flows[i * 4 + w].
+live=$(bpftool -j map dump pinned "$SYS_PIN/og_flow_dir" 2>&1 |
+	jq -c '[.[] | (.formatted // .) | .key as $i | .value.w | to_entries[] | select(.value % 2 == 1) | $i * 4 + .key]')
+ok "$(echo "$live" | jq -e 'length >= 2' >/dev/null && echo 0 || echo 1)" "og_flow_dir has live ways ($live)"
+ways='[.[] | (.formatted // .) | select(.key as $k | $live | index($k) != null) | .value]'
 # The client's IPv4 address as bpftool prints saddr[0] (a __be32 read as a host-order
 # number on this little-endian machine).
 IFS=. read -r a b c d <<<"$LAB_CLIENT4"
 be=$(( (d << 24) | (c << 16) | (b << 8) | a ))
-n=$(echo "$dump" | jq --argjson s "$be" "[$ways | select(.key.saddr[0] == \$s and .key.family == 2)] | length")
-ok "$([ "${n:-0}" -ge 2 ] && echo 0 || echo 1)" "bpftool og_flows holds the client's IPv4 flows (found $n)"
-lanes=$(echo "$dump" | jq -r --argjson s "$be" --argjson p "$(( ((PORD & 255) << 8) | (PORD >> 8) ))" \
-	"[$ways | select(.key.saddr[0] == \$s and .key.dport == \$p) | .s.lane] | unique | join(\",\")")
+n=$(echo "$dump" | jq --argjson s "$be" --argjson live "$live" "$ways | map(select(.key.saddr[0] == \$s and .key.family == 2)) | length")
+ok "$([ "${n:-0}" -ge 2 ] && echo 0 || echo 1)" "bpftool og_flows holds the client's IPv4 flows in live ways (found $n)"
+lanes=$(echo "$dump" | jq -r --argjson s "$be" --argjson live "$live" --argjson p "$(( ((PORD & 255) << 8) | (PORD >> 8) ))" \
+	"$ways | map(select(.key.saddr[0] == \$s and .key.dport == \$p) | .s.lane) | unique | join(\",\")")
 is "$lanes" 1 "bpftool: that flow's way carries lane 1 (order)"
 
 # A source prefix rule (lane bulk for the client's /24) beats the port rule for new flows.

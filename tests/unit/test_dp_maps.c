@@ -63,24 +63,27 @@ static int check_flow(const struct og_flow_key *k, const struct og_flow_stats *s
 	return 0;
 }
 
-/* Writes <k> with <v> into way <w> of its set under tag <tag>, as og_xdp would. */
+/* Writes <k> with <v> into way <w> (-1: the first free) of its set under directory
+ * word <word> (0: the key's tag), as og_xdp would. */
 static int put_way(struct dp_maps *m, const struct og_flow_key *k, const struct og_flow_stats *v,
-		   int w, __u32 tag)
+		   int w, __u32 word)
 {
-	struct og_flow_set set;
-	__u32 idx = (__u32)og_key_hash(k) & (m->flow_sets - 1);
+	struct og_flow_dir d;
+	struct og_flow_way way = {.key = *k, .s = *v};
+	__u32 set = (__u32)og_key_hash(k) & (m->flow_sets - 1), idx;
 
-	if (bpf_map_lookup_elem(m->fd[DP_MAP_FLOWS], &idx, &set))
+	if (bpf_map_lookup_elem(m->fd[DP_MAP_FLOW_DIR], &set, &d))
 		return -errno;
 	if (w < 0)
-		for (w = 0; w < OG_FLOW_WAYS && set.tag[w]; w++)
+		for (w = 0; w < OG_FLOW_WAYS && d.w[w]; w++)
 			;
 	if (w >= OG_FLOW_WAYS)
 		return -ENOSPC;
-	set.tag[w] = tag;
-	set.way[w].key = *k;
-	set.way[w].s = *v;
-	return bpf_map_update_elem(m->fd[DP_MAP_FLOWS], &idx, &set, BPF_ANY) ? -errno : 0;
+	idx = set * OG_FLOW_WAYS + w;
+	d.w[w] = word ? word : og_flow_word(og_flow_tag(og_key_hash(k)), 0, v->lane);
+	if (bpf_map_update_elem(m->fd[DP_MAP_FLOWS], &idx, &way, BPF_ANY))
+		return -errno;
+	return bpf_map_update_elem(m->fd[DP_MAP_FLOW_DIR], &set, &d, BPF_ANY) ? -errno : 0;
 }
 
 static void test_flows(struct dp_maps *m)
@@ -97,7 +100,7 @@ static void test_flows(struct dp_maps *m)
 		struct og_flow_key k = flow_key(i);
 
 		v = flow_val(i);
-		werr += put_way(m, &k, &v, -1, og_key_tag(og_key_hash(&k))) != 0;
+		werr += put_way(m, &k, &v, -1, 0) != 0;
 	}
 	OK(werr == 0, "wrote %d flows into their sets (%d failed)", NFLOWS, werr);
 	ret = dp_flows_foreach(m, check_flow, &sn);
@@ -113,7 +116,7 @@ static void test_flows(struct dp_maps *m)
 	put_way(m, &kb, &v, -1, OG_FLOW_BUSY);
 	v = flow_val(0);
 	v.pkts = 999;
-	ret = put_way(m, &k0, &v, -1, og_key_tag(og_key_hash(&k0)));
+	ret = put_way(m, &k0, &v, -1, 0);
 	memset(&sn, 0, sizeof(sn));
 	ret = ret ?: dp_flows_foreach(m, check_flow, &sn);
 	OK(ret == 0 && sn.count == NFLOWS && sn.bad == 0,
@@ -336,9 +339,10 @@ static char pin_dir[64];
 /* Remove the test's pins even when an assertion path returned early. */
 static void unpin_all(void)
 {
-	static const char *const names[] = {
-	    "og_flows",	   "og_lane_stats", "og_src_rules", "og_port_lane", "og_flow_lane",
-	    "og_throttle", "og_config",	    "og_events",    "og_pin_hint",  "og_pin_count"};
+	static const char *const names[] = {"og_flows",	    "og_flow_dir",  "og_lane_stats",
+					    "og_src_rules", "og_port_lane", "og_flow_lane",
+					    "og_throttle",  "og_config",    "og_events",
+					    "og_pin_hint",  "og_pin_count"};
 	char path[128];
 	size_t i;
 
@@ -374,8 +378,10 @@ static void test_pins(void)
 	OK(ret == 0, "dp_load pinned in %s (%s)", dir, ret ? err : "ok");
 	if (ret)
 		return;
-	OK_EQ(bpf_map__max_entries(skel->maps.og_flows), og_flow_sets(1024),
-	      "og_flows sized from options (1024 flows: 512 sets)");
+	OK(bpf_map__max_entries(skel->maps.og_flow_dir) == 512 &&
+	       bpf_map__max_entries(skel->maps.og_flows) == 2048,
+	   "og_flows sized from options (1024 flows: 512 sets of 4 ways)");
+	OK_EQ(skel->rodata->og_flow_mask, 511, "og_xdp masks the hash to those 512 sets");
 	og_bpf__destroy(skel);
 	OK(dp_maps_open(&m, dir, err, sizeof(err)) == 0, "pinned maps open by path");
 	dp_config_get(&m, &c);
@@ -385,8 +391,9 @@ static void test_pins(void)
 
 	o.flows = 4096;
 	ret = dp_load(&o, &skel, err, sizeof(err));
-	OK(ret == 0 && bpf_map__max_entries(skel->maps.og_flows) == og_flow_sets(1024),
-	   "reload reuses the pins and adopts their size (%s)", ret ? err : "ok");
+	OK(ret == 0 && bpf_map__max_entries(skel->maps.og_flow_dir) == og_flow_sets(1024) &&
+	       skel->rodata->og_flow_mask == 511,
+	   "reload reuses the pins and adopts their size and mask (%s)", ret ? err : "ok");
 	if (!ret) {
 		dp_maps_from_skel(&m, skel, err, sizeof(err));
 		dp_config_get(&m, &c);

@@ -202,6 +202,7 @@ enum dp_map_id {
 	DP_MAP_CONFIG,
 	DP_MAP_PIN_HINT,  /* og_pin_hint: bumped by dp_flow_pin_set/clear */
 	DP_MAP_PIN_COUNT, /* og_pin_count: kept by dp_flow_pin_set/clear through pin_count */
+	DP_MAP_FLOW_DIR,  /* og_flow_dir: og_flows' directory, read through flow_dir */
 	DP_MAP_COUNT,
 };
 
@@ -209,10 +210,11 @@ enum dp_map_id {
 extern const char *const dp_map_names[DP_MAP_COUNT];
 
 struct dp_maps {
-	int fd[DP_MAP_COUNT];	   /* -1 when not open */
-	int ncpus;		   /* libbpf_num_possible_cpus() */
-	struct og_flow_set *flows; /* og_flows mapped shared (read only), NULL when not */
-	__u32 flow_sets;	   /* its sets */
+	int fd[DP_MAP_COUNT];	      /* -1 when not open */
+	int ncpus;		      /* libbpf_num_possible_cpus() */
+	struct og_flow_dir *flow_dir; /* og_flow_dir mapped shared (read only), NULL when not */
+	struct og_flow_way *flows;    /* og_flows mapped shared (read only), NULL when not */
+	__u32 flow_sets;  /* og_flow_dir entries; og_flows has OG_FLOW_WAYS times more */
 	int cfg_lock;	  /* og_config's lock file kept open (dp_config_lock_keep); <= 0: none */
 	__u32 *pin_count; /* og_pin_count mapped shared (OG_PIN_HINT_SLOTS), NULL when not */
 };
@@ -224,9 +226,9 @@ struct dp_maps {
 int dp_maps_open(struct dp_maps *m, const char *pin_dir, char *err, size_t errlen);
 /* Fill <m> with dup()ed fds of a loaded skeleton's maps (unpinned use, tests). */
 int dp_maps_from_skel(struct dp_maps *m, struct og_bpf *skel, char *err, size_t errlen);
-/* Map og_pin_count (fd[DP_MAP_PIN_COUNT] open) into m->pin_count and og_flows into
- * m->flows; dp_maps_open and dp_maps_from_skel do it, a caller that dup()s fds itself
- * calls it. */
+/* Map og_pin_count (fd[DP_MAP_PIN_COUNT] open) into m->pin_count, og_flow_dir and
+ * og_flows into m->flow_dir and m->flows; dp_maps_open and dp_maps_from_skel do it, a caller that
+ * dup()s fds itself calls it. */
 int dp_maps_mmap(struct dp_maps *m, char *err, size_t errlen);
 /* Close fds and free scratch; safe on a zeroed or already closed <m>. */
 void dp_maps_close(struct dp_maps *m);
@@ -264,6 +266,17 @@ int dp_flows_foreach(struct dp_maps *m,
 		     int (*cb)(const struct og_flow_key *k, const struct og_flow_stats *s,
 			       void *ctx),
 		     void *ctx);
+/* og_xdp's og_flow_mask for an og_flow_dir of <sets> entries: the largest power
+ * of two not above it, minus 1 (dp_open sets it; a caller sizing maps after
+ * dp_open sets it again). */
+static inline __u32 dp_flow_mask(__u32 sets)
+{
+	__u32 p = 1;
+
+	while (p <= sets / 2)
+		p <<= 1;
+	return p - 1;
+}
 /* Flows in og_flows, counted through its mapping. */
 int dp_flows_count(struct dp_maps *m, __u64 *n);
 /* Sum og_lane_stats over CPUs into <out>[OG_LANE_MAX]. */

@@ -12,21 +12,23 @@
 typedef int (*flow_cb)(const struct og_flow_key *k, const struct og_flow_stats *s, void *ctx);
 
 /*
- * Copies the flow in way <w> of the shared set <set> into <k>/<v>, if it holds
- * one. The tag is read before and after the copy (acquire): og_xdp clears it
+ * Copies the flow in way <w> of set <i> into <k>/<v>, if it holds one. The
+ * directory word is read before and after the copy (acquire): og_xdp replaces it
  * before it rewrites a way, so an unchanged odd tag means the copy is whole.
  */
-static bool way_copy(const struct og_flow_set *set, int w, struct og_flow_key *k,
+static bool way_copy(struct dp_maps *m, __u32 i, int w, struct og_flow_key *k,
 		     struct og_flow_stats *v)
 {
-	__u32 t = __atomic_load_n(&set->tag[w], __ATOMIC_ACQUIRE);
+	const __u32 *wp = &m->flow_dir[i].w[w];
+	const struct og_flow_way *way = &m->flows[(size_t)i * OG_FLOW_WAYS + w];
+	__u32 t = __atomic_load_n(wp, __ATOMIC_ACQUIRE) & OG_FLOW_TAG_MASK;
 
 	if (!(t & 1))
 		return false;
-	memcpy(k, &set->way[w].key, sizeof(*k));
-	memcpy(v, &set->way[w].s, sizeof(*v));
+	memcpy(k, &way->key, sizeof(*k));
+	memcpy(v, &way->s, sizeof(*v));
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return __atomic_load_n(&set->tag[w], __ATOMIC_RELAXED) == t;
+	return (__atomic_load_n(wp, __ATOMIC_RELAXED) & OG_FLOW_TAG_MASK) == t;
 }
 
 int dp_flows_foreach(struct dp_maps *m, flow_cb cb, void *ctx)
@@ -37,13 +39,11 @@ int dp_flows_foreach(struct dp_maps *m, flow_cb cb, void *ctx)
 	__u32 i;
 	int w, o, ret;
 
-	if (!m->flows)
+	if (!m->flows || !m->flow_dir)
 		return -EBADF;
 	for (i = 0; i < m->flow_sets; i++) {
-		const struct og_flow_set *set = &m->flows[i];
-
 		for (w = 0; w < OG_FLOW_WAYS; w++)
-			ok[w] = way_copy(set, w, &k[w], &v[w]);
+			ok[w] = way_copy(m, i, w, &k[w], &v[w]);
 		for (w = 0; w < OG_FLOW_WAYS; w++) {
 			if (!ok[w])
 				continue;
@@ -68,11 +68,11 @@ int dp_flows_count(struct dp_maps *m, __u64 *n)
 	int w;
 
 	*n = 0;
-	if (!m->flows)
+	if (!m->flow_dir)
 		return -EBADF;
 	for (i = 0; i < m->flow_sets; i++)
 		for (w = 0; w < OG_FLOW_WAYS; w++)
-			*n += __atomic_load_n(&m->flows[i].tag[w], __ATOMIC_RELAXED) & 1;
+			*n += __atomic_load_n(&m->flow_dir[i].w[w], __ATOMIC_RELAXED) & 1;
 	return 0;
 }
 

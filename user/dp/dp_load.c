@@ -151,7 +151,8 @@ int dp_open(const struct dp_opts *o, const char *ifname, struct og_bpf **skelp, 
 			 strerror(errno));
 		return ret;
 	}
-	set_size(skel->maps.og_flows, o->flows ? og_flow_sets(o->flows) : 0);
+	set_size(skel->maps.og_flow_dir, o->flows ? og_flow_sets(o->flows) : 0);
+	set_size(skel->maps.og_flows, o->flows ? og_flow_sets(o->flows) * OG_FLOW_WAYS : 0);
 	set_size(skel->maps.og_src_rules, o->src_rules);
 	set_size(skel->maps.og_port_lane, o->ports);
 	set_size(skel->maps.og_flow_lane, o->pins);
@@ -194,6 +195,8 @@ int dp_open(const struct dp_opts *o, const char *ifname, struct og_bpf **skelp, 
 			goto fail;
 		}
 	}
+	/* After the pinned sizes were adopted: the mask og_xdp indexes og_flow_dir with. */
+	skel->rodata->og_flow_mask = dp_flow_mask(bpf_map__max_entries(skel->maps.og_flow_dir));
 	*skelp = skel;
 	return 0;
 fail:

@@ -18,11 +18,11 @@ const char *const dp_map_names[DP_MAP_COUNT] = {
     [DP_MAP_SRC_RULES] = "og_src_rules", [DP_MAP_PORT_LANE] = "og_port_lane",
     [DP_MAP_FLOW_LANE] = "og_flow_lane", [DP_MAP_THROTTLE] = "og_throttle",
     [DP_MAP_CONFIG] = "og_config",	 [DP_MAP_PIN_HINT] = "og_pin_hint",
-    [DP_MAP_PIN_COUNT] = "og_pin_count",
+    [DP_MAP_PIN_COUNT] = "og_pin_count", [DP_MAP_FLOW_DIR] = "og_flow_dir",
 };
 
 const struct dp_map_shape dp_map_shapes[DP_MAP_COUNT] = {
-    [DP_MAP_FLOWS] = {BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct og_flow_set)},
+    [DP_MAP_FLOWS] = {BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct og_flow_way)},
     [DP_MAP_LANE_STATS] = {BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32), sizeof(struct og_lane_stats)},
     [DP_MAP_SRC_RULES] = {BPF_MAP_TYPE_LPM_TRIE, sizeof(struct og_lpm_key),
 			  sizeof(struct og_src_rule)},
@@ -35,6 +35,7 @@ const struct dp_map_shape dp_map_shapes[DP_MAP_COUNT] = {
     [DP_MAP_CONFIG] = {BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct og_config)},
     [DP_MAP_PIN_HINT] = {BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(__u32)},
     [DP_MAP_PIN_COUNT] = {BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(__u32)},
+    [DP_MAP_FLOW_DIR] = {BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct og_flow_dir)},
 };
 
 #define PIN_COUNT_BYTES (OG_PIN_HINT_SLOTS * sizeof(__u32))
@@ -59,8 +60,11 @@ void dp_maps_close(struct dp_maps *m)
 	if (m->pin_count)
 		munmap(m->pin_count, PIN_COUNT_BYTES);
 	m->pin_count = NULL;
+	if (m->flow_dir)
+		munmap(m->flow_dir, (size_t)m->flow_sets * sizeof(struct og_flow_dir));
 	if (m->flows)
-		munmap(m->flows, (size_t)m->flow_sets * sizeof(struct og_flow_set));
+		munmap(m->flows, (size_t)m->flow_sets * OG_FLOW_WAYS * sizeof(struct og_flow_way));
+	m->flow_dir = NULL;
 	m->flows = NULL;
 	m->flow_sets = 0;
 	for (i = 0; i < DP_MAP_COUNT; i++) {
@@ -177,31 +181,48 @@ int dp_maps_from_skel(struct dp_maps *m, struct og_bpf *skel, char *err, size_t 
 	return dp_maps_mmap(m, err, errlen);
 }
 
-/* Map og_flows read-only into m->flows: its sets must be a power of two (flows.h
- * masks the hash with them) in an mmapable array. */
-static int flows_mmap(struct dp_maps *m, char *err, size_t errlen)
+/* Maps <id> (an mmapable array of <n> values of <size> bytes, or of any power of
+ * two when n is 0) read-only into *<p>; returns its entries or -errno. */
+static long map_ro(struct dp_maps *m, int id, __u32 n, size_t size, void **p, char *err,
+		   size_t errlen)
 {
 	struct bpf_map_info info;
-	void *p;
-	int ret = dp_map_info(m->fd[DP_MAP_FLOWS], &info);
+	int ret = dp_map_info(m->fd[id], &info);
 
 	if (!ret && (!(info.map_flags & BPF_F_MMAPABLE) || !info.max_entries ||
-		     (info.max_entries & (info.max_entries - 1))))
+		     (n ? info.max_entries != n : (info.max_entries & (info.max_entries - 1)))))
 		ret = -EPROTO;
 	if (ret) {
-		snprintf(err, errlen, "og_flows: not an mmapable array of 2^n flow sets: %s",
-			 strerror(-ret));
+		snprintf(err, errlen, "%s: not an mmapable array of %s entries: %s",
+			 dp_map_names[id], n ? "4 x og_flow_dir's" : "2^n", strerror(-ret));
 		return ret;
 	}
-	p = mmap(NULL, (size_t)info.max_entries * sizeof(struct og_flow_set), PROT_READ, MAP_SHARED,
-		 m->fd[DP_MAP_FLOWS], 0);
-	if (p == MAP_FAILED) {
+	*p = mmap(NULL, (size_t)info.max_entries * size, PROT_READ, MAP_SHARED, m->fd[id], 0);
+	if (*p == MAP_FAILED) {
 		ret = -errno;
-		snprintf(err, errlen, "og_flows: mmap: %s", strerror(errno));
+		*p = NULL;
+		snprintf(err, errlen, "%s: mmap: %s", dp_map_names[id], strerror(-ret));
 		return ret;
 	}
-	m->flows = p;
-	m->flow_sets = info.max_entries;
+	return info.max_entries;
+}
+
+/* Map og_flow_dir (2^n sets: flows.h masks the hash with them) and og_flows (4
+ * ways per set) read-only. */
+static int flows_mmap(struct dp_maps *m, char *err, size_t errlen)
+{
+	void *dir, *ways;
+	long n = map_ro(m, DP_MAP_FLOW_DIR, 0, sizeof(struct og_flow_dir), &dir, err, errlen);
+
+	if (n < 0)
+		return n;
+	m->flow_dir = dir;
+	m->flow_sets = n;
+	n = map_ro(m, DP_MAP_FLOWS, m->flow_sets * OG_FLOW_WAYS, sizeof(struct og_flow_way), &ways,
+		   err, errlen);
+	if (n < 0)
+		return n;
+	m->flows = ways;
 	return 0;
 }
 
@@ -245,7 +266,7 @@ int dp_map_count(struct dp_maps *m, enum dp_map_id id, __u64 *n)
 	if (id == DP_MAP_FLOWS)
 		return dp_flows_count(m, n);
 	if (id == DP_MAP_LANE_STATS || id == DP_MAP_CONFIG || id == DP_MAP_PIN_HINT ||
-	    id == DP_MAP_PIN_COUNT) {
+	    id == DP_MAP_PIN_COUNT || id == DP_MAP_FLOW_DIR) {
 		struct bpf_map_info info;
 		int ret = dp_map_info(m->fd[id], &info);
 
