@@ -21,11 +21,11 @@
 
 static int fx_ncpu;
 
-/* Opens and loads the skeleton (og_flows sized for <flows> flows, 0 = default) with every pin path
- * cleared (so a running gateway's maps are never touched) and the test clock switched on. Pins the
- * process to CPU 0: test_run executes on the calling CPU, and the per-CPU tables (og_admit,
- * og_lane_stats) would otherwise split a test's packets between CPUs. */
-static inline struct og_bpf *fx_load_sized(__u32 flows)
+/* Opens and loads the skeleton (og_flows of <sets> sets, a power of two; 0 = default) with every
+ * pin path cleared (so a running gateway's maps are never touched) and the test clock switched on.
+ * Pins the process to CPU 0: test_run executes on the calling CPU, and the per-CPU tables
+ * (og_admit, og_lane_stats) would otherwise split a test's packets between CPUs. */
+static inline struct og_bpf *fx_load_sets(__u32 sets)
 {
 	struct og_bpf *s;
 	struct bpf_map *m;
@@ -42,10 +42,10 @@ static inline struct og_bpf *fx_load_sized(__u32 flows)
 		return NULL;
 	}
 	bpf_object__for_each_map(m, s->obj) bpf_map__set_pin_path(m, NULL);
-	if (flows) {
-		bpf_map__set_max_entries(s->maps.og_flow_dir, og_flow_sets(flows));
-		bpf_map__set_max_entries(s->maps.og_flows, og_flow_sets(flows) * OG_FLOW_WAYS);
-		s->rodata->og_flow_mask = og_flow_sets(flows) - 1;
+	if (sets) {
+		bpf_map__set_max_entries(s->maps.og_flow_dir, sets);
+		bpf_map__set_max_entries(s->maps.og_flows, sets * OG_FLOW_WAYS);
+		s->rodata->og_flow_mask = sets - 1;
 	}
 	s->rodata->og_test_clock = 1;
 	err = og_bpf__load(s);
@@ -55,6 +55,12 @@ static inline struct og_bpf *fx_load_sized(__u32 flows)
 		return NULL;
 	}
 	return s;
+}
+
+/* fx_load_sets for a table sized for <flows> flows (og_flow_sets), 0 = default. */
+static inline struct og_bpf *fx_load_sized(__u32 flows)
+{
+	return fx_load_sets(flows ? og_flow_sets(flows) : 0);
 }
 
 static inline struct og_bpf *fx_load(void)
