@@ -112,6 +112,12 @@ wpid=$!
 sleep 1.5
 d_gw_start b "$CONF"
 ok $? "gateway B starts beside A on the same port"
+# d_gw_start's readiness (the port listens, /healthz answers) is already true through A, so
+# wait for B's own listener (bounded; an ASan build binds later).
+for ((i = 0; i < 100 * D_SLOW; i++)); do
+	ss -Hltnp "sport = :$D_GW_PORT" | grep -q "pid=${D_GW_PID[b]}," && break
+	sleep 0.05
+done
 ss -Hltnp "sport = :$D_GW_PORT" | grep -q "pid=${D_GW_PID[b]},"
 ok $? "B listens on port $D_GW_PORT too"
 sleep 0.5
