@@ -12,7 +12,9 @@
 # and the connection must keep answering; the flood itself must create no og_flows state
 # (og_xdp admits a flow only when a non-SYN packet repeats it) yet be counted, classified,
 # in the order lane. SYN-ACKs to the spoofed sources are blackholed by a policy route, so
-# nothing leaves the lab.
+# nothing leaves the lab. Last, a real handshake storm (wrk, a new connection per request) to
+# a bulk port overflows og_flows many times while the order connection idles: bulk flows are
+# evicted, the order flow is not (eviction ranks non-order flows ~69 s older).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
@@ -26,13 +28,15 @@ FLOWS=256
 FLOOD_S=${DP_FLOOD_SECS:-3}
 IDLE_S=2 # hping3 while the connection is idle: shorter than the client's 3 s idle request
 P=$(sys_free_port)
-sys_gw_server "$P"
-ok $? "nginx on the gateway side (port $P)"
+PB=$(sys_free_port)
+sys_gw_server "$P" "$PB"
+ok $? "nginx on the gateway side (order port $P, bulk port $PB)"
 out=$("$SYS_CTL" attach "$LAB_IF_CLIENT" --mode native --flows "$FLOWS" --pin-path "$SYS_PIN" 2>&1)
 ok $? "attach $LAB_IF_CLIENT native with a $FLOWS-entry og_flows"
 sys_diag "$out"
 sys_cleanup_push "$SYS_CTL" detach "$LAB_IF_CLIENT" --purge --pin-path "$SYS_PIN"
 check "port-lane $P order" -- "$SYS_CTL" port-lane "$P" order --pin-path "$SYS_PIN"
+check "port-lane $PB bulk" -- "$SYS_CTL" port-lane "$PB" bulk --pin-path "$SYS_PIN"
 
 # Replies from the gateway address go only to the client subnet; everything else
 # (SYN-ACKs and RSTs to spoofed sources) is blackholed, never routed out of the lab.
@@ -186,6 +190,38 @@ flood_phase() {
 flood_phase active hping3
 flood_phase idle hping3
 flood_phase "idle, SYN retransmits" twice
+
+lane_of() {
+	"$SYS_CTL" lanes --json --pin-path "$SYS_PIN" 2>/dev/null | jq --arg l "$1" --arg f "$2" '.lanes[$l][$f] // 0'
+}
+# A handshake storm of real connections to the bulk port (bounded: 3 s of wrk) while the order
+# connection idles: every connection is admitted, og_flows' ways overflow many times over.
+storm_phase() {
+	local nb0 eb0 eo0 pk0 mid a0 nb eb eo pk1 i
+	touch "$SYS_TMPDIR/pause"
+	sleep 0.3
+	nb0=$(lane_of bulk new_flows) eb0=$(lane_of bulk flows_evicted) eo0=$(lane_of order flows_evicted)
+	pk0=$(flow_pkts)
+	ip netns exec "$LAB_NS_CLIENT" timeout -k 1 10 wrk -t2 -c32 -d3s -H "Connection: close" \
+		"http://$LAB_GW4:$PB/ping" >"$SYS_TMPDIR/storm.log" 2>&1
+	mid=$(flow_pkts)
+	rm -f "$SYS_TMPDIR/pause"
+	sys_diag "storm: $(grep -E 'requests in' "$SYS_TMPDIR/storm.log")"
+	nb=$(($(lane_of bulk new_flows) - nb0)) eb=$(($(lane_of bulk flows_evicted) - eb0))
+	eo=$(($(lane_of order flows_evicted) - eo0))
+	ok "$([ "$nb" -ge $((4 * FLOWS)) ] && echo 0 || echo 1)" \
+		"storm: $nb bulk connections admitted, >= 4x og_flows' $FLOWS flows"
+	ok "$([ "$eb" -ge "$FLOWS" ] && echo 0 || echo 1)" "storm: $eb bulk flows evicted (sets full)"
+	ok "$([ "$eo" -eq 0 ] && echo 0 || echo 1)" "storm: no order flow evicted (flows_evicted +$eo)"
+	ok "$([ -n "$mid" ] && echo 0 || echo 1)" \
+		"storm: the idle order flow is still in og_flows (pkts $pk0 -> ${mid:-gone})"
+	a0=$(answers)
+	for ((i = 0; i < 60 && $(answers) < a0 + 3; i++)); do sleep 0.1; done
+	pk1=$(flow_pkts)
+	ok "$([ -n "$pk1" ] && [ -n "$mid" ] && [ "$pk1" -gt "$mid" ] && echo 0 || echo 1)" \
+		"storm: the order connection kept answering and counting ($a0 -> $(answers) answers, ${mid:-gone} -> ${pk1:-gone} pkts)"
+}
+storm_phase
 ok "$(grep -q . "$SYS_TMPDIR/client.log" && echo 1 || echo 0)" "the client reported no error"
 sys_diag "$(cat "$SYS_TMPDIR/client.log")"
 
