@@ -24,10 +24,9 @@
  * A mask larger than the map only makes lookups fail (a miss, no admission). */
 const volatile __u32 og_flow_mask __weak = OG_DEF_FLOW_SETS - 1;
 
-/* Where a found flow lives: its directory entry, set, way and the word seen. */
+/* Where a found flow lives: its directory entry, way and the word seen. */
 struct og_flow_ref {
 	struct og_flow_dir *dir;
-	__u32 set;
 	__u32 wi;
 	__u32 word;
 };
@@ -73,7 +72,6 @@ static __always_inline struct og_flow_way *og_flow_find(const struct og_flow_key
 		if ((OG_READ_ONCE(d->w[i]) & OG_FLOW_TAG_MASK) != tag)
 			continue;
 		ref->dir = d;
-		ref->set = set;
 		ref->wi = i;
 		ref->word = word;
 		return w;
