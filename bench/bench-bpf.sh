@@ -17,7 +17,7 @@ fi
 
 # bpf_bench embeds the skeleton, but the Makefile's bench rule does not know
 # that: rebuild it whenever the skeleton is newer.
-make -s "$BUILD/og.skel.h" "$BUILD/bench/trivial.bpf.o"
+make -s "$BUILD/og.skel.h" "$BUILD/bench/trivial.bpf.o" "$BUILD/bench/floor.bpf.o"
 if [ -e "$BUILD/bench/bpf_bench" ] && [ "$BUILD/og.skel.h" -nt "$BUILD/bench/bpf_bench" ]; then
 	rm -f "$BUILD/bench/bpf_bench"
 fi
@@ -32,7 +32,7 @@ for d in /usr/lib/*/bpf /usr/lib/bpf /usr/local/lib/bpf /usr/share/xdp-tools; do
 		break
 	fi
 done
-args=(--trivial "$BUILD/bench/trivial.bpf.o" --runs "$RUNS" --repeat "$REPEAT")
+args=(--trivial "$BUILD/bench/trivial.bpf.o" --floor "$BUILD/bench/floor.bpf.o" --runs "$RUNS" --repeat "$REPEAT")
 
 # A/B: the base revision's bpf/ and include/ (git archive: no checkout, no worktree),
 # compiled with the same flags against this machine's vmlinux.h into one object.

@@ -31,6 +31,10 @@
  * once per distinct packet on a cold cache, where the kernel's timer adds its
  * own ktime read that the trivial program's repeat=1 figure measures and the
  * table subtracts (see case_new_flow).
+ * With --floor OBJ (bench/floor.bpf.c), the admission's memory floor is measured
+ * the same way: og_xdp's parse, hash and og_flow_insert alone on a table of the
+ * same size, so the table shows how much of the admission the cold directory
+ * entry and way cost on this machine and how much is the rest of og_xdp.
  * With --base OBJ, an older og object (same maps and programs) is measured in
  * the same rounds, its cases interleaved with ours, so both see the same noise.
  */
@@ -205,19 +209,37 @@ enum {
 	NF_ACK,	  /* its first packet, not a SYN (an ACK flood's, a UDP flow's): no state */
 };
 
+/* Empties the og_flow_dir map <m>: every way free. */
+static void flow_dir_reset(const struct bpf_map *m)
+{
+	static const struct og_flow_dir zdir;
+	__u32 i;
+
+	for (i = 0; i < bpf_map__max_entries(m); i++)
+		bpf_map_update_elem(bpf_map__fd(m), &i, &zdir, BPF_ANY);
+}
+
+/* Writes a zero way into every element of the og_flows map <m>. */
+static void floor_ways_touch(const struct bpf_map *m)
+{
+	static const struct og_flow_way zway;
+	__u32 i;
+
+	for (i = 0; m && i < bpf_map__max_entries(m); i++)
+		bpf_map_update_elem(bpf_map__fd(m), &i, &zway, BPF_ANY);
+}
+
 /* Empties og_flows (its directory, or a base object's LRU hash) and, when the
  * object has it, og_seen (a new og_xdp's state). */
 static void flows_reset(struct og_bpf *s)
 {
-	static const struct og_flow_dir zdir;
 	int mfd = bpf_map__fd(s->maps.og_flows);
 	__u8 key[64];
 	__u64 zero = 0;
 	__u32 i;
 
 	if (s->maps.og_flow_dir)
-		for (i = 0; i < bpf_map__max_entries(s->maps.og_flow_dir); i++)
-			bpf_map_update_elem(bpf_map__fd(s->maps.og_flow_dir), &i, &zdir, BPF_ANY);
+		flow_dir_reset(s->maps.og_flow_dir);
 	else
 		while (!bpf_map_get_next_key(mfd, NULL, key))
 			if (bpf_map_delete_elem(mfd, key))
@@ -227,23 +249,22 @@ static void flows_reset(struct og_bpf *s)
 }
 
 /*
- * New flows: NEW_FLOW_PKTS distinct source ports, each run once; og_flows is
- * emptied before each round. <mode> (NF_*) says which packet is timed.
- * Returns the median ns.
+ * New flows: NEW_FLOW_PKTS distinct source ports, each run once through <fd>.
+ * <mode> (NF_*) says which packet is timed; for NF_ADMIT the flow's SYN runs
+ * untimed through <syn_fd> first. Returns the median ns.
  */
-static double case_new_flow(struct og_bpf *s, __u16 base, int mode)
+static double oneshot_flows(int fd, int syn_fd, __u16 base, int mode)
 {
 	static double v[NEW_FLOW_PKTS];
 	__u8 pkt[PKT_MAX];
-	int i, fd = bpf_program__fd(s->progs.og_xdp);
 	size_t len;
+	int i;
 
-	flows_reset(s);
 	for (i = 0; i < NEW_FLOW_PKTS; i++) {
 		len = build_flags(pkt, "10.9.0.1", "10.0.0.2", base + i, 9443,
 				  mode == NF_ACK ? PKT_ACK : PKT_SYN);
 		if (mode == NF_ADMIT) {
-			run_once(fd, pkt, len, 1, XDP_PASS);
+			run_once(syn_fd, pkt, len, 1, XDP_PASS);
 			len = build(pkt, "10.9.0.1", "10.0.0.2", base + i, 9443);
 		}
 		v[i] = run_once(fd, pkt, len, 1, XDP_PASS);
@@ -252,6 +273,15 @@ static double case_new_flow(struct og_bpf *s, __u16 base, int mode)
 	}
 	qsort(v, NEW_FLOW_PKTS, sizeof(*v), cmp_double);
 	return v[NEW_FLOW_PKTS / 2];
+}
+
+/* og_xdp's new flows of <mode> (NF_*), og_flows emptied first. */
+static double case_new_flow(struct og_bpf *s, __u16 base, int mode)
+{
+	int fd = bpf_program__fd(s->progs.og_xdp);
+
+	flows_reset(s);
+	return oneshot_flows(fd, fd, base, mode);
 }
 
 /* One packet run once, NEW_FLOW_PKTS times: the one-shot (cold) cost of a path whose
@@ -364,6 +394,10 @@ enum {
 	K_TC,
 };
 
+/* bench/floor.bpf.c's programs: og_xdp's admission work in growing parts. */
+enum { F_HASH, F_FIND, F_ADMIT, F_N };
+static const char *const floor_prog[F_N] = {"floor_hash_xdp", "floor_find_xdp", "floor_admit_xdp"};
+
 /* One og object under test and its cases; the per-round figures of every row. */
 struct target {
 	const char *label;
@@ -374,6 +408,11 @@ struct target {
 	int flood_map;
 	double triv_r1[MAX_RUNS], nf1[MAX_RUNS], nf2[MAX_RUNS], nfa[MAX_RUNS];
 	double kn1[MAX_RUNS];
+	/* bench/floor.bpf.c (--floor), measured in this target's rounds: the
+	 * object and its programs (F_*). */
+	struct bpf_object *floor;
+	int floor_fd[F_N];
+	double fl[F_N][MAX_RUNS];
 };
 
 /* Rows of the table: every case plus the one-shot rows, per round, ns. */
@@ -392,6 +431,9 @@ enum {
 	R_NEW1,
 	R_NEWACK1,
 	R_ADMIT1,
+	R_FLOOR_HASH,
+	R_FLOOR_FIND,
+	R_FLOOR_ADMIT,
 	R_TRIV_TC,
 	R_TC,
 	R_N
@@ -411,6 +453,9 @@ static const char *const row_name[R_N] = {
     "og_xdp new flow (first packet, SYN)",
     "og_xdp new flow (first packet, ACK)",
     "og_xdp new flow, 2nd packet (admitted)",
+    "floor: parse + hash, one-shot",
+    "floor: + directory read (miss), one-shot",
+    "floor: + og_flow_insert, one-shot",
     "trivial TC",
     "og_tc_out known flow",
 };
@@ -595,6 +640,17 @@ static int target_round(struct target *t, const struct pkts *p, int r, int repea
 		fprintf(stderr, "bpf_bench: %s: new flow failed\n", t->label);
 		return -EIO;
 	}
+	/* The floor: the admission's packets, its SYN replaced by the trivial
+	 * program (so as many syscalls stir the caches), its table emptied alike. */
+	for (k = 0; t->floor && k < F_N; k++) {
+		flow_dir_reset(bpf_object__find_map_by_name(t->floor, "og_flow_dir"));
+		t->fl[k][r] =
+		    oneshot_flows(t->floor_fd[k], triv_fd, 1024 + (r % 8) * 7168 + 2048, NF_ADMIT);
+		if (t->fl[k][r] < 0) {
+			fprintf(stderr, "bpf_bench: %s: %s failed\n", t->label, floor_prog[k]);
+			return -EIO;
+		}
+	}
 	return 0;
 }
 
@@ -661,6 +717,11 @@ static void target_figures(const struct target *t, int runs, struct figures *f)
 		f->v[R_NEWACK1][r] = t->nfa[r] + over;
 	}
 	f->have[R_KNOWN1] = f->have[R_NEW1] = f->have[R_ADMIT1] = f->have[R_NEWACK1] = 1;
+	for (i = 0; t->floor && i < F_N; i++) {
+		for (r = 0; r < runs; r++)
+			f->v[R_FLOOR_HASH + i][r] = t->fl[i][r] + f->v[R_TRIV][r] - t->triv_r1[r];
+		f->have[R_FLOOR_HASH + i] = 1;
+	}
 	for (row = 0; row < R_N; row++) {
 		if (!f->have[row])
 			continue;
@@ -715,15 +776,19 @@ static int goal(const struct figures *f, int row, double limit, const char *what
 static void usage(void)
 {
 	fprintf(stderr, "usage: bpf_bench --trivial OBJ [--xdp-filter OBJ] [--base OG_OBJ] "
-			"[--runs N] [--repeat N]\n");
+			"[--floor OBJ] [--runs N] [--repeat N]\n");
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {{"trivial", 1, 0, 't'}, {"xdp-filter", 1, 0, 'x'},
-					   {"base", 1, 0, 'b'},	   {"runs", 1, 0, 'n'},
-					   {"repeat", 1, 0, 'r'},  {0, 0, 0, 0}};
-	const char *trivial_path = NULL, *xf_path = NULL, *base_path = NULL;
+	static const struct option lo[] = {{"trivial", 1, 0, 't'},
+					   {"xdp-filter", 1, 0, 'x'},
+					   {"base", 1, 0, 'b'},
+					   {"runs", 1, 0, 'n'},
+					   {"repeat", 1, 0, 'r'},
+					   {"floor", 1, 0, 'f'},
+					   {0, 0, 0, 0}};
+	const char *trivial_path = NULL, *xf_path = NULL, *base_path = NULL, *floor_path = NULL;
 	struct bpf_object *tobj = NULL, *xobj = NULL;
 	struct og_config cfg = {
 	    .abi_version = OG_ABI_VERSION,
@@ -740,7 +805,7 @@ int main(int argc, char **argv)
 	struct bpf_map *m;
 	cpu_set_t set;
 
-	while ((opt = getopt_long(argc, argv, "t:x:b:n:r:", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "t:x:b:n:r:f:", lo, NULL)) != -1) {
 		switch (opt) {
 		case 't':
 			trivial_path = optarg;
@@ -750,6 +815,9 @@ int main(int argc, char **argv)
 			break;
 		case 'b':
 			base_path = optarg;
+			break;
+		case 'f':
+			floor_path = optarg;
 			break;
 		case 'n':
 			runs = atoi(optarg);
@@ -816,6 +884,25 @@ int main(int argc, char **argv)
 			xf_fd = -1;
 		}
 	}
+	/* The floor goes with this build's rounds only: its table is this build's. */
+	if (floor_path && load_prog(floor_path, floor_prog[0], &tg[0].floor) >= 0) {
+		for (i = 0; i < F_N; i++) {
+			struct bpf_program *fp =
+			    bpf_object__find_program_by_name(tg[0].floor, floor_prog[i]);
+
+			tg[0].floor_fd[i] = fp ? bpf_program__fd(fp) : -1;
+			if (tg[0].floor_fd[i] < 0) {
+				fprintf(stderr, "bpf_bench: %s missing in %s\n", floor_prog[i],
+					floor_path);
+				return 1;
+			}
+		}
+		/* Write every way once: the first write to a page of a fresh map costs this
+		 * VM microseconds, which og_xdp's table paid in its first cases. */
+		floor_ways_touch(bpf_object__find_map_by_name(tg[0].floor, "og_flows"));
+	} else if (floor_path) {
+		return 1;
+	}
 	for (i = 0; i < nt; i++) {
 		target_cases(&tg[i], &p, tobj, xf_fd);
 		target_calibrate(&tg[i], &p);
@@ -881,6 +968,16 @@ int main(int argc, char **argv)
 	printf("goals (every round):\n");
 	ok &= goal(&fg[0], R_NEW1, 300, "new flow, first packet (SYN), one-shot");
 	ok &= goal(&fg[0], R_ADMIT1, 300, "new flow, 2nd packet (admission), one-shot");
+	if (fg[0].have[R_FLOOR_ADMIT]) {
+		double q[MAX_RUNS];
+
+		/* Not a goal: how much of the admission is the table's memory. */
+		for (r = 0; r < runs; r++)
+			q[r] = fg[0].v[R_ADMIT1][r] - fg[0].v[R_FLOOR_ADMIT][r];
+		printf("    its floor (parse, hash, og_flow_insert alone): median %.1f, max %.1f "
+		       "ns; the rest of og_xdp: median %.1f ns\n",
+		       fg[0].med[R_FLOOR_ADMIT], fg[0].max[R_FLOOR_ADMIT], median(q, runs));
+	}
 	ok &= goal(&fg[0], R_NEWACK1, 300, "new flow, first packet (ACK), one-shot");
 	ok &= goal(&fg[0], R_FLOOD, 300, "new flow under flood");
 	ok &= goal(&fg[0], R_FLOOD_ACK, 300, "new flow under ACK flood");
@@ -892,5 +989,6 @@ int main(int argc, char **argv)
 		og_bpf__destroy(tg[i].s);
 	bpf_object__close(tobj);
 	bpf_object__close(xobj);
+	bpf_object__close(tg[0].floor);
 	return ok ? 0 : 3;
 }
