@@ -35,15 +35,17 @@ done
 args=(--trivial "$BUILD/bench/trivial.bpf.o" --floor "$BUILD/bench/floor.bpf.o" --runs "$RUNS" --repeat "$REPEAT")
 
 # A/B: the base revision's bpf/ and include/ (git archive: no checkout, no worktree),
-# compiled with the same flags against this machine's vmlinux.h into one object.
+# compiled with its own -mcpu and otherwise the same flags against this machine's vmlinux.h into one object.
 if [ -n "${BENCH_BASE:-}" ]; then
 	base_dir=$(mktemp -d /tmp/og-bench-base.XXXXXX)
 	trap 'rm -rf "$base_dir"' EXIT
 	git archive "$BENCH_BASE" bpf include | tar -x -C "$base_dir"
+	# The base's own -mcpu (v3 since its flow table's compare-and-swap), else clang's default.
+	mcpu=$(git show "$BENCH_BASE:Makefile" | grep -o -m1 -- '-mcpu=v[0-9]' || true)
 	objs=()
 	for f in "$base_dir"/bpf/*.bpf.c; do
 		o="$base_dir/$(basename "$f" .c).o"
-		clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-function \
+		clang -g -O2 -target bpf $mcpu -D__TARGET_ARCH_x86 -Wall -Wno-unused-function \
 			-I"$BUILD" -I"$base_dir/include" -I"$base_dir/bpf" -c "$f" -o "$o"
 		objs+=("$o")
 	done
