@@ -16,6 +16,15 @@
  * reading it; eviction compares four stamps in that same entry.
  */
 
+/* og_flow_insert publishes a way with a plain store after a compiler barrier and
+ * og_flow_find reads word, key, word with plain loads: correct where stores and
+ * loads stay in program order (x86's TSO). A weakly ordered target needs a
+ * store-release and load-acquires (BPF_STORE_REL/BPF_LOAD_ACQ, kernel 6.15+,
+ * LLVM 20+) instead; refuse to build there rather than tear ways silently. */
+#ifndef __TARGET_ARCH_x86
+#error "bpf/flows.h orders its table by x86 TSO; port og_flow_insert/og_flow_find first"
+#endif
+
 #define OG_READ_ONCE(x) (*(volatile typeof(x) *)&(x))
 
 /* og_flow_dir's entries - 1 (a power of two), load-time rodata set by the loader
