@@ -209,24 +209,17 @@ enum {
 	NF_ACK,	  /* its first packet, not a SYN (an ACK flood's, a UDP flow's): no state */
 };
 
-/* Empties the og_flow_dir map <m>: every way free. */
-static void flow_dir_reset(const struct bpf_map *m)
+/* Writes zeros into every element of the array map <m> (og_flow_dir: every way
+ * free; og_flows: every page of the ways written once). */
+static void array_zero(const struct bpf_map *m)
 {
-	static const struct og_flow_dir zdir;
+	static const __u8 zero[sizeof(struct og_flow_way)];
 	__u32 i;
 
+	if (!m || bpf_map__value_size(m) > sizeof(zero))
+		return;
 	for (i = 0; i < bpf_map__max_entries(m); i++)
-		bpf_map_update_elem(bpf_map__fd(m), &i, &zdir, BPF_ANY);
-}
-
-/* Writes a zero way into every element of the og_flows map <m>. */
-static void floor_ways_touch(const struct bpf_map *m)
-{
-	static const struct og_flow_way zway;
-	__u32 i;
-
-	for (i = 0; m && i < bpf_map__max_entries(m); i++)
-		bpf_map_update_elem(bpf_map__fd(m), &i, &zway, BPF_ANY);
+		bpf_map_update_elem(bpf_map__fd(m), &i, zero, BPF_ANY);
 }
 
 /* Empties og_flows (its directory, or a base object's LRU hash) and, when the
@@ -239,7 +232,7 @@ static void flows_reset(struct og_bpf *s)
 	__u32 i;
 
 	if (s->maps.og_flow_dir)
-		flow_dir_reset(s->maps.og_flow_dir);
+		array_zero(s->maps.og_flow_dir);
 	else
 		while (!bpf_map_get_next_key(mfd, NULL, key))
 			if (bpf_map_delete_elem(mfd, key))
@@ -643,7 +636,7 @@ static int target_round(struct target *t, const struct pkts *p, int r, int repea
 	/* The floor: the admission's packets, its SYN replaced by the trivial
 	 * program (so as many syscalls stir the caches), its table emptied alike. */
 	for (k = 0; t->floor && k < F_N; k++) {
-		flow_dir_reset(bpf_object__find_map_by_name(t->floor, "og_flow_dir"));
+		array_zero(bpf_object__find_map_by_name(t->floor, "og_flow_dir"));
 		t->fl[k][r] =
 		    oneshot_flows(t->floor_fd[k], triv_fd, 1024 + (r % 8) * 7168 + 2048, NF_ADMIT);
 		if (t->fl[k][r] < 0) {
@@ -899,7 +892,7 @@ int main(int argc, char **argv)
 		}
 		/* Write every way once: the first write to a page of a fresh map costs this
 		 * VM microseconds, which og_xdp's table paid in its first cases. */
-		floor_ways_touch(bpf_object__find_map_by_name(tg[0].floor, "og_flows"));
+		array_zero(bpf_object__find_map_by_name(tg[0].floor, "og_flows"));
 	} else if (floor_path) {
 		return 1;
 	}
